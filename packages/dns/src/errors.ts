@@ -1,0 +1,75 @@
+const marker = Symbol.for('privatelink.error')
+
+/** JSON-safe values only: details end up in logs and diagnostics, so never put a secret here. */
+export type ErrorDetails = Record<string, unknown>
+
+export interface PrivateLinkErrorOptions {
+  /** What to check to fix it. */
+  hint: string
+  details?: ErrorDetails
+  cause?: unknown
+}
+
+/**
+ * The one error class of every @privatelink package. `code` is stable and documented; `hint`
+ * says what to check. Use `PrivateLinkError.isInstance(error)` rather than `instanceof`: it
+ * survives two copies of the package (ESM and CJS) in one process.
+ */
+export class PrivateLinkError extends Error {
+  readonly code: string
+  readonly hint: string
+  readonly details: ErrorDetails
+
+  constructor(code: string, message: string, options: PrivateLinkErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'PrivateLinkError'
+    this.code = code
+    this.hint = options.hint
+    this.details = options.details ?? {}
+    Object.defineProperty(this, marker, { value: true, enumerable: false })
+  }
+
+  static isInstance(value: unknown): value is PrivateLinkError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[marker] === true
+    )
+  }
+
+  toJSON(): { name: string; code: string; message: string; hint: string; details: ErrorDetails } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      details: this.details,
+    }
+  }
+}
+
+/** A bad option, named, with what was expected. Thrown at construction, never later. */
+export function invalidOption(option: string, expected: string, value: unknown): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_INVALID_OPTION',
+    `Invalid option '${option}': expected ${expected}`,
+    {
+      hint: `Pass '${option}' as ${expected}.`,
+      details: { option, expected, received: describeValue(value) },
+    },
+  )
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === null ||
+    value === undefined
+  ) {
+    return String(value)
+  }
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+}

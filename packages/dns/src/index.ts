@@ -1,0 +1,15 @@
+export type { AddressMatcher } from './address-ranges.js'
+export { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+export { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
+export type { ErrorDetails, PrivateLinkErrorOptions } from './errors.js'
+export { invalidOption, PrivateLinkError } from './errors.js'
+export type { LookupFunction } from './lookup.js'
+export type { AddressFamily, ResolverOptions } from './options.js'
+export type {
+  Resolution,
+  ResolutionSource,
+  ResolvedAddress,
+  Resolver,
+  ResolverStats,
+} from './resolver.js'
+export { createResolver } from './resolver.js'

@@ -1,0 +1,98 @@
+import { DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+import { invalidOption } from './errors.js'
+
+export type AddressFamily = 0 | 4 | 6
+
+export interface ResolverOptions {
+  /**
+   * DNS servers as `host` or `host:port` (IPv6 as `[addr]:port`).
+   * @default the system's servers (in a VPC: the Amazon-provided resolver at the VPC CIDR base + 2)
+   */
+  servers?: string[]
+  /** Per-query timeout. @default 1000 */
+  timeoutMs?: number
+  /** Attempts per query before giving up. @default 2 */
+  tries?: number
+  /** Answers with a shorter TTL are kept this long. @default 1000 */
+  minTtlMs?: number
+  /** Answers are never kept longer than this. @default 300000 */
+  maxTtlMs?: number
+  /** How long after expiry an answer may still be served when the server fails (RFC 8767). @default 3600000 */
+  staleTtlMs?: number
+  /** How long NXDOMAIN and "no records" answers are kept. @default 10000 */
+  negativeTtlMs?: number
+  /** Most names kept; least recently used go first. @default 1000 */
+  maxEntries?: number
+  /** Refuse answers outside `allowedRanges`. @default true */
+  privateOnly?: boolean
+  /** CIDRs a private answer may fall in. @default RFC 1918, 100.64.0.0/10, fc00::/7 */
+  allowedRanges?: string[]
+  /** Address family to resolve when a call does not say. @default 0 (both) */
+  family?: AddressFamily
+  /** Milliseconds since the epoch; injected in tests. @default Date.now */
+  clock?: () => number
+}
+
+export interface ResolvedResolverOptions {
+  servers: string[] | undefined
+  timeoutMs: number
+  tries: number
+  minTtlMs: number
+  maxTtlMs: number
+  staleTtlMs: number
+  negativeTtlMs: number
+  maxEntries: number
+  privateOnly: boolean
+  allowedRanges: string[]
+  family: AddressFamily
+  clock: () => number
+}
+
+function integer(option: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalidOption(option, `an integer >= ${min}`, value)
+  }
+  return value
+}
+
+export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverOptions {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const { servers, privateOnly, allowedRanges, family, clock } = options
+  if (
+    servers !== undefined &&
+    (!Array.isArray(servers) || servers.some((s) => typeof s !== 'string' || s === ''))
+  ) {
+    throw invalidOption('servers', 'an array of "host" or "host:port" strings', servers)
+  }
+  if (privateOnly !== undefined && typeof privateOnly !== 'boolean') {
+    throw invalidOption('privateOnly', 'a boolean', privateOnly)
+  }
+  if (allowedRanges !== undefined && !Array.isArray(allowedRanges)) {
+    throw invalidOption('allowedRanges', 'an array of CIDR strings', allowedRanges)
+  }
+  if (family !== undefined && family !== 0 && family !== 4 && family !== 6) {
+    throw invalidOption('family', '0, 4 or 6', family)
+  }
+  if (clock !== undefined && typeof clock !== 'function')
+    throw invalidOption('clock', 'a function returning milliseconds', clock)
+  const minTtlMs = integer('minTtlMs', options.minTtlMs, 1_000, 0)
+  const maxTtlMs = integer('maxTtlMs', options.maxTtlMs, 300_000, 0)
+  if (maxTtlMs < minTtlMs)
+    throw invalidOption('maxTtlMs', `an integer >= minTtlMs (${minTtlMs})`, maxTtlMs)
+  return {
+    servers,
+    timeoutMs: integer('timeoutMs', options.timeoutMs, 1_000, 1),
+    tries: integer('tries', options.tries, 2, 1),
+    minTtlMs,
+    maxTtlMs,
+    staleTtlMs: integer('staleTtlMs', options.staleTtlMs, 3_600_000, 0),
+    negativeTtlMs: integer('negativeTtlMs', options.negativeTtlMs, 10_000, 0),
+    maxEntries: integer('maxEntries', options.maxEntries, 1_000, 1),
+    privateOnly: privateOnly ?? true,
+    allowedRanges: allowedRanges ?? [...DEFAULT_ALLOWED_RANGES],
+    family: family ?? 0,
+    clock: clock ?? Date.now,
+  }
+}

@@ -1,0 +1,299 @@
+import { promises as dnsPromises } from 'node:dns'
+import { isIP } from 'node:net'
+import { LRUCache } from 'lru-cache'
+import { createAddressMatcher } from './address-ranges.js'
+import { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
+import { notPrivateError, resolutionError } from './dns-errors.js'
+import { invalidOption, PrivateLinkError } from './errors.js'
+import { createLookup, type LookupFunction } from './lookup.js'
+import { type AddressFamily, type ResolverOptions, resolveOptions } from './options.js'
+
+export interface ResolvedAddress {
+  address: string
+  family: 4 | 6
+  /** Time left before this answer expires. */
+  ttlMs: number
+}
+
+export type ResolutionSource = 'network' | 'cache' | 'stale' | 'literal'
+
+export interface Resolution {
+  addresses: ResolvedAddress[]
+  /** Clock time when the answer expires; Infinity for IP literals. */
+  expiresAt: number
+  source: ResolutionSource
+}
+
+export interface ResolverStats {
+  /** Record-type lookups answered from a fresh cache entry. */
+  hits: number
+  /** Record-type lookups that had no fresh entry. */
+  misses: number
+  /** Answers served past their TTL because the server failed. */
+  staleServes: number
+  /** Lookups that joined a query already in flight. */
+  inflightMerges: number
+  /** Queries sent to the DNS server (one per name and record type). */
+  queriesSent: number
+  /** Resolutions refused by the private-address guard. */
+  blocked: number
+  /** Entries in the cache now. */
+  entries: number
+}
+
+export interface Resolver {
+  resolve(hostname: string, options?: { family?: AddressFamily }): Promise<Resolution>
+  /** Drop-in for `dns.lookup`; bound, so it can be passed as `lookup` to net, tls, undici and ioredis. */
+  readonly lookup: LookupFunction
+  stats(): ResolverStats
+  clear(): void
+}
+
+interface Entry {
+  addresses: ResolvedAddress[]
+  expiresAt: number
+  /** A cached refusal (NXDOMAIN, or an answer the guard blocked). */
+  error?: PrivateLinkError
+  /** The server failed after expiry: serve this entry at once and refresh in the background. */
+  servingStale?: boolean
+}
+
+interface FamilyResult {
+  addresses: ResolvedAddress[]
+  expiresAt: number
+  source: ResolutionSource
+}
+
+// Authoritative answers: a server that says "no such name" is not a failing server.
+const AUTHORITATIVE = new Set(['ERR_DNS_NOT_FOUND', 'ERR_DNS_NOT_PRIVATE'])
+
+export function createResolver(options: ResolverOptions = {}): Resolver {
+  const settings = resolveOptions(options)
+  const { clock } = settings
+  const isAllowed = createAddressMatcher(settings.allowedRanges)
+  const cares = new dnsPromises.Resolver({ timeout: settings.timeoutMs, tries: settings.tries })
+  if (settings.servers !== undefined) {
+    try {
+      cares.setServers(settings.servers)
+    } catch (_error) {
+      throw invalidOption(
+        'servers',
+        'an array of "host" or "host:port" strings',
+        settings.servers.join(','),
+      )
+    }
+  }
+  const servers = cares.getServers()
+  const cache = new LRUCache<string, Entry>({ max: settings.maxEntries })
+  const inflight = new Map<string, Promise<Entry>>()
+  const counters = {
+    hits: 0,
+    misses: 0,
+    staleServes: 0,
+    inflightMerges: 0,
+    queriesSent: 0,
+    blocked: 0,
+  }
+
+  const guard = (
+    hostname: string,
+    address: string,
+    family: 4 | 6,
+  ): PrivateLinkError | undefined => {
+    if (!settings.privateOnly || isAllowed(address, family)) return undefined
+    counters.blocked++
+    if (blockedChannel.hasSubscribers) blockedChannel.publish({ hostname, address })
+    return notPrivateError(hostname, address, settings.allowedRanges)
+  }
+
+  async function query(hostname: string, family: 4 | 6): Promise<Entry> {
+    counters.queriesSent++
+    let records: { address: string; ttl: number }[]
+    try {
+      records =
+        family === 4
+          ? await cares.resolve4(hostname, { ttl: true })
+          : await cares.resolve6(hostname, { ttl: true })
+    } catch (cause) {
+      const error = resolutionError(hostname, servers, cause)
+      const code = (cause as { code?: string }).code
+      if (code === 'ENODATA' || code === 'ENOTFOUND') {
+        // Negative caching: NXDOMAIN is cached as an error; NODATA as an empty answer, since
+        // the other record type may still have addresses.
+        const entry: Entry = { addresses: [], expiresAt: clock() + settings.negativeTtlMs }
+        if (code === 'ENOTFOUND') entry.error = error
+        cache.set(`${family}:${hostname}`, entry)
+        return entry
+      }
+      throw error
+    }
+    const now = clock()
+    let ttlMs = settings.maxTtlMs
+    for (const record of records) ttlMs = Math.min(ttlMs, record.ttl * 1000)
+    ttlMs = Math.max(ttlMs, settings.minTtlMs)
+    const entry: Entry = { addresses: [], expiresAt: now + ttlMs }
+    // The guard runs once per resolution; cached answers were already checked.
+    for (const record of records) {
+      const refused = guard(hostname, record.address, family)
+      if (refused !== undefined) {
+        entry.addresses = []
+        entry.error = refused
+        break
+      }
+      entry.addresses.push({ address: record.address, family, ttlMs })
+    }
+    cache.set(`${family}:${hostname}`, entry)
+    return entry
+  }
+
+  function startQuery(key: string, hostname: string, family: 4 | 6): Promise<Entry> {
+    let pending = inflight.get(key)
+    if (pending !== undefined) {
+      counters.inflightMerges++
+      return pending
+    }
+    pending = query(hostname, family).finally(() => inflight.delete(key))
+    inflight.set(key, pending)
+    return pending
+  }
+
+  const fromEntry = (entry: Entry, source: ResolutionSource, now: number): FamilyResult => {
+    if (entry.error !== undefined) throw entry.error
+    const ttlMs = Math.max(0, entry.expiresAt - now)
+    return {
+      addresses: entry.addresses.map((a) => ({ address: a.address, family: a.family, ttlMs })),
+      expiresAt: entry.expiresAt,
+      source,
+    }
+  }
+
+  const serveStale = (
+    hostname: string,
+    family: 4 | 6,
+    entry: Entry,
+    now: number,
+    cause: string,
+  ) => {
+    entry.servingStale = true
+    counters.staleServes++
+    if (staleChannel.hasSubscribers) {
+      staleChannel.publish({ hostname, family, ageMs: now - entry.expiresAt, cause })
+    }
+    return fromEntry(entry, 'stale', now)
+  }
+
+  async function resolveFamily(hostname: string, family: 4 | 6): Promise<FamilyResult> {
+    const key = `${family}:${hostname}`
+    const now = clock()
+    const entry = cache.get(key)
+    if (entry !== undefined && now < entry.expiresAt) {
+      counters.hits++
+      return fromEntry(entry, 'cache', now)
+    }
+    counters.misses++
+    const staleUsable =
+      entry !== undefined &&
+      entry.error === undefined &&
+      now < entry.expiresAt + settings.staleTtlMs
+    if (staleUsable && entry.servingStale === true) {
+      // The server already failed us for this name: answer now, try it again in the background.
+      startQuery(key, hostname, family).then(
+        () =>
+          refreshChannel.hasSubscribers && refreshChannel.publish({ hostname, family, ok: true }),
+        () =>
+          refreshChannel.hasSubscribers && refreshChannel.publish({ hostname, family, ok: false }),
+      )
+      return serveStale(hostname, family, entry, now, 'previous failure')
+    }
+    try {
+      return fromEntry(await startQuery(key, hostname, family), 'network', clock())
+    } catch (error) {
+      const code = PrivateLinkError.isInstance(error) ? error.code : 'UNKNOWN'
+      if (staleUsable && !AUTHORITATIVE.has(code))
+        return serveStale(hostname, family, entry, clock(), code)
+      throw error
+    }
+  }
+
+  async function resolve(
+    name: string,
+    callOptions: { family?: AddressFamily } = {},
+  ): Promise<Resolution> {
+    if (typeof name !== 'string' || name === '')
+      throw invalidOption('hostname', 'a non-empty string', name)
+    const started = clock()
+    const hostname = normalise(name)
+    const literal = isIP(hostname)
+    if (literal !== 0) {
+      const family = literal as 4 | 6
+      const refused = guard(hostname, hostname, family)
+      if (refused !== undefined) throw refused
+      return {
+        addresses: [{ address: hostname, family, ttlMs: Number.POSITIVE_INFINITY }],
+        expiresAt: Number.POSITIVE_INFINITY,
+        source: 'literal',
+      }
+    }
+    const family = callOptions.family ?? settings.family
+    const resolution =
+      family === 0 ? await resolveBoth(hostname) : await resolveFamily(hostname, family)
+    if (resolution.addresses.length === 0) {
+      throw resolutionError(
+        hostname,
+        servers,
+        Object.assign(new Error('no records'), { code: 'ENODATA' }),
+      )
+    }
+    if (resolveChannel.hasSubscribers) {
+      resolveChannel.publish({
+        hostname,
+        family,
+        source: resolution.source,
+        addressCount: resolution.addresses.length,
+        durationMs: clock() - started,
+      })
+    }
+    return resolution
+  }
+
+  async function resolveBoth(hostname: string): Promise<FamilyResult> {
+    const [v4, v6] = await Promise.allSettled([
+      resolveFamily(hostname, 4),
+      resolveFamily(hostname, 6),
+    ])
+    const failures = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
+    const blocked = failures.find(
+      (e) => PrivateLinkError.isInstance(e) && e.code === 'ERR_DNS_NOT_PRIVATE',
+    )
+    if (blocked !== undefined) throw blocked
+    const results = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const addresses = results.flatMap((r) => r.addresses)
+    if (addresses.length === 0 && failures.length > 0) {
+      // Prefer the error that explains more than "not found" (a timeout hides the real answer).
+      throw (
+        failures.find((e) => !(PrivateLinkError.isInstance(e) && e.code === 'ERR_DNS_NOT_FOUND')) ??
+        failures[0]
+      )
+    }
+    const sources = new Set(results.map((r) => r.source))
+    return {
+      addresses,
+      expiresAt: Math.min(...results.map((r) => r.expiresAt)),
+      source: sources.has('stale') ? 'stale' : sources.has('network') ? 'network' : 'cache',
+    }
+  }
+
+  const resolver: Resolver = {
+    resolve,
+    lookup: createLookup(resolve),
+    stats: () => ({ ...counters, entries: cache.size }),
+    clear: () => cache.clear(),
+  }
+  return resolver
+}
+
+function normalise(name: string): string {
+  const lower = name.toLowerCase()
+  const trimmed = lower.endsWith('.') ? lower.slice(0, -1) : lower
+  return trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed
+}

@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const source = (dir: string) =>
+  fileURLToPath(new URL(`./packages/${dir}/src/index.ts`, import.meta.url))
+
+// Tests import every package from its source, so `pnpm test` needs no build first.
+const alias = {
+  '@privatelink/dns': source('dns'),
+  '@privatelink/core': source('core'),
+  '@privatelink/http': source('http'),
+  '@privatelink/pg': source('pg'),
+  '@privatelink/redis': source('redis'),
+  '@privatelink/lab': source('lab'),
+}
+
+const packages = ['dns', 'core', 'http', 'pg', 'redis', 'lab', 'cli']
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    projects: [
+      ...packages.map((name) => ({
+        extends: true as const,
+        test: {
+          name,
+          include: [`packages/${name}/src/**/*.test.ts`, `packages/${name}/test/**/*.test.ts`],
+        },
+      })),
+      { extends: true as const, test: { name: 'integration', include: ['test/**/*.test.ts'] } },
+    ],
+  },
+})
