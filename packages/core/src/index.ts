@@ -1,1 +1,10 @@
-export {}
+export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
+export { invalidOption, PrivateLinkError } from '@privatelink/dns'
+export type { EndpointDnsName } from './endpoint-dns-name.js'
+export { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
+export { isEndpointId } from './endpoint-id.js'
+export type { Endpoint, EndpointZone, Locality } from './model.js'
+export type { ServiceName } from './service-name.js'
+export { formatServiceName, parseServiceName } from './service-name.js'
+export type { StaticEndpointConfig, StaticZoneConfig } from './static-endpoint.js'
+export { endpointFromConfig, endpointFromEnv, endpointsFromEnv } from './static-endpoint.js'

@@ -1,3 +1,6 @@
+export type { IssuedCertificate, TestCa } from './ca.js'
+export { createTestCa } from './ca.js'
+export type { LabCredentials } from './credentials-store.js'
 export type {
   DnsBehaviour,
   DnsQueryLog,
@@ -6,3 +9,24 @@ export type {
   LabDnsServer,
 } from './dns-server.js'
 export { startDnsServer } from './dns-server.js'
+export type {
+  Ec2Inventory,
+  LabNetworkInterface,
+  LabSubnet,
+  LabVpcEndpoint,
+  LabZoneInfo,
+} from './ec2-inventory.js'
+export type {
+  Lab,
+  LabAws,
+  LabFront,
+  LabMetadata,
+  LabOptions,
+  LabServiceOptions,
+  LabZone,
+  LabZoneOptions,
+  RuntimeKind,
+} from './lab.js'
+export { startLab } from './lab.js'
+export type { LabRole } from './sts-api.js'
+export type { FaultMode, ListenerStats, Target } from './zonal-listener.js'

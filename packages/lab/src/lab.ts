@@ -1,0 +1,405 @@
+import type { Endpoint, EndpointZone } from '@privatelink/core'
+import { startAwsServer } from './aws-server.js'
+import { createTestCa, type TestCa } from './ca.js'
+import { CredentialsStore, type LabCredentials } from './credentials-store.js'
+import { type LabDnsServer, startDnsServer } from './dns-server.js'
+import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
+import { newId, newSecret, newSuffix } from './identifiers.js'
+import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
+import type { LabRole } from './sts-api.js'
+import { type FaultMode, type ListenerStats, type Target, ZonalListener } from './zonal-listener.js'
+
+export interface LabZoneOptions {
+  /** AZ name, e.g. `us-west-2a`. */
+  name: string
+  /** AZ ID, e.g. `usw2-az1`. */
+  id: string
+}
+
+/** A service that speaks a protocol (an RDS Proxy or ElastiCache auth front), started before the relays. */
+export interface LabFront {
+  name: string
+  start(context: {
+    ca: TestCa
+    clock: () => number
+  }): Promise<{ host: string; port: number; close(): Promise<void> }>
+}
+
+export interface LabServiceOptions {
+  name: string
+  /** The NLB listener port: each zone listens on it when free on its address. */
+  port: number
+  /** Where the "NLB" relays to: an address, or a front by name. */
+  target: Target | { front: string }
+}
+
+export interface LabOptions {
+  /** @default 'us-west-2' */
+  region?: string
+  /** @default three zones: `<region>a/b/c` with IDs `usw2-az1..3`-style */
+  zones?: LabZoneOptions[]
+  services?: LabServiceOptions[]
+  fronts?: LabFront[]
+  /** The service's private DNS name, answered like the regional name. */
+  privateDnsName?: string
+  /** DNS TTL in seconds. @default 60 */
+  dnsTtl?: number
+  /** The consumer account. @default '111111111111' */
+  accountId?: string
+  /** Roles the lab's STS lets the lab's key assume. @default one cross-account role with ExternalId 'privatelink-lab' */
+  roles?: LabRole[]
+  /** Milliseconds since the epoch, for token, credential and metadata expiry. @default Date.now */
+  clock?: () => number
+}
+
+export interface LabZone {
+  readonly name: string
+  readonly id: string
+  /** The zone's "ENI" address on loopback: 127.0.<n>.1. */
+  readonly address: string
+  fail(mode: FaultMode, options?: { ms?: number }): Promise<void>
+  restore(): Promise<void>
+  stats(): Record<string, ListenerStats>
+}
+
+export type RuntimeKind = 'ec2' | 'ecs' | 'lambda'
+
+export interface LabMetadata {
+  /** Value for AWS_EC2_METADATA_SERVICE_ENDPOINT. */
+  imdsEndpoint: string
+  /** Value for ECS_CONTAINER_METADATA_URI_V4. */
+  ecsMetadataUri: string
+  /** Value for AWS_LAMBDA_METADATA_API (host:port). */
+  lambdaMetadataApi: string
+  lambdaMetadataToken: string
+  /** Moves "this machine" to another zone. */
+  setZone(azName: string): void
+  /** Every metadata request hangs (what an IMDS hop limit of 1 looks like from a container). */
+  setHang(hang: boolean): void
+  /** The environment variables a process on that runtime would see. */
+  env(kind: RuntimeKind): Record<string, string>
+}
+
+export interface LabAws {
+  /** `http://127.0.0.1:<port>`: pass as `endpoint` to the EC2 and STS clients. */
+  endpoint: string
+  region: string
+  accountId: string
+  /** A long-term key the lab's APIs accept. */
+  credentials: { accessKeyId: string; secretAccessKey: string }
+  roles: LabRole[]
+  inventory: Ec2Inventory
+  requests: { service: string; action: string; status: number }[]
+  setEndpointState(state: string, endpointId?: string): void
+  /** Adds a decoy endpoint to the inventory (paging and ambiguity tests); returns its id. */
+  addEndpoint(options?: { serviceName?: string; vpcId?: string; state?: string }): string
+  setVpcAttribute(attribute: 'enableDnsSupport' | 'enableDnsHostnames', value: boolean): void
+  /** Whether network interfaces report their AZ ID (older API shapes do not). */
+  setInterfaceAzIds(enabled: boolean): void
+  /** Temporary credentials as the lab's STS would issue them, valid for `seconds` of lab time. */
+  issueSession(seconds?: number): LabCredentials
+}
+
+export interface Lab {
+  readonly region: string
+  readonly endpoint: Endpoint
+  readonly dns: LabDnsServer
+  readonly metadata: LabMetadata
+  readonly aws: LabAws
+  readonly ca: TestCa
+  /** Ranges that lab answers fall in, for a resolver's `allowedRanges`. */
+  readonly allowedRanges: string[]
+  zone(name: string): LabZone
+  stats(): Record<string, Record<string, ListenerStats>>
+  close(): Promise<void>
+}
+
+const defaultZones = (region: string): LabZoneOptions[] => {
+  const short = region.replace(/^(\w\w)-(\w)\w*-(\d+)$/, '$1$2$3')
+  return ['a', 'b', 'c'].map((letter, index) => ({
+    name: `${region}${letter}`,
+    id: `${short}-az${index + 1}`,
+  }))
+}
+
+/** Starts a PrivateLink endpoint on loopback, with DNS, metadata, EC2/STS APIs and a test CA. */
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const region = options.region ?? 'us-west-2'
+  const zones = options.zones ?? defaultZones(region)
+  if (zones.length === 0 || zones.length > 250)
+    throw new Error('startLab: zones must hold 1 to 250 zones')
+  const clock = options.clock ?? Date.now
+  const accountId = options.accountId ?? '111111111111'
+  const closers: (() => Promise<void>)[] = []
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer()
+  }
+  try {
+    const ca = await createTestCa()
+    const fronts = new Map<string, Target>()
+    for (const front of options.fronts ?? []) {
+      const started = await front.start({ ca, clock })
+      closers.push(() => started.close())
+      fronts.set(front.name, { host: started.host, port: started.port })
+    }
+
+    const endpointId = newId('vpce')
+    const serviceId = newId('vpce-svc')
+    const serviceName = `com.amazonaws.vpce.${region}.${serviceId}`
+    const suffix = newSuffix()
+    const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
+    const regionalName = `${endpointId}-${suffix}.${serviceId}.${region}.vpce.${domain}`
+    const vpcId = newId('vpc')
+
+    const listeners = new Map<string, Map<string, ZonalListener>>()
+    const endpointZones: EndpointZone[] = []
+    for (const [index, zone] of zones.entries()) {
+      const address = `127.0.${index + 1}.1`
+      const byService = new Map<string, ZonalListener>()
+      const portMap: Record<string, number> = {}
+      for (const service of options.services ?? []) {
+        const target = () => {
+          if ('front' in service.target) {
+            const front = fronts.get(service.target.front)
+            if (front === undefined)
+              throw new Error(`lab service ${service.name}: no front named ${service.target.front}`)
+            return front
+          }
+          return service.target
+        }
+        const listener = await ZonalListener.start(address, service.port, target)
+        closers.push(() => listener.close())
+        byService.set(service.name, listener)
+        if (listener.port !== service.port) portMap[String(service.port)] = listener.port
+      }
+      listeners.set(zone.name, byService)
+      const endpointZone: EndpointZone = {
+        azName: zone.name,
+        azId: zone.id,
+        dnsName: `${endpointId}-${suffix}-${zone.name}.${serviceId}.${region}.vpce.${domain}`,
+        subnetId: newId('subnet'),
+        networkInterfaceId: newId('eni'),
+        addresses: [address],
+      }
+      if (Object.keys(portMap).length > 0) endpointZone.portMap = portMap
+      endpointZones.push(endpointZone)
+    }
+    const endpoint: Endpoint = {
+      id: endpointId,
+      region,
+      serviceName,
+      vpcId,
+      state: 'available',
+      dnsName: regionalName,
+      zones: endpointZones,
+    }
+    if (options.privateDnsName !== undefined)
+      endpoint.privateDnsName = options.privateDnsName.toLowerCase()
+
+    const ttl = options.dnsTtl ?? 60
+    const allAddresses = endpointZones.flatMap((z) => z.addresses)
+    const dns = await startDnsServer({ defaultTtl: ttl })
+    closers.push(() => dns.close())
+    dns.set(regionalName, { a: allAddresses })
+    for (const zone of endpointZones) dns.set(zone.dnsName!, { a: zone.addresses })
+    if (endpoint.privateDnsName !== undefined) dns.set(endpoint.privateDnsName, { a: allAddresses })
+
+    const store = new CredentialsStore(accountId, clock)
+    const roles = options.roles ?? [
+      {
+        arn: 'arn:aws:iam::222222222222:role/privatelink-cross-account',
+        externalId: 'privatelink-lab',
+      },
+    ]
+    const inventory: Ec2Inventory = {
+      region,
+      zones: zones.map((z) => ({ zoneName: z.name, zoneId: z.id })),
+      endpoints: [],
+      networkInterfaces: endpointZones.map((z) => ({
+        networkInterfaceId: z.networkInterfaceId!,
+        subnetId: z.subnetId!,
+        vpcId,
+        availabilityZone: z.azName,
+        availabilityZoneId: z.azId!,
+        privateIpAddress: z.addresses[0]!,
+        description: `VPC Endpoint Interface ${endpointId}`,
+      })),
+      subnets: endpointZones.map((z, index) => ({
+        subnetId: z.subnetId!,
+        vpcId,
+        availabilityZone: z.azName,
+        availabilityZoneId: z.azId!,
+        cidrBlock: `10.0.${index}.0/24`,
+      })),
+      vpcAttributes: new Map([[vpcId, { enableDnsSupport: true, enableDnsHostnames: true }]]),
+      interfaceAzIds: true,
+    }
+    const labEndpoint: LabVpcEndpoint = {
+      vpcEndpointId: endpointId,
+      vpcEndpointType: 'Interface',
+      vpcId,
+      serviceName,
+      state: 'available',
+      subnetIds: endpointZones.map((z) => z.subnetId!),
+      networkInterfaceIds: endpointZones.map((z) => z.networkInterfaceId!),
+      dnsEntries: [
+        { dnsName: regionalName, hostedZoneId: 'Z1YSA3EXCYUU9Z' },
+        ...endpointZones.map((z) => ({ dnsName: z.dnsName!, hostedZoneId: 'Z1YSA3EXCYUU9Z' })),
+        ...(endpoint.privateDnsName === undefined
+          ? []
+          : [{ dnsName: endpoint.privateDnsName, hostedZoneId: 'ZPRIVATELAB' }]),
+      ],
+      privateDnsEnabled: endpoint.privateDnsName !== undefined,
+      ownerId: accountId,
+      creationTimestamp: new Date(clock()).toISOString(),
+    }
+    inventory.endpoints.push(labEndpoint)
+    const requests: LabAws['requests'] = []
+    const awsServer = await startAwsServer({ inventory, roles, store, log: requests })
+    closers.push(() => awsServer.close())
+
+    const metadataState: MetadataState = {
+      region,
+      azName: zones[0]!.name,
+      azId: zones[0]!.id,
+      roleName: 'privatelink-lab-instance',
+      roleArn: `arn:aws:iam::${accountId}:role/privatelink-lab-instance`,
+      lambdaToken: newSecret().replace(/[^A-Za-z0-9]/g, ''),
+      hang: false,
+      clock,
+    }
+    const metadataServer = await startMetadataServer(metadataState, store)
+    closers.push(() => metadataServer.close())
+    const lambdaMetadataApi = `${metadataServer.host}:${metadataServer.port}`
+    const metadata: LabMetadata = {
+      imdsEndpoint: metadataServer.url,
+      ecsMetadataUri: `${metadataServer.url}/v4/${ECS_TASK_ID}`,
+      lambdaMetadataApi,
+      lambdaMetadataToken: metadataState.lambdaToken,
+      setZone(azName) {
+        const zone = zones.find((z) => z.name === azName || z.id === azName)
+        if (zone === undefined) throw new Error(`lab has no zone ${azName}`)
+        metadataState.azName = zone.name
+        metadataState.azId = zone.id
+      },
+      setHang(hang) {
+        metadataState.hang = hang
+      },
+      env(kind) {
+        const base = { AWS_REGION: region }
+        if (kind === 'lambda') {
+          return {
+            ...base,
+            AWS_LAMBDA_FUNCTION_NAME: 'privatelink-lab',
+            AWS_LAMBDA_METADATA_API: lambdaMetadataApi,
+            AWS_LAMBDA_METADATA_TOKEN: metadataState.lambdaToken,
+          }
+        }
+        if (kind === 'ecs')
+          return {
+            ...base,
+            ECS_CONTAINER_METADATA_URI_V4: `${metadataServer.url}/v4/${ECS_TASK_ID}`,
+          }
+        return { ...base, AWS_EC2_METADATA_SERVICE_ENDPOINT: metadataServer.url }
+      },
+    }
+
+    const aws: LabAws = {
+      endpoint: awsServer.url,
+      region,
+      accountId,
+      credentials: {
+        accessKeyId: store.root.accessKeyId,
+        secretAccessKey: store.root.secretAccessKey,
+      },
+      roles,
+      inventory,
+      requests,
+      setEndpointState(state, id = endpointId) {
+        const found = inventory.endpoints.find((e) => e.vpcEndpointId === id)
+        if (found === undefined) throw new Error(`lab has no endpoint ${id}`)
+        found.state = state
+      },
+      addEndpoint(extra = {}) {
+        const id = newId('vpce')
+        const extraVpc = extra.vpcId ?? vpcId
+        if (!inventory.vpcAttributes.has(extraVpc))
+          inventory.vpcAttributes.set(extraVpc, {
+            enableDnsSupport: true,
+            enableDnsHostnames: true,
+          })
+        inventory.endpoints.push({
+          ...labEndpoint,
+          vpcEndpointId: id,
+          vpcId: extraVpc,
+          serviceName: extra.serviceName ?? `com.amazonaws.vpce.${region}.${newId('vpce-svc')}`,
+          state: extra.state ?? 'available',
+          dnsEntries: [
+            {
+              dnsName: `${id}-${newSuffix()}.${serviceId}.${region}.vpce.${domain}`,
+              hostedZoneId: 'Z1YSA3EXCYUU9Z',
+            },
+          ],
+        })
+        return id
+      },
+      setVpcAttribute(attribute, value) {
+        inventory.vpcAttributes.get(vpcId)![attribute] = value
+      },
+      setInterfaceAzIds(enabled) {
+        inventory.interfaceAzIds = enabled
+      },
+      issueSession(seconds = 3600) {
+        const key = store.issueSession(
+          `arn:aws:sts::${accountId}:assumed-role/privatelink-lab/session`,
+          accountId,
+          'AROALAB:session',
+          seconds,
+        )
+        return {
+          accessKeyId: key.accessKeyId,
+          secretAccessKey: key.secretAccessKey,
+          sessionToken: key.sessionToken!,
+          expiration: key.expiration!,
+        }
+      },
+    }
+
+    const zoneHandle = (name: string): LabZone => {
+      const index = zones.findIndex((z) => z.name === name || z.id === name)
+      if (index < 0)
+        throw new Error(`lab has no zone ${name}; zones: ${zones.map((z) => z.name).join(', ')}`)
+      const zone = zones[index]!
+      const byService = listeners.get(zone.name)!
+      return {
+        name: zone.name,
+        id: zone.id,
+        address: endpointZones[index]!.addresses[0]!,
+        fail: async (mode, faultOptions) => {
+          await Promise.all([...byService.values()].map((l) => l.fail(mode, faultOptions)))
+        },
+        restore: async () => {
+          await Promise.all([...byService.values()].map((l) => l.restore()))
+        },
+        stats: () =>
+          Object.fromEntries([...byService].map(([service, l]) => [service, { ...l.stats }])),
+      }
+    }
+
+    return {
+      region,
+      endpoint,
+      dns,
+      metadata,
+      aws,
+      ca,
+      allowedRanges: ['127.0.0.0/8'],
+      zone: zoneHandle,
+      stats: () => Object.fromEntries(zones.map((z) => [z.name, zoneHandle(z.name).stats()])),
+      close,
+    }
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
