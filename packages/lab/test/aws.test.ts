@@ -19,7 +19,10 @@ beforeAll(async () => {
 })
 afterAll(() => lab.close())
 
-const ec2 = (credentials = lab.aws.credentials) =>
+const ec2 = (
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = lab.aws
+    .credentials,
+) =>
   new EC2Client({ endpoint: lab.aws.endpoint, region: lab.aws.region, credentials, maxAttempts: 1 })
 const sts = () =>
   new STSClient({
