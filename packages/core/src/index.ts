@@ -1,10 +1,33 @@
 export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
 export { invalidOption, PrivateLinkError } from '@privatelink/dns'
+export type {
+  ConnectOptions,
+  Connector,
+  ConnectorOptions,
+  ConnectorTlsOptions,
+  Dial,
+  UndiciConnect,
+  ZoneStatus,
+} from './connector.js'
+export { createConnector } from './connector.js'
+export type { AttemptReport } from './connector-errors.js'
+export { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
+export type {
+  DiscoverEndpointOptions,
+  Ec2ClientLike,
+  EndpointDiscovery,
+  EndpointDiscoveryOptions,
+} from './discovery.js'
+export { createEndpointDiscovery, discoverEndpoint } from './discovery.js'
 export type { EndpointDnsName } from './endpoint-dns-name.js'
 export { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
 export { isEndpointId } from './endpoint-id.js'
+export type { DetectLocalityOptions } from './locality.js'
+export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
 export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'
 export type { StaticEndpointConfig, StaticZoneConfig } from './static-endpoint.js'
 export { endpointFromConfig, endpointFromEnv, endpointsFromEnv } from './static-endpoint.js'
+export type { EjectionOptions } from './zone-health.js'
+export { findOwnZone, orderZones } from './zone-order.js'

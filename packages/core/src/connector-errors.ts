@@ -1,0 +1,77 @@
+import { PrivateLinkError } from '@privatelink/dns'
+
+export interface AttemptReport {
+  azName: string
+  azId?: string
+  address: string
+  port: number
+  /** Error code, or 'slow' when another zone won while this one was still connecting. */
+  code: string
+}
+
+export function unreachableError(
+  endpointId: string,
+  port: number,
+  attempts: AttemptReport[],
+): PrivateLinkError {
+  const summary = attempts.map((a) => `${a.azName} ${a.address}:${a.port} ${a.code}`).join('; ')
+  return new PrivateLinkError(
+    'ERR_ENDPOINT_UNREACHABLE',
+    `Could not connect to ${endpointId} on port ${port} in any zone (${summary || 'no zones'})`,
+    {
+      hint:
+        'Check, in order: the endpoint is "available" (describe-vpc-endpoints); its security group allows inbound TCP on this port from this client; ' +
+        "the client's security group and network ACLs allow the traffic out and back; the provider's NLB has a healthy target in each zone " +
+        '(cross-zone load balancing is off by default, so an ENI in a zone without a healthy target refuses or times out); ' +
+        'and the NLB listener uses this port.',
+      details: { endpointId, port, attempts: attempts.map((a) => ({ ...a })) },
+    },
+  )
+}
+
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : 'UNKNOWN'
+}
+
+/** Maps Node's TLS verification errors to ours, naming the expected and the presented names. */
+export function tlsError(
+  error: unknown,
+  servername: string,
+  presented: string | undefined,
+): PrivateLinkError {
+  const code = errorCode(error)
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new PrivateLinkError(
+      'ERR_TLS_NAME_MISMATCH',
+      `The server's certificate is not valid for ${servername} (it names ${presented ?? 'nothing'})`,
+      {
+        hint:
+          'The certificate is checked against the service name, not the vpce DNS name you dial. Set servername to the name on the certificate ' +
+          '(for RDS Proxy: the proxy endpoint; for a SaaS API: its private DNS name), and make sure this endpoint leads to that service.',
+        details: { expected: servername, presented: presented ?? null, cause: code },
+        cause: error,
+      },
+    )
+  }
+  if (code.startsWith('ERR_TLS') || /CERT|SIGNATURE|ISSUER|SELF_SIGNED/.test(code)) {
+    return new PrivateLinkError(
+      'ERR_TLS_UNTRUSTED',
+      `The server's certificate for ${servername} could not be verified (${code})`,
+      {
+        hint: 'Pass the CA that issued the certificate as `ca` (RDS Proxy and API Gateway chain to Amazon Trust Services roots, already in Node; a private CA needs its bundle). Check the system clock for CERT_NOT_YET_VALID / CERT_HAS_EXPIRED.',
+        details: { servername, cause: code },
+        cause: error,
+      },
+    )
+  }
+  return new PrivateLinkError(
+    'ERR_TLS_HANDSHAKE',
+    `TLS handshake with ${servername} failed (${code})`,
+    {
+      hint: 'Check that the service expects TLS on this port and that the NLB listener is TCP (TLS passes through) or TLS with a certificate for this name.',
+      details: { servername, cause: code },
+      cause: error,
+    },
+  )
+}

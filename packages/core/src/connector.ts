@@ -1,0 +1,378 @@
+import { connect as netConnect, type Socket } from 'node:net'
+import {
+  type ConnectionOptions,
+  checkServerIdentity,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls'
+import { createResolver, invalidOption, PrivateLinkError, type Resolver } from '@privatelink/dns'
+import { type AttemptReport, errorCode, tlsError, unreachableError } from './connector-errors.js'
+import { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
+import type { Endpoint, EndpointZone, Locality } from './model.js'
+import { functionOption, integerOption } from './options.js'
+import { RaceFailedError, staggeredRace } from './staggered-race.js'
+import { type EjectionOptions, type HealthEvent, ZoneHealth } from './zone-health.js'
+import { findOwnZone, orderZones } from './zone-order.js'
+
+export interface ConnectorTlsOptions
+  extends Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'lookup'> {
+  /** The name the certificate must carry (SNI too). Required: the vpce name never is on it. */
+  servername: string
+  /**
+   * Skips certificate verification. Never in production: anyone on the path can then read the
+   * traffic. Setting `rejectUnauthorized: false` without this flag is refused.
+   * @default false
+   */
+  dangerouslySkipVerification?: boolean
+}
+
+export type Dial = (options: { host: string; port: number }) => Socket
+
+export interface ConnectorOptions {
+  endpoint: Endpoint
+  /** Where this code runs; own zone first. Unknown: zones ranked by measured connect time. */
+  locality?: Locality
+  /** The service port (the NLB listener port). */
+  port: number
+  /** Wrap every connection in TLS. */
+  tls?: ConnectorTlsOptions
+  /** Start the next zone after this long without a connection (RFC 8305's "Connection Attempt Delay"). @default 250 */
+  attemptDelayMs?: number
+  /** Give up on one attempt after this long. @default 10000 */
+  connectTimeoutMs?: number
+  /** Ejection of failing zones. @default { baseMs: 1000, maxMs: 60000 } */
+  ejection?: EjectionOptions
+  /** Resolves zonal DNS names for zones without addresses. @default a private-only resolver */
+  resolver?: Resolver
+  /** @default Date.now */
+  clock?: () => number
+  /** Opens the TCP socket (tests and custom transports). @default net.connect */
+  dial?: Dial
+}
+
+export interface ConnectOptions {
+  port?: number
+  signal?: AbortSignal
+  /** Overrides the connector's TLS options for this connection; `false` for plain TCP. */
+  tls?: ConnectorTlsOptions | false
+}
+
+/** What undici's `connect` option calls. */
+export type UndiciConnect = (
+  options: {
+    hostname: string
+    host?: string
+    protocol: string
+    port: string | number
+    servername?: string | null
+    [key: string]: unknown
+  },
+  callback: (error: Error | null, socket: Socket | TLSSocket | null) => void,
+) => void
+
+export interface ZoneStatus {
+  azName: string
+  azId?: string
+  ejected: boolean
+  failures: number
+  ejectedForMs: number
+  connectMs?: number
+}
+
+export interface Connector {
+  readonly endpoint: Endpoint
+  connect(options?: ConnectOptions): Promise<Socket | TLSSocket>
+  /** For undici's `connect` option: plain TCP for http:, TLS with undici's servername for https:. */
+  readonly undici: UndiciConnect
+  /** Own zone first, then the rest: the order the next connect will try (ejected zones left out). */
+  preferredZones(): EndpointZone[]
+  zones(): ZoneStatus[]
+  /** Subscribe to zone ejections and readmissions (adapters close idle sockets on them). */
+  onZoneChange(listener: (event: { type: 'eject' | 'readmit'; azName: string }) => void): () => void
+}
+
+interface Candidate {
+  zone: EndpointZone
+  /** Undefined: resolve the zone's DNS name first. */
+  address: string | undefined
+}
+
+const zoneKey = (zone: EndpointZone) => zone.azId ?? zone.azName
+
+/** One connector per endpoint and port: zone preference, racing and ejection, written once. */
+export function createConnector(options: ConnectorOptions): Connector {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const { endpoint, locality } = options
+  if (
+    typeof endpoint !== 'object' ||
+    endpoint === null ||
+    !Array.isArray(endpoint.zones) ||
+    endpoint.zones.length === 0
+  ) {
+    throw invalidOption(
+      'endpoint',
+      'an Endpoint with at least one zone (discoverEndpoint or endpointFromConfig)',
+      endpoint,
+    )
+  }
+  const defaultPort = integerOption('port', options.port, Number.NaN, 1)
+  if (Number.isNaN(defaultPort) || defaultPort > 65_535)
+    throw invalidOption('port', 'an integer from 1 to 65535', options.port)
+  const attemptDelayMs = integerOption('attemptDelayMs', options.attemptDelayMs, 250, 0)
+  const connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1)
+  const clock = functionOption('clock', options.clock, Date.now)
+  const dial = functionOption<Dial>('dial', options.dial, (target) =>
+    netConnect({ ...target, noDelay: true }),
+  )
+  const health = new ZoneHealth({
+    baseMs: integerOption('ejection.baseMs', options.ejection?.baseMs, 1_000, 1),
+    maxMs: integerOption('ejection.maxMs', options.ejection?.maxMs, 60_000, 1),
+  })
+  validateTls(options.tls, 'tls')
+  let resolver = options.resolver
+  const own = findOwnZone(endpoint.zones, locality)
+  const listeners = new Set<(event: { type: 'eject' | 'readmit'; azName: string }) => void>()
+  const keys = endpoint.zones.map(zoneKey)
+  const byKey = new Map(endpoint.zones.map((zone) => [zoneKey(zone), zone]))
+
+  const announce = (event: HealthEvent, cause?: string) => {
+    const zone = byKey.get(event.key)!
+    const base = { endpointId: endpoint.id, azName: zone.azName, azId: zone.azId }
+    if (event.type === 'eject' && ejectChannel.hasSubscribers) {
+      ejectChannel.publish({ ...base, cause, failures: event.failures, untilMs: event.untilMs })
+    }
+    if (event.type === 'readmit' && readmitChannel.hasSubscribers) readmitChannel.publish(base)
+    for (const listener of listeners) listener({ type: event.type, azName: zone.azName })
+  }
+
+  const preferredZones = (): EndpointZone[] => {
+    const now = clock()
+    for (const event of health.readmitted(keys, now)) announce(event)
+    const ordered = orderZones(endpoint.zones, own, (zone) => health.connectMs(zoneKey(zone)))
+    const eligible = ordered.filter((zone) => !health.isEjected(zoneKey(zone), now))
+    // Panic mode: with every zone ejected, trying them all beats failing fast.
+    return eligible.length > 0 ? eligible : ordered
+  }
+
+  const openTcp = async (
+    candidate: Candidate,
+    port: number,
+    signal: AbortSignal,
+  ): Promise<Socket> => {
+    let address = candidate.address
+    if (address === undefined) {
+      resolver ??= createResolver()
+      const resolution = await resolver.resolve(candidate.zone.dnsName!)
+      address = resolution.addresses[0]!.address
+      candidate.address = address
+    }
+    if (signal.aborted) throw signal.reason
+    const socket = dial({ host: address, port })
+    return await new Promise<Socket>((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+        socket.off('connect', onConnect)
+        socket.off('error', onError)
+      }
+      const fail = (error: unknown) => {
+        cleanup()
+        socket.destroy()
+        reject(error)
+      }
+      const onConnect = () => {
+        cleanup()
+        resolve(socket)
+      }
+      const onError = (error: Error) => fail(error)
+      const onAbort = () =>
+        fail(Object.assign(new Error('attempt abandoned'), { code: 'ABORT_ERR' }))
+      const timer = setTimeout(
+        () =>
+          fail(
+            Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), {
+              code: 'ETIMEDOUT',
+            }),
+          ),
+        connectTimeoutMs,
+      )
+      socket.once('connect', onConnect)
+      socket.once('error', onError)
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  async function connect(connectOptions: ConnectOptions = {}): Promise<Socket | TLSSocket> {
+    const port = connectOptions.port ?? defaultPort
+    const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
+    if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
+    const zones = preferredZones()
+    const candidates = zones.flatMap((zone): Candidate[] =>
+      zone.addresses.length > 0
+        ? zone.addresses.map((address) => ({ zone, address }))
+        : [{ zone, address: undefined }],
+    )
+    const dialPort = (zone: EndpointZone) => zone.portMap?.[String(port)] ?? port
+    const reports: AttemptReport[] = []
+    const report = (candidate: Candidate, code: string) => {
+      const zone = candidate.zone
+      reports.push({
+        azName: zone.azName,
+        ...(zone.azId ? { azId: zone.azId } : {}),
+        address: candidate.address ?? zone.dnsName ?? '',
+        port: dialPort(zone),
+        code,
+      })
+    }
+    // Durations are real elapsed time; the injectable clock drives ejection windows only.
+    const started = performance.now()
+    const startedAt = new Map<Candidate, number>()
+    let won: { value: Socket; candidate: Candidate }
+    try {
+      won = await staggeredRace(candidates, {
+        delayMs: attemptDelayMs,
+        ...(connectOptions.signal ? { signal: connectOptions.signal } : {}),
+        start: (candidate, signal) => {
+          startedAt.set(candidate, performance.now())
+          return openTcp(candidate, dialPort(candidate.zone), signal)
+        },
+        dispose: (socket) => socket.destroy(),
+        onFailure: (candidate, error) => {
+          const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
+          report(candidate, code)
+          announce(health.recordFailure(zoneKey(candidate.zone), clock()), code)
+        },
+        onAbandon: (candidate, overtaken) => {
+          // Given attemptDelayMs and still not connected: treat as failing (a blackhole looks like this).
+          if (!overtaken) return
+          report(candidate, 'slow')
+          announce(health.recordFailure(zoneKey(candidate.zone), clock()), 'slow')
+        },
+      })
+    } catch (error) {
+      if (error instanceof RaceFailedError) throw unreachableError(endpoint.id, port, reports)
+      throw error
+    }
+    const { value: socket, candidate } = won
+    const durationMs = performance.now() - (startedAt.get(candidate) ?? started)
+    health.recordSuccess(zoneKey(candidate.zone), durationMs)
+    const first = candidates[0]!.zone
+    if (candidate.zone !== first && failoverChannel.hasSubscribers) {
+      failoverChannel.publish({
+        endpointId: endpoint.id,
+        from: first.azName,
+        to: candidate.zone.azName,
+        cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
+      })
+    }
+    if (connectChannel.hasSubscribers) {
+      connectChannel.publish({
+        endpointId: endpoint.id,
+        azName: candidate.zone.azName,
+        azId: candidate.zone.azId,
+        address: candidate.address,
+        port: dialPort(candidate.zone),
+        durationMs: performance.now() - started,
+        attempts: reports.length + 1,
+      })
+    }
+    socket.setKeepAlive(true, 60_000)
+    return tls === undefined ? socket : upgrade(socket, tls)
+  }
+
+  const undici: UndiciConnect = (undiciOptions, callback) => {
+    const secure = undiciOptions.protocol === 'https:'
+    const port = Number(undiciOptions.port) || (secure ? 443 : 80)
+    const servername = options.tls?.servername ?? undiciOptions.servername ?? undiciOptions.hostname
+    const tls = secure
+      ? { ...options.tls, servername: servername || undiciOptions.hostname }
+      : false
+    connect({ port, tls }).then(
+      (socket) => callback(null, socket),
+      (error: Error) => callback(error, null),
+    )
+  }
+
+  return {
+    endpoint,
+    connect,
+    undici,
+    preferredZones,
+    zones: () => {
+      const snapshot = health.snapshot(clock())
+      return endpoint.zones.map((zone) => ({
+        azName: zone.azName,
+        ...(zone.azId ? { azId: zone.azId } : {}),
+        ejected: false,
+        failures: 0,
+        ejectedForMs: 0,
+        ...snapshot[zoneKey(zone)],
+      }))
+    },
+    onZoneChange(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}
+
+function validateTls(tls: ConnectorTlsOptions | undefined, option: string): void {
+  if (tls === undefined) return
+  if (typeof tls !== 'object' || tls === null)
+    throw invalidOption(option, 'an object with servername', tls)
+  if (typeof tls.servername !== 'string' || tls.servername === '') {
+    throw invalidOption(
+      `${option}.servername`,
+      'the DNS name on the service certificate',
+      tls.servername,
+    )
+  }
+  if (tls.rejectUnauthorized === false && tls.dangerouslySkipVerification !== true) {
+    throw invalidOption(
+      `${option}.rejectUnauthorized`,
+      'true (turning verification off also needs dangerouslySkipVerification: true)',
+      tls.rejectUnauthorized,
+    )
+  }
+}
+
+let warnedInsecure = false
+
+function upgrade(socket: Socket, options: ConnectorTlsOptions): Promise<TLSSocket> {
+  const { dangerouslySkipVerification, ...tlsOptions } = options
+  if (dangerouslySkipVerification === true && !warnedInsecure) {
+    warnedInsecure = true
+    process.emitWarning(
+      'privatelink: TLS certificate verification is OFF (dangerouslySkipVerification). Traffic can be intercepted.',
+      {
+        code: 'PRIVATELINK_INSECURE_TLS',
+      },
+    )
+  }
+  return new Promise((resolve, reject) => {
+    let presented: string | undefined
+    const check = tlsOptions.checkServerIdentity ?? checkServerIdentity
+    const secure = tlsConnect({
+      ...tlsOptions,
+      socket,
+      servername: options.servername,
+      rejectUnauthorized: dangerouslySkipVerification !== true,
+      // Remember what the server presented, so a mismatch error can name it.
+      checkServerIdentity: (host, certificate) => {
+        presented = certificate.subjectaltname
+        return check(host, certificate)
+      },
+    })
+    const onError = (error: Error) => {
+      secure.destroy()
+      socket.destroy()
+      reject(tlsError(error, options.servername, presented))
+    }
+    secure.once('error', onError)
+    secure.once('secureConnect', () => {
+      secure.off('error', onError)
+      resolve(secure)
+    })
+  })
+}

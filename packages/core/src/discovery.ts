@@ -1,0 +1,268 @@
+import { invalidOption } from '@privatelink/dns'
+import {
+  ambiguousError,
+  discoveryFailedError,
+  missingSdkError,
+  notAvailableError,
+  notFoundError,
+} from './discovery-errors.js'
+import { parseEndpointDnsName } from './endpoint-dns-name.js'
+import { assertEndpointId } from './endpoint-id.js'
+import type { Endpoint, EndpointZone } from './model.js'
+import { functionOption, integerOption } from './options.js'
+import { parseServiceName } from './service-name.js'
+
+/** The part of an EC2 client discovery uses; any `EC2Client` fits. */
+export interface Ec2ClientLike {
+  send(command: unknown): Promise<unknown>
+}
+
+export interface DiscoverEndpointOptions {
+  /** `vpce-...`; or find it by `serviceName` (and `vpcId`). */
+  endpointId?: string
+  serviceName?: string
+  vpcId?: string
+  /** @default the SDK's (AWS_REGION), or the service name's region */
+  region?: string
+  /** An AwsCredentialIdentity or provider (e.g. fromTemporaryCredentials for cross-account). @default the SDK's chain */
+  credentials?: unknown
+  /** Passed to `new EC2Client(...)`, e.g. `{ endpoint }` for an ec2 interface endpoint or the lab. */
+  ec2ClientConfig?: Record<string, unknown>
+  /** A ready client; `credentials`, `region` and `ec2ClientConfig` are then ignored. */
+  client?: Ec2ClientLike
+}
+
+export interface EndpointDiscoveryOptions {
+  /** How long a discovered endpoint is reused. @default 300000 */
+  cacheTtlMs?: number
+  /** @default Date.now */
+  clock?: () => number
+}
+
+export interface EndpointDiscovery {
+  discover(options: DiscoverEndpointOptions): Promise<Endpoint>
+  clear(): void
+}
+
+type Ec2Module = typeof import('@aws-sdk/client-ec2')
+
+// Loaded on first discovery only: importing this package must not pay the SDK's ~280 ms.
+async function loadSdk(): Promise<Ec2Module> {
+  try {
+    return await import('@aws-sdk/client-ec2')
+  } catch (cause) {
+    throw missingSdkError(cause)
+  }
+}
+
+interface RawEndpoint {
+  VpcEndpointId?: string
+  VpcId?: string
+  ServiceName?: string
+  State?: string
+  PrivateDnsEnabled?: boolean
+  NetworkInterfaceIds?: string[]
+  DnsEntries?: { DnsName?: string }[]
+}
+
+interface RawInterface {
+  NetworkInterfaceId?: string
+  AvailabilityZone?: string
+  AvailabilityZoneId?: string
+  SubnetId?: string
+  PrivateIpAddress?: string
+  PrivateIpAddresses?: { PrivateIpAddress?: string }[]
+}
+
+async function send<T>(client: Ec2ClientLike, operation: string, command: unknown): Promise<T> {
+  try {
+    return (await client.send(command)) as T
+  } catch (error) {
+    if ((error as { name?: string }).name === 'InvalidVpcEndpointId.NotFound') throw error
+    throw discoveryFailedError(operation, error)
+  }
+}
+
+async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
+  const { endpointId, serviceName, vpcId } = options
+  if (endpointId === undefined && serviceName === undefined) {
+    throw invalidOption('endpointId', 'a vpce- ID, or pass serviceName', endpointId)
+  }
+  if (endpointId !== undefined) assertEndpointId(endpointId)
+  const serviceRegion = serviceName === undefined ? undefined : parseServiceName(serviceName).region
+  const sdk = await loadSdk()
+  const region = options.region ?? serviceRegion
+  const client =
+    options.client ??
+    new sdk.EC2Client({
+      ...(region ? { region } : {}),
+      ...(options.credentials ? { credentials: options.credentials as never } : {}),
+      ...options.ec2ClientConfig,
+    })
+  const query = { endpointId, serviceName, vpcId }
+
+  const found: RawEndpoint[] = []
+  let nextToken: string | undefined
+  do {
+    const filters = [
+      ...(serviceName !== undefined ? [{ Name: 'service-name', Values: [serviceName] }] : []),
+      ...(vpcId !== undefined ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
+    ]
+    let page: { VpcEndpoints?: RawEndpoint[]; NextToken?: string }
+    try {
+      page = await send(
+        client,
+        'DescribeVpcEndpoints',
+        new sdk.DescribeVpcEndpointsCommand({
+          ...(endpointId !== undefined ? { VpcEndpointIds: [endpointId] } : { MaxResults: 100 }),
+          ...(filters.length > 0 ? { Filters: filters } : {}),
+          ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+        }),
+      )
+    } catch (error) {
+      if ((error as { name?: string }).name === 'InvalidVpcEndpointId.NotFound')
+        throw notFoundError(query)
+      throw error
+    }
+    found.push(...(page.VpcEndpoints ?? []))
+    nextToken = page.NextToken
+  } while (nextToken !== undefined)
+
+  if (found.length === 0) throw notFoundError(query)
+  if (found.length > 1) {
+    throw ambiguousError(
+      query,
+      found.map((e) => ({
+        id: e.VpcEndpointId ?? '',
+        ...(e.VpcId ? { vpcId: e.VpcId } : {}),
+        ...(e.State ? { state: e.State } : {}),
+      })),
+    )
+  }
+  const raw = found[0]!
+  const id = raw.VpcEndpointId ?? ''
+  const state = raw.State ?? 'unknown'
+  if (state.toLowerCase() !== 'available') throw notAvailableError(id, state)
+
+  const interfaces: RawInterface[] = []
+  if ((raw.NetworkInterfaceIds ?? []).length > 0) {
+    const described = await send<{ NetworkInterfaces?: RawInterface[] }>(
+      client,
+      'DescribeNetworkInterfaces',
+      new sdk.DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: raw.NetworkInterfaceIds }),
+    )
+    interfaces.push(...(described.NetworkInterfaces ?? []))
+  }
+  // Older API shapes leave AvailabilityZoneId off the interface: the subnet has it.
+  const missingIds = [
+    ...new Set(
+      interfaces.filter((n) => !n.AvailabilityZoneId && n.SubnetId).map((n) => n.SubnetId!),
+    ),
+  ]
+  const subnetZoneIds = new Map<string, string>()
+  if (missingIds.length > 0) {
+    const subnets = await send<{ Subnets?: { SubnetId?: string; AvailabilityZoneId?: string }[] }>(
+      client,
+      'DescribeSubnets',
+      new sdk.DescribeSubnetsCommand({ SubnetIds: missingIds }),
+    )
+    for (const subnet of subnets.Subnets ?? []) {
+      if (subnet.SubnetId && subnet.AvailabilityZoneId)
+        subnetZoneIds.set(subnet.SubnetId, subnet.AvailabilityZoneId)
+    }
+  }
+
+  let regionalName: string | undefined
+  let privateDnsName: string | undefined
+  const zonalNames = new Map<string, string>()
+  for (const entry of raw.DnsEntries ?? []) {
+    const name = entry.DnsName?.toLowerCase()
+    if (!name) continue
+    let parsed: ReturnType<typeof parseEndpointDnsName> | undefined
+    try {
+      parsed = parseEndpointDnsName(name)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed?.kind === 'regional') regionalName ??= name
+    else if (parsed?.kind === 'zonal') zonalNames.set(parsed.azName, name)
+    else if (raw.PrivateDnsEnabled) privateDnsName ??= name.replace(/^\*\./, '')
+  }
+  if (regionalName === undefined) throw notAvailableError(id, `${state} (no regional DNS name)`)
+
+  const zones = new Map<string, EndpointZone>()
+  for (const eni of interfaces) {
+    const azName = eni.AvailabilityZone
+    if (!azName) continue
+    const zone = zones.get(azName) ?? { azName, addresses: [] }
+    const azId =
+      eni.AvailabilityZoneId ?? (eni.SubnetId ? subnetZoneIds.get(eni.SubnetId) : undefined)
+    if (azId) zone.azId = azId
+    if (eni.SubnetId) zone.subnetId = eni.SubnetId
+    if (eni.NetworkInterfaceId) zone.networkInterfaceId = eni.NetworkInterfaceId
+    const dnsName = zonalNames.get(azName)
+    if (dnsName) zone.dnsName = dnsName
+    const addresses =
+      eni.PrivateIpAddresses?.map((a) => a.PrivateIpAddress).filter((a): a is string => !!a) ?? []
+    for (const address of addresses.length > 0
+      ? addresses
+      : eni.PrivateIpAddress
+        ? [eni.PrivateIpAddress]
+        : []) {
+      if (!zone.addresses.includes(address)) zone.addresses.push(address)
+    }
+    zones.set(azName, zone)
+  }
+  const endpoint: Endpoint = {
+    id,
+    region: parseEndpointDnsName(regionalName).region,
+    state,
+    dnsName: regionalName,
+    zones: [...zones.values()].sort((a, b) => a.azName.localeCompare(b.azName)),
+  }
+  if (raw.ServiceName) endpoint.serviceName = raw.ServiceName
+  if (raw.VpcId) endpoint.vpcId = raw.VpcId
+  if (privateDnsName) endpoint.privateDnsName = privateDnsName
+  return endpoint
+}
+
+/** Discovery with a TTL cache; concurrent calls for one endpoint share one set of requests. */
+export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}): EndpointDiscovery {
+  const cacheTtlMs = integerOption('cacheTtlMs', options.cacheTtlMs, 300_000, 0)
+  const clock = functionOption('clock', options.clock, Date.now)
+  const cache = new Map<string, { promise: Promise<Endpoint>; expiresAt: number }>()
+  return {
+    discover(query) {
+      if (typeof query !== 'object' || query === null)
+        throw invalidOption('options', 'an object', query)
+      const key = JSON.stringify([
+        query.endpointId,
+        query.serviceName,
+        query.vpcId,
+        query.region,
+        query.ec2ClientConfig?.['endpoint'],
+      ])
+      const now = clock()
+      const cached = cache.get(key)
+      if (cached !== undefined && cached.expiresAt > now) return cached.promise
+      const promise = describe(query)
+      const entry = { promise, expiresAt: Number.POSITIVE_INFINITY }
+      cache.set(key, entry)
+      promise.then(
+        () => {
+          entry.expiresAt = clock() + cacheTtlMs
+        },
+        () => {
+          if (cache.get(key) === entry) cache.delete(key)
+        },
+      )
+      return promise
+    },
+    clear: () => cache.clear(),
+  }
+}
+
+/** One-shot discovery: DescribeVpcEndpoints -> DescribeNetworkInterfaces -> AZ IDs. Prefer createEndpointDiscovery to cache. */
+export function discoverEndpoint(options: DiscoverEndpointOptions): Promise<Endpoint> {
+  return createEndpointDiscovery({ cacheTtlMs: 0 }).discover(options)
+}

@@ -1,0 +1,226 @@
+import { PrivateLinkError } from '@privatelink/dns'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
+import { isEndpointId } from './endpoint-id.js'
+import { formatServiceName, parseServiceName } from './service-name.js'
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn()
+  } catch (error) {
+    return PrivateLinkError.isInstance(error) ? error.code : 'NOT_PRIVATELINK_ERROR'
+  }
+  return 'NO_ERROR'
+}
+
+describe('parseServiceName', () => {
+  it.each([
+    [
+      'com.amazonaws.us-east-1.s3',
+      { kind: 'aws', prefix: 'com.amazonaws', region: 'us-east-1', service: 's3' },
+    ],
+    ['com.amazonaws.eu-west-1.ecr.dkr', { kind: 'aws', region: 'eu-west-1', service: 'ecr.dkr' }],
+    [
+      'com.amazonaws.us-gov-west-1.execute-api',
+      { kind: 'aws', region: 'us-gov-west-1', service: 'execute-api' },
+    ],
+    [
+      'aws.sagemaker.us-west-2.notebook',
+      { kind: 'aws', prefix: 'aws.sagemaker', region: 'us-west-2', service: 'notebook' },
+    ],
+    [
+      'aws.api.us-east-1.kendra-ranking',
+      { kind: 'aws', prefix: 'aws.api', service: 'kendra-ranking' },
+    ],
+    [
+      'com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0',
+      { kind: 'endpoint-service', region: 'us-west-2', serviceId: 'vpce-svc-0123456789abcdef0' },
+    ],
+    [
+      'COM.AMAZONAWS.VPCE.AP-SOUTHEAST-2.VPCE-SVC-0123456789ABCDEF0',
+      { kind: 'endpoint-service', region: 'ap-southeast-2' },
+    ],
+  ])('%s', (input, expected) => {
+    expect(parseServiceName(input)).toMatchObject(expected)
+  })
+
+  it.each([
+    '',
+    's3',
+    'com.amazonaws.s3',
+    'com.amazonaws.vpce.us-west-2.vpce-svc-123',
+    'com.amazonaws.nowhere.s3',
+    'org.example.us-east-1.x',
+  ])('rejects %j with ERR_INVALID_SERVICE_NAME and an example', (input) => {
+    expect(codeOf(() => parseServiceName(input))).toBe('ERR_INVALID_SERVICE_NAME')
+    try {
+      parseServiceName(input)
+    } catch (error) {
+      expect((error as PrivateLinkError).details).toMatchObject({
+        input,
+        example: expect.stringMatching(/^com\.amazonaws/),
+      })
+    }
+  })
+})
+
+describe('parseEndpointDnsName', () => {
+  const regional =
+    'vpce-0123456789abcdef0-abcd1234.vpce-svc-0fedcba9876543210.us-west-2.vpce.amazonaws.com'
+
+  it('parses regional, zonal, execute-api and alias names', () => {
+    expect(parseEndpointDnsName(regional)).toEqual({
+      kind: 'regional',
+      endpointId: 'vpce-0123456789abcdef0',
+      suffix: 'abcd1234',
+      servicePart: 'vpce-svc-0fedcba9876543210',
+      region: 'us-west-2',
+      domain: 'amazonaws.com',
+    })
+    expect(
+      parseEndpointDnsName(
+        'vpce-0123456789abcdef0-abcd1234-us-west-2b.vpce-svc-0fedcba9876543210.us-west-2.vpce.amazonaws.com',
+      ),
+    ).toMatchObject({
+      kind: 'zonal',
+      azName: 'us-west-2b',
+    })
+    expect(
+      parseEndpointDnsName(
+        'vpce-0123456789abcdef0-abcd1234.execute-api.us-east-1.vpce.amazonaws.com',
+      ),
+    ).toMatchObject({
+      kind: 'regional',
+      servicePart: 'execute-api',
+    })
+    expect(
+      parseEndpointDnsName(
+        'vpce-01234567-abcd1234-us-west-2-lax-1a.s3.us-west-2.vpce.amazonaws.com',
+      ),
+    ).toMatchObject({ kind: 'zonal', azName: 'us-west-2-lax-1a', endpointId: 'vpce-01234567' })
+    expect(
+      parseEndpointDnsName(
+        'vpce-0123456789abcdef0-abcd1234.ecr.dkr.cn-north-1.vpce.amazonaws.com.cn',
+      ),
+    ).toMatchObject({ servicePart: 'ecr.dkr', domain: 'amazonaws.com.cn' })
+    expect(
+      parseEndpointDnsName('a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.us-east-1.amazonaws.com'),
+    ).toEqual({
+      kind: 'execute-api-alias',
+      apiId: 'a1b2c3d4e5',
+      endpointId: 'vpce-0123456789abcdef0',
+      region: 'us-east-1',
+      domain: 'amazonaws.com',
+    })
+  })
+
+  it('derives zonal names and refuses zones of another region', () => {
+    expect(zonalDnsName(regional, 'us-west-2c')).toBe(
+      'vpce-0123456789abcdef0-abcd1234-us-west-2c.vpce-svc-0fedcba9876543210.us-west-2.vpce.amazonaws.com',
+    )
+    expect(codeOf(() => zonalDnsName(regional, 'us-east-1a'))).toBe('ERR_INVALID_DNS_NAME')
+    expect(
+      codeOf(() =>
+        parseEndpointDnsName(
+          'vpce-0123456789abcdef0-abcd1234-us-east-1a.s3.us-west-2.vpce.amazonaws.com',
+        ),
+      ),
+    ).toBe('ERR_INVALID_DNS_NAME')
+  })
+
+  it.each([
+    'api.example.com',
+    'vpce-xyz.s3.us-east-1.vpce.amazonaws.com',
+    's3.us-east-1.amazonaws.com',
+    '',
+  ])('rejects %j', (input) => {
+    expect(codeOf(() => parseEndpointDnsName(input))).toBe('ERR_INVALID_DNS_NAME')
+  })
+})
+
+describe('isEndpointId', () => {
+  it('accepts 17 and legacy 8 hex digits only', () => {
+    expect(isEndpointId('vpce-0123456789abcdef0')).toBe(true)
+    expect(isEndpointId('vpce-01234567')).toBe(true)
+    expect(isEndpointId('vpce-0123456789ABCDEF0')).toBe(false)
+    expect(isEndpointId('vpce-123')).toBe(false)
+    expect(isEndpointId(42)).toBe(false)
+  })
+})
+
+describe('properties', () => {
+  const hex = (length: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${length}}$`))
+  const region = fc.constantFrom(
+    'us-east-1',
+    'us-west-2',
+    'eu-central-2',
+    'ap-southeast-4',
+    'us-gov-east-1',
+    'cn-northwest-1',
+  )
+  const label = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,10}$/)
+
+  it('service names round-trip', () => {
+    const serviceName = fc.oneof(
+      fc.record({
+        kind: fc.constant('endpoint-service' as const),
+        prefix: fc.constant('com.amazonaws.vpce' as const),
+        region,
+        serviceId: hex(17).map((h) => `vpce-svc-${h}`),
+      }),
+      fc.record({
+        kind: fc.constant('aws' as const),
+        prefix: fc.constant('com.amazonaws' as const),
+        region,
+        service: fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
+      }),
+    )
+    fc.assert(
+      fc.property(serviceName, (name) => {
+        if (name.kind === 'aws' && name.service.startsWith('vpce')) return
+        expect(parseServiceName(formatServiceName(name))).toEqual(name)
+      }),
+    )
+  })
+
+  it('endpoint DNS names round-trip', () => {
+    const name = fc
+      .record({
+        endpointId: fc.oneof(hex(17), hex(8)).map((h) => `vpce-${h}`),
+        suffix: fc.stringMatching(/^[a-z0-9]{8}$/),
+        servicePart: fc.oneof(
+          hex(17).map((h) => `vpce-svc-${h}`),
+          fc.constantFrom('s3', 'execute-api', 'ecr.dkr', 'rds'),
+        ),
+        region,
+        zone: fc.option(fc.constantFrom('a', 'b', 'c', 'd', '-lax-1a')),
+      })
+      .map(({ zone, ...rest }) => {
+        const domain = rest.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
+        return zone === null
+          ? { kind: 'regional' as const, ...rest, domain }
+          : { kind: 'zonal' as const, ...rest, azName: `${rest.region}${zone}`, domain }
+      })
+    fc.assert(
+      fc.property(name, (value) => {
+        expect(parseEndpointDnsName(formatEndpointDnsName(value))).toEqual(value)
+      }),
+    )
+  })
+
+  it('arbitrary strings never throw anything but PrivateLinkError', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[a-z0-9.-]{0,80}$/)), (input) => {
+        for (const parse of [parseServiceName, parseEndpointDnsName]) {
+          try {
+            parse(input)
+          } catch (error) {
+            expect(PrivateLinkError.isInstance(error)).toBe(true)
+          }
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})

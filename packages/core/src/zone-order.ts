@@ -1,0 +1,40 @@
+import type { EndpointZone, Locality } from './model.js'
+
+/**
+ * The caller's own zone, matched by AZ ID first: AZ names map to different physical zones in
+ * different accounts, so a name match is used only when no ID is known on either side.
+ */
+export function findOwnZone(
+  zones: readonly EndpointZone[],
+  locality: Locality | undefined,
+): EndpointZone | undefined {
+  if (locality === undefined) return undefined
+  if (locality.azId !== undefined) {
+    const byId = zones.find((zone) => zone.azId === locality.azId)
+    if (byId !== undefined || zones.some((zone) => zone.azId !== undefined)) return byId
+  }
+  if (locality.azName !== undefined) return zones.find((zone) => zone.azName === locality.azName)
+  return undefined
+}
+
+/**
+ * Preference order: own zone first; the rest by measured connect time (unmeasured ones keep the
+ * endpoint's order, which is the regional name's).
+ */
+export function orderZones(
+  zones: readonly EndpointZone[],
+  own: EndpointZone | undefined,
+  connectMs: (zone: EndpointZone) => number | undefined,
+): EndpointZone[] {
+  const rest = zones.filter((zone) => zone !== own)
+  const position = new Map(rest.map((zone, index) => [zone, index]))
+  rest.sort((a, b) => {
+    const ma = connectMs(a)
+    const mb = connectMs(b)
+    if (ma !== undefined && mb !== undefined) return ma - mb
+    if (ma !== undefined) return -1
+    if (mb !== undefined) return 1
+    return position.get(a)! - position.get(b)!
+  })
+  return own === undefined ? rest : [own, ...rest]
+}

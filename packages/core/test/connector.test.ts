@@ -1,0 +1,325 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
+import { type ConnectorOptions, createConnector, type PrivateLinkError } from '@privatelink/core'
+import { createResolver } from '@privatelink/dns'
+import { type Lab, startLab } from '@privatelink/lab'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startEchoServer } from '../../lab/test/helpers.js'
+
+let lab: Lab
+let echo: Awaited<ReturnType<typeof startEchoServer>>
+let tlsServer: TlsServer
+let now = 1_000_000
+const PORT = 7300
+const TLS_PORT = 7301
+const ownZoneB = { source: 'options' as const, azId: 'usw2-az2', azName: 'us-west-2b' }
+
+beforeAll(async () => {
+  echo = await startEchoServer()
+  const lab0 = await startLab({ services: [] })
+  const issued = await lab0.ca.issue(['db.proxy-abc.us-west-2.rds.amazonaws.com'])
+  const ca = lab0.ca.certificatePem
+  await lab0.close()
+  tlsServer = createTlsServer(
+    { cert: issued.certificatePem, key: issued.privateKeyPem },
+    (socket) => socket.end('secure hello'),
+  )
+  tlsServer.listen(0, '127.0.0.1')
+  await once(tlsServer, 'listening')
+  const tlsPort = (tlsServer.address() as { port: number }).port
+  lab = await startLab({
+    clock: () => now,
+    services: [
+      { name: 'echo', port: PORT, target: { host: '127.0.0.1', port: echo.port } },
+      { name: 'tls', port: TLS_PORT, target: { host: '127.0.0.1', port: tlsPort } },
+    ],
+  })
+  ;(lab as { testCa?: string }).testCa = ca
+})
+afterAll(async () => {
+  await lab.close()
+  await echo.close()
+  tlsServer.close()
+})
+afterEach(async () => {
+  for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).restore()
+})
+
+const connector = (options: Partial<ConnectorOptions> = {}) =>
+  createConnector({
+    endpoint: lab.endpoint,
+    locality: ownZoneB,
+    port: PORT,
+    clock: () => now,
+    attemptDelayMs: 100,
+    ...options,
+  })
+
+function record(name: string) {
+  const events: Record<string, unknown>[] = []
+  const listener = (message: unknown) => events.push(message as Record<string, unknown>)
+  subscribe(name, listener)
+  return { events, stop: () => unsubscribe(name, listener) }
+}
+
+const accepted = (zone: string) => lab.zone(zone).stats()['echo']!.accepted
+const zoneOf = (socket: Socket) =>
+  lab.endpoint.zones.find((z) => z.addresses.includes(socket.remoteAddress!))!.azName
+
+async function echoOnce(socket: Socket, text = 'ping'): Promise<string> {
+  socket.write(text)
+  const [data] = (await once(socket, 'data')) as [Buffer]
+  socket.destroy()
+  return data.toString()
+}
+
+describe('connector', () => {
+  it('connects to its own zone first', async () => {
+    const before = accepted('us-west-2b')
+    const socket = await connector().connect()
+    expect(zoneOf(socket)).toBe('us-west-2b')
+    expect(await echoOnce(socket)).toBe('ping')
+    expect(accepted('us-west-2b')).toBe(before + 1)
+  })
+
+  it('own zone refusing: fails over at once, without waiting for attemptDelayMs', async () => {
+    await lab.zone('us-west-2b').fail('refuse')
+    const failover = record('privatelink:connector:failover')
+    const eject = record('privatelink:connector:eject')
+    try {
+      // An attempt delay of an hour: only an immediate failover can pass within the test timeout.
+      const socket = await connector({ attemptDelayMs: 3_600_000 }).connect()
+      expect(zoneOf(socket)).toBe('us-west-2a')
+      expect(await echoOnce(socket)).toBe('ping')
+      expect(failover.events).toEqual([
+        {
+          endpointId: lab.endpoint.id,
+          from: 'us-west-2b',
+          to: 'us-west-2a',
+          cause: 'ECONNREFUSED',
+        },
+      ])
+      expect(eject.events).toMatchObject([
+        {
+          azName: 'us-west-2b',
+          azId: 'usw2-az2',
+          cause: 'ECONNREFUSED',
+          failures: 1,
+          untilMs: now + 1000,
+        },
+      ])
+    } finally {
+      failover.stop()
+      eject.stop()
+    }
+  })
+
+  it('own zone blackholed: succeeds via the next zone after attemptDelayMs, and ejects the silent zone', async () => {
+    await lab.zone('us-west-2b').fail('blackhole')
+    const failover = record('privatelink:connector:failover')
+    try {
+      const c = connector({ attemptDelayMs: 50 })
+      const socket = await c.connect()
+      expect(zoneOf(socket)).toBe('us-west-2a')
+      expect(await echoOnce(socket)).toBe('ping')
+      expect(failover.events).toMatchObject([
+        { from: 'us-west-2b', to: 'us-west-2a', cause: 'slow' },
+      ])
+      expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({
+        ejected: true,
+        failures: 1,
+      })
+    } finally {
+      failover.stop()
+    }
+  })
+
+  it('skips an ejected zone, then re-admits it after the backoff', async () => {
+    const c = connector({ ejection: { baseMs: 5_000, maxMs: 60_000 } })
+    await lab.zone('us-west-2b').fail('refuse')
+    expect(zoneOf(await c.connect())).toBe('us-west-2a')
+    await lab.zone('us-west-2b').restore()
+    expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2a', 'us-west-2c'])
+    const connects = record('privatelink:connector:connect')
+    const readmit = record('privatelink:connector:readmit')
+    try {
+      const skipped = await c.connect()
+      expect(zoneOf(skipped)).toBe('us-west-2a')
+      skipped.destroy()
+      expect(connects.events[0]).toMatchObject({ azName: 'us-west-2a', attempts: 1 })
+      now += 5_000
+      const back = await c.connect()
+      expect(zoneOf(back)).toBe('us-west-2b')
+      back.destroy()
+      expect(readmit.events).toEqual([
+        { endpointId: lab.endpoint.id, azName: 'us-west-2b', azId: 'usw2-az2' },
+      ])
+    } finally {
+      connects.stop()
+      readmit.stop()
+    }
+  })
+
+  it('backs off exponentially while a zone keeps failing', async () => {
+    const c = connector({ ejection: { baseMs: 1_000, maxMs: 3_000 } })
+    await lab.zone('us-west-2b').fail('refuse')
+    const eject = record('privatelink:connector:eject')
+    try {
+      for (let i = 0; i < 4; i++) {
+        ;(await c.connect()).destroy()
+        now += 10_000
+      }
+      expect(
+        eject.events.map(
+          (e) => (e['untilMs'] as number) - (now - 10_000 * (4 - eject.events.indexOf(e))),
+        ),
+      ).toEqual([1_000, 2_000, 3_000, 3_000])
+    } finally {
+      eject.stop()
+    }
+  })
+
+  it('every zone down: ERR_ENDPOINT_UNREACHABLE naming each zone and its cause', async () => {
+    for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('refuse')
+    const c = connector()
+    const error = (await c.connect().catch((e) => e)) as PrivateLinkError
+    expect(error.code).toBe('ERR_ENDPOINT_UNREACHABLE')
+    expect(error.details['attempts']).toEqual([
+      {
+        azName: 'us-west-2b',
+        azId: 'usw2-az2',
+        address: '127.0.2.1',
+        port: expect.any(Number),
+        code: 'ECONNREFUSED',
+      },
+      {
+        azName: 'us-west-2a',
+        azId: 'usw2-az1',
+        address: '127.0.1.1',
+        port: expect.any(Number),
+        code: 'ECONNREFUSED',
+      },
+      {
+        azName: 'us-west-2c',
+        azId: 'usw2-az3',
+        address: '127.0.3.1',
+        port: expect.any(Number),
+        code: 'ECONNREFUSED',
+      },
+    ])
+    expect(error.hint).toMatch(/security group/)
+    expect(error.hint).toMatch(/cross-zone/)
+    // Panic mode: with all zones ejected, the next connect still tries them all.
+    expect(c.zones().every((z) => z.ejected)).toBe(true)
+    await lab.zone('us-west-2c').restore()
+    expect(zoneOf(await c.connect())).toBe('us-west-2c')
+  })
+
+  it('a timeout counts as a failure when no other zone can win', async () => {
+    await lab.zone('us-west-2a').fail('blackhole')
+    const single = {
+      ...lab.endpoint,
+      zones: lab.endpoint.zones.filter((z) => z.azName === 'us-west-2a'),
+    }
+    const error = (await connector({ endpoint: single, connectTimeoutMs: 100 })
+      .connect()
+      .catch((e) => e)) as PrivateLinkError
+    expect(error.details['attempts']).toMatchObject([{ azName: 'us-west-2a', code: 'ETIMEDOUT' }])
+  })
+
+  it('resolves zonal DNS names for zones given without addresses', async () => {
+    const resolver = createResolver({
+      servers: [lab.dns.address],
+      allowedRanges: lab.allowedRanges,
+    })
+    const endpoint = {
+      ...lab.endpoint,
+      zones: lab.endpoint.zones.map((z) => ({ ...z, addresses: [] })),
+    }
+    const socket = await connector({ endpoint, resolver }).connect()
+    expect(zoneOf(socket)).toBe('us-west-2b')
+    socket.destroy()
+    // The default resolver refuses loopback answers: the guard applies to zonal names too.
+    const guarded = (await connector({
+      endpoint,
+      resolver: createResolver({ servers: [lab.dns.address] }),
+    })
+      .connect()
+      .catch((e) => e)) as PrivateLinkError
+    expect(guarded.details['attempts']).toMatchObject([
+      { code: 'ERR_DNS_NOT_PRIVATE' },
+      { code: 'ERR_DNS_NOT_PRIVATE' },
+      { code: 'ERR_DNS_NOT_PRIVATE' },
+    ])
+  })
+
+  it('stops when the caller aborts', async () => {
+    for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('blackhole')
+    const controller = new AbortController()
+    const pending = connector().connect({ signal: controller.signal })
+    controller.abort(new Error('caller gave up'))
+    await expect(pending).rejects.toThrow('caller gave up')
+  })
+})
+
+describe('connector TLS', () => {
+  const ca = () => (lab as { testCa?: string }).testCa!
+  const servername = 'db.proxy-abc.us-west-2.rds.amazonaws.com'
+
+  it('verifies the certificate against the service name, whatever address it dials', async () => {
+    const socket = await connector({ port: TLS_PORT, tls: { servername, ca: ca() } }).connect()
+    const [data] = (await once(socket, 'data')) as [Buffer]
+    expect(data.toString()).toBe('secure hello')
+    socket.destroy()
+  })
+
+  it('names expected and presented names on a mismatch', async () => {
+    const error = (await connector({
+      port: TLS_PORT,
+      tls: { servername: 'other.example.com', ca: ca() },
+    })
+      .connect()
+      .catch((e) => e)) as PrivateLinkError
+    expect(error.code).toBe('ERR_TLS_NAME_MISMATCH')
+    expect(error.details).toMatchObject({
+      expected: 'other.example.com',
+      presented: `DNS:${servername}`,
+    })
+  })
+
+  it('refuses an untrusted certificate, and refuses to turn verification off quietly', async () => {
+    const error = (await connector({ port: TLS_PORT, tls: { servername } })
+      .connect()
+      .catch((e) => e)) as PrivateLinkError
+    expect(error.code).toBe('ERR_TLS_UNTRUSTED')
+    expect(() => connector({ tls: { servername, rejectUnauthorized: false } })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        details: expect.objectContaining({ option: 'tls.rejectUnauthorized' }),
+      }),
+    )
+  })
+})
+
+describe('connector options', () => {
+  it.each([
+    ['endpoint', { endpoint: { zones: [] } }],
+    ['port', { port: 0 }],
+    ['port', { port: 70_000 }],
+    ['attemptDelayMs', { attemptDelayMs: -1 }],
+    ['connectTimeoutMs', { connectTimeoutMs: 0 }],
+    ['ejection.baseMs', { ejection: { baseMs: 0 } }],
+    ['clock', { clock: 5 }],
+    ['dial', { dial: 'net' }],
+    ['tls.servername', { tls: {} }],
+  ])('rejects a bad %s', (option, bad) => {
+    expect(() => connector(bad as Partial<ConnectorOptions>)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        details: expect.objectContaining({ option }),
+      }),
+    )
+  })
+})

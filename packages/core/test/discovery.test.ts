@@ -1,0 +1,165 @@
+import { DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2'
+import {
+  createEndpointDiscovery,
+  discoverEndpoint,
+  endpointFromConfig,
+  type PrivateLinkError,
+} from '@privatelink/core'
+import { type Lab, startLab } from '@privatelink/lab'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+let lab: Lab
+beforeAll(async () => {
+  lab = await startLab({ privateDnsName: 'api.saas.example.com' })
+})
+afterAll(() => lab.close())
+beforeEach(() => {
+  lab.aws.setEndpointState('available')
+  lab.aws.setInterfaceAzIds(true)
+})
+
+const config = () => ({
+  endpoint: lab.aws.endpoint,
+  region: lab.region,
+  credentials: lab.aws.credentials,
+  maxAttempts: 1,
+})
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.unreachable(),
+    (e: PrivateLinkError) => e,
+  )
+
+describe('discoverEndpoint against the lab EC2 API', () => {
+  it('describes the endpoint by id: regional, zonal and private names, addresses and AZ IDs', async () => {
+    const endpoint = await discoverEndpoint({
+      endpointId: lab.endpoint.id,
+      ec2ClientConfig: config(),
+    })
+    const { portMap: _ignored, ...expected } = lab.endpoint as typeof lab.endpoint & {
+      portMap?: unknown
+    }
+    expect(endpoint).toEqual({
+      ...expected,
+      zones: lab.endpoint.zones.map(({ portMap: _p, ...zone }) => zone),
+    })
+    expect(endpoint.privateDnsName).toBe('api.saas.example.com')
+  })
+
+  it('finds it by service name, paging past decoys, and takes AZ IDs from subnets when interfaces lack them', async () => {
+    for (let i = 0; i < 120; i++) lab.aws.addEndpoint()
+    lab.aws.setInterfaceAzIds(false)
+    const before = lab.aws.requests.length
+    const endpoint = await discoverEndpoint({
+      serviceName: lab.endpoint.serviceName!,
+      ec2ClientConfig: config(),
+    })
+    expect(endpoint.id).toBe(lab.endpoint.id)
+    expect(endpoint.zones.map((z) => z.azId)).toEqual(['usw2-az1', 'usw2-az2', 'usw2-az3'])
+    expect(lab.aws.requests.slice(before).map((r) => r.action)).toEqual([
+      'DescribeVpcEndpoints',
+      'DescribeNetworkInterfaces',
+      'DescribeSubnets',
+    ])
+    // The lab pages at MaxResults: unfiltered listing really spans pages.
+    const client = new EC2Client(config())
+    const first = await client.send(new DescribeVpcEndpointsCommand({ MaxResults: 100 }))
+    expect(first.NextToken).toBeDefined()
+  })
+
+  it('reports ambiguity, listing the matches', async () => {
+    const serviceName = 'com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa'
+    const a = lab.aws.addEndpoint({ serviceName, vpcId: 'vpc-0aaaaaaaaaaaaaaaa' })
+    const b = lab.aws.addEndpoint({ serviceName, vpcId: 'vpc-0bbbbbbbbbbbbbbbb' })
+    const error = await failure(discoverEndpoint({ serviceName, ec2ClientConfig: config() }))
+    expect(error.code).toBe('ERR_AMBIGUOUS_ENDPOINT')
+    expect(error.details['matches']).toEqual([
+      { id: a, vpcId: 'vpc-0aaaaaaaaaaaaaaaa', state: 'available' },
+      { id: b, vpcId: 'vpc-0bbbbbbbbbbbbbbbb', state: 'available' },
+    ])
+    expect(error.hint).toMatch(/vpcId/)
+    const narrowed = await discoverEndpoint({
+      serviceName,
+      vpcId: 'vpc-0bbbbbbbbbbbbbbbb',
+      ec2ClientConfig: config(),
+    })
+    expect(narrowed.id).toBe(b)
+  })
+
+  it.each([
+    ['pendingAcceptance', /provider must accept/],
+    ['pending', /being created/],
+    ['rejected', /allowed principals/],
+    ['expired', /expired/],
+    ['failed', /FailureReason/],
+    ['deleting', /deleted/],
+  ])('a %s endpoint raises ERR_ENDPOINT_NOT_AVAILABLE with a hint', async (state, hint) => {
+    lab.aws.setEndpointState(state)
+    const error = await failure(
+      discoverEndpoint({ endpointId: lab.endpoint.id, ec2ClientConfig: config() }),
+    )
+    expect(error.code).toBe('ERR_ENDPOINT_NOT_AVAILABLE')
+    expect(error.details).toEqual({ endpointId: lab.endpoint.id, state })
+    expect(error.hint).toMatch(hint)
+  })
+
+  it('maps not-found and auth failures to typed errors without leaking the secret', async () => {
+    const missing = await failure(
+      discoverEndpoint({ endpointId: 'vpce-0000000000000000a', ec2ClientConfig: config() }),
+    )
+    expect(missing.code).toBe('ERR_ENDPOINT_NOT_FOUND')
+    const denied = await failure(
+      discoverEndpoint({
+        endpointId: lab.endpoint.id,
+        ec2ClientConfig: {
+          ...config(),
+          credentials: {
+            accessKeyId: lab.aws.credentials.accessKeyId,
+            secretAccessKey: 'hunter2-wrong',
+          },
+        },
+      }),
+    )
+    expect(denied.code).toBe('ERR_DISCOVERY_FAILED')
+    expect(denied.hint).toMatch(/ec2:DescribeVpcEndpoints/)
+    expect(JSON.stringify(denied)).not.toContain('hunter2')
+    expect(JSON.stringify(denied)).not.toContain(lab.aws.credentials.secretAccessKey)
+  })
+
+  it('caches with a TTL and merges concurrent calls', async () => {
+    let now = 0
+    const discovery = createEndpointDiscovery({ cacheTtlMs: 60_000, clock: () => now })
+    const before = lab.aws.requests.length
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() }),
+      ),
+    )
+    expect(new Set(results).size).toBe(1)
+    expect(lab.aws.requests.length - before).toBe(2)
+    now += 59_999
+    await discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
+    expect(lab.aws.requests.length - before).toBe(2)
+    now += 1
+    await discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
+    expect(lab.aws.requests.length - before).toBe(4)
+  })
+
+  it('a static config gives the same Endpoint as discovery', async () => {
+    const discovered = await discoverEndpoint({
+      endpointId: lab.endpoint.id,
+      ec2ClientConfig: config(),
+    })
+    const fromConfig = endpointFromConfig(JSON.parse(JSON.stringify(discovered)))
+    expect(fromConfig).toEqual(discovered)
+    const minimal = endpointFromConfig({
+      dnsName: discovered.dnsName,
+      zones: discovered.zones.map((z) => ({
+        azName: z.azName,
+        azId: z.azId!,
+        addresses: z.addresses,
+      })),
+    })
+    expect(minimal.zones.map((z) => z.dnsName)).toEqual(discovered.zones.map((z) => z.dnsName))
+  })
+})
