@@ -53,6 +53,8 @@ export interface ConnectorOptions {
 export interface ConnectOptions {
   port?: number
   signal?: AbortSignal
+  /** Try this zone (AZ name or ID) first, if it is not ejected; the rest follow in the usual order. */
+  preferZone?: string
   /** Overrides the connector's TLS options for this connection; `false` for plain TCP. */
   tls?: ConnectorTlsOptions | false
 }
@@ -87,6 +89,13 @@ export interface Connector {
   /** Own zone first, then the rest: the order the next connect will try (ejected zones left out). */
   preferredZones(): EndpointZone[]
   zones(): ZoneStatus[]
+  /** The zone a socket from this connector was opened in. */
+  zoneOf(socket: Socket): EndpointZone | undefined
+  /**
+   * Reports a failure seen on an open connection (a reset, a response timeout): the zone is
+   * ejected like one whose connect failed.
+   */
+  reportFailure(zone: string, cause: string): void
   /** Subscribe to zone ejections and readmissions (adapters close idle sockets on them). */
   onZoneChange(listener: (event: { type: 'eject' | 'readmit'; azName: string }) => void): () => void
 }
@@ -135,6 +144,7 @@ export function createConnector(options: ConnectorOptions): Connector {
   const listeners = new Set<(event: { type: 'eject' | 'readmit'; azName: string }) => void>()
   const keys = endpoint.zones.map(zoneKey)
   const byKey = new Map(endpoint.zones.map((zone) => [zoneKey(zone), zone]))
+  const sockets = new WeakMap<Socket, EndpointZone>()
 
   const announce = (event: HealthEvent, cause?: string) => {
     const zone = byKey.get(event.key)!
@@ -207,7 +217,11 @@ export function createConnector(options: ConnectorOptions): Connector {
     const port = connectOptions.port ?? defaultPort
     const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
-    const zones = preferredZones()
+    let zones = preferredZones()
+    if (connectOptions.preferZone !== undefined) {
+      const preferred = zones.find((z) => z.azName === connectOptions.preferZone || z.azId === connectOptions.preferZone)
+      if (preferred !== undefined) zones = [preferred, ...zones.filter((z) => z !== preferred)]
+    }
     const candidates = zones.flatMap((zone): Candidate[] =>
       zone.addresses.length > 0
         ? zone.addresses.map((address) => ({ zone, address }))
@@ -228,16 +242,20 @@ export function createConnector(options: ConnectorOptions): Connector {
     // Durations are real elapsed time; the injectable clock drives ejection windows only.
     const started = performance.now()
     const startedAt = new Map<Candidate, number>()
-    let won: { value: Socket; candidate: Candidate }
+    let won: { value: Socket | TLSSocket; candidate: Candidate }
     try {
       won = await staggeredRace(candidates, {
         delayMs: attemptDelayMs,
         ...(connectOptions.signal ? { signal: connectOptions.signal } : {}),
-        start: (candidate, signal) => {
+        start: async (candidate, signal) => {
           startedAt.set(candidate, performance.now())
-          return openTcp(candidate, dialPort(candidate.zone), signal)
+          const deadline = AbortSignal.any([signal, AbortSignal.timeout(connectTimeoutMs)])
+          const socket = await openTcp(candidate, dialPort(candidate.zone), signal)
+          // The handshake is part of the attempt: a zone that accepts TCP but never answers TLS loses the race.
+          return tls === undefined ? socket : await upgrade(socket, tls, deadline)
         },
         dispose: (socket) => socket.destroy(),
+        isFatal: (error) => PrivateLinkError.isInstance(error) && FATAL_TLS.has(error.code),
         onFailure: (candidate, error) => {
           const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
           report(candidate, code)
@@ -278,7 +296,8 @@ export function createConnector(options: ConnectorOptions): Connector {
       })
     }
     socket.setKeepAlive(true, 60_000)
-    return tls === undefined ? socket : upgrade(socket, tls)
+    sockets.set(socket, candidate.zone)
+    return socket
   }
 
   const undici: UndiciConnect = (undiciOptions, callback) => {
@@ -299,6 +318,12 @@ export function createConnector(options: ConnectorOptions): Connector {
     connect,
     undici,
     preferredZones,
+    zoneOf: (socket) => sockets.get(socket),
+    reportFailure(name, cause) {
+      const zone = endpoint.zones.find((z) => z.azName === name || z.azId === name)
+      if (zone === undefined || health.isEjected(zoneKey(zone), clock())) return
+      announce(health.recordFailure(zoneKey(zone), clock()), cause)
+    },
     zones: () => {
       const snapshot = health.snapshot(clock())
       return endpoint.zones.map((zone) => ({
@@ -339,7 +364,9 @@ function validateTls(tls: ConnectorTlsOptions | undefined, option: string): void
 
 let warnedInsecure = false
 
-function upgrade(socket: Socket, options: ConnectorTlsOptions): Promise<TLSSocket> {
+const FATAL_TLS = new Set(['ERR_TLS_NAME_MISMATCH', 'ERR_TLS_UNTRUSTED'])
+
+function upgrade(socket: Socket, options: ConnectorTlsOptions, signal: AbortSignal): Promise<TLSSocket> {
   const { dangerouslySkipVerification, ...tlsOptions } = options
   if (dangerouslySkipVerification === true && !warnedInsecure) {
     warnedInsecure = true
@@ -364,14 +391,27 @@ function upgrade(socket: Socket, options: ConnectorTlsOptions): Promise<TLSSocke
         return check(host, certificate)
       },
     })
+    const cleanup = () => {
+      secure.off('error', onError)
+      signal.removeEventListener('abort', onAbort)
+    }
     const onError = (error: Error) => {
+      cleanup()
       secure.destroy()
       socket.destroy()
       reject(tlsError(error, options.servername, presented))
     }
+    const onAbort = () => {
+      cleanup()
+      secure.destroy()
+      socket.destroy()
+      const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'
+      reject(Object.assign(new Error(timedOut ? 'TLS handshake timed out' : 'attempt abandoned'), { code: timedOut ? 'ETIMEDOUT' : 'ABORT_ERR' }))
+    }
     secure.once('error', onError)
+    signal.addEventListener('abort', onAbort, { once: true })
     secure.once('secureConnect', () => {
-      secure.off('error', onError)
+      cleanup()
       resolve(secure)
     })
   })

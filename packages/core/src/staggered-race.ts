@@ -12,6 +12,8 @@ export interface RaceOptions<C, T> {
   /** Disposes of a value that arrived after another attempt had won. */
   dispose(value: T): void
   onFailure?(candidate: C, error: unknown): void
+  /** An error no other candidate can fix (a certificate for the wrong name): stop the race with it. */
+  isFatal?(error: unknown): boolean
   /**
    * An attempt still pending when another won. `overtaken`: the delay ran out while it was
    * pending, so it had at least `delayMs` to connect and did not.
@@ -76,6 +78,13 @@ export function staggeredRace<C, T>(
         },
         (error: unknown) => {
           if (!running.delete(candidate) || settled) return
+          if (options.isFatal?.(error)) {
+            finish()
+            for (const attempt of running.values()) attempt.controller.abort()
+            running.clear()
+            reject(error)
+            return
+          }
           failures.push({ candidate, error })
           options.onFailure?.(candidate, error)
           if (next < candidates.length) launch()

@@ -255,6 +255,16 @@ describe('connector', () => {
     ])
   })
 
+  it('tries a preferred zone first when asked, and ejects a zone reported failing', async () => {
+    const c = connector()
+    const socket = await c.connect({ preferZone: 'usw2-az3' })
+    expect(zoneOf(socket)).toBe('us-west-2c')
+    expect(c.zoneOf(socket)?.azId).toBe('usw2-az3')
+    socket.destroy()
+    c.reportFailure('us-west-2b', 'ECONNRESET')
+    expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2a', 'us-west-2c'])
+  })
+
   it('stops when the caller aborts', async () => {
     for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('blackhole')
     const controller = new AbortController()
@@ -287,6 +297,15 @@ describe('connector TLS', () => {
       expected: 'other.example.com',
       presented: `DNS:${servername}`,
     })
+  })
+
+  it('own zone hanging after TCP accept: the TLS handshake loses the race to the next zone', async () => {
+    await lab.zone('us-west-2b').fail('hang')
+    const c = connector({ port: TLS_PORT, attemptDelayMs: 50, tls: { servername, ca: ca() } })
+    const socket = await c.connect()
+    expect(c.zoneOf(socket)?.azName).toBe('us-west-2a')
+    socket.destroy()
+    expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({ ejected: true })
   })
 
   it('refuses an untrusted certificate, and refuses to turn verification off quietly', async () => {
