@@ -219,7 +219,9 @@ export function createConnector(options: ConnectorOptions): Connector {
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
     let zones = preferredZones()
     if (connectOptions.preferZone !== undefined) {
-      const preferred = zones.find((z) => z.azName === connectOptions.preferZone || z.azId === connectOptions.preferZone)
+      const preferred = zones.find(
+        (z) => z.azName === connectOptions.preferZone || z.azId === connectOptions.preferZone,
+      )
       if (preferred !== undefined) zones = [preferred, ...zones.filter((z) => z !== preferred)]
     }
     const candidates = zones.flatMap((zone): Candidate[] =>
@@ -366,7 +368,11 @@ let warnedInsecure = false
 
 const FATAL_TLS = new Set(['ERR_TLS_NAME_MISMATCH', 'ERR_TLS_UNTRUSTED'])
 
-function upgrade(socket: Socket, options: ConnectorTlsOptions, signal: AbortSignal): Promise<TLSSocket> {
+function upgrade(
+  socket: Socket,
+  options: ConnectorTlsOptions,
+  signal: AbortSignal,
+): Promise<TLSSocket> {
   const { dangerouslySkipVerification, ...tlsOptions } = options
   if (dangerouslySkipVerification === true && !warnedInsecure) {
     warnedInsecure = true
@@ -406,7 +412,11 @@ function upgrade(socket: Socket, options: ConnectorTlsOptions, signal: AbortSign
       secure.destroy()
       socket.destroy()
       const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'
-      reject(Object.assign(new Error(timedOut ? 'TLS handshake timed out' : 'attempt abandoned'), { code: timedOut ? 'ETIMEDOUT' : 'ABORT_ERR' }))
+      reject(
+        Object.assign(new Error(timedOut ? 'TLS handshake timed out' : 'attempt abandoned'), {
+          code: timedOut ? 'ETIMEDOUT' : 'ABORT_ERR',
+        }),
+      )
     }
     secure.once('error', onError)
     signal.addEventListener('abort', onAbort, { once: true })

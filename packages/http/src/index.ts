@@ -1,1 +1,7 @@
-export {}
+export type { EndpointDispatcherOptions } from './endpoint-dispatcher.js'
+export { createEndpointDispatcher, EndpointDispatcher } from './endpoint-dispatcher.js'
+export type { PrivateApi, PrivateApiGatewayOptions, PrivateApiMode } from './private-api-gateway.js'
+export { privateApiGateway } from './private-api-gateway.js'
+export type { RetryOptions } from './retry-policy.js'
+export type { AwsCredentials, SigV4Options } from './sigv4.js'
+export { sigv4 } from './sigv4.js'

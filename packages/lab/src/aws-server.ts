@@ -71,7 +71,13 @@ export function startAwsServer(state: AwsServerState): Promise<LabHttpServer> {
               ),
             }
     } else if (service === 'sts') {
-      result = handleSts(state.roles, state.store, verified.key, params, requestId)
+      result = handleSts(
+        state.roles,
+        state.store,
+        state.store.get(verified.principal.accessKeyId)!,
+        params,
+        requestId,
+      )
     } else if (service === 'ec2') {
       result = handleEc2(state.inventory, params, requestId)
     } else {

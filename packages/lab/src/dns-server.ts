@@ -93,22 +93,17 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<La
     return encoded
   }
 
-  const udp: UdpSocket = createSocket('udp4')
-  udp.on('message', (message, remote) => {
-    let request: packet.Packet
-    try {
-      request = packet.decode(message)
-    } catch {
-      return
+  const onMessage =
+    (udp: UdpSocket) => (message: Buffer, remote: { port: number; address: string }) => {
+      let request: packet.Packet
+      try {
+        request = packet.decode(message)
+      } catch {
+        return
+      }
+      const response = answer(request, 'udp')
+      if (response !== undefined) udp.send(response, remote.port, remote.address)
     }
-    const response = answer(request, 'udp')
-    if (response !== undefined) udp.send(response, remote.port, remote.address)
-  })
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject)
-    udp.bind(options.port ?? 0, host, () => resolve())
-  })
-  const port = udp.address().port
 
   const tcp: Server = createServer((socket) => {
     sockets.add(socket)
@@ -137,10 +132,33 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<La
       }
     })
   })
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject)
-    tcp.listen(port, host, () => resolve())
-  })
+
+  // UDP and TCP must share one port number: a free UDP port can be taken for TCP, so retry.
+  let udp: UdpSocket | undefined
+  let port = 0
+  for (let attempt = 0; udp === undefined; attempt++) {
+    const candidate = createSocket('udp4')
+    candidate.on('message', onMessage(candidate))
+    await new Promise<void>((resolve, reject) => {
+      candidate.once('error', reject)
+      candidate.bind(options.port ?? 0, host, () => resolve())
+    })
+    port = candidate.address().port
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject)
+        tcp.listen(port, host, () => {
+          tcp.off('error', reject)
+          resolve()
+        })
+      })
+      udp = candidate
+    } catch (error) {
+      await new Promise<void>((resolve) => candidate.close(() => resolve()))
+      if (options.port !== undefined || attempt >= 20) throw error
+    }
+  }
+  const boundUdp = udp
 
   return {
     host,
@@ -163,7 +181,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<La
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await Promise.all([
-        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => boundUdp.close(() => resolve())),
         new Promise<void>((resolve) => tcp.close(() => resolve())),
       ])
     },

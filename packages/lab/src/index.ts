@@ -28,5 +28,6 @@ export type {
   RuntimeKind,
 } from './lab.js'
 export { startLab } from './lab.js'
+export type { SignedRequest, VerifyResult } from './sigv4-verifier.js'
 export type { LabRole } from './sts-api.js'
 export type { FaultMode, ListenerStats, Target } from './zonal-listener.js'

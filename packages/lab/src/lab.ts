@@ -6,6 +6,7 @@ import { type LabDnsServer, startDnsServer } from './dns-server.js'
 import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
 import { newId, newSecret, newSuffix } from './identifiers.js'
 import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
+import { type SignedRequest, type VerifyResult, verifySigV4 } from './sigv4-verifier.js'
 import type { LabRole } from './sts-api.js'
 import { type FaultMode, type ListenerStats, type Target, ZonalListener } from './zonal-listener.js'
 
@@ -98,6 +99,8 @@ export interface LabAws {
   setInterfaceAzIds(enabled: boolean): void
   /** Temporary credentials as the lab's STS would issue them, valid for `seconds` of lab time. */
   issueSession(seconds?: number): LabCredentials
+  /** Checks a request's SigV4 signature against the lab's keys (for your own test servers). */
+  verify(request: SignedRequest): Promise<VerifyResult>
 }
 
 export interface Lab {
@@ -349,6 +352,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       setInterfaceAzIds(enabled) {
         inventory.interfaceAzIds = enabled
       },
+      verify: (request) => verifySigV4(request, store),
       issueSession(seconds = 3600) {
         const key = store.issueSession(
           `arn:aws:sts::${accountId}:assumed-role/privatelink-lab/session`,

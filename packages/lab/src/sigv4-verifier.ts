@@ -1,6 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js'
 import { SignatureV4 } from '@smithy/signature-v4'
-import type { CredentialsStore, StoredKey } from './credentials-store.js'
+import type { CredentialsStore } from './credentials-store.js'
 
 export interface SignedRequest {
   method: string
@@ -12,7 +12,12 @@ export interface SignedRequest {
 }
 
 export type VerifyResult =
-  | { ok: true; key: StoredKey; region: string; service: string }
+  | {
+      ok: true
+      principal: { accessKeyId: string; arn: string; account: string }
+      region: string
+      service: string
+    }
   | {
       ok: false
       reason: 'missing' | 'unknown-key' | 'mismatch' | 'expired' | 'bad-token'
@@ -111,5 +116,11 @@ export async function verifySigV4(
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
     }
   }
-  return { ok: true, key, region: region!, service: service! }
+  // The principal only: a verify result may end up in a test log, so no secret rides along.
+  return {
+    ok: true,
+    principal: { accessKeyId: key.accessKeyId, arn: key.arn, account: key.account },
+    region: region!,
+    service: service!,
+  }
 }

@@ -1,0 +1,73 @@
+import type { Dispatcher } from 'undici'
+
+type Controller = Dispatcher.DispatchController
+type Headers = Record<string, string | string[]>
+
+/** The handler shape undici's own APIs (request, fetch, stream) still pass. */
+interface LegacyHandler {
+  onConnect?(abort: (reason?: Error) => void, context?: object): void
+  onHeaders?(
+    statusCode: number,
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean
+  onUpgrade?(statusCode: number, rawHeaders: Buffer[], socket: unknown): void
+  onData?(chunk: Buffer): boolean
+  onComplete?(rawTrailers: Buffer[] | null): void
+  onError?(error: Error): void
+}
+
+const toRaw = (headers: Headers): Buffer[] => {
+  const raw: Buffer[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    for (const item of Array.isArray(value) ? value : [value])
+      raw.push(Buffer.from(name, 'latin1'), Buffer.from(item, 'latin1'))
+  }
+  return raw
+}
+
+/**
+ * Our handlers speak undici's controller-based API; callers may pass either shape, so a
+ * callback-style handler is adapted once here.
+ */
+export function asNewStyle(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
+  if (typeof handler.onRequestStart === 'function' || typeof handler.onResponseStart === 'function')
+    return handler
+  const legacy = handler as unknown as LegacyHandler
+  return {
+    onRequestStart: (controller: Controller, context: object) =>
+      legacy.onConnect?.((reason) => controller.abort(reason ?? new Error('aborted')), context),
+    onRequestUpgrade: (
+      _controller: Controller,
+      statusCode: number,
+      headers: Headers,
+      socket: unknown,
+    ) => legacy.onUpgrade?.(statusCode, toRaw(headers), socket),
+    onResponseStart: (
+      controller: Controller,
+      statusCode: number,
+      headers: Headers,
+      statusMessage?: string,
+    ) => {
+      if (
+        legacy.onHeaders?.(
+          statusCode,
+          toRaw(headers),
+          () => controller.resume(),
+          statusMessage ?? '',
+        ) === false
+      )
+        controller.pause()
+    },
+    onResponseData: (controller: Controller, chunk: Buffer) => {
+      if (legacy.onData?.(chunk) === false) controller.pause()
+    },
+    onResponseEnd: (_controller: Controller, trailers: Headers) =>
+      legacy.onComplete?.(toRaw(trailers)),
+    onResponseError: (_controller: Controller, error: Error) => {
+      if (legacy.onError === undefined) throw error
+      legacy.onError(error)
+    },
+  } as Dispatcher.DispatchHandler
+}
