@@ -55,7 +55,7 @@ describe('createEndpointDispatcher', () => {
       const chunks: Buffer[] = []
       await stream(
         `https://${API}/v1/stream`,
-        { dispatcher, opaque: null },
+        { dispatcher, method: 'GET', opaque: null },
         () =>
           new Writable({
             write(chunk, _encoding, done) {
