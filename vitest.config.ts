@@ -12,6 +12,7 @@ const alias = {
   '@privatelink/pg': source('pg'),
   '@privatelink/redis': source('redis'),
   '@privatelink/lab': source('lab'),
+  privatelink: source('cli'),
 }
 
 const packages = ['dns', 'core', 'http', 'pg', 'redis', 'lab', 'cli']

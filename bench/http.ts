@@ -41,9 +41,7 @@ async function load(
  * Through the dispatcher vs a plain undici Agent, to one HTTPS server in another process, at 16
  * concurrency; then the latency a request pays when the own zone is blackholed or refusing.
  */
-export async function httpBench(
-  requests = 20_000,
-): Promise<{
+export async function httpBench(requests = 20_000): Promise<{
   throughput: Measurement[]
   failover: Record<string, string | number>[]
   markdown: string
