@@ -87,7 +87,7 @@ export interface Connector {
   /** For undici's `connect` option: plain TCP for http:, TLS with undici's servername for https:. */
   readonly undici: UndiciConnect
   /** Own zone first, then the rest: the order the next connect will try (ejected zones left out). */
-  preferredZones(): EndpointZone[]
+  preferredZones(): readonly EndpointZone[]
   zones(): ZoneStatus[]
   /** The zone a socket from this connector was opened in. */
   zoneOf(socket: Socket): EndpointZone | undefined
@@ -156,13 +156,20 @@ export function createConnector(options: ConnectorOptions): Connector {
     for (const listener of listeners) listener({ type: event.type, azName: zone.azName })
   }
 
-  const preferredZones = (): EndpointZone[] => {
+  // Called once per HTTP request by the http adapter: recomputed only when health changed or an
+  // ejection ran out.
+  let cached: { zones: readonly EndpointZone[]; version: number; validUntil: number } | undefined
+  const preferredZones = (): readonly EndpointZone[] => {
     const now = clock()
+    if (cached !== undefined && cached.version === health.version && now < cached.validUntil)
+      return cached.zones
     for (const event of health.readmitted(keys, now)) announce(event)
     const ordered = orderZones(endpoint.zones, own, (zone) => health.connectMs(zoneKey(zone)))
     const eligible = ordered.filter((zone) => !health.isEjected(zoneKey(zone), now))
     // Panic mode: with every zone ejected, trying them all beats failing fast.
-    return eligible.length > 0 ? eligible : ordered
+    const zones = Object.freeze(eligible.length > 0 ? eligible : ordered)
+    cached = { zones, version: health.version, validUntil: health.nextExpiry(now) }
+    return zones
   }
 
   const openTcp = async (

@@ -39,6 +39,17 @@ export class ZoneHealth {
     return state
   }
 
+  /** Bumped on every change that can alter the zone order. */
+  version = 0
+
+  /** The earliest time an ejection runs out (the order may change then), or Infinity. */
+  nextExpiry(now: number): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const state of this.#states.values())
+      if (state.ejectedUntil > now && state.ejectedUntil < next) next = state.ejectedUntil
+    return next
+  }
+
   isEjected(key: string, now: number): boolean {
     return this.#state(key).ejectedUntil > now
   }
@@ -54,6 +65,7 @@ export class ZoneHealth {
       const state = this.#state(key)
       if (state.ejectedUntil !== 0 && state.ejectedUntil <= now) {
         state.ejectedUntil = 0
+        this.version++
         events.push({ type: 'readmit', key })
       }
     }
@@ -65,6 +77,7 @@ export class ZoneHealth {
     state.failures++
     const duration = Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(state.failures - 1, 30))
     state.ejectedUntil = now + duration
+    this.version++
     return { type: 'eject', key, failures: state.failures, untilMs: state.ejectedUntil }
   }
 

@@ -190,6 +190,10 @@ export class EndpointDispatcher extends Dispatcher {
     const key = `${zone} ${origin}`
     const existing = this.#pools.get(key)
     if (existing !== undefined) return existing.pool
+    if (this.#closed)
+      throw Object.assign(new Error('The dispatcher is closed'), {
+        code: 'UND_ERR_CLIENT_DESTROYED',
+      })
     const options = this.#options
     const poolOptions: Pool.Options = {
       connect: (connectOptions, callback) => {

@@ -27,6 +27,51 @@ const toRaw = (headers: Headers): Buffer[] => {
   return raw
 }
 
+/** Adapts a callback-style handler to the controller API; a class, so per-request cost is one object. */
+class LegacyAdapter implements Dispatcher.DispatchHandler {
+  readonly #legacy: LegacyHandler
+  constructor(legacy: LegacyHandler) {
+    this.#legacy = legacy
+  }
+  onRequestStart(controller: Controller, context: object): void {
+    this.#legacy.onConnect?.((reason) => controller.abort(reason ?? new Error('aborted')), context)
+  }
+  onRequestUpgrade(
+    _controller: Controller,
+    statusCode: number,
+    headers: Headers,
+    socket: unknown,
+  ): void {
+    this.#legacy.onUpgrade?.(statusCode, toRaw(headers), socket)
+  }
+  onResponseStart(
+    controller: Controller,
+    statusCode: number,
+    headers: Headers,
+    statusMessage?: string,
+  ): void {
+    if (
+      this.#legacy.onHeaders?.(
+        statusCode,
+        toRaw(headers),
+        () => controller.resume(),
+        statusMessage ?? '',
+      ) === false
+    )
+      controller.pause()
+  }
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.#legacy.onData?.(chunk) === false) controller.pause()
+  }
+  onResponseEnd(_controller: Controller, trailers: Headers): void {
+    this.#legacy.onComplete?.(toRaw(trailers))
+  }
+  onResponseError(_controller: Controller, error: Error): void {
+    if (this.#legacy.onError === undefined) throw error
+    this.#legacy.onError(error)
+  }
+}
+
 /**
  * Our handlers speak undici's controller-based API; callers may pass either shape, so a
  * callback-style handler is adapted once here.
@@ -34,40 +79,7 @@ const toRaw = (headers: Headers): Buffer[] => {
 export function asNewStyle(handler: Dispatcher.DispatchHandler): Dispatcher.DispatchHandler {
   if (typeof handler.onRequestStart === 'function' || typeof handler.onResponseStart === 'function')
     return handler
-  const legacy = handler as unknown as LegacyHandler
-  return {
-    onRequestStart: (controller: Controller, context: object) =>
-      legacy.onConnect?.((reason) => controller.abort(reason ?? new Error('aborted')), context),
-    onRequestUpgrade: (
-      _controller: Controller,
-      statusCode: number,
-      headers: Headers,
-      socket: unknown,
-    ) => legacy.onUpgrade?.(statusCode, toRaw(headers), socket),
-    onResponseStart: (
-      controller: Controller,
-      statusCode: number,
-      headers: Headers,
-      statusMessage?: string,
-    ) => {
-      if (
-        legacy.onHeaders?.(
-          statusCode,
-          toRaw(headers),
-          () => controller.resume(),
-          statusMessage ?? '',
-        ) === false
-      )
-        controller.pause()
-    },
-    onResponseData: (controller: Controller, chunk: Buffer) => {
-      if (legacy.onData?.(chunk) === false) controller.pause()
-    },
-    onResponseEnd: (_controller: Controller, trailers: Headers) =>
-      legacy.onComplete?.(toRaw(trailers)),
-    onResponseError: (_controller: Controller, error: Error) => {
-      if (legacy.onError === undefined) throw error
-      legacy.onError(error)
-    },
-  } as Dispatcher.DispatchHandler
+  return new LegacyAdapter(
+    handler as unknown as LegacyHandler,
+  ) as unknown as Dispatcher.DispatchHandler
 }
