@@ -8,9 +8,15 @@ const quick = process.argv.includes('--quick')
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
 const header = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`
 console.log(header)
-const dns = only === undefined || only === 'dns' ? await dnsBench(quick ? 20_000 : 200_000) : { results: [], markdown: '(skipped)' }
+const dns =
+  only === undefined || only === 'dns'
+    ? await dnsBench(quick ? 20_000 : 200_000)
+    : { results: [], markdown: '(skipped)' }
 console.log(`\n## DNS: cached lookups\n\n${dns.markdown}`)
-const http = only === undefined || only === 'http' ? await httpBench(quick ? 4_000 : 20_000) : { throughput: [], failover: [], markdown: '(skipped)' }
+const http =
+  only === undefined || only === 'http'
+    ? await httpBench(quick ? 4_000 : 20_000)
+    : { throughput: [], failover: [], markdown: '(skipped)' }
 console.log(`\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}`)
 const report = `# Benchmark results\n\n${header}\n\n## DNS: cached lookups\n\n${dns.markdown}\n\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}\n`
 if (!quick && only === undefined) {
