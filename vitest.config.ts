@@ -21,6 +21,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     globalSetup: ['./test/support/global-setup.ts'],
+    // The JSON report feeds the one-line summary .ci/run prints.
+    reporters: ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     projects: [
