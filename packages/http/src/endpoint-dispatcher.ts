@@ -12,7 +12,7 @@ import type { Resolver } from '@privatelink/dns'
 import { Agent, Dispatcher, Pool } from 'undici'
 import { originNotPinnedError } from './errors.js'
 import { FailoverHandler } from './failover-handler.js'
-import { asNewStyle } from './new-style-handler.js'
+import { asNewStyle, detachedController } from './new-style-handler.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 
 export interface EndpointDispatcherOptions {
@@ -167,7 +167,7 @@ export class EndpointDispatcher extends Dispatcher {
         try {
           this.#route(retryOptions, retryHandler, tried)
         } catch (error) {
-          retryHandler.onResponseError(noController, error as Error)
+          retryHandler.onResponseError(detachedController, error as Error)
         }
       },
     )
@@ -276,15 +276,6 @@ export class EndpointDispatcher extends Dispatcher {
     await Promise.all(all.map((dispatcher) => each(dispatcher).catch(() => {})))
   }
 }
-
-const noController = {
-  abort() {},
-  pause() {},
-  resume() {},
-  aborted: false,
-  paused: false,
-  reason: null,
-} as unknown as Dispatcher.DispatchController
 
 /** An undici Dispatcher pinned to a PrivateLink endpoint; works with fetch, request, stream and setGlobalDispatcher. */
 export function createEndpointDispatcher(options: EndpointDispatcherOptions): EndpointDispatcher {

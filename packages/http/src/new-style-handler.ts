@@ -83,3 +83,13 @@ export function asNewStyle(handler: Dispatcher.DispatchHandler): Dispatcher.Disp
     handler as unknown as LegacyHandler,
   ) as unknown as Dispatcher.DispatchHandler
 }
+
+/** For errors raised before undici handed us a controller (signing, routing). */
+export const detachedController = {
+  abort() {},
+  pause() {},
+  resume() {},
+  aborted: false,
+  paused: false,
+  reason: null,
+} as unknown as Controller
