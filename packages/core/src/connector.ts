@@ -48,6 +48,12 @@ export interface ConnectorOptions {
   clock?: () => number
   /** Opens the TCP socket (tests and custom transports). @default net.connect */
   dial?: Dial
+  /**
+   * With no known locality, zones are ranked by TCP connect time measured by a probe of every
+   * zone, started in the background on first use and repeated this often. 0 turns it off.
+   * @default 600000
+   */
+  probeIntervalMs?: number
 }
 
 export interface ConnectOptions {
@@ -89,6 +95,8 @@ export interface Connector {
   /** Own zone first, then the rest: the order the next connect will try (ejected zones left out). */
   preferredZones(): readonly EndpointZone[]
   zones(): ZoneStatus[]
+  /** Measures a TCP connect to every zone at once (ms, or the error code) and ranks zones by it. */
+  probe(): Promise<Record<string, number | string>>
   /** The zone a socket from this connector was opened in. */
   zoneOf(socket: Socket): EndpointZone | undefined
   /**
@@ -139,6 +147,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     maxMs: integerOption('ejection.maxMs', options.ejection?.maxMs, 60_000, 1),
   })
   validateTls(options.tls, 'tls')
+  const probeIntervalMs = integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)
   let resolver = options.resolver
   const own = findOwnZone(endpoint.zones, locality)
   const listeners = new Set<(event: { type: 'eject' | 'readmit'; azName: string }) => void>()
@@ -220,8 +229,48 @@ export function createConnector(options: ConnectorOptions): Connector {
     })
   }
 
+  let lastProbe: number | undefined
+  let probing: Promise<Record<string, number | string>> | undefined
+  const probe = (): Promise<Record<string, number | string>> => {
+    probing ??= (async () => {
+      lastProbe = clock()
+      const results = await Promise.all(
+        endpoint.zones.map(async (zone): Promise<[string, number | string]> => {
+          const candidate: Candidate = { zone, address: zone.addresses[0] }
+          const started = performance.now()
+          try {
+            const timeout = AbortSignal.timeout(Math.min(connectTimeoutMs, 2_000))
+            const socket = await openTcp(
+              candidate,
+              zone.portMap?.[String(defaultPort)] ?? defaultPort,
+              timeout,
+            )
+            const elapsed = performance.now() - started
+            socket.destroy()
+            health.recordConnectTime(zoneKey(zone), elapsed)
+            return [zone.azName, Math.round(elapsed * 1000) / 1000]
+          } catch (error) {
+            return [zone.azName, PrivateLinkError.isInstance(error) ? error.code : errorCode(error)]
+          }
+        }),
+      )
+      return Object.fromEntries(results)
+    })().finally(() => {
+      probing = undefined
+    })
+    return probing
+  }
+
   async function connect(connectOptions: ConnectOptions = {}): Promise<Socket | TLSSocket> {
     const port = connectOptions.port ?? defaultPort
+    // Unknown locality: rank zones by a measured connect time, refreshed rarely, never awaited here.
+    if (
+      own === undefined &&
+      probeIntervalMs > 0 &&
+      (lastProbe === undefined || clock() - lastProbe >= probeIntervalMs)
+    ) {
+      probe().catch(() => {})
+    }
     const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
     let zones = preferredZones()
@@ -327,6 +376,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     connect,
     undici,
     preferredZones,
+    probe,
     zoneOf: (socket) => sockets.get(socket),
     reportFailure(name, cause) {
       const zone = endpoint.zones.find((z) => z.azName === name || z.azId === name)

@@ -85,8 +85,15 @@ export class ZoneHealth {
     const state = this.#state(key)
     state.failures = 0
     state.ejectedUntil = 0
+    this.recordConnectTime(key, connectMs)
+  }
+
+  /** A measurement only (a probe): ranks the zone, leaves its ejection alone. */
+  recordConnectTime(key: string, connectMs: number): void {
+    const state = this.#state(key)
     state.connectMs =
       state.connectMs === undefined ? connectMs : state.connectMs * 0.7 + connectMs * 0.3
+    this.version++
   }
 
   snapshot(

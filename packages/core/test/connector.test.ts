@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { once } from 'node:events'
-import type { Socket } from 'node:net'
+import { Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { type ConnectorOptions, createConnector, type PrivateLinkError } from '@privatelink/core'
 import { createResolver } from '@privatelink/dns'
@@ -264,6 +264,42 @@ describe('connector', () => {
     c.reportFailure('us-west-2b', 'ECONNRESET')
     // Own zone out; the others ranked by measured connect time (only 2c has been measured).
     expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2c', 'us-west-2a'])
+  })
+
+  it('unknown locality: a probe ranks zones by measured connect time', async () => {
+    // Zone 2a answers 80 ms late: the probe must rank it last.
+    const dial = ({ host, port }: { host: string; port: number }) => {
+      const socket = new Socket()
+      if (host === '127.0.1.1') setTimeout(() => socket.connect(port, host), 80)
+      else socket.connect(port, host)
+      return socket
+    }
+    const c = createConnector({
+      endpoint: lab.endpoint,
+      port: PORT,
+      clock: () => now,
+      dial,
+      probeIntervalMs: 0,
+    })
+    expect(c.preferredZones().map((z) => z.azName)).toEqual([
+      'us-west-2a',
+      'us-west-2b',
+      'us-west-2c',
+    ])
+    const measured = await c.probe()
+    expect(Object.keys(measured)).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2c'])
+    expect(measured['us-west-2a']).toBeGreaterThanOrEqual(80)
+    expect(c.preferredZones().at(-1)!.azName).toBe('us-west-2a')
+  })
+
+  it('a success in panic mode re-admits the zone at once', async () => {
+    for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('refuse')
+    const c = connector()
+    await c.connect().catch(() => {})
+    expect(c.preferredZones()).toHaveLength(3)
+    await lab.zone('us-west-2a').restore()
+    ;(await c.connect()).destroy()
+    expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2a'])
   })
 
   it('stops when the caller aborts', async () => {
