@@ -4,13 +4,14 @@ import { Socket } from 'node:net'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { type ConnectorOptions, createConnector, type PrivateLinkError } from '@privatelink/core'
 import { createResolver } from '@privatelink/dns'
-import { type Lab, startLab } from '@privatelink/lab'
+import { createTestCa, type Lab, startLab } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startEchoServer } from '../../lab/test/helpers.js'
 
 let lab: Lab
 let echo: Awaited<ReturnType<typeof startEchoServer>>
 let tlsServer: TlsServer
+let caPem: string
 let now = 1_000_000
 const PORT = 7300
 const TLS_PORT = 7301
@@ -18,10 +19,9 @@ const ownZoneB = { source: 'options' as const, azId: 'usw2-az2', azName: 'us-wes
 
 beforeAll(async () => {
   echo = await startEchoServer()
-  const lab0 = await startLab({ services: [] })
-  const issued = await lab0.ca.issue(['db.proxy-abc.us-west-2.rds.amazonaws.com'])
-  const ca = lab0.ca.certificatePem
-  await lab0.close()
+  const testCa = await createTestCa()
+  const issued = await testCa.issue(['db.proxy-abc.us-west-2.rds.amazonaws.com'])
+  caPem = testCa.certificatePem
   tlsServer = createTlsServer(
     { cert: issued.certificatePem, key: issued.privateKeyPem },
     (socket) => socket.end('secure hello'),
@@ -36,7 +36,6 @@ beforeAll(async () => {
       { name: 'tls', port: TLS_PORT, target: { host: '127.0.0.1', port: tlsPort } },
     ],
   })
-  ;(lab as { testCa?: string }).testCa = ca
 })
 afterAll(async () => {
   await lab.close()
@@ -312,7 +311,7 @@ describe('connector', () => {
 })
 
 describe('connector TLS', () => {
-  const ca = () => (lab as { testCa?: string }).testCa!
+  const ca = () => caPem
   const servername = 'db.proxy-abc.us-west-2.rds.amazonaws.com'
 
   it('verifies the certificate against the service name, whatever address it dials', async () => {

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream'
-import type { PrivateLinkError } from '@privatelink/core'
+import { createConnector, type PrivateLinkError } from '@privatelink/core'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from '@privatelink/http'
-import { type Lab, startLab } from '@privatelink/lab'
-import { fetch, getGlobalDispatcher, request, setGlobalDispatcher, stream } from 'undici'
+import { createTestCa, type Lab, startLab } from '@privatelink/lab'
+import { Agent, fetch, getGlobalDispatcher, request, setGlobalDispatcher, stream } from 'undici'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startHttpsTarget, type Target } from './https-target.js'
 
@@ -10,17 +10,17 @@ const API = 'api.saas.example.com'
 let lab: Lab
 let target: Target
 let now = 5_000_000
+let caPem: string
 
 beforeAll(async () => {
-  const { createTestCa } = await import('@privatelink/lab')
   const ca = await createTestCa()
+  caPem = ca.certificatePem
   target = await startHttpsTarget(ca, [API])
   lab = await startLab({
     clock: () => now,
     privateDnsName: API,
     services: [{ name: 'api', port: 443, target: { host: '127.0.0.1', port: target.port } }],
   })
-  ;(globalThis as { __ca?: string }).__ca = ca.certificatePem
 })
 afterAll(async () => {
   await lab.close()
@@ -31,7 +31,7 @@ afterEach(async () => {
   for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).restore()
 })
 
-const ca = () => (globalThis as { __ca?: string }).__ca!
+const ca = () => caPem
 const dispatcherFor = (options: Partial<EndpointDispatcherOptions> = {}) =>
   createEndpointDispatcher({
     endpoint: lab.endpoint,
@@ -75,6 +75,21 @@ describe('createEndpointDispatcher', () => {
     } finally {
       await dispatcher.close()
     }
+  })
+
+  it("core's connector.undici plugs straight into a plain undici Agent", async () => {
+    const connector = createConnector({
+      endpoint: lab.endpoint,
+      locality: { source: 'options', azId: 'usw2-az3' },
+      port: 443,
+      tls: { servername: API, ca: ca() },
+    })
+    const agent = new Agent({ connect: connector.undici })
+    const before = accepted('us-west-2c')
+    const response = await request(`https://${API}/plain-agent`, { dispatcher: agent })
+    expect(await response.body.json()).toMatchObject({ host: API, path: '/plain-agent' })
+    expect(accepted('us-west-2c')).toBe(before + 1)
+    await agent.close()
   })
 
   it('reaches the service through each zone, own zone first', async () => {
