@@ -65,17 +65,10 @@ export interface ConnectOptions {
   tls?: ConnectorTlsOptions | false
 }
 
-/** What undici's `connect` option calls. */
+/** What undici's `connect` option calls (structurally undici's `buildConnector.connector`). */
 export type UndiciConnect = (
-  options: {
-    hostname: string
-    host?: string
-    protocol: string
-    port: string | number
-    servername?: string | null
-    [key: string]: unknown
-  },
-  callback: (error: Error | null, socket: Socket | TLSSocket | null) => void,
+  options: { hostname: string; host?: string; protocol: string; port: string; servername?: string; localAddress?: string | null },
+  callback: (...args: [null, Socket | TLSSocket] | [Error, null]) => void,
 ) => void
 
 export interface ZoneStatus {
