@@ -67,7 +67,14 @@ export interface ConnectOptions {
 
 /** What undici's `connect` option calls (structurally undici's `buildConnector.connector`). */
 export type UndiciConnect = (
-  options: { hostname: string; host?: string; protocol: string; port: string; servername?: string; localAddress?: string | null },
+  options: {
+    hostname: string
+    host?: string
+    protocol: string
+    port: string
+    servername?: string
+    localAddress?: string | null
+  },
   callback: (...args: [null, Socket | TLSSocket] | [Error, null]) => void,
 ) => void
 

@@ -1,9 +1,12 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { createConnector, type PrivateLinkError } from '@privatelink/core'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from '@privatelink/http'
 import { createTestCa, type Lab, startLab } from '@privatelink/lab'
 import { Agent, fetch, getGlobalDispatcher, request, setGlobalDispatcher, stream } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startHttpsTarget, type Target } from './https-target.js'
 
 const API = 'api.saas.example.com'
@@ -104,6 +107,26 @@ describe('createEndpointDispatcher', () => {
     }
   })
 
+  it("an ejected zone's idle sockets close; re-admitted, it is preferred again", async () => {
+    const dispatcher = dispatcherFor({ ejection: { baseMs: 10_000, maxMs: 10_000 } })
+    const active = (zone: string) => lab.zone(zone).stats()['api']!.active
+    await Promise.all(
+      Array.from({ length: 4 }, async () =>
+        (await request(`https://${API}/warm`, { dispatcher })).body.dump(),
+      ),
+    )
+    expect(active('us-west-2a')).toBeGreaterThan(0)
+    dispatcher.connector.reportFailure('us-west-2a', 'ECONNRESET')
+    await vi.waitFor(() => expect(active('us-west-2a')).toBe(0), { timeout: 2_000, interval: 10 })
+    await (await request(`https://${API}/elsewhere`, { dispatcher })).body.dump()
+    expect(active('us-west-2a')).toBe(0)
+    now += 10_000
+    const before = accepted('us-west-2a')
+    await (await request(`https://${API}/back`, { dispatcher })).body.dump()
+    expect(accepted('us-west-2a')).toBe(before + 1)
+    await dispatcher.close()
+  })
+
   it('refuses an origin that is not pinned, unless passthrough is set', async () => {
     const dispatcher = dispatcherFor()
     const error = await request('https://example.com/', { dispatcher }).catch(
@@ -116,6 +139,20 @@ describe('createEndpointDispatcher', () => {
     const viaFetch = await fetch('https://example.com/', { dispatcher }).catch((e: TypeError) => e)
     expect((viaFetch as TypeError).cause).toMatchObject({ code: 'ERR_ORIGIN_NOT_PINNED' })
     await dispatcher.close()
+
+    const plain = createServer((_req, res) => res.end('public path'))
+    plain.listen(0, '127.0.0.1')
+    await once(plain, 'listening')
+    const passthrough = dispatcherFor({ passthrough: true })
+    try {
+      const response = await request(`http://127.0.0.1:${(plain.address() as AddressInfo).port}/`, {
+        dispatcher: passthrough,
+      })
+      expect(await response.body.text()).toBe('public path')
+    } finally {
+      await passthrough.close()
+      plain.close()
+    }
   })
 
   it('a certificate for another name fails with the typed error, naming both names', async () => {
