@@ -16,7 +16,7 @@ console.log(`\n## DNS: cached lookups\n\n${dns.markdown}`)
 const http =
   only === undefined || only === 'http'
     ? await httpBench(quick ? 4_000 : 20_000)
-    : { throughput: [], failover: [], markdown: '(skipped)' }
+    : { throughput: [], failover: [], connects: [], markdown: '(skipped)' }
 console.log(`\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}`)
 const report = `# Benchmark results\n\n${header}\n\n## DNS: cached lookups\n\n${dns.markdown}\n\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}\n`
 if (!quick && only === undefined) {
