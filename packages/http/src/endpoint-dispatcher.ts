@@ -12,7 +12,7 @@ import type { Resolver } from '@privatelink/dns'
 import { Agent, Dispatcher, Pool } from 'undici'
 import { originNotPinnedError } from './errors.js'
 import { FailoverHandler } from './failover-handler.js'
-import { asNewStyle, detachedController } from './new-style-handler.js'
+import { asLegacy } from './legacy-handler.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 
 export interface EndpointDispatcherOptions {
@@ -149,51 +149,55 @@ export class EndpointDispatcher extends Dispatcher {
     options: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
   ): boolean {
-    if (this.#closed)
-      throw Object.assign(new Error('The dispatcher is closed'), {
-        code: 'UND_ERR_CLIENT_DESTROYED',
-      })
-    const origin = new URL(String(options.origin))
-    if (!this.#pinned.has(origin.hostname.toLowerCase())) {
+    if (this.#closed) throw closedError()
+    const origin = String(options.origin)
+    if (!this.#isPinned(origin)) {
       if (this.#passthrough !== undefined) return this.#passthrough.dispatch(options, handler)
-      throw originNotPinnedError(origin.origin, this.origins)
+      throw originNotPinnedError(new URL(origin).origin, this.origins)
     }
-    const tried = new Set<string>()
+    const first = this.connector.preferredZones()[0]!.azName
+    const tried = [first]
     const failover = new FailoverHandler(
       options,
-      asNewStyle(handler),
+      asLegacy(handler),
       this.#policy,
       (retryOptions, retryHandler) => {
         try {
-          this.#route(retryOptions, retryHandler, tried)
+          // Another eligible zone than those tried for this request, or the best one if none is left.
+          const zones = this.connector.preferredZones()
+          const zone = (zones.find((z) => !tried.includes(z.azName)) ?? zones[0]!).azName
+          tried.push(zone)
+          this.#pool(origin, zone).dispatch(
+            retryOptions,
+            retryHandler as unknown as Dispatcher.DispatchHandler,
+          )
         } catch (error) {
-          retryHandler.onResponseError(detachedController, error as Error)
+          retryHandler.onError(error as Error)
         }
       },
     )
-    return this.#route(options, failover, tried)
+    return this.#pool(origin, first).dispatch(
+      options,
+      failover as unknown as Dispatcher.DispatchHandler,
+    )
   }
 
-  /** The first eligible zone not yet tried for this request (or the first one, when all were). */
-  #route(
-    options: Dispatcher.DispatchOptions,
-    handler: Dispatcher.DispatchHandler,
-    tried: Set<string>,
-  ): boolean {
-    const zones = this.connector.preferredZones()
-    const zone = zones.find((z) => !tried.has(z.azName)) ?? zones[0]!
-    tried.add(zone.azName)
-    return this.#pool(String(options.origin), zone.azName).dispatch(options, handler)
+  // Origins are few and requests many: remember the pinning decision per origin string.
+  readonly #pinnedOrigins = new Map<string, boolean>()
+  #isPinned(origin: string): boolean {
+    let pinned = this.#pinnedOrigins.get(origin)
+    if (pinned === undefined) {
+      pinned = this.#pinned.has(new URL(origin).hostname.toLowerCase())
+      if (this.#pinnedOrigins.size < 1_000) this.#pinnedOrigins.set(origin, pinned)
+    }
+    return pinned
   }
 
   #pool(origin: string, zone: string): Pool {
     const key = `${zone} ${origin}`
     const existing = this.#pools.get(key)
     if (existing !== undefined) return existing.pool
-    if (this.#closed)
-      throw Object.assign(new Error('The dispatcher is closed'), {
-        code: 'UND_ERR_CLIENT_DESTROYED',
-      })
+    if (this.#closed) throw closedError()
     const options = this.#options
     const poolOptions: Pool.Options = {
       connect: (connectOptions, callback) => {
@@ -276,6 +280,10 @@ export class EndpointDispatcher extends Dispatcher {
     await Promise.all(all.map((dispatcher) => each(dispatcher).catch(() => {})))
   }
 }
+
+// The error undici's own dispatchers raise when used after close().
+const closedError = () =>
+  Object.assign(new Error('The dispatcher is closed'), { code: 'UND_ERR_CLIENT_DESTROYED' })
 
 /** An undici Dispatcher pinned to a PrivateLink endpoint; works with fetch, request, stream and setGlobalDispatcher. */
 export function createEndpointDispatcher(options: EndpointDispatcherOptions): EndpointDispatcher {

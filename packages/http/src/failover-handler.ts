@@ -1,8 +1,7 @@
 import { PrivateLinkError } from '@privatelink/core'
 import type { Dispatcher } from 'undici'
+import type { LegacyHandler } from './legacy-handler.js'
 import type { RetryPolicy } from './retry-policy.js'
-
-type Controller = Dispatcher.DispatchController
 
 // Already tried every zone, or no zone can fix it.
 const FINAL = new Set([
@@ -28,11 +27,12 @@ function replayable(body: unknown): boolean {
  * (connect, TLS, reset before the request went out), idempotent methods with a replayable body
  * after that, never once the response has reached the caller, never with a stream body.
  */
-export class FailoverHandler implements Dispatcher.DispatchHandler {
-  readonly #target: Dispatcher.DispatchHandler
+export class FailoverHandler implements LegacyHandler {
+  readonly #target: LegacyHandler
   readonly #options: Dispatcher.DispatchOptions
   readonly #policy: RetryPolicy
   readonly #redispatch: (options: Dispatcher.DispatchOptions, handler: FailoverHandler) => void
+  #abort: ((reason?: Error) => void) | undefined
   #retries = 0
   #started = false
   #delivered = false
@@ -40,7 +40,7 @@ export class FailoverHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     options: Dispatcher.DispatchOptions,
-    target: Dispatcher.DispatchHandler,
+    target: LegacyHandler,
     policy: RetryPolicy,
     redispatch: (options: Dispatcher.DispatchOptions, handler: FailoverHandler) => void,
   ) {
@@ -48,10 +48,6 @@ export class FailoverHandler implements Dispatcher.DispatchHandler {
     this.#target = target
     this.#policy = policy
     this.#redispatch = redispatch
-  }
-
-  get retries(): number {
-    return this.#retries
   }
 
   #idempotent(): boolean {
@@ -72,50 +68,54 @@ export class FailoverHandler implements Dispatcher.DispatchHandler {
     return this.#idempotent()
   }
 
-  onRequestStart(controller: Controller, context: unknown): void {
+  onConnect(abort: (reason?: Error) => void, context?: object): void {
     this.#started = true
     this.#discarding = false
-    this.#target.onRequestStart?.(controller, context)
+    this.#abort = abort
+    this.#target.onConnect?.(abort, context)
   }
 
-  onRequestUpgrade(
-    controller: Controller,
-    statusCode: number,
-    headers: Record<string, string | string[]>,
-    socket: never,
-  ): void {
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: unknown): void {
     this.#delivered = true
-    this.#target.onRequestUpgrade?.(controller, statusCode, headers, socket)
+    this.#target.onUpgrade?.(statusCode, rawHeaders, socket)
   }
 
-  onResponseStart(
-    controller: Controller,
+  onResponseStarted(): void {
+    this.#target.onResponseStarted?.()
+  }
+
+  onHeaders(
     statusCode: number,
-    headers: Record<string, string | string[]>,
-    statusMessage?: string,
-  ): void {
+    rawHeaders: Buffer[],
+    resume: () => void,
+    statusText: string,
+  ): boolean {
     if (
       this.#policy.statusCodes.has(statusCode) &&
       this.#idempotent() &&
       this.#canRetry(undefined)
     ) {
       this.#discarding = true
-      controller.abort(new RetryableStatus(`status ${statusCode}`))
-      return
+      this.#abort?.(new RetryableStatus(`status ${statusCode}`))
+      return true
     }
     this.#delivered = true
-    this.#target.onResponseStart?.(controller, statusCode, headers, statusMessage)
+    return this.#target.onHeaders?.(statusCode, rawHeaders, resume, statusText) ?? true
   }
 
-  onResponseData(controller: Controller, chunk: Buffer): void {
-    if (!this.#discarding) this.#target.onResponseData?.(controller, chunk)
+  onData(chunk: Buffer): boolean {
+    return this.#discarding ? true : (this.#target.onData?.(chunk) ?? true)
   }
 
-  onResponseEnd(controller: Controller, trailers: Record<string, string | string[]>): void {
-    if (!this.#discarding) this.#target.onResponseEnd?.(controller, trailers)
+  onComplete(rawTrailers: Buffer[] | string[] | null): void {
+    if (!this.#discarding) this.#target.onComplete?.(rawTrailers)
   }
 
-  onResponseError(controller: Controller, error: Error): void {
+  onBodySent(chunk: unknown): void {
+    this.#target.onBodySent?.(chunk)
+  }
+
+  onError(error: Error): void {
     if (error instanceof RetryableStatus || this.#canRetry(error)) {
       this.#retries++
       this.#started = false
@@ -124,7 +124,7 @@ export class FailoverHandler implements Dispatcher.DispatchHandler {
       queueMicrotask(() => this.#redispatch(this.#options, this))
       return
     }
-    this.#target.onResponseError?.(controller, this.#explain(error))
+    this.#target.onError?.(this.#explain(error))
   }
 
   // A socket error after the request went out leaves the caller unsure whether it ran: say so.

@@ -2,7 +2,7 @@ import { Sha256 } from '@aws-crypto/sha256-js'
 import { invalidOption, PrivateLinkError } from '@privatelink/core'
 import { SignatureV4 } from '@smithy/signature-v4'
 import type { Dispatcher } from 'undici'
-import { asNewStyle, detachedController } from './new-style-handler.js'
+import { asLegacy } from './legacy-handler.js'
 
 export interface AwsCredentials {
   accessKeyId: string
@@ -95,8 +95,7 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
       .then(
         (signed) => dispatch({ ...dispatchOptions, headers: signed.headers }, handler),
         (cause: unknown) =>
-          asNewStyle(handler).onResponseError?.(
-            detachedController,
+          asLegacy(handler).onError?.(
             new PrivateLinkError('ERR_SIGV4_FAILED', 'Could not sign the request with SigV4', {
               hint: 'Check that the credential provider returns credentials (an expired SSO session or a missing role are the usual causes).',
               details: { service: options.service ?? 'execute-api', region: options.region },
