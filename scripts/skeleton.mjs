@@ -39,9 +39,9 @@ write(
 )
 write(
   'tsup.config.ts',
-  `import { defineConfig } from 'tsup'
+  `import { packageConfig } from '../../tsup.base.js'
 
-export default defineConfig({ entry: ['src/index.ts'], format: ['esm', 'cjs'], dts: true, sourcemap: true, clean: true })
+export default packageConfig()
 `,
 )
 write('tsconfig.json', `{\n  "extends": "../../tsconfig.base.json",\n  "include": ["src"]\n}\n`)
