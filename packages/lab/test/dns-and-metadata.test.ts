@@ -10,8 +10,8 @@ beforeAll(async () => {
 })
 afterAll(() => lab.close())
 
-const resolver = () => {
-  const r = new Resolver({ timeout: 200, tries: 1 })
+const resolver = (timeout = 1000) => {
+  const r = new Resolver({ timeout, tries: 1 })
   r.setServers([lab.dns.address])
   return r
 }
@@ -34,7 +34,7 @@ describe('lab DNS', () => {
   })
 
   it('leak, SERVFAIL and silence switches', async () => {
-    const r = resolver()
+    const r = resolver(300)
     lab.dns.override('api.saas.example.com', { a: ['52.94.133.131'] })
     expect(await r.resolve4('api.saas.example.com')).toEqual(['52.94.133.131'])
     lab.dns.override('api.saas.example.com', 'servfail')
