@@ -306,11 +306,14 @@ export function createConnector(options: ConnectorOptions): Connector {
         delayMs: attemptDelayMs,
         ...(connectOptions.signal ? { signal: connectOptions.signal } : {}),
         start: async (candidate, signal) => {
-          startedAt.set(candidate, performance.now())
-          const deadline = AbortSignal.any([signal, AbortSignal.timeout(connectTimeoutMs)])
+          const begun = performance.now()
+          startedAt.set(candidate, begun)
           const socket = await openTcp(candidate, dialPort(candidate.zone), signal)
+          if (tls === undefined) return socket
           // The handshake is part of the attempt: a zone that accepts TCP but never answers TLS loses the race.
-          return tls === undefined ? socket : await upgrade(socket, tls, deadline)
+          // The whole attempt, TCP and TLS, shares one connectTimeoutMs; plain TCP needs no second timer.
+          const left = Math.max(1, connectTimeoutMs - Math.round(performance.now() - begun))
+          return await upgrade(socket, tls, AbortSignal.any([signal, AbortSignal.timeout(left)]))
         },
         dispose: (socket) => socket.destroy(),
         isFatal: (error) => PrivateLinkError.isInstance(error) && FATAL_TLS.has(error.code),
