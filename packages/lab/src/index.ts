@@ -1,6 +1,6 @@
 export type { IssuedCertificate, TestCa } from './ca.js'
 export { createTestCa } from './ca.js'
-export type { LabCredentials } from './credentials-store.js'
+export type { CredentialsStore, LabCredentials, StoredKey } from './credentials-store.js'
 export type {
   DnsBehaviour,
   DnsQueryLog,
@@ -20,6 +20,7 @@ export type {
   Lab,
   LabAws,
   LabFront,
+  LabFrontContext,
   LabMetadata,
   LabOptions,
   LabServiceOptions,

@@ -20,10 +20,17 @@ export interface LabZoneOptions {
 /** A service that speaks a protocol (an RDS Proxy or ElastiCache auth front), started before the relays. */
 export interface LabFront {
   name: string
-  start(context: {
-    ca: TestCa
-    clock: () => number
-  }): Promise<{ host: string; port: number; close(): Promise<void> }>
+  start(context: LabFrontContext): Promise<{ host: string; port: number; close(): Promise<void> }>
+}
+
+/** What a front gets from its lab: the CA for its certificate, the lab clock, and the lab's keys. */
+export interface LabFrontContext {
+  ca: TestCa
+  clock: () => number
+  region: string
+  accountId: string
+  /** The lab's key store: long-term key and STS sessions (with secrets; never log them). */
+  store: CredentialsStore
 }
 
 export interface LabServiceOptions {
@@ -139,9 +146,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   }
   try {
     const ca = await createTestCa()
+    const store = new CredentialsStore(accountId, clock)
     const fronts = new Map<string, Target>()
     for (const front of options.fronts ?? []) {
-      const started = await front.start({ ca, clock })
+      const started = await front.start({ ca, clock, region, accountId, store })
       closers.push(() => started.close())
       fronts.set(front.name, { host: started.host, port: started.port })
     }
@@ -207,7 +215,6 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     for (const zone of endpointZones) dns.set(zone.dnsName!, { a: zone.addresses })
     if (endpoint.privateDnsName !== undefined) dns.set(endpoint.privateDnsName, { a: allAddresses })
 
-    const store = new CredentialsStore(accountId, clock)
     const roles = options.roles ?? [
       {
         arn: 'arn:aws:iam::222222222222:role/privatelink-cross-account',
