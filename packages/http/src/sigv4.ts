@@ -1,8 +1,9 @@
-import { Sha256 } from '@aws-crypto/sha256-js'
-import { invalidOption, PrivateLinkError } from '@privatelink/core'
-import { SignatureV4 } from '@smithy/signature-v4'
+import { invalidOption } from '@privatelink/core'
 import type { Dispatcher } from 'undici'
-import { asLegacy } from './legacy-handler.js'
+import { type PreparedBody, prepareBody } from './sigv4-body.js'
+import { bodyTooLarge, queryNotUtf8, type SigningTarget, signingFailed } from './sigv4-errors.js'
+import { parseSigningQuery, QueryNotUtf8Error, splitTarget } from './sigv4-query.js'
+import { lazySigner } from './sigv4-signer.js'
 
 export interface AwsCredentials {
   accessKeyId: string
@@ -12,97 +13,221 @@ export interface AwsCredentials {
 }
 
 export interface SigV4Options {
-  /** @default 'execute-api' */
+  /** Signing name of the service: `execute-api` for API Gateway, `s3`, `lambda`, ... @default 'execute-api' */
   service?: string
   region: string
   /** Credentials, or a provider (any AwsCredentialIdentityProvider, e.g. fromNodeProviderChain()). */
   credentials: AwsCredentials | (() => Promise<AwsCredentials>)
+  /**
+   * Largest body the signer buffers to hash it when the body is a stream, an iterable, a Blob or
+   * FormData. `fetch()` always hands its body over as a stream, so this bounds every fetch body.
+   * Strings and byte arrays are already in memory and are hashed whatever their size.
+   * @default 10485760 (10 MiB)
+   */
+  maxBufferedBodyBytes?: number
+  /**
+   * Send a body larger than `maxBufferedBodyBytes` with `x-amz-content-sha256: UNSIGNED-PAYLOAD`
+   * instead of failing with ERR_SIGV4_BODY_TOO_LARGE. Only for services that accept unsigned
+   * payloads (Amazon S3); API Gateway and most services reject them. Bodies under the limit are
+   * still hashed. `maxBufferedBodyBytes: 0` with this option never buffers.
+   * @default false
+   */
+  unsignedPayload?: boolean
+  /** Source of the signing time, in ms since the epoch (tests pin it). @default Date.now */
+  clock?: () => number
 }
+
+/** @default 10 MiB: a typical API payload is far smaller; buffering more per request risks memory. */
+const DEFAULT_MAX_BUFFERED_BODY_BYTES = 10 * 1024 * 1024
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
 type Headers = Record<string, string>
 
+// SigV4 joins repeated header values with ',' (no space); sending the joined value keeps the
+// service's canonical form identical to ours.
 function headerObject(headers: Dispatcher.DispatchOptions['headers']): Headers {
   const result: Headers = {}
   if (headers == null) return result
+  const add = (name: unknown, value: unknown): void => {
+    if (value === undefined || value === null) return
+    const key = String(name).toLowerCase()
+    const text = Array.isArray(value) ? value.map(String).join(',') : String(value)
+    result[key] = result[key] === undefined ? text : `${result[key]},${text}`
+  }
   if (Array.isArray(headers)) {
     for (let index = 0; index + 1 < headers.length; index += 2)
-      result[String(headers[index]).toLowerCase()] = String(headers[index + 1])
+      add(headers[index], headers[index + 1])
     return result
   }
   const entries =
     typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function'
-      ? [...(headers as Iterable<[string, string]>)]
+      ? (headers as Iterable<[string, string]>)
       : Object.entries(headers)
-  for (const [name, value] of entries) {
-    if (value !== undefined)
-      result[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value)
-  }
+  for (const [name, value] of entries) add(name, value)
   return result
 }
 
+function declaredLength(headers: Headers): number | undefined {
+  const value = headers['content-length']
+  if (value === undefined || !/^\d+$/.test(value)) return undefined
+  return Number(value)
+}
+
+class CredentialsFailure extends Error {
+  constructor(cause: unknown) {
+    super('credential provider failed', { cause })
+  }
+}
+
+/** The controller an error-first `onResponseError` receives when no request was started. */
+function failedController(reason: Error): Dispatcher.DispatchController {
+  return {
+    aborted: true,
+    paused: false,
+    reason,
+    abort() {},
+    pause() {},
+    resume() {},
+  } as unknown as Dispatcher.DispatchController
+}
+
 /**
- * Signs each request with SigV4 (IAM-authorised API Gateway APIs, AWS services). Signs the final
- * Host and path; bodies that are strings or bytes are hashed, streams are sent UNSIGNED-PAYLOAD.
- * Never logs or publishes the signature or the credentials.
+ * undici's contract: a dispatch error goes to the handler, never thrown and never a rejection
+ * (which would exit Node: this interceptor works asynchronously, so nothing above it can catch).
  */
-export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterceptor {
+function deliverError(handler: Dispatcher.DispatchHandler, error: Error): void {
+  try {
+    if (typeof handler.onResponseError === 'function')
+      handler.onResponseError(failedController(error), error)
+    else (handler as { onError?: (error: Error) => void }).onError?.(error)
+  } catch {
+    // A handler with no error callback throws here; there is no one left to tell.
+  }
+}
+
+function validate(options: SigV4Options): void {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
   if (typeof options.region !== 'string' || options.region === '')
     throw invalidOption('region', 'an AWS region such as us-east-1', options.region)
+  if (
+    options.service !== undefined &&
+    (typeof options.service !== 'string' || options.service === '')
+  )
+    throw invalidOption('service', "a SigV4 signing name such as 'execute-api'", options.service)
   const { credentials } = options
   if (
     typeof credentials !== 'function' &&
     (typeof credentials !== 'object' ||
       credentials === null ||
-      typeof credentials.accessKeyId !== 'string')
+      typeof credentials.accessKeyId !== 'string' ||
+      typeof credentials.secretAccessKey !== 'string')
   ) {
+    // typeof only: the value may hold a secret.
     throw invalidOption('credentials', 'credentials or a credential provider', typeof credentials)
   }
-  const signer = new SignatureV4({
-    service: options.service ?? 'execute-api',
-    region: options.region,
-    credentials: typeof credentials === 'function' ? credentials : async () => credentials,
-    sha256: Sha256,
-  })
-  return (dispatch) => (dispatchOptions, handler) => {
+  const limit = options.maxBufferedBodyBytes
+  if (
+    limit !== undefined &&
+    (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
+  )
+    throw invalidOption('maxBufferedBodyBytes', 'an integer >= 0', limit)
+  if (options.unsignedPayload !== undefined && typeof options.unsignedPayload !== 'boolean')
+    throw invalidOption('unsignedPayload', 'a boolean', options.unsignedPayload)
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    throw invalidOption('clock', 'a function', options.clock)
+}
+
+/**
+ * Signs each request with SigV4 (IAM-authorised API Gateway APIs, AWS services). Signs the final
+ * Host, path and query (canonicalised per the SigV4 spec) and the SHA-256 of the body: bodies not
+ * in memory (streams, and every `fetch()` body) are buffered up to `maxBufferedBodyBytes`. Every
+ * failure reaches the handler's error callback. Never logs or publishes signatures or credentials.
+ */
+export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterceptor {
+  validate(options)
+  const service = options.service ?? 'execute-api'
+  const region = options.region
+  const limit = options.maxBufferedBodyBytes ?? DEFAULT_MAX_BUFFERED_BODY_BYTES
+  const allowUnsigned = options.unsignedPayload ?? false
+  const clock = options.clock ?? Date.now
+  const { credentials } = options
+  // Tags a provider failure, so the error can say the credentials (not the signing) failed.
+  const provider =
+    typeof credentials === 'function'
+      ? () =>
+          credentials().catch((cause: unknown) => {
+            throw new CredentialsFailure(cause)
+          })
+      : async () => credentials
+  const signer = lazySigner({ service, region, credentials: provider })
+
+  async function signAndDispatch(
+    dispatch: Dispatcher.Dispatch,
+    dispatchOptions: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+  ): Promise<void> {
     const origin = new URL(String(dispatchOptions.origin))
+    const target: SigningTarget = { service, region, host: origin.host }
     const headers = headerObject(dispatchOptions.headers)
     headers['host'] ??= origin.host
-    const [path = '/', search = ''] = String(dispatchOptions.path).split('?', 2)
-    const query: Record<string, string | string[]> = {}
-    for (const [key, value] of new URLSearchParams(search)) {
-      const existing = query[key]
-      query[key] =
-        existing === undefined
-          ? value
-          : [...(Array.isArray(existing) ? existing : [existing]), value]
+    const { path, search } = splitTarget(String(dispatchOptions.path ?? '/'))
+    let query: ReturnType<typeof parseSigningQuery>
+    try {
+      query = parseSigningQuery(search)
+    } catch (error) {
+      if (error instanceof QueryNotUtf8Error) throw queryNotUtf8(target, error.component)
+      throw error
     }
-    const body = dispatchOptions.body
-    const hashable =
-      body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
-    if (!hashable) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
-    signer
-      .sign({
-        method: dispatchOptions.method,
-        protocol: origin.protocol,
-        hostname: origin.hostname,
-        path,
-        query,
-        headers,
-        body: hashable ? (body ?? undefined) : undefined,
-      })
-      .then(
-        (signed) => dispatch({ ...dispatchOptions, headers: signed.headers }, handler),
-        (cause: unknown) =>
-          asLegacy(handler).onError?.(
-            new PrivateLinkError('ERR_SIGV4_FAILED', 'Could not sign the request with SigV4', {
-              hint: 'Check that the credential provider returns credentials (an expired SSO session or a missing role are the usual causes).',
-              details: { service: options.service ?? 'execute-api', region: options.region },
-              cause,
-            }),
-          ),
-      )
+
+    let body: unknown = dispatchOptions.body
+    let bytes: Buffer | undefined
+    // A payload hash the caller set (UNSIGNED-PAYLOAD, or one computed ahead) is theirs to keep.
+    if (headers['x-amz-content-sha256'] === undefined) {
+      const prepared: PreparedBody = await prepareBody(body, limit, declaredLength(headers))
+      if (prepared.kind === 'bytes') {
+        bytes = prepared.bytes
+        body = bytes
+        if (prepared.contentType !== undefined) headers['content-type'] ??= prepared.contentType
+      } else if (prepared.kind === 'oversized') {
+        if (!allowUnsigned) {
+          await prepared.release().catch(() => {})
+          throw bodyTooLarge(target, limit, prepared.bytesSeen)
+        }
+        body = prepared.body
+        headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD
+      } else {
+        headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD
+      }
+    }
+
+    let signed: { headers: Headers }
+    try {
+      const instance = await signer()
+      signed = (await instance.sign(
+        {
+          method: dispatchOptions.method,
+          protocol: origin.protocol,
+          hostname: origin.hostname,
+          path,
+          query,
+          headers,
+          body: bytes,
+        },
+        { signingDate: new Date(clock()) },
+      )) as { headers: Headers }
+    } catch (cause) {
+      throw cause instanceof CredentialsFailure
+        ? signingFailed(target, 'credentials', cause.cause)
+        : signingFailed(target, 'signing', cause)
+    }
+    dispatch({ ...dispatchOptions, headers: signed.headers, body: body as never }, handler)
+  }
+
+  return (dispatch) => (dispatchOptions, handler) => {
+    signAndDispatch(dispatch, dispatchOptions, handler).catch((error: unknown) =>
+      deliverError(handler, error instanceof Error ? error : new Error(String(error))),
+    )
     return true
   }
 }

@@ -1,0 +1,55 @@
+import { PrivateLinkError } from '@privatelink/core'
+
+/** Where a request was going: named in every SigV4 error, so a failure points at a call site. */
+export interface SigningTarget {
+  service: string
+  region: string
+  host: string
+}
+
+// Credentials never reach these errors: only the target, sizes and the cause's own error.
+
+export function signingFailed(
+  target: SigningTarget,
+  stage: 'credentials' | 'signing',
+  cause: unknown,
+): PrivateLinkError {
+  const message =
+    stage === 'credentials'
+      ? `Could not sign the request to ${target.host} with SigV4 (service ${target.service}, region ${target.region}): the credential provider failed`
+      : `Could not sign the request to ${target.host} with SigV4 (service ${target.service}, region ${target.region})`
+  return new PrivateLinkError('ERR_SIGV4_FAILED', message, {
+    hint:
+      stage === 'credentials'
+        ? 'Check that the credential provider returns credentials (an expired SSO session, a missing role or no network path to STS / IMDS are the usual causes).'
+        : 'Check that the credentials have an accessKeyId and a secretAccessKey, and that the request headers are valid.',
+    details: { ...target, stage },
+    cause,
+  })
+}
+
+export function bodyTooLarge(
+  target: SigningTarget,
+  limit: number,
+  bytesSeen: number,
+): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_SIGV4_BODY_TOO_LARGE',
+    `The request body to ${target.host} is larger than maxBufferedBodyBytes (${limit} bytes): SigV4 must hash it before sending and will not buffer more (service ${target.service}, region ${target.region})`,
+    {
+      hint: 'Raise maxBufferedBodyBytes, pass the body as a string or bytes, or set unsignedPayload: true if the service accepts UNSIGNED-PAYLOAD (Amazon S3 does; API Gateway and most services do not).',
+      details: { ...target, maxBufferedBodyBytes: limit, bytesSeen },
+    },
+  )
+}
+
+export function queryNotUtf8(target: SigningTarget, component: string): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_SIGV4_INVALID_QUERY',
+    `The query of a request to ${target.host} has percent-escapes that are not UTF-8 ('${component}'); SigV4 cannot sign it (service ${target.service}, region ${target.region})`,
+    {
+      hint: "Percent-encode query keys and values from their UTF-8 bytes (encodeURIComponent, URLSearchParams or the URL class do); '%' as data is '%25'.",
+      details: { ...target, component },
+    },
+  )
+}
