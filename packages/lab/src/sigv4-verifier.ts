@@ -1,15 +1,53 @@
-import { Sha256 } from '@aws-crypto/sha256-js'
-import { SignatureV4 } from '@smithy/signature-v4'
+import { timingSafeEqual } from 'node:crypto'
 import type { CredentialsStore } from './credentials-store.js'
+import {
+  ALGORITHM,
+  canonicalHeaders,
+  canonicalQuery,
+  canonicalRequest,
+  canonicalUri,
+  credentialScope,
+  formatAmzDate,
+  type HeaderValue,
+  isS3Style,
+  parseAmzDate,
+  sha256Hex,
+  signatureOf,
+  signingKey,
+  stringToSign,
+  UNSIGNED_PAYLOAD,
+} from './sigv4-canonical.js'
 
 export interface SignedRequest {
   method: string
-  /** Path without the query string. */
+  /** Path as sent, without the query string. */
   path: string
+  /** Decoded query parameters. */
   query: Record<string, string | string[]>
-  headers: Record<string, string | string[] | undefined>
-  body: string
+  headers: Record<string, HeaderValue>
+  body: string | Uint8Array
 }
+
+/** Coarse outcome, as the lab's EC2/STS APIs map it to error codes. */
+export type VerifyFailureReason = 'missing' | 'unknown-key' | 'mismatch' | 'expired' | 'bad-token'
+
+/** What exactly failed, for fronts and tests that tell failures apart. */
+export type VerifyFailureDetail =
+  | 'malformed'
+  | 'signature-expired'
+  | 'signature-not-yet-current'
+  | 'presigned-expired'
+  | 'bad-expires'
+  | 'wrong-scope-date'
+  | 'wrong-region'
+  | 'wrong-service'
+  | 'host-not-signed'
+  | 'unsigned-payload-refused'
+  | 'payload-hash-mismatch'
+  | 'unknown-key'
+  | 'session-token-mismatch'
+  | 'credentials-expired'
+  | 'signature-mismatch'
 
 export type VerifyResult =
   | {
@@ -17,110 +55,249 @@ export type VerifyResult =
       principal: { accessKeyId: string; arn: string; account: string }
       region: string
       service: string
+      /** When the signature was made (X-Amz-Date), lab-clock milliseconds. */
+      signedAt: number
+      /** Presigned URLs only: when the URL stops being accepted. */
+      expiresAt?: number
     }
   | {
       ok: false
-      reason: 'missing' | 'unknown-key' | 'mismatch' | 'expired' | 'bad-token'
+      reason: VerifyFailureReason
+      detail: VerifyFailureDetail
+      /** AWS's wording; never holds a secret, a token or a signature. */
       message: string
     }
 
-const authorization =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/
-
-function header(headers: SignedRequest['headers'], name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value.join(',') : value
+export interface VerifyExpectations {
+  /** The region the receiving service lives in; a scope naming another region is refused. */
+  region?: string
+  /** The service's signing name (`ec2`, `sts`, `rds-db`); when absent, the scope's service is taken. */
+  service?: string
+  /** Lab clock, for the 5-minute skew window. @default Date.now */
+  clock?: () => number
 }
 
-function parseAmzDate(value: string): Date | undefined {
-  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
-  if (!match) return undefined
-  const [, y, mo, d, h, mi, s] = match
-  return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)))
+/** AWS refuses a header-signed request more than 5 minutes away from its own clock. */
+export const MAX_SKEW_MS = 5 * 60_000
+
+const reasons: Record<VerifyFailureDetail, VerifyFailureReason> = {
+  malformed: 'missing',
+  'bad-expires': 'missing',
+  'host-not-signed': 'missing',
+  'signature-expired': 'mismatch',
+  'signature-not-yet-current': 'mismatch',
+  'wrong-scope-date': 'mismatch',
+  'wrong-region': 'mismatch',
+  'wrong-service': 'mismatch',
+  'unsigned-payload-refused': 'mismatch',
+  'payload-hash-mismatch': 'mismatch',
+  'signature-mismatch': 'mismatch',
+  'presigned-expired': 'expired',
+  'credentials-expired': 'expired',
+  'unknown-key': 'unknown-key',
+  'session-token-mismatch': 'bad-token',
+}
+
+export const refuse = (detail: VerifyFailureDetail, message: string): VerifyResult => ({
+  ok: false,
+  reason: reasons[detail],
+  detail,
+  message,
+})
+
+/** Skew message, worded like STS's SignatureDoesNotMatch. */
+export function skewFailure(signedAt: number, now: number): VerifyResult | undefined {
+  if (signedAt < now - MAX_SKEW_MS)
+    return refuse(
+      'signature-expired',
+      `Signature expired: ${formatAmzDate(signedAt)} is now earlier than ${formatAmzDate(now - MAX_SKEW_MS)} (${formatAmzDate(now)} - 5 min.)`,
+    )
+  if (signedAt > now + MAX_SKEW_MS)
+    return refuse(
+      'signature-not-yet-current',
+      `Signature not yet current: ${formatAmzDate(signedAt)} is still later than ${formatAmzDate(now + MAX_SKEW_MS)} (${formatAmzDate(now)} + 5 min.)`,
+    )
+  return undefined
+}
+
+/** The part of the lab's key store a verifier reads (tests pass the AWS test-suite key). */
+export type KeyLookup = Pick<CredentialsStore, 'get' | 'isExpired'>
+
+/** Everything a signature check needs, however the request carried it (header or query). */
+export interface SignatureClaim {
+  accessKeyId: string
+  scopeDate: string
+  region: string
+  service: string
+  amzDate: string
+  signedAt: number
+  signedHeaders: string
+  signature: string
+  /** The session token the request presented, if any. */
+  sessionToken: string | undefined
+  method: string
+  path: string
+  query: readonly (readonly [string, string])[]
+  headers: Record<string, HeaderValue>
+  /** Payload hashes to try in order (a presigned URL may use the empty-body hash or UNSIGNED-PAYLOAD). */
+  payloadHashes: readonly string[]
+}
+
+const sameHex = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
+
+/** Scope, key, session token, credential expiry and signature: the checks header and query signing share. */
+export function checkClaim(
+  claim: SignatureClaim,
+  store: KeyLookup,
+  expected: { region?: string; service?: string },
+): VerifyResult {
+  if (claim.scopeDate !== claim.amzDate.slice(0, 8))
+    return refuse(
+      'wrong-scope-date',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${claim.scopeDate}' != '${claim.amzDate.slice(0, 8)}', from '${claim.amzDate}'.`,
+    )
+  if (expected.region !== undefined && claim.region !== expected.region)
+    return refuse(
+      'wrong-region',
+      `Credential should be scoped to a valid region, not '${claim.region}'. The lab's region is '${expected.region}'.`,
+    )
+  if (expected.service !== undefined && claim.service !== expected.service)
+    return refuse(
+      'wrong-service',
+      `Credential should be scoped to correct service: '${expected.service}'.`,
+    )
+  const signedNames = claim.signedHeaders.split(';')
+  if (!signedNames.includes('host'))
+    return refuse(
+      'host-not-signed',
+      "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+    )
+  const key = store.get(claim.accessKeyId)
+  if (key === undefined)
+    return refuse('unknown-key', 'The security token included in the request is invalid.')
+  if (claim.sessionToken !== key.sessionToken)
+    return refuse(
+      'session-token-mismatch',
+      'The security token included in the request is invalid.',
+    )
+  if (store.isExpired(key))
+    return refuse('credentials-expired', 'The security token included in the request is expired.')
+  const headerBlock = canonicalHeaders(claim.headers, signedNames)
+  const mismatch = refuse(
+    'signature-mismatch',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+  )
+  if (headerBlock === undefined) return mismatch
+  const scope = credentialScope(claim.scopeDate, claim.region, claim.service)
+  const signer = signingKey(key.secretAccessKey, claim.scopeDate, claim.region, claim.service)
+  const uri = canonicalUri(claim.path, { s3Style: isS3Style(claim.service) })
+  const query = canonicalQuery(claim.query)
+  for (const payloadHash of claim.payloadHashes) {
+    const request = canonicalRequest({
+      method: claim.method,
+      canonicalUri: uri,
+      canonicalQuery: query,
+      canonicalHeaders: headerBlock,
+      signedHeaders: claim.signedHeaders,
+      payloadHash,
+    })
+    if (
+      sameHex(signatureOf(signer, stringToSign(claim.amzDate, scope, request)), claim.signature)
+    ) {
+      // The principal only: a verify result may end up in a test log, so no secret rides along.
+      return {
+        ok: true,
+        principal: { accessKeyId: key.accessKeyId, arn: key.arn, account: key.account },
+        region: claim.region,
+        service: claim.service,
+        signedAt: claim.signedAt,
+      }
+    }
+  }
+  return mismatch
+}
+
+const authorizationPattern = new RegExp(
+  `^${ALGORITHM} Credential=([^/, ]+)/(\\d{8})/([^/, ]+)/([^/, ]+)/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$`,
+)
+
+function header(headers: SignedRequest['headers'], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return typeof value === 'string' ? value : value?.join(',')
+  }
+  return undefined
 }
 
 /**
- * Recomputes the request's SigV4 signature with @smithy/signature-v4 over exactly the headers the
- * client signed, and compares. Session tokens must match the one the lab's STS issued.
+ * The payload hash a header-signed request is checked with: always the hash of the body received.
+ * `x-amz-content-sha256` must agree with it, and `UNSIGNED-PAYLOAD` is S3's privilege only (the EC2
+ * and STS query APIs sign the body).
+ */
+function payloadHash(request: SignedRequest, service: string): string | VerifyResult {
+  const computed = sha256Hex(request.body)
+  const declared = header(request.headers, 'x-amz-content-sha256')
+  if (declared === undefined) return computed
+  if (declared === UNSIGNED_PAYLOAD) {
+    return isS3Style(service)
+      ? UNSIGNED_PAYLOAD
+      : refuse(
+          'unsigned-payload-refused',
+          `${service} does not accept UNSIGNED-PAYLOAD: the request body must be signed.`,
+        )
+  }
+  if (declared !== computed)
+    return refuse(
+      'payload-hash-mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    )
+  return computed
+}
+
+/**
+ * Verifies a request signed in its Authorization header (SigV4) against the lab's keys: the
+ * canonical request is rebuilt by the lab's own code from what arrived (body hash included), the
+ * credential scope must name the expected region and service, and X-Amz-Date must lie within 5
+ * minutes of the lab clock.
  */
 export async function verifySigV4(
   request: SignedRequest,
-  store: CredentialsStore,
+  store: KeyLookup,
+  expected: VerifyExpectations = {},
 ): Promise<VerifyResult> {
-  const match = authorization.exec(header(request.headers, 'authorization') ?? '')
-  const amzDate = parseAmzDate(header(request.headers, 'x-amz-date') ?? '')
-  if (!match || amzDate === undefined) {
-    return {
-      ok: false,
-      reason: 'missing',
-      message: 'Request is missing a valid SigV4 Authorization header.',
-    }
-  }
-  const [, accessKeyId, , region, service, signedHeaderList, signature] =
+  const match = authorizationPattern.exec(header(request.headers, 'authorization') ?? '')
+  const amzDate = header(request.headers, 'x-amz-date') ?? ''
+  const signedAt = parseAmzDate(amzDate)
+  if (match === null || signedAt === undefined)
+    return refuse('malformed', 'Request is missing a valid SigV4 Authorization header.')
+  const [, accessKeyId, scopeDate, region, service, signedHeaders, signature] =
     match as unknown as string[]
-  const key = store.get(accessKeyId!)
-  if (key === undefined) {
-    return {
-      ok: false,
-      reason: 'unknown-key',
-      message: 'The security token included in the request is invalid.',
-    }
+  const skewed = skewFailure(signedAt, (expected.clock ?? Date.now)())
+  if (skewed !== undefined) return skewed
+  const hash = payloadHash(request, expected.service ?? service!)
+  if (typeof hash !== 'string') return hash
+  const query: [string, string][] = []
+  for (const [name, value] of Object.entries(request.query)) {
+    for (const v of typeof value === 'string' ? [value] : value) query.push([name, v])
   }
-  const token = header(request.headers, 'x-amz-security-token')
-  if (key.sessionToken !== undefined && token !== key.sessionToken) {
-    return {
-      ok: false,
-      reason: 'bad-token',
-      message: 'The security token included in the request is invalid.',
-    }
-  }
-  if (store.isExpired(key)) {
-    return {
-      ok: false,
-      reason: 'expired',
-      message: 'The security token included in the request is expired.',
-    }
-  }
-  const signedNames = signedHeaderList!.split(';')
-  const headers: Record<string, string> = {}
-  for (const name of signedNames) headers[name] = header(request.headers, name) ?? ''
-  const signer = new SignatureV4({
-    credentials: {
-      accessKeyId: key.accessKeyId,
-      secretAccessKey: key.secretAccessKey,
-      sessionToken: token,
-    },
-    region: region!,
-    service: service!,
-    sha256: Sha256,
-    applyChecksum: false,
-  })
-  const signed = await signer.sign(
+  return checkClaim(
     {
+      accessKeyId: accessKeyId!,
+      scopeDate: scopeDate!,
+      region: region!,
+      service: service!,
+      amzDate,
+      signedAt,
+      signedHeaders: signedHeaders!,
+      signature: signature!,
+      sessionToken: header(request.headers, 'x-amz-security-token'),
       method: request.method,
-      protocol: 'http:',
-      hostname: (headers['host'] ?? '').split(':')[0] ?? '',
       path: request.path,
-      query: request.query,
-      headers,
-      body: request.body,
+      query,
+      headers: request.headers,
+      payloadHashes: [hash],
     },
-    { signingDate: amzDate, signableHeaders: new Set(signedNames) },
+    store,
+    expected,
   )
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers['authorization']))?.[1]
-  if (expected !== signature) {
-    return {
-      ok: false,
-      reason: 'mismatch',
-      message:
-        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
-    }
-  }
-  // The principal only: a verify result may end up in a test log, so no secret rides along.
-  return {
-    ok: true,
-    principal: { accessKeyId: key.accessKeyId, arn: key.arn, account: key.account },
-    region: region!,
-    service: service!,
-  }
 }
