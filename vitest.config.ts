@@ -21,6 +21,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     globalSetup: ['./test/support/global-setup.ts'],
+    // Connectors detect locality by default; tests must never reach a real metadata service.
+    env: { AWS_EC2_METADATA_DISABLED: 'true' },
     // The JSON report feeds the one-line summary .ci/run prints.
     reporters: ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]],
     testTimeout: 20_000,

@@ -1,55 +1,78 @@
 import { connect as netConnect, type Socket } from 'node:net'
-import {
-  type ConnectionOptions,
-  checkServerIdentity,
-  type TLSSocket,
-  connect as tlsConnect,
-} from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { createResolver, invalidOption, PrivateLinkError, type Resolver } from '@privatelink/dns'
-import { type AttemptReport, errorCode, tlsError, unreachableError } from './connector-errors.js'
+import { attemptDelay } from './attempt-delay.js'
+import { type AttemptReport, errorCode, unreachableError } from './connector-errors.js'
+import { backgroundLocality } from './default-locality.js'
 import { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
-import { type EjectionOptions, type HealthEvent, ZoneHealth } from './zone-health.js'
+import { abandoned, type Dial, tcpConnect } from './tcp-connect.js'
+import { type ConnectorTlsOptions, FATAL_TLS, tlsUpgrade, validateTls } from './tls-upgrade.js'
+import {
+  type EjectionOptions,
+  type HealthEvent,
+  type HealthSignal,
+  isHealthSignal,
+  ZoneHealth,
+  type ZoneHealthSnapshot,
+} from './zone-health.js'
 import { findOwnZone, orderZones } from './zone-order.js'
 
-export interface ConnectorTlsOptions
-  extends Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'lookup'> {
-  /** The name the certificate must carry (SNI too). Required: the vpce name never is on it. */
-  servername: string
-  /**
-   * Skips certificate verification. Never in production: anyone on the path can then read the
-   * traffic. Setting `rejectUnauthorized: false` without this flag is refused.
-   * @default false
-   */
-  dangerouslySkipVerification?: boolean
-}
+export type { Dial } from './tcp-connect.js'
+export type { ConnectorTlsOptions } from './tls-upgrade.js'
 
-export type Dial = (options: { host: string; port: number }) => Socket
+export interface HealthCheckOptions {
+  /**
+   * Every zone gets a TCP connect (plus a TLS handshake on TLS ports) this often while the
+   * connector has open sockets: how a zone that dies under keep-alive traffic is found without
+   * waiting for a request to time out. 0 turns it off. @default 2000
+   */
+  intervalMs?: number
+  /** A check that takes longer fails. In-region connects take a millisecond or two. @default 1000 */
+  timeoutMs?: number
+  /** Failed checks in a row that eject a zone (a failed check is repeated at once). @default 2 */
+  unhealthyThreshold?: number
+}
 
 export interface ConnectorOptions {
   endpoint: Endpoint
-  /** Where this code runs; own zone first. Unknown: zones ranked by measured connect time. */
-  locality?: Locality
+  /**
+   * Where this code runs; own zone first. `null`: unknown, zones ranked by measured connect time.
+   * @default detected: PRIVATELINK_AZ_ID / PRIVATELINK_AZ at once; the Lambda, ECS or EC2 metadata
+   * service in the background where the environment has one (never awaited by a connect)
+   */
+  locality?: Locality | null
   /** The service port (the NLB listener port). */
   port: number
   /** Wrap every connection in TLS. */
   tls?: ConnectorTlsOptions
-  /** Start the next zone after this long without a connection (RFC 8305's "Connection Attempt Delay"). @default 250 */
+  /**
+   * 'lambda': no active health checks and no background probes (a frozen sandbox must not wake
+   * for them, and it holds one or two connections). @default 'default'
+   */
+  profile?: 'default' | 'lambda'
+  /**
+   * Start the next zone after this long without a TCP connection (RFC 8305's "Connection Attempt
+   * Delay"). @default adaptive: 3x the zone's smoothed connect time, 10 to 250 ms; 250 until measured
+   */
   attemptDelayMs?: number
-  /** Give up on one attempt after this long. @default 10000 */
+  /** Give up on one TCP connect after this long. @default 10000 */
   connectTimeoutMs?: number
-  /** Ejection of failing zones. @default { baseMs: 1000, maxMs: 60000 } */
+  /** Give up on a TLS handshake after this long; the same connect() then tries the next zone. @default 10000 */
+  tlsTimeoutMs?: number
+  /** Outlier ejection of failing zones. */
   ejection?: EjectionOptions
+  healthCheck?: HealthCheckOptions
   /** Resolves zonal DNS names for zones without addresses. @default a private-only resolver */
   resolver?: Resolver
-  /** @default Date.now */
+  /** Drives ejection windows (not durations). @default Date.now */
   clock?: () => number
   /** Opens the TCP socket (tests and custom transports). @default net.connect */
   dial?: Dial
   /**
-   * With no known locality, zones are ranked by TCP connect time measured by a probe of every
+   * With no known locality, zones are ranked by TCP connect time measured by a check of every
    * zone, started in the background on first use and repeated this often. 0 turns it off.
    * @default 600000
    */
@@ -58,9 +81,12 @@ export interface ConnectorOptions {
 
 export interface ConnectOptions {
   port?: number
+  /** The caller's abort: the connect rejects with `signal.reason`. */
   signal?: AbortSignal
-  /** Try this zone (AZ name or ID) first, if it is not ejected; the rest follow in the usual order. */
+  /** Try this zone (key, AZ name or ID) first, if it is not ejected; the rest follow in the usual order. */
   preferZone?: string
+  /** Dial this zone only (key, AZ name or ID), ejected or not: no race. */
+  onlyZone?: string
   /** Overrides the connector's TLS options for this connection; `false` for plain TCP. */
   tls?: ConnectorTlsOptions | false
 }
@@ -78,14 +104,24 @@ export type UndiciConnect = (
   callback: (...args: [null, Socket | TLSSocket] | [Error, null]) => void,
 ) => void
 
-export interface ZoneStatus {
+export interface ZoneStatus extends ZoneHealthSnapshot {
+  /** The zone key: AZ ID when known, else the AZ name. */
+  zone: string
   azName: string
   azId?: string
-  ejected: boolean
-  failures: number
-  ejectedForMs: number
-  connectMs?: number
 }
+
+export interface ZoneChangeEvent {
+  type: 'eject' | 'readmit'
+  /** The zone key: AZ ID when known, else the AZ name. */
+  zone: string
+  azName: string
+  azId?: string
+  /** On eject: the signal that ejected it. */
+  signal?: HealthSignal
+}
+
+export type { HealthSignal } from './zone-health.js'
 
 export interface Connector {
   readonly endpoint: Endpoint
@@ -94,33 +130,41 @@ export interface Connector {
   readonly undici: UndiciConnect
   /** Own zone first, then the rest: the order the next connect will try (ejected zones left out). */
   preferredZones(): readonly EndpointZone[]
+  /** The zone this code runs in, once known. */
+  ownZone(): EndpointZone | undefined
   zones(): ZoneStatus[]
-  /** Measures a TCP connect to every zone at once (ms, or the error code) and ranks zones by it. */
+  /**
+   * Checks every zone that is not ejected at once: a TCP connect, plus a TLS handshake on a port
+   * used with TLS. Returns ms, or the error code. Feeds zone health and the ranking.
+   */
   probe(): Promise<Record<string, number | string>>
   /** The zone a socket from this connector was opened in. */
   zoneOf(socket: Socket): EndpointZone | undefined
-  /**
-   * Reports a failure seen on an open connection (a reset, a response timeout): the zone is
-   * ejected like one whose connect failed.
-   */
-  reportFailure(zone: string, cause: string): void
-  /** Subscribe to zone ejections and readmissions (adapters close idle sockets on them). */
-  onZoneChange(listener: (event: { type: 'eject' | 'readmit'; azName: string }) => void): () => void
+  /** The zone key used everywhere (events, pools, zones()): AZ ID when known, else AZ name. */
+  zoneKey(zone: EndpointZone): string
+  /** Feeds zone health from an adapter. `zone` may be a key, an AZ name or an AZ ID. */
+  report(zone: string, signal: HealthSignal, cause?: string): void
+  /** Zone ejections and readmissions (adapters close or retire sockets on them). */
+  onZoneChange(listener: (event: ZoneChangeEvent) => void): () => void
+  /** Stops health checks and background locality detection. Idempotent. */
+  close(): void
 }
 
 interface Candidate {
   zone: EndpointZone
+  key: string
   /** Undefined: resolve the zone's DNS name first. */
   address: string | undefined
 }
 
-const zoneKey = (zone: EndpointZone) => zone.azId ?? zone.azName
+/** AZ ID when known (the same physical zone in every account), else the AZ name. */
+export const zoneKey = (zone: EndpointZone): string => zone.azId ?? zone.azName
 
-/** One connector per endpoint and port: zone preference, racing and ejection, written once. */
+/** One connector per endpoint and port: zone preference, racing and zone health, written once. */
 export function createConnector(options: ConnectorOptions): Connector {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
-  const { endpoint, locality } = options
+  const { endpoint } = options
   if (
     typeof endpoint !== 'object' ||
     endpoint === null ||
@@ -136,97 +180,333 @@ export function createConnector(options: ConnectorOptions): Connector {
   const defaultPort = integerOption('port', options.port, Number.NaN, 1)
   if (Number.isNaN(defaultPort) || defaultPort > 65_535)
     throw invalidOption('port', 'an integer from 1 to 65535', options.port)
-  const attemptDelayMs = integerOption('attemptDelayMs', options.attemptDelayMs, 250, 0)
+  if (
+    options.profile !== undefined &&
+    options.profile !== 'default' &&
+    options.profile !== 'lambda'
+  )
+    throw invalidOption('profile', "'default' or 'lambda'", options.profile)
+  const lambda = options.profile === 'lambda'
+  const fixedDelayMs =
+    options.attemptDelayMs === undefined
+      ? undefined
+      : integerOption('attemptDelayMs', options.attemptDelayMs, 0, 0)
   const connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1)
+  const tlsTimeoutMs = integerOption('tlsTimeoutMs', options.tlsTimeoutMs, 10_000, 1)
   const clock = functionOption('clock', options.clock, Date.now)
   const dial = functionOption<Dial>('dial', options.dial, (target) =>
     netConnect({ ...target, noDelay: true }),
   )
-  const health = new ZoneHealth({
-    baseMs: integerOption('ejection.baseMs', options.ejection?.baseMs, 1_000, 1),
-    maxMs: integerOption('ejection.maxMs', options.ejection?.maxMs, 60_000, 1),
+  const ejection = options.ejection ?? {}
+  const check = options.healthCheck ?? {}
+  if (typeof ejection !== 'object' || ejection === null)
+    throw invalidOption('ejection', 'an object', ejection)
+  if (typeof check !== 'object' || check === null)
+    throw invalidOption('healthCheck', 'an object', check)
+  const maxEjectedPercent = integerOption(
+    'ejection.maxEjectedPercent',
+    ejection.maxEjectedPercent,
+    50,
+    0,
+  )
+  if (maxEjectedPercent > 100)
+    throw invalidOption('ejection.maxEjectedPercent', 'an integer from 0 to 100', maxEjectedPercent)
+  const healthIntervalMs = lambda
+    ? 0
+    : integerOption('healthCheck.intervalMs', check.intervalMs, 2_000, 0)
+  const healthTimeoutMs = integerOption('healthCheck.timeoutMs', check.timeoutMs, 1_000, 1)
+  const keys = endpoint.zones.map(zoneKey)
+  const health = new ZoneHealth(keys, {
+    baseMs: integerOption('ejection.baseMs', ejection.baseMs, 1_000, 1),
+    maxMs: integerOption('ejection.maxMs', ejection.maxMs, 60_000, 1),
+    consecutiveFailures: integerOption(
+      'ejection.consecutiveFailures',
+      ejection.consecutiveFailures,
+      3,
+      1,
+    ),
+    maxEjectedPercent,
+    decayMs: integerOption('ejection.decayMs', ejection.decayMs, 30_000, 1),
+    unhealthyThreshold: integerOption(
+      'healthCheck.unhealthyThreshold',
+      check.unhealthyThreshold,
+      2,
+      1,
+    ),
   })
   validateTls(options.tls, 'tls')
-  const probeIntervalMs = integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)
+  const probeIntervalMs = lambda
+    ? 0
+    : integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)
   let resolver = options.resolver
-  const own = findOwnZone(endpoint.zones, locality)
-  const listeners = new Set<(event: { type: 'eject' | 'readmit'; azName: string }) => void>()
-  const keys = endpoint.zones.map(zoneKey)
+  const stopping = new AbortController()
+
+  let own: EndpointZone | undefined
+  let ownVersion = 0
+  if (options.locality === null) own = undefined
+  else if (options.locality !== undefined) own = findOwnZone(endpoint.zones, options.locality)
+  else {
+    const known = backgroundLocality((found) => {
+      own = findOwnZone(endpoint.zones, found)
+      ownVersion++
+    }, stopping.signal)
+    own = findOwnZone(endpoint.zones, known)
+  }
+
+  const listeners = new Set<(event: ZoneChangeEvent) => void>()
   const byKey = new Map(endpoint.zones.map((zone) => [zoneKey(zone), zone]))
   const sockets = new WeakMap<Socket, EndpointZone>()
+  /** Attempts in flight per zone, abandoned when their zone is ejected. */
+  const pending = new Map<string, Set<AbortController>>()
+  /** When each zone last completed a TCP connect (performance.now): proof it is alive. */
+  const lastConnected = new Map<string, number>()
 
-  const announce = (event: HealthEvent, cause?: string) => {
+  const findZone = (name: string): EndpointZone | undefined =>
+    byKey.get(name) ?? endpoint.zones.find((z) => z.azName === name || z.azId === name)
+
+  const publish = (event: HealthEvent, cause?: string) => {
     const zone = byKey.get(event.key)!
-    const base = { endpointId: endpoint.id, azName: zone.azName, azId: zone.azId }
-    if (event.type === 'eject' && ejectChannel.hasSubscribers) {
-      ejectChannel.publish({ ...base, cause, failures: event.failures, untilMs: event.untilMs })
+    const base = {
+      endpointId: endpoint.id,
+      zone: event.key,
+      azName: zone.azName,
+      ...(zone.azId ? { azId: zone.azId } : {}),
     }
-    if (event.type === 'readmit' && readmitChannel.hasSubscribers) readmitChannel.publish(base)
-    for (const listener of listeners) listener({ type: event.type, azName: zone.azName })
+    if (event.type === 'eject') {
+      for (const controller of pending.get(event.key) ?? [])
+        controller.abort(abandoned('zone ejected'))
+      if (ejectChannel.hasSubscribers) {
+        ejectChannel.publish({
+          ...base,
+          signal: event.signal,
+          cause: cause ?? event.signal,
+          level: event.level,
+          untilMs: event.untilMs,
+        })
+      }
+    } else if (readmitChannel.hasSubscribers) readmitChannel.publish(base)
+    const change: ZoneChangeEvent = {
+      type: event.type,
+      zone: event.key,
+      azName: zone.azName,
+      ...(zone.azId ? { azId: zone.azId } : {}),
+      ...(event.type === 'eject' ? { signal: event.signal } : {}),
+    }
+    for (const listener of listeners) listener(change)
+  }
+  const record = (key: string, signal: HealthSignal, cause?: string) => {
+    const event = health.record(key, signal, clock())
+    if (event !== undefined) publish(event, cause)
+  }
+  const succeeded = (key: string, probe = false) => {
+    const event = health.recordSuccess(key, clock(), probe)
+    if (event !== undefined) publish(event)
   }
 
-  // Called once per HTTP request by the http adapter: recomputed only when health changed or an
-  // ejection ran out.
-  let cached: { zones: readonly EndpointZone[]; version: number; validUntil: number } | undefined
-  const preferredZones = (): readonly EndpointZone[] => {
+  // Called once per HTTP request by the http adapter: recomputed only when health changed, an
+  // ejection ran out or the own zone became known.
+  let cached:
+    | {
+        zones: readonly EndpointZone[]
+        race: readonly EndpointZone[]
+        version: number
+        own: number
+        validUntil: number
+      }
+    | undefined
+  const order = () => {
     const now = clock()
-    if (cached !== undefined && cached.version === health.version && now < cached.validUntil)
-      return cached.zones
-    for (const event of health.readmitted(keys, now)) announce(event)
+    if (
+      cached !== undefined &&
+      cached.version === health.version &&
+      cached.own === ownVersion &&
+      now < cached.validUntil
+    )
+      return cached
+    for (const event of health.readmitExpired(now)) publish(event)
     const ordered = orderZones(endpoint.zones, own, (zone) => health.connectMs(zoneKey(zone)))
     const eligible = ordered.filter((zone) => !health.isEjected(zoneKey(zone), now))
-    // Panic mode: with every zone ejected, trying them all beats failing fast.
+    // Panic routing: with every zone ejected, trying them all beats failing fast.
     const zones = Object.freeze(eligible.length > 0 ? eligible : ordered)
-    cached = { zones, version: health.version, validUntil: health.nextExpiry(now) }
-    return zones
+    // Ejected zones stay in the race as a last resort, after every eligible one.
+    const race = Object.freeze([...zones, ...ordered.filter((zone) => !zones.includes(zone))])
+    cached = {
+      zones,
+      race,
+      version: health.version,
+      own: ownVersion,
+      validUntil: health.nextExpiry(now),
+    }
+    return cached
+  }
+  const preferredZones = (): readonly EndpointZone[] => order().zones
+
+  const delayFor = (candidate: Candidate): number => {
+    if (fixedDelayMs !== undefined) return fixedDelayMs
+    return attemptDelay(health.connectMs(candidate.key))
   }
 
+  const resolveAddress = async (candidate: Candidate): Promise<string> => {
+    if (candidate.address !== undefined) return candidate.address
+    resolver ??= createResolver()
+    const resolution = await resolver.resolve(candidate.zone.dnsName!)
+    return resolution.addresses[0]!.address
+  }
+
+  const dialPort = (zone: EndpointZone, port: number) => zone.portMap?.[String(port)] ?? port
+
+  /** An attempt's own abort: the caller's signal, or its zone being ejected while it waits. */
+  const attemptIn = (key: string, signal: AbortSignal | undefined) => {
+    const controller = new AbortController()
+    const onAbort = () => controller.abort(signal?.reason)
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    const inZone = pending.get(key) ?? new Set<AbortController>()
+    pending.set(key, inZone)
+    inZone.add(controller)
+    const release = () => {
+      inZone.delete(controller)
+      signal?.removeEventListener('abort', onAbort)
+    }
+    return { controller, release }
+  }
+
+  /** One TCP connect in one zone; its time feeds the ranking and the adaptive delay. */
   const openTcp = async (
     candidate: Candidate,
     port: number,
+    timeoutMs: number,
     signal: AbortSignal,
-  ): Promise<Socket> => {
-    let address = candidate.address
-    if (address === undefined) {
-      resolver ??= createResolver()
-      const resolution = await resolver.resolve(candidate.zone.dnsName!)
-      address = resolution.addresses[0]!.address
-      candidate.address = address
-    }
-    if (signal.aborted) throw signal.reason
-    const socket = dial({ host: address, port })
-    return await new Promise<Socket>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        socket.off('connect', onConnect)
-        socket.off('error', onError)
-      }
-      const fail = (error: unknown) => {
-        cleanup()
-        socket.destroy()
-        reject(error)
-      }
-      const onConnect = () => {
-        cleanup()
-        resolve(socket)
-      }
-      const onError = (error: Error) => fail(error)
-      const onAbort = () =>
-        fail(Object.assign(new Error('attempt abandoned'), { code: 'ABORT_ERR' }))
-      const timer = setTimeout(
-        () =>
-          fail(
-            Object.assign(new Error(`connect timed out after ${connectTimeoutMs} ms`), {
-              code: 'ETIMEDOUT',
-            }),
-          ),
-        connectTimeoutMs,
+  ): Promise<{ socket: Socket; ms: number }> => {
+    const { controller, release } = attemptIn(candidate.key, signal)
+    try {
+      const host = await resolveAddress(candidate)
+      const started = performance.now()
+      const socket = await tcpConnect(
+        dial,
+        { host, port: dialPort(candidate.zone, port) },
+        timeoutMs,
+        controller.signal,
       )
-      socket.once('connect', onConnect)
-      socket.once('error', onError)
-      signal.addEventListener('abort', onAbort, { once: true })
+      const ms = performance.now() - started
+      lastConnected.set(candidate.key, performance.now())
+      health.recordConnectTime(candidate.key, ms)
+      return { socket, ms }
+    } finally {
+      release()
+    }
+  }
+
+  const candidatesOf = (zones: readonly EndpointZone[]): Candidate[] =>
+    zones.flatMap((zone): Candidate[] =>
+      zone.addresses.length > 0
+        ? zone.addresses.map((address) => ({ zone, key: zoneKey(zone), address }))
+        : [{ zone, key: zoneKey(zone), address: undefined }],
+    )
+
+  const isAbandon = (error: unknown) => errorCode(error) === 'ABORT_ERR'
+
+  /** Races TCP connects across zones; zone health learns from the outcome once the race is over. */
+  const raceTcp = async (
+    zones: readonly EndpointZone[],
+    port: number,
+    signal: AbortSignal | undefined,
+    reports: AttemptReport[],
+  ): Promise<{ socket: Socket; candidate: Candidate }> => {
+    const report = (candidate: Candidate, code: string) =>
+      reports.push({
+        azName: candidate.zone.azName,
+        ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
+        address: candidate.address ?? candidate.zone.dnsName ?? '',
+        port: dialPort(candidate.zone, port),
+        code,
+      })
+    const verdicts = new Map<string, { signal: HealthSignal; cause: string }>()
+    let winner: Candidate | undefined
+    try {
+      const won = await staggeredRace(candidatesOf(zones), {
+        delayMs: delayFor,
+        ...(signal ? { signal } : {}),
+        start: async (candidate, raceSignal) =>
+          (await openTcp(candidate, port, connectTimeoutMs, raceSignal)).socket,
+        dispose: (socket) => socket.destroy(),
+        // A zone that completed a connect since this attempt began is alive, only busy (a burst):
+        // keep waiting rather than spreading the burst over other zones.
+        keepWaiting: (candidate, startedAt) =>
+          (lastConnected.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= startedAt,
+        onFailure: (candidate, error) => {
+          const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
+          report(candidate, code)
+          if (!isAbandon(error))
+            verdicts.set(candidate.key, { signal: 'connect-failed', cause: code })
+        },
+        onAbandon: (candidate, overtaken, startedAt) => {
+          const alive = (lastConnected.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= startedAt
+          if (!overtaken || alive) return
+          report(candidate, 'slow')
+          if (!verdicts.has(candidate.key))
+            verdicts.set(candidate.key, { signal: 'connect-slow', cause: 'slow' })
+        },
+      })
+      winner = won.candidate
+      return { socket: won.value, candidate: won.candidate }
+    } catch (error) {
+      if (error instanceof RaceFailedError) throw unreachableError(endpoint.id, port, reports)
+      throw error
+    } finally {
+      // A zone that won does not count its other address's failures against itself.
+      for (const [key, verdict] of verdicts)
+        if (key !== winner?.key) record(key, verdict.signal, verdict.cause)
+      if (winner !== undefined) succeeded(winner.key)
+    }
+  }
+
+  // Active health checks run while sockets are open; a port's last TLS options make its checks
+  // include the handshake (a zone that accepts TCP but no longer answers fails them).
+  let open = 0
+  const portTls = new Map<number, ConnectorTlsOptions | undefined>()
+  let checkTimer: NodeJS.Timeout | undefined
+  const track = (socket: Socket, zone: EndpointZone) => {
+    sockets.set(socket, zone)
+    open++
+    socket.once('close', () => {
+      open--
     })
+    if (healthIntervalMs > 0 && checkTimer === undefined && !stopping.signal.aborted) {
+      checkTimer = setInterval(() => {
+        if (open <= 0) {
+          clearInterval(checkTimer)
+          checkTimer = undefined
+          return
+        }
+        probe().catch(() => {})
+      }, healthIntervalMs)
+      checkTimer.unref()
+    }
+  }
+
+  const checkZone = async (zone: EndpointZone, port: number): Promise<number | string> => {
+    const candidate: Candidate = { zone, key: zoneKey(zone), address: zone.addresses[0] }
+    const tls = portTls.get(port)
+    const started = performance.now()
+    let socket: Socket | undefined
+    try {
+      const opened = await openTcp(candidate, port, healthTimeoutMs, stopping.signal)
+      socket = opened.socket
+      if (tls !== undefined) {
+        const left = Math.max(1, healthTimeoutMs - Math.round(performance.now() - started))
+        socket = await tlsUpgrade(socket, tls, left, stopping.signal)
+      }
+      return Math.round((performance.now() - started) * 1000) / 1000
+    } catch (error) {
+      const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
+      // A timeout that fired far too late says the event loop was blocked, not that the zone is.
+      if (code === 'ETIMEDOUT' && performance.now() - started > healthTimeoutMs * 1.5)
+        return 'inconclusive'
+      return code
+    } finally {
+      socket?.destroy()
+    }
   }
 
   let lastProbe: number | undefined
@@ -234,27 +514,34 @@ export function createConnector(options: ConnectorOptions): Connector {
   const probe = (): Promise<Record<string, number | string>> => {
     probing ??= (async () => {
       lastProbe = clock()
-      const results = await Promise.all(
-        endpoint.zones.map(async (zone): Promise<[string, number | string]> => {
-          const candidate: Candidate = { zone, address: zone.addresses[0] }
-          const started = performance.now()
-          try {
-            const timeout = AbortSignal.timeout(Math.min(connectTimeoutMs, 2_000))
-            const socket = await openTcp(
-              candidate,
-              zone.portMap?.[String(defaultPort)] ?? defaultPort,
-              timeout,
-            )
-            const elapsed = performance.now() - started
-            socket.destroy()
-            health.recordConnectTime(zoneKey(zone), elapsed)
-            return [zone.azName, Math.round(elapsed * 1000) / 1000]
-          } catch (error) {
-            return [zone.azName, PrivateLinkError.isInstance(error) ? error.code : errorCode(error)]
+      for (const event of health.readmitExpired(clock())) publish(event)
+      const port = [...portTls.keys()][0] ?? defaultPort
+      const zones = endpoint.zones.filter((zone) => !health.isEjected(zoneKey(zone), clock()))
+      const results = new Map<EndpointZone, number | string>()
+      let attempts = zones
+      // A failed check is repeated at once, up to the threshold: one lost SYN is not an outage.
+      for (let round = 0; round < health.unhealthyThreshold && attempts.length > 0; round++) {
+        const outcomes = await Promise.all(
+          attempts.map(async (zone) => [zone, await checkZone(zone, port)] as const),
+        )
+        // Every zone failing at once says more about this host than about the zones.
+        const allFailed =
+          round === 0 && zones.length > 1 && outcomes.every(([, r]) => typeof r === 'string')
+        const failed: EndpointZone[] = []
+        for (const [zone, result] of outcomes) {
+          results.set(zone, result)
+          const key = zoneKey(zone)
+          if (typeof result === 'number') succeeded(key, true)
+          else if (result !== 'inconclusive' && result !== 'ABORT_ERR' && !allFailed) {
+            record(key, 'probe-failed', result)
+            if (!health.isEjected(key, clock())) failed.push(zone)
           }
-        }),
+        }
+        attempts = failed
+      }
+      return Object.fromEntries(
+        endpoint.zones.map((zone) => [zone.azName, results.get(zone) ?? 'ejected']),
       )
-      return Object.fromEntries(results)
     })().finally(() => {
       probing = undefined
     })
@@ -263,6 +550,7 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   async function connect(connectOptions: ConnectOptions = {}): Promise<Socket | TLSSocket> {
     const port = connectOptions.port ?? defaultPort
+    const signal = connectOptions.signal
     // Unknown locality: rank zones by a measured connect time, refreshed rarely, never awaited here.
     if (
       own === undefined &&
@@ -271,94 +559,80 @@ export function createConnector(options: ConnectorOptions): Connector {
     ) {
       probe().catch(() => {})
     }
-    const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
-    let zones = preferredZones()
-    if (connectOptions.preferZone !== undefined) {
+    const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
+    if (!portTls.has(port) || tls !== undefined) portTls.set(port, tls)
+    let zones = order().race
+    if (connectOptions.onlyZone !== undefined) {
+      const only = findZone(connectOptions.onlyZone)
+      if (only === undefined)
+        throw invalidOption('onlyZone', `a zone of ${endpoint.id}`, connectOptions.onlyZone)
+      zones = [only]
+    } else if (connectOptions.preferZone !== undefined) {
       const preferred = zones.find(
-        (z) => z.azName === connectOptions.preferZone || z.azId === connectOptions.preferZone,
+        (z) =>
+          zoneKey(z) === connectOptions.preferZone ||
+          z.azName === connectOptions.preferZone ||
+          z.azId === connectOptions.preferZone,
       )
       if (preferred !== undefined) zones = [preferred, ...zones.filter((z) => z !== preferred)]
     }
-    const candidates = zones.flatMap((zone): Candidate[] =>
-      zone.addresses.length > 0
-        ? zone.addresses.map((address) => ({ zone, address }))
-        : [{ zone, address: undefined }],
-    )
-    const dialPort = (zone: EndpointZone) => zone.portMap?.[String(port)] ?? port
+    const first = zones[0]!
     const reports: AttemptReport[] = []
-    const report = (candidate: Candidate, code: string) => {
-      const zone = candidate.zone
-      reports.push({
-        azName: zone.azName,
-        ...(zone.azId ? { azId: zone.azId } : {}),
-        address: candidate.address ?? zone.dnsName ?? '',
-        port: dialPort(zone),
-        code,
-      })
-    }
-    // Durations are real elapsed time; the injectable clock drives ejection windows only.
+    const excluded = new Set<string>()
     const started = performance.now()
-    const startedAt = new Map<Candidate, number>()
-    let won: { value: Socket | TLSSocket; candidate: Candidate }
-    try {
-      won = await staggeredRace(candidates, {
-        delayMs: attemptDelayMs,
-        ...(connectOptions.signal ? { signal: connectOptions.signal } : {}),
-        start: async (candidate, signal) => {
-          const begun = performance.now()
-          startedAt.set(candidate, begun)
-          const socket = await openTcp(candidate, dialPort(candidate.zone), signal)
-          if (tls === undefined) return socket
-          // The handshake is part of the attempt: a zone that accepts TCP but never answers TLS loses the race.
-          // The whole attempt, TCP and TLS, shares one connectTimeoutMs; plain TCP needs no second timer.
-          const left = Math.max(1, connectTimeoutMs - Math.round(performance.now() - begun))
-          return await upgrade(socket, tls, AbortSignal.any([signal, AbortSignal.timeout(left)]))
-        },
-        dispose: (socket) => socket.destroy(),
-        isFatal: (error) => PrivateLinkError.isInstance(error) && FATAL_TLS.has(error.code),
-        onFailure: (candidate, error) => {
+    for (;;) {
+      const remaining = zones.filter((zone) => !excluded.has(zoneKey(zone)))
+      if (remaining.length === 0) throw unreachableError(endpoint.id, port, reports)
+      const { socket: tcp, candidate } = await raceTcp(remaining, port, signal, reports)
+      let socket: Socket | TLSSocket = tcp
+      if (tls !== undefined) {
+        // The handshake runs on the winner only: racing it would spread every burst over all
+        // zones on a busy CPU. A failure here counts against the zone, and the next zone is tried.
+        const { controller, release } = attemptIn(candidate.key, signal)
+        try {
+          socket = await tlsUpgrade(tcp, tls, tlsTimeoutMs, controller.signal)
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason
           const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
-          report(candidate, code)
-          announce(health.recordFailure(zoneKey(candidate.zone), clock()), code)
-        },
-        onAbandon: (candidate, overtaken) => {
-          // Given attemptDelayMs and still not connected: treat as failing (a blackhole looks like this).
-          if (!overtaken) return
-          report(candidate, 'slow')
-          announce(health.recordFailure(zoneKey(candidate.zone), clock()), 'slow')
-        },
-      })
-    } catch (error) {
-      if (error instanceof RaceFailedError) throw unreachableError(endpoint.id, port, reports)
-      throw error
+          if (FATAL_TLS.has(code)) throw error
+          reports.push({
+            azName: candidate.zone.azName,
+            ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
+            address: candidate.address ?? candidate.zone.dnsName ?? '',
+            port: dialPort(candidate.zone, port),
+            code,
+          })
+          if (!isAbandon(error)) record(candidate.key, 'connect-failed', code)
+          excluded.add(candidate.key)
+          continue
+        } finally {
+          release()
+        }
+      }
+      track(socket, candidate.zone)
+      if (socket !== tcp) sockets.set(tcp, candidate.zone)
+      if (candidate.zone !== first && failoverChannel.hasSubscribers) {
+        failoverChannel.publish({
+          endpointId: endpoint.id,
+          from: first.azName,
+          to: candidate.zone.azName,
+          cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
+        })
+      }
+      if (connectChannel.hasSubscribers) {
+        connectChannel.publish({
+          endpointId: endpoint.id,
+          azName: candidate.zone.azName,
+          azId: candidate.zone.azId,
+          address: candidate.address,
+          port: dialPort(candidate.zone, port),
+          durationMs: performance.now() - started,
+          attempts: reports.length + 1,
+        })
+      }
+      return socket
     }
-    const { value: socket, candidate } = won
-    const durationMs = performance.now() - (startedAt.get(candidate) ?? started)
-    health.recordSuccess(zoneKey(candidate.zone), durationMs)
-    const first = candidates[0]!.zone
-    if (candidate.zone !== first && failoverChannel.hasSubscribers) {
-      failoverChannel.publish({
-        endpointId: endpoint.id,
-        from: first.azName,
-        to: candidate.zone.azName,
-        cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
-      })
-    }
-    if (connectChannel.hasSubscribers) {
-      connectChannel.publish({
-        endpointId: endpoint.id,
-        azName: candidate.zone.azName,
-        azId: candidate.zone.azId,
-        address: candidate.address,
-        port: dialPort(candidate.zone),
-        durationMs: performance.now() - started,
-        attempts: reports.length + 1,
-      })
-    }
-    socket.setKeepAlive(true, 60_000)
-    sockets.set(socket, candidate.zone)
-    return socket
   }
 
   const undici: UndiciConnect = (undiciOptions, callback) => {
@@ -379,110 +653,34 @@ export function createConnector(options: ConnectorOptions): Connector {
     connect,
     undici,
     preferredZones,
+    ownZone: () => own,
     probe,
     zoneOf: (socket) => sockets.get(socket),
-    reportFailure(name, cause) {
-      const zone = endpoint.zones.find((z) => z.azName === name || z.azId === name)
-      if (zone === undefined || health.isEjected(zoneKey(zone), clock())) return
-      announce(health.recordFailure(zoneKey(zone), clock()), cause)
+    zoneKey,
+    report(name, signal, cause) {
+      if (!isHealthSignal(signal))
+        throw invalidOption('signal', 'a HealthSignal such as lost-in-flight', signal)
+      const zone = findZone(name)
+      if (zone === undefined) return
+      record(zoneKey(zone), signal, cause)
     },
     zones: () => {
       const snapshot = health.snapshot(clock())
       return endpoint.zones.map((zone) => ({
+        zone: zoneKey(zone),
         azName: zone.azName,
         ...(zone.azId ? { azId: zone.azId } : {}),
-        ejected: false,
-        failures: 0,
-        ejectedForMs: 0,
-        ...snapshot[zoneKey(zone)],
+        ...snapshot[zoneKey(zone)]!,
       }))
     },
     onZoneChange(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
+    close() {
+      stopping.abort(abandoned('connector closed'))
+      clearInterval(checkTimer)
+      checkTimer = undefined
+    },
   }
-}
-
-function validateTls(tls: ConnectorTlsOptions | undefined, option: string): void {
-  if (tls === undefined) return
-  if (typeof tls !== 'object' || tls === null)
-    throw invalidOption(option, 'an object with servername', tls)
-  if (typeof tls.servername !== 'string' || tls.servername === '') {
-    throw invalidOption(
-      `${option}.servername`,
-      'the DNS name on the service certificate',
-      tls.servername,
-    )
-  }
-  if (tls.rejectUnauthorized === false && tls.dangerouslySkipVerification !== true) {
-    throw invalidOption(
-      `${option}.rejectUnauthorized`,
-      'true (turning verification off also needs dangerouslySkipVerification: true)',
-      tls.rejectUnauthorized,
-    )
-  }
-}
-
-let warnedInsecure = false
-
-const FATAL_TLS = new Set(['ERR_TLS_NAME_MISMATCH', 'ERR_TLS_UNTRUSTED'])
-
-function upgrade(
-  socket: Socket,
-  options: ConnectorTlsOptions,
-  signal: AbortSignal,
-): Promise<TLSSocket> {
-  const { dangerouslySkipVerification, ...tlsOptions } = options
-  if (dangerouslySkipVerification === true && !warnedInsecure) {
-    warnedInsecure = true
-    process.emitWarning(
-      'privatelink: TLS certificate verification is OFF (dangerouslySkipVerification). Traffic can be intercepted.',
-      {
-        code: 'PRIVATELINK_INSECURE_TLS',
-      },
-    )
-  }
-  return new Promise((resolve, reject) => {
-    let presented: string | undefined
-    const check = tlsOptions.checkServerIdentity ?? checkServerIdentity
-    const secure = tlsConnect({
-      ...tlsOptions,
-      socket,
-      servername: options.servername,
-      rejectUnauthorized: dangerouslySkipVerification !== true,
-      // Remember what the server presented, so a mismatch error can name it.
-      checkServerIdentity: (host, certificate) => {
-        presented = certificate.subjectaltname
-        return check(host, certificate)
-      },
-    })
-    const cleanup = () => {
-      secure.off('error', onError)
-      signal.removeEventListener('abort', onAbort)
-    }
-    const onError = (error: Error) => {
-      cleanup()
-      secure.destroy()
-      socket.destroy()
-      reject(tlsError(error, options.servername, presented))
-    }
-    const onAbort = () => {
-      cleanup()
-      secure.destroy()
-      socket.destroy()
-      const timedOut = (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError'
-      reject(
-        Object.assign(new Error(timedOut ? 'TLS handshake timed out' : 'attempt abandoned'), {
-          code: timedOut ? 'ETIMEDOUT' : 'ABORT_ERR',
-        }),
-      )
-    }
-    secure.once('error', onError)
-    signal.addEventListener('abort', onAbort, { once: true })
-    secure.once('secureConnect', () => {
-      cleanup()
-      resolve(secure)
-    })
-  })
 }

@@ -10,6 +10,7 @@ import { parseEndpointDnsName } from './endpoint-dns-name.js'
 import { assertEndpointId } from './endpoint-id.js'
 import type { Endpoint, EndpointZone } from './model.js'
 import { functionOption, integerOption } from './options.js'
+import { applyPortMapTags } from './port-map-tag.js'
 import { parseServiceName } from './service-name.js'
 
 /** The part of an EC2 client discovery uses; any `EC2Client` fits. */
@@ -63,6 +64,7 @@ interface RawEndpoint {
   PrivateDnsEnabled?: boolean
   NetworkInterfaceIds?: string[]
   DnsEntries?: { DnsName?: string }[]
+  Tags?: { Key?: string; Value?: string }[]
 }
 
 interface RawInterface {
@@ -213,12 +215,16 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     }
     zones.set(azName, zone)
   }
+  const sortedZones = [...zones.values()].sort((a, b) => a.azName.localeCompare(b.azName))
+  // A listener served on another port (the lab without root, or with the port taken) says so in
+  // a `privatelink:port-map` tag; without it every zone is dialled on the listener port.
+  applyPortMapTags(raw.Tags ?? [], sortedZones, id)
   const endpoint: Endpoint = {
     id,
     region: parseEndpointDnsName(regionalName).region,
     state,
     dnsName: regionalName,
-    zones: [...zones.values()].sort((a, b) => a.azName.localeCompare(b.azName)),
+    zones: sortedZones,
   }
   if (raw.ServiceName) endpoint.serviceName = raw.ServiceName
   if (raw.VpcId) endpoint.vpcId = raw.VpcId

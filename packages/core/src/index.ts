@@ -6,11 +6,15 @@ export type {
   ConnectorOptions,
   ConnectorTlsOptions,
   Dial,
+  HealthCheckOptions,
+  HealthSignal,
   UndiciConnect,
+  ZoneChangeEvent,
   ZoneStatus,
 } from './connector.js'
-export { createConnector } from './connector.js'
+export { createConnector, zoneKey } from './connector.js'
 export type { AttemptReport } from './connector-errors.js'
+export { localityFromEnv } from './default-locality.js'
 export { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
 export type {
   DiscoverEndpointOptions,
@@ -29,5 +33,5 @@ export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'
 export type { StaticEndpointConfig, StaticZoneConfig } from './static-endpoint.js'
 export { endpointFromConfig, endpointFromEnv, endpointsFromEnv } from './static-endpoint.js'
-export type { EjectionOptions } from './zone-health.js'
+export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
 export { findOwnZone, orderZones } from './zone-order.js'

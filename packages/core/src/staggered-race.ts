@@ -5,7 +5,7 @@ export interface RaceAttempt<C> {
 
 export interface RaceOptions<C, T> {
   /** Start the next candidate after this long without a winner (or at once when one fails). */
-  delayMs: number
+  delayMs(candidate: C): number
   signal?: AbortSignal
   /** Opens one attempt; must reject (and clean up) when its signal aborts. */
   start(candidate: C, signal: AbortSignal): Promise<T>
@@ -15,16 +15,27 @@ export interface RaceOptions<C, T> {
   /** An error no other candidate can fix (a certificate for the wrong name): stop the race with it. */
   isFatal?(error: unknown): boolean
   /**
-   * An attempt still pending when another won. `overtaken`: the delay ran out while it was
-   * pending, so it had at least `delayMs` to connect and did not.
+   * Asked when the delay runs out for a pending attempt: true keeps waiting for it one more delay
+   * instead of starting the next candidate (its zone has just proven alive, so it is only busy).
    */
-  onAbandon?(candidate: C, overtaken: boolean): void
+  keepWaiting?(candidate: C, startedAt: number): boolean
+  /**
+   * An attempt still pending when another won. `overtaken`: the delay ran out while it was
+   * pending, so it had at least its delay to connect and did not.
+   */
+  onAbandon?(candidate: C, overtaken: boolean, startedAt: number): void
 }
 
 export class RaceFailedError<C> extends Error {
   constructor(readonly attempts: RaceAttempt<C>[]) {
     super('every attempt failed')
   }
+}
+
+interface Running {
+  controller: AbortController
+  overtaken: boolean
+  startedAt: number
 }
 
 /**
@@ -36,15 +47,17 @@ export function staggeredRace<C, T>(
   options: RaceOptions<C, T>,
 ): Promise<{ value: T; candidate: C }> {
   return new Promise((resolve, reject) => {
-    const running = new Map<C, { controller: AbortController; overtaken: boolean }>()
+    const running = new Map<C, Running>()
     const failures: RaceAttempt<C>[] = []
     let next = 0
     let settled = false
     let timer: NodeJS.Timeout | undefined
+    let immediate: NodeJS.Immediate | undefined
 
     const finish = () => {
       settled = true
       clearTimeout(timer)
+      if (immediate !== undefined) clearImmediate(immediate)
       options.signal?.removeEventListener('abort', onAbort)
     }
     const onAbort = () => {
@@ -55,12 +68,32 @@ export function staggeredRace<C, T>(
     }
     options.signal?.addEventListener('abort', onAbort, { once: true })
 
+    const arm = (candidate: C) => {
+      clearTimeout(timer)
+      if (next >= candidates.length) return
+      timer = setTimeout(() => {
+        // A late timer means a busy event loop: let pending I/O (a connect that already completed)
+        // run first, so a slow loop is not mistaken for a slow zone.
+        immediate = setImmediate(() => {
+          immediate = undefined
+          if (settled) return
+          const attempt = running.get(candidate)
+          if (attempt !== undefined && options.keepWaiting?.(candidate, attempt.startedAt)) {
+            arm(candidate)
+            return
+          }
+          for (const other of running.values()) other.overtaken = true
+          launch()
+        })
+      }, options.delayMs(candidate))
+    }
+
     const launch = () => {
       clearTimeout(timer)
       if (settled || next >= candidates.length) return
       const candidate = candidates[next++]!
       const controller = new AbortController()
-      running.set(candidate, { controller, overtaken: false })
+      running.set(candidate, { controller, overtaken: false, startedAt: performance.now() })
       options.start(candidate, controller.signal).then(
         (value) => {
           running.delete(candidate)
@@ -71,7 +104,7 @@ export function staggeredRace<C, T>(
           finish()
           for (const [other, attempt] of running) {
             attempt.controller.abort()
-            options.onAbandon?.(other, attempt.overtaken)
+            options.onAbandon?.(other, attempt.overtaken, attempt.startedAt)
           }
           running.clear()
           resolve({ value, candidate })
@@ -94,12 +127,7 @@ export function staggeredRace<C, T>(
           }
         },
       )
-      if (next < candidates.length) {
-        timer = setTimeout(() => {
-          for (const attempt of running.values()) attempt.overtaken = true
-          launch()
-        }, options.delayMs)
-      }
+      arm(candidate)
     }
 
     if (options.signal?.aborted) onAbort()

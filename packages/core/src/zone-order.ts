@@ -19,7 +19,8 @@ export function findOwnZone(
 
 /**
  * Preference order: own zone first; the rest by measured connect time (unmeasured ones keep the
- * endpoint's order, which is the regional name's).
+ * endpoint's order, which is the regional name's). Times within 25% (or half a millisecond) of
+ * each other count as equal, so measurement noise does not rotate connections across zones.
  */
 export function orderZones(
   zones: readonly EndpointZone[],
@@ -31,7 +32,10 @@ export function orderZones(
   rest.sort((a, b) => {
     const ma = connectMs(a)
     const mb = connectMs(b)
-    if (ma !== undefined && mb !== undefined) return ma - mb
+    if (ma !== undefined && mb !== undefined) {
+      if (Math.abs(ma - mb) > Math.max(0.5, 0.25 * Math.min(ma, mb))) return ma - mb
+      return position.get(a)! - position.get(b)!
+    }
     if (ma !== undefined) return -1
     if (mb !== undefined) return 1
     return position.get(a)! - position.get(b)!

@@ -63,6 +63,7 @@ function record(name: string) {
   return { events, stop: () => unsubscribe(name, listener) }
 }
 
+const address = (zone: string) => lab.endpoint.zones.find((z) => z.azName === zone)!.addresses[0]!
 const accepted = (zone: string) => lab.zone(zone).stats()['echo']!.accepted
 const zoneOf = (socket: Socket) =>
   lab.endpoint.zones.find((z) => z.addresses.includes(socket.remoteAddress!))!.azName
@@ -89,7 +90,8 @@ describe('connector', () => {
     const eject = record('privatelink:connector:eject')
     try {
       // An attempt delay of an hour: only an immediate failover can pass within the test timeout.
-      const socket = await connector({ attemptDelayMs: 3_600_000 }).connect()
+      const c = connector({ attemptDelayMs: 3_600_000 })
+      const socket = await c.connect()
       expect(zoneOf(socket)).toBe('us-west-2a')
       expect(await echoOnce(socket)).toBe('ping')
       expect(failover.events).toEqual([
@@ -100,12 +102,23 @@ describe('connector', () => {
           cause: 'ECONNREFUSED',
         },
       ])
-      expect(eject.events).toMatchObject([
+      // One refused connect is not yet an outage: three in a row eject the zone.
+      expect(eject.events).toEqual([])
+      expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({
+        ejected: false,
+        failures: 1,
+      })
+      ;(await c.connect()).destroy()
+      ;(await c.connect()).destroy()
+      expect(eject.events).toEqual([
         {
+          endpointId: lab.endpoint.id,
+          zone: 'usw2-az2',
           azName: 'us-west-2b',
           azId: 'usw2-az2',
+          signal: 'connect-failed',
           cause: 'ECONNREFUSED',
-          failures: 1,
+          level: 1,
           untilMs: now + 1000,
         },
       ])
@@ -115,7 +128,7 @@ describe('connector', () => {
     }
   })
 
-  it('own zone blackholed: succeeds via the next zone after attemptDelayMs, and ejects the silent zone', async () => {
+  it('own zone blackholed: succeeds via the next zone after attemptDelayMs, and counts the silent zone', async () => {
     await lab.zone('us-west-2b').fail('blackhole')
     const failover = record('privatelink:connector:failover')
     try {
@@ -127,7 +140,7 @@ describe('connector', () => {
         { from: 'us-west-2b', to: 'us-west-2a', cause: 'slow' },
       ])
       expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({
-        ejected: true,
+        ejected: false,
         failures: 1,
       })
     } finally {
@@ -136,7 +149,7 @@ describe('connector', () => {
   })
 
   it('skips an ejected zone, then re-admits it after the backoff', async () => {
-    const c = connector({ ejection: { baseMs: 5_000, maxMs: 60_000 } })
+    const c = connector({ ejection: { baseMs: 5_000, maxMs: 60_000, consecutiveFailures: 1 } })
     await lab.zone('us-west-2b').fail('refuse')
     expect(zoneOf(await c.connect())).toBe('us-west-2a')
     await lab.zone('us-west-2b').restore()
@@ -153,7 +166,7 @@ describe('connector', () => {
       expect(zoneOf(back)).toBe('us-west-2b')
       back.destroy()
       expect(readmit.events).toEqual([
-        { endpointId: lab.endpoint.id, azName: 'us-west-2b', azId: 'usw2-az2' },
+        { endpointId: lab.endpoint.id, zone: 'usw2-az2', azName: 'us-west-2b', azId: 'usw2-az2' },
       ])
     } finally {
       connects.stop()
@@ -161,8 +174,8 @@ describe('connector', () => {
     }
   })
 
-  it('backs off exponentially while a zone keeps failing', async () => {
-    const c = connector({ ejection: { baseMs: 1_000, maxMs: 3_000 } })
+  it('backs off exponentially, once per incident, while a zone keeps failing', async () => {
+    const c = connector({ ejection: { baseMs: 1_000, maxMs: 3_000, consecutiveFailures: 1 } })
     await lab.zone('us-west-2b').fail('refuse')
     const eject = record('privatelink:connector:eject')
     try {
@@ -175,6 +188,7 @@ describe('connector', () => {
           (e) => (e['untilMs'] as number) - (now - 10_000 * (4 - eject.events.indexOf(e))),
         ),
       ).toEqual([1_000, 2_000, 3_000, 3_000])
+      expect(eject.events.map((e) => e['level'])).toEqual([1, 2, 3, 4])
     } finally {
       eject.stop()
     }
@@ -182,36 +196,26 @@ describe('connector', () => {
 
   it('every zone down: ERR_ENDPOINT_UNREACHABLE naming each zone and its cause', async () => {
     for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('refuse')
-    const c = connector()
+    const c = connector({ ejection: { consecutiveFailures: 1 } })
     const error = (await c.connect().catch((e) => e)) as PrivateLinkError
     expect(error.code).toBe('ERR_ENDPOINT_UNREACHABLE')
-    expect(error.details['attempts']).toEqual([
-      {
-        azName: 'us-west-2b',
-        azId: 'usw2-az2',
-        address: '127.0.2.1',
+    expect(error.details['attempts']).toEqual(
+      [
+        ['us-west-2b', 'usw2-az2'],
+        ['us-west-2a', 'usw2-az1'],
+        ['us-west-2c', 'usw2-az3'],
+      ].map(([azName, azId]) => ({
+        azName,
+        azId,
+        address: address(azName!),
         port: expect.any(Number),
         code: 'ECONNREFUSED',
-      },
-      {
-        azName: 'us-west-2a',
-        azId: 'usw2-az1',
-        address: '127.0.1.1',
-        port: expect.any(Number),
-        code: 'ECONNREFUSED',
-      },
-      {
-        azName: 'us-west-2c',
-        azId: 'usw2-az3',
-        address: '127.0.3.1',
-        port: expect.any(Number),
-        code: 'ECONNREFUSED',
-      },
-    ])
+      })),
+    )
     expect(error.hint).toMatch(/security group/)
     expect(error.hint).toMatch(/cross-zone/)
-    // Panic mode: with all zones ejected, the next connect still tries them all.
-    expect(c.zones().every((z) => z.ejected)).toBe(true)
+    // At most half the zones (rounded up, one always left in) are ejected at once.
+    expect(c.zones().map((z) => z.ejected)).toEqual([true, true, false])
     await lab.zone('us-west-2c').restore()
     expect(zoneOf(await c.connect())).toBe('us-west-2c')
   })
@@ -259,22 +263,53 @@ describe('connector', () => {
     const socket = await c.connect({ preferZone: 'usw2-az3' })
     expect(zoneOf(socket)).toBe('us-west-2c')
     expect(c.zoneOf(socket)?.azId).toBe('usw2-az3')
+    expect(c.zoneKey(c.zoneOf(socket)!)).toBe('usw2-az3')
     socket.destroy()
-    c.reportFailure('us-west-2b', 'ECONNRESET')
+    for (let i = 0; i < 3; i++) c.report('us-west-2b', 'lost-in-flight', 'ECONNRESET')
     // Own zone out; the others ranked by measured connect time (only 2c has been measured).
     expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2c', 'us-west-2a'])
+  })
+
+  it('onlyZone dials that zone alone, ejected or not', async () => {
+    const c = connector()
+    const socket = await c.connect({ onlyZone: 'us-west-2c' })
+    expect(zoneOf(socket)).toBe('us-west-2c')
+    socket.destroy()
+    await lab.zone('us-west-2c').fail('refuse')
+    const error = (await c.connect({ onlyZone: 'usw2-az3' }).catch((e) => e)) as PrivateLinkError
+    expect(error.code).toBe('ERR_ENDPOINT_UNREACHABLE')
+    expect(error.details['attempts']).toMatchObject([{ azName: 'us-west-2c' }])
+  })
+
+  it('benign signals never count: idle closes and cancelled attempts', async () => {
+    const c = connector()
+    const eject = record('privatelink:connector:eject')
+    try {
+      for (let i = 0; i < 20; i++) {
+        c.report('usw2-az2', 'idle-close', 'UND_ERR_SOCKET')
+        c.report('usw2-az2', 'cancelled')
+      }
+      expect(eject.events).toEqual([])
+      expect(c.zones().find((z) => z.zone === 'usw2-az2')).toMatchObject({ failures: 0 })
+      expect(() => c.report('usw2-az2', 'broken' as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      )
+    } finally {
+      eject.stop()
+    }
   })
 
   it('unknown locality: a probe ranks zones by measured connect time', async () => {
     // Zone 2a answers 80 ms late: the probe must rank it last.
     const dial = ({ host, port }: { host: string; port: number }) => {
       const socket = new Socket()
-      if (host === '127.0.1.1') setTimeout(() => socket.connect(port, host), 80)
+      if (host === address('us-west-2a')) setTimeout(() => socket.connect(port, host), 80)
       else socket.connect(port, host)
       return socket
     }
     const c = createConnector({
       endpoint: lab.endpoint,
+      locality: null,
       port: PORT,
       clock: () => now,
       dial,
@@ -291,14 +326,23 @@ describe('connector', () => {
     expect(c.preferredZones().at(-1)!.azName).toBe('us-west-2a')
   })
 
-  it('a success in panic mode re-admits the zone at once', async () => {
+  it('a success on an ejected zone re-admits it at once, and says so', async () => {
     for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).fail('refuse')
-    const c = connector()
+    const c = connector({ ejection: { consecutiveFailures: 1 } })
     await c.connect().catch(() => {})
-    expect(c.preferredZones()).toHaveLength(3)
+    expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2c'])
     await lab.zone('us-west-2a').restore()
-    ;(await c.connect()).destroy()
-    expect(c.preferredZones().map((z) => z.azName)).toEqual(['us-west-2a'])
+    const readmit = record('privatelink:connector:readmit')
+    try {
+      // 2c refuses; the ejected zones are still tried as a last resort, and 2a answers.
+      const socket = await c.connect()
+      expect(zoneOf(socket)).toBe('us-west-2a')
+      socket.destroy()
+      expect(readmit.events).toMatchObject([{ azName: 'us-west-2a' }])
+      expect(c.preferredZones()[0]!.azName).toBe('us-west-2a')
+    } finally {
+      readmit.stop()
+    }
   })
 
   it('stops when the caller aborts', async () => {
@@ -335,13 +379,49 @@ describe('connector TLS', () => {
     })
   })
 
-  it('own zone hanging after TCP accept: the TLS handshake loses the race to the next zone', async () => {
+  it('own zone hanging after TCP accept: the handshake deadline moves the same connect on', async () => {
     await lab.zone('us-west-2b').fail('hang')
-    const c = connector({ port: TLS_PORT, attemptDelayMs: 50, tls: { servername, ca: ca() } })
+    const c = connector({ port: TLS_PORT, tlsTimeoutMs: 200, tls: { servername, ca: ca() } })
     const socket = await c.connect()
     expect(c.zoneOf(socket)?.azName).toBe('us-west-2a')
     socket.destroy()
-    expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({ ejected: true })
+    expect(c.zones().find((z) => z.azName === 'us-west-2b')).toMatchObject({
+      ejected: false,
+      failures: 1,
+    })
+  })
+
+  it('own zone hanging, default deadlines: a failed health check ejects it and frees the waiting connect', async () => {
+    const c = connector({
+      port: TLS_PORT,
+      tls: { servername, ca: ca() },
+      healthCheck: { timeoutMs: 150 },
+    })
+    const warm = await c.connect()
+    expect(c.zoneOf(warm)?.azName).toBe('us-west-2b')
+    await lab.zone('us-west-2b').fail('hang')
+    const changes: unknown[] = []
+    c.onZoneChange((event) => changes.push(event))
+    // TCP reaches the hung zone and the handshake waits (10 s by default) ...
+    const waiting = c.connect()
+    // ... until a health check (TCP + TLS, as the port is used with TLS) fails twice in a row.
+    const checked = await c.probe()
+    expect(checked['us-west-2b']).toBe('ETIMEDOUT')
+    expect(typeof checked['us-west-2a']).toBe('number')
+    expect(changes).toEqual([
+      {
+        type: 'eject',
+        zone: 'usw2-az2',
+        azName: 'us-west-2b',
+        azId: 'usw2-az2',
+        signal: 'probe-failed',
+      },
+    ])
+    const socket = await waiting
+    expect(c.zoneOf(socket)?.azName).not.toBe('us-west-2b')
+    socket.destroy()
+    warm.destroy()
+    c.close()
   })
 
   it('refuses an untrusted certificate, and refuses to turn verification off quietly', async () => {
