@@ -36,13 +36,8 @@ describe('discoverEndpoint against the lab EC2 API', () => {
       endpointId: lab.endpoint.id,
       ec2ClientConfig: config(),
     })
-    const { portMap: _ignored, ...expected } = lab.endpoint as typeof lab.endpoint & {
-      portMap?: unknown
-    }
-    expect(endpoint).toEqual({
-      ...expected,
-      zones: lab.endpoint.zones.map(({ portMap: _p, ...zone }) => zone),
-    })
+    // The lab's own model, port maps included (none here: it fronts no service).
+    expect(endpoint).toEqual(lab.endpoint)
     expect(endpoint.privateDnsName).toBe('api.saas.example.com')
   })
 
@@ -143,6 +138,65 @@ describe('discoverEndpoint against the lab EC2 API', () => {
     now += 1
     await discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
     expect(lab.aws.requests.length - before).toBe(4)
+  })
+
+  describe('port maps from the privatelink:port-map tags', () => {
+    const withTags = async (tags: { key: string; value: string }[]) => {
+      const own = lab.aws.inventory.endpoints.find((e) => e.vpcEndpointId === lab.endpoint.id)!
+      const saved = own.tags
+      own.tags = tags
+      try {
+        return await discoverEndpoint({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
+      } finally {
+        own.tags = saved
+      }
+    }
+
+    it('endpoint-wide pairs apply to every zone; a zone tag (by AZ name or ID) overrides them', async () => {
+      const endpoint = await withTags([
+        { key: 'Name', value: 'not a port map' },
+        { key: 'privatelink:port-map', value: '443=10443,5432=15432' },
+        { key: 'privatelink:port-map:us-west-2b', value: '443=20443' },
+        { key: 'privatelink:port-map:usw2-az3', value: '5432=5433 6379=16379' },
+        { key: 'privatelink:port-map:us-west-2z', value: '443=1' },
+      ])
+      expect(endpoint.zones.map((z) => [z.azName, z.portMap])).toEqual([
+        ['us-west-2a', { '443': 10443, '5432': 15432 }],
+        ['us-west-2b', { '443': 20443, '5432': 15432 }],
+        ['us-west-2c', { '443': 10443, '5432': 5433, '6379': 16379 }],
+      ])
+      // PRIVATELINK_ENDPOINTS carries them on.
+      expect(endpointFromConfig(JSON.stringify(endpoint))).toEqual(endpoint)
+    })
+
+    it('no tag: no portMap, every zone is dialled on the listener port', async () => {
+      const endpoint = await withTags([])
+      expect(endpoint.zones.every((z) => z.portMap === undefined)).toBe(true)
+    })
+
+    it.each([
+      '',
+      '443',
+      '443=',
+      '=443',
+      '0=10443',
+      '443=70000',
+      '443=10443,443=20443',
+      '443:10443',
+      '443=10443;5432=15432',
+      '0443=10443',
+      'https=10443',
+    ])('a malformed value %j fails discovery with ERR_INVALID_PORT_MAP', async (value) => {
+      const error = await failure(withTags([{ key: 'privatelink:port-map:us-west-2a', value }]))
+      expect(error.code).toBe('ERR_INVALID_PORT_MAP')
+      expect(error.message).toContain(lab.endpoint.id)
+      expect(error.details).toEqual({
+        endpointId: lab.endpoint.id,
+        key: 'privatelink:port-map:us-west-2a',
+        value,
+      })
+      expect(error.hint).toMatch(/443=10443/)
+    })
   })
 
   it('a static config gives the same Endpoint as discovery', async () => {

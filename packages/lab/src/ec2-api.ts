@@ -94,6 +94,10 @@ function endpointXml(endpoint: LabVpcEndpoint): XmlNode {
     ipAddressType: 'ipv4',
     ownerId: endpoint.ownerId,
     creationTimestamp: endpoint.creationTimestamp,
+    tagSet:
+      endpoint.tags.length === 0
+        ? undefined
+        : endpoint.tags.map((tag) => ({ key: tag.key, value: tag.value })),
   }
 }
 

@@ -30,6 +30,8 @@ export interface LabVpcEndpoint {
   privateDnsEnabled: boolean
   ownerId: string
   creationTimestamp: string
+  /** The lab's own endpoint carries its port maps here (see port-map-tag.ts). */
+  tags: { key: string; value: string }[]
 }
 
 export interface LabZoneInfo {

@@ -29,6 +29,7 @@ export type {
   RuntimeKind,
 } from './lab.js'
 export { startLab } from './lab.js'
+export { PORT_MAP_TAG } from './port-map-tag.js'
 export type { SignedRequest, VerifyResult } from './sigv4-verifier.js'
 export type { LabRole } from './sts-api.js'
-export type { FaultMode, ListenerStats, Target } from './zonal-listener.js'
+export type { FaultMode, FaultOptions, ListenerStats, Target } from './zonal-listener.js'

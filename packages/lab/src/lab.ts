@@ -1,4 +1,5 @@
 import type { Endpoint, EndpointZone } from '@privatelink/core'
+import { leaseAddressBlock } from './address-block.js'
 import { startAwsServer } from './aws-server.js'
 import { createTestCa, type TestCa } from './ca.js'
 import { CredentialsStore, type LabCredentials } from './credentials-store.js'
@@ -6,9 +7,16 @@ import { type LabDnsServer, startDnsServer } from './dns-server.js'
 import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
 import { newId, newSecret, newSuffix } from './identifiers.js'
 import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
+import { portMapTags } from './port-map-tag.js'
 import { type SignedRequest, type VerifyResult, verifySigV4 } from './sigv4-verifier.js'
 import type { LabRole } from './sts-api.js'
-import { type FaultMode, type ListenerStats, type Target, ZonalListener } from './zonal-listener.js'
+import {
+  type FaultMode,
+  type FaultOptions,
+  type ListenerStats,
+  type Target,
+  ZonalListener,
+} from './zonal-listener.js'
 
 export interface LabZoneOptions {
   /** AZ name, e.g. `us-west-2a`. */
@@ -35,7 +43,11 @@ export interface LabFrontContext {
 
 export interface LabServiceOptions {
   name: string
-  /** The NLB listener port: each zone listens on it when free on its address. */
+  /**
+   * The NLB listener port. Each zone listens on it when it can be bound; when not (taken, or
+   * below 1024 without root) on another port, the same in every zone where possible, reported in
+   * `lab.endpoint` zones' `portMap`, the EC2 API's `privatelink:port-map` tags and `endpointJson()`.
+   */
   port: number
   /** Where the "NLB" relays to: an address, or a front by name. */
   target: Target | { front: string }
@@ -58,14 +70,19 @@ export interface LabOptions {
   roles?: LabRole[]
   /** Milliseconds since the epoch, for token, credential and metadata expiry. @default Date.now */
   clock?: () => number
+  /**
+   * X of the lab's own `127.X.0.0/16`: zone n is `127.X.n.1`. Fails when another lab holds it.
+   * @default a free block with X in 16..250, chosen at start
+   */
+  addressBlock?: number
 }
 
 export interface LabZone {
   readonly name: string
   readonly id: string
-  /** The zone's "ENI" address on loopback: 127.0.<n>.1. */
+  /** The zone's "ENI" address on loopback: `127.X.n.1` in the lab's block. */
   readonly address: string
-  fail(mode: FaultMode, options?: { ms?: number }): Promise<void>
+  fail(mode: FaultMode, options?: FaultOptions): Promise<void>
   restore(): Promise<void>
   stats(): Record<string, ListenerStats>
 }
@@ -117,8 +134,12 @@ export interface Lab {
   readonly metadata: LabMetadata
   readonly aws: LabAws
   readonly ca: TestCa
-  /** Ranges that lab answers fall in, for a resolver's `allowedRanges`. */
+  /** The lab's own loopback block, `127.X.0.0/16`: no other lab uses it. */
+  readonly addressBlock: string
+  /** Ranges that lab answers fall in, for a resolver's `allowedRanges`: the lab's block. */
   readonly allowedRanges: string[]
+  /** The endpoint as JSON for `PRIVATELINK_ENDPOINTS` / `endpointFromConfig`, port maps included. */
+  endpointJson(): string
   zone(name: string): LabZone
   stats(): Record<string, Record<string, ListenerStats>>
   close(): Promise<void>
@@ -138,6 +159,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const zones = options.zones ?? defaultZones(region)
   if (zones.length === 0 || zones.length > 250)
     throw new Error('startLab: zones must hold 1 to 250 zones')
+  const octet = options.addressBlock
+  if (octet !== undefined && (!Number.isInteger(octet) || octet < 0 || octet > 255))
+    throw new Error(`startLab: addressBlock must be an integer 0..255, got ${String(octet)}`)
   const clock = options.clock ?? Date.now
   const accountId = options.accountId ?? '111111111111'
   const closers: (() => Promise<void>)[] = []
@@ -145,6 +169,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     for (const closer of closers.splice(0).reverse()) await closer()
   }
   try {
+    const block = await leaseAddressBlock(octet)
+    closers.push(() => block.release())
     const ca = await createTestCa()
     const store = new CredentialsStore(accountId, clock)
     const fronts = new Map<string, Target>()
@@ -164,8 +190,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
 
     const listeners = new Map<string, Map<string, ZonalListener>>()
     const endpointZones: EndpointZone[] = []
+    // Per service, the port zones fall back to: one port in every zone keeps the tags short.
+    const fallbackPorts = new Map<string, number>()
     for (const [index, zone] of zones.entries()) {
-      const address = `127.0.${index + 1}.1`
+      const address = block.zoneAddress(index + 1)
       const byService = new Map<string, ZonalListener>()
       const portMap: Record<string, number> = {}
       for (const service of options.services ?? []) {
@@ -178,10 +206,18 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           }
           return service.target
         }
-        const listener = await ZonalListener.start(address, service.port, target)
+        const listener = await ZonalListener.start(
+          address,
+          service.port,
+          target,
+          fallbackPorts.get(service.name),
+        )
         closers.push(() => listener.close())
         byService.set(service.name, listener)
-        if (listener.port !== service.port) portMap[String(service.port)] = listener.port
+        if (listener.port !== service.port) {
+          portMap[String(service.port)] = listener.port
+          if (!fallbackPorts.has(service.name)) fallbackPorts.set(service.name, listener.port)
+        }
       }
       listeners.set(zone.name, byService)
       const endpointZone: EndpointZone = {
@@ -262,6 +298,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       privateDnsEnabled: endpoint.privateDnsName !== undefined,
       ownerId: accountId,
       creationTimestamp: new Date(clock()).toISOString(),
+      tags: portMapTags(endpointZones),
     }
     inventory.endpoints.push(labEndpoint)
     const requests: LabAws['requests'] = []
@@ -344,6 +381,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           vpcId: extraVpc,
           serviceName: extra.serviceName ?? `com.amazonaws.vpce.${region}.${newId('vpce-svc')}`,
           state: extra.state ?? 'available',
+          tags: [],
           dnsEntries: [
             {
               dnsName: `${id}-${newSuffix()}.${serviceId}.${region}.vpce.${domain}`,
@@ -404,7 +442,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       metadata,
       aws,
       ca,
-      allowedRanges: ['127.0.0.0/8'],
+      addressBlock: block.cidr,
+      allowedRanges: [block.cidr],
+      endpointJson: () => JSON.stringify(endpoint),
       zone: zoneHandle,
       stats: () => Object.fromEntries(zones.map((z) => [z.name, zoneHandle(z.name).stats()])),
       close,

@@ -1,13 +1,44 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { type Blackhole, startBlackhole } from './blackhole.js'
+import { type Blackhole, prepareBlackhole } from './blackhole.js'
 
-export type FaultMode = 'refuse' | 'blackhole' | 'hang' | 'reset' | 'latency'
+/**
+ * - `refuse`: new connects get ECONNREFUSED; open connections keep working.
+ * - `blackhole`: every packet to the zone is lost: new connects never complete and open
+ *   connections go silent both ways (their bytes are held and delivered on restore, as TCP would
+ *   retransmit them).
+ * - `blackhole-new`: new connects never complete; open connections keep working (a security group
+ *   rule removed: tracked connections live on).
+ * - `hang`: connects complete, nothing is answered; open connections go silent too.
+ * - `reset`: open and new connections are reset.
+ * - `latency`: each chunk is delayed `ms` in each direction.
+ * - `idle-close`: connections with no bytes either way for `ms` are closed (FIN), as a service's
+ *   keep-alive idle timeout does.
+ */
+export type FaultMode =
+  | 'refuse'
+  | 'blackhole'
+  | 'blackhole-new'
+  | 'hang'
+  | 'reset'
+  | 'latency'
+  | 'idle-close'
+
+export interface FaultOptions {
+  /** `latency`: delay per chunk and direction; `idle-close`: idle time before closing. @default 100 (latency), 1000 (idle-close) */
+  ms?: number
+}
 
 export interface ListenerStats {
+  /** Connections accepted since start. */
   accepted: number
+  /** Connections open now: a client's close is seen in every mode, frozen ones included. */
   active: number
+  /** Bytes relayed client -> service (bytes held by a fault count once delivered). */
   bytesIn: number
+  /** Bytes relayed service -> client. */
   bytesOut: number
+  /** Connections closed by `idle-close`. */
+  idleClosed: number
 }
 
 export interface Target {
@@ -18,7 +49,23 @@ export interface Target {
 interface Relay {
   client: Socket
   upstream: Socket | undefined
-  paused: boolean
+  /** Silent: bytes and closes in either direction wait in `held` until restore. */
+  frozen: boolean
+  held: (() => void)[]
+  heldBytes: number
+  /** Set when the lab itself closes the connection: the upstream's close must not reset it. */
+  closing: boolean
+  idleTimer: NodeJS.Timeout | undefined
+}
+
+/** Past this many held bytes a frozen relay stops reading (so then a client's close goes unseen). */
+const HOLD_LIMIT = 4 * 1024 * 1024
+
+function positiveMs(mode: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new TypeError(`fail('${mode}'): ms must be a number >= 0, got ${String(value)}`)
+  return ms
 }
 
 /**
@@ -28,12 +75,13 @@ interface Relay {
 export class ZonalListener {
   readonly host: string
   readonly port: number
-  readonly stats: ListenerStats = { accepted: 0, active: 0, bytesIn: 0, bytesOut: 0 }
+  readonly stats: ListenerStats = { accepted: 0, active: 0, bytesIn: 0, bytesOut: 0, idleClosed: 0 }
   #target: () => Target
   #server: Server | undefined
   #blackhole: Blackhole | undefined
   #mode: FaultMode | 'ok' = 'ok'
   #latencyMs = 0
+  #idleMs = 0
   #relays = new Set<Relay>()
   #timers = new Set<NodeJS.Timeout>()
 
@@ -43,18 +91,23 @@ export class ZonalListener {
     this.#target = target
   }
 
-  /** Listens on `preferredPort` when free, else on a free port. */
+  /**
+   * Listens on `preferredPort`; when that cannot be bound (taken: EADDRINUSE; below 1024 without
+   * root: EACCES), on `fallbackPort` if given and free, else on a port the kernel picks.
+   */
   static async start(
     host: string,
     preferredPort: number,
     target: () => Target,
+    fallbackPort?: number,
   ): Promise<ZonalListener> {
-    for (const port of [preferredPort, 0]) {
-      const listener = new ZonalListener(host, port, target)
+    const candidates = [preferredPort, ...(fallbackPort === undefined ? [] : [fallbackPort]), 0]
+    for (const port of candidates) {
       try {
-        return await listener.#listen()
+        return await new ZonalListener(host, port, target).#listen()
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw error
+        const code = (error as NodeJS.ErrnoException).code
+        if ((code !== 'EADDRINUSE' && code !== 'EACCES') || port === 0) throw error
       }
     }
     throw new Error('unreachable')
@@ -93,19 +146,48 @@ export class ZonalListener {
       client.resetAndDestroy()
       return
     }
-    const relay: Relay = { client, upstream: undefined, paused: this.#mode === 'hang' }
+    const relay: Relay = {
+      client,
+      upstream: undefined,
+      frozen: this.#mode === 'hang' || this.#mode === 'blackhole',
+      held: [],
+      heldBytes: 0,
+      closing: false,
+      idleTimer: undefined,
+    }
     this.#relays.add(relay)
     this.stats.active++
+    // Read in every mode, frozen included: a client's FIN or RST is only seen by reading.
+    client.on('data', (chunk: Buffer) => {
+      this.#touch(relay)
+      this.#pass(relay, chunk.length, () => {
+        this.stats.bytesIn += chunk.length
+        this.#forward(relay.upstream, chunk)
+      })
+    })
+    client.on('end', () => this.#pass(relay, 0, () => this.#later(() => relay.upstream?.end())))
     client.once('close', () => {
       this.#relays.delete(relay)
       this.stats.active--
+      if (relay.idleTimer !== undefined) clearTimeout(relay.idleTimer)
       relay.upstream?.destroy()
     })
-    if (relay.paused) {
-      client.pause()
+    if (this.#mode === 'idle-close') this.#armIdle(relay)
+    if (!relay.frozen) this.#connectUpstream(relay)
+  }
+
+  // Runs `action` now, or holds it while the relay is frozen (delivered in order on restore).
+  #pass(relay: Relay, bytes: number, action: () => void): void {
+    if (!relay.frozen) {
+      action()
       return
     }
-    this.#connectUpstream(relay)
+    relay.held.push(action)
+    relay.heldBytes += bytes
+    if (relay.heldBytes > HOLD_LIMIT) {
+      relay.client.pause()
+      relay.upstream?.pause()
+    }
   }
 
   #connectUpstream(relay: Relay): void {
@@ -113,23 +195,25 @@ export class ZonalListener {
     const target = this.#target()
     const upstream = connect({ host: target.host, port: target.port, noDelay: true })
     relay.upstream = upstream
-    upstream.on('error', () => client.resetAndDestroy())
-    upstream.on('close', () => client.destroy())
-    client.on('data', (chunk: Buffer) => {
-      this.stats.bytesIn += chunk.length
-      this.#forward(upstream, chunk)
-    })
+    upstream.on('error', () => this.#pass(relay, 0, () => client.resetAndDestroy()))
+    upstream.on('close', () =>
+      this.#pass(relay, 0, () => {
+        if (!relay.closing) client.destroy()
+      }),
+    )
     upstream.on('data', (chunk: Buffer) => {
-      this.stats.bytesOut += chunk.length
-      this.#forward(client, chunk)
+      this.#touch(relay)
+      this.#pass(relay, chunk.length, () => {
+        this.stats.bytesOut += chunk.length
+        this.#forward(client, chunk)
+      })
     })
-    client.on('end', () => this.#later(() => upstream.end()))
-    upstream.on('end', () => this.#later(() => client.end()))
+    upstream.on('end', () => this.#pass(relay, 0, () => this.#later(() => client.end())))
   }
 
-  #forward(to: Socket, chunk: Buffer): void {
+  #forward(to: Socket | undefined, chunk: Buffer): void {
     this.#later(() => {
-      if (!to.destroyed) to.write(chunk)
+      if (to !== undefined && !to.destroyed) to.write(chunk)
     })
   }
 
@@ -146,15 +230,29 @@ export class ZonalListener {
     this.#timers.add(timer)
   }
 
-  #freeze(): void {
-    for (const relay of this.#relays) {
-      relay.paused = true
-      relay.client.pause()
-      relay.upstream?.pause()
-    }
+  #touch(relay: Relay): void {
+    relay.idleTimer?.refresh()
   }
 
-  async fail(mode: FaultMode, options: { ms?: number } = {}): Promise<void> {
+  #armIdle(relay: Relay): void {
+    relay.idleTimer = setTimeout(() => {
+      relay.idleTimer = undefined
+      relay.closing = true
+      this.stats.idleClosed++
+      // A FIN to the client, as a server ends an idle keep-alive connection; the client's own
+      // close then ends the relay.
+      relay.client.end()
+      relay.upstream?.end()
+    }, this.#idleMs)
+  }
+
+  #freeze(): void {
+    for (const relay of this.#relays) relay.frozen = true
+  }
+
+  async fail(mode: FaultMode, options: FaultOptions = {}): Promise<void> {
+    const latencyMs = mode === 'latency' ? positiveMs(mode, options.ms, 100) : 0
+    const idleMs = mode === 'idle-close' ? positiveMs(mode, options.ms, 1000) : 0
     await this.restore()
     this.#mode = mode
     switch (mode) {
@@ -162,10 +260,22 @@ export class ZonalListener {
         this.#stopListening()
         break
       case 'blackhole':
+      case 'blackhole-new': {
+        if (mode === 'blackhole') this.#freeze()
+        const blackhole = await prepareBlackhole(this.host, this.port)
+        this.#blackhole = blackhole
         this.#stopListening()
-        this.#freeze()
-        this.#blackhole = await startBlackhole(this.host, this.port)
+        try {
+          await blackhole.engage()
+        } catch (error) {
+          await this.restore()
+          throw Object.assign(
+            new Error(`lab: blackhole on ${this.host}:${this.port} failed: ${String(error)}`),
+            { cause: error },
+          )
+        }
         break
+      }
       case 'hang':
         this.#freeze()
         break
@@ -176,26 +286,50 @@ export class ZonalListener {
         }
         break
       case 'latency':
-        this.#latencyMs = options.ms ?? 100
+        this.#latencyMs = latencyMs
+        break
+      case 'idle-close':
+        this.#idleMs = idleMs
+        for (const relay of this.#relays) this.#armIdle(relay)
         break
     }
   }
 
+  /**
+   * Ends the fault: frozen relays deliver what they held, and the listener is back on the same
+   * port. A port released for `refuse` or `blackhole` can only be lost to a process that binds the
+   * wildcard address on it meanwhile (no other lab uses this block); then this rejects, naming it.
+   */
   async restore(): Promise<void> {
     const previous = this.#mode
     this.#mode = 'ok'
     this.#latencyMs = 0
+    for (const relay of this.#relays) {
+      if (relay.idleTimer !== undefined) clearTimeout(relay.idleTimer)
+      relay.idleTimer = undefined
+      if (!relay.frozen) continue
+      relay.frozen = false
+      if (relay.upstream === undefined && !relay.client.destroyed) this.#connectUpstream(relay)
+      for (const action of relay.held.splice(0)) action()
+      relay.heldBytes = 0
+      relay.client.resume()
+      relay.upstream?.resume()
+    }
     if (this.#blackhole !== undefined) {
       await this.#blackhole.stop()
       this.#blackhole = undefined
     }
-    if (this.#server === undefined && previous !== 'ok') await this.#listen()
-    for (const relay of this.#relays) {
-      if (!relay.paused) continue
-      relay.paused = false
-      if (relay.upstream === undefined) this.#connectUpstream(relay)
-      relay.client.resume()
-      relay.upstream?.resume()
+    if (this.#server === undefined && previous !== 'ok') {
+      try {
+        await this.#listen()
+      } catch (error) {
+        throw Object.assign(
+          new Error(
+            `lab: cannot listen on ${this.host}:${this.port} again after '${previous}': ${(error as Error).message} (another process bound it meanwhile, e.g. on 0.0.0.0:${this.port})`,
+          ),
+          { cause: error },
+        )
+      }
     }
   }
 
@@ -205,6 +339,7 @@ export class ZonalListener {
     for (const timer of this.#timers) clearTimeout(timer)
     this.#timers.clear()
     for (const relay of this.#relays) {
+      if (relay.idleTimer !== undefined) clearTimeout(relay.idleTimer)
       relay.client.destroy()
       relay.upstream?.destroy()
     }

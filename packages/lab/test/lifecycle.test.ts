@@ -17,7 +17,7 @@ describe('lab lifecycle', () => {
       services: [{ name: 'echo', port: 7100, target: { host: '127.0.0.1', port: echo.port } }],
     })
     const outcome = await tryConnect(
-      '127.0.1.1',
+      lab.zone('us-west-2a').address,
       lab.endpoint.zones[0]!.portMap?.['7100'] ?? 7100,
       2000,
     )
@@ -32,21 +32,14 @@ describe('lab lifecycle', () => {
     await vi.waitFor(() => expect(resources()).toEqual(before), { timeout: 2000, interval: 10 })
   })
 
-  it('uses a free port when the service port is taken on a zone address', async () => {
-    const first = await startLab({
-      zones: [{ name: 'us-west-2a', id: 'usw2-az1' }],
-      services: [{ name: 's', port: 7200, target: { host: '127.0.0.1', port: 1 } }],
-    })
-    const second = await startLab({
-      zones: [{ name: 'us-west-2a', id: 'usw2-az1' }],
-      services: [{ name: 's', port: 7200, target: { host: '127.0.0.1', port: 1 } }],
-    })
+  it('a lab asking for a block another lab holds fails, naming the block', async () => {
+    const first = await startLab({ zones: [{ name: 'us-west-2a', id: 'usw2-az1' }] })
     try {
-      expect(first.endpoint.zones[0]!.portMap).toBeUndefined()
-      expect(second.endpoint.zones[0]!.portMap?.['7200']).toBeGreaterThan(0)
-      expect(second.endpoint.zones[0]!.portMap?.['7200']).not.toBe(7200)
+      const octet = Number(first.addressBlock.split('.')[1])
+      await expect(
+        startLab({ zones: [{ name: 'us-west-2a', id: 'usw2-az1' }], addressBlock: octet }),
+      ).rejects.toThrow(`address block ${first.addressBlock} is taken`)
     } finally {
-      await second.close()
       await first.close()
     }
   })

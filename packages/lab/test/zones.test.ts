@@ -9,6 +9,7 @@ const portOf = (zone: string) => {
   const z = lab.endpoint.zones.find((candidate) => candidate.azName === zone)!
   return z.portMap?.['7000'] ?? 7000
 }
+const addressOf = (zone: string) => lab.zone(zone).address
 
 beforeAll(async () => {
   echo = await startEchoServer()
@@ -25,11 +26,14 @@ afterEach(async () => {
 })
 
 describe('zonal ENIs', () => {
-  it('models three zones on distinct loopback addresses', () => {
+  it("models three zones on distinct loopback addresses in the lab's own block", () => {
+    const x = /^127\.(\d+)\.0\.0\/16$/.exec(lab.addressBlock)?.[1]
+    expect(Number(x)).toBeGreaterThanOrEqual(16)
+    expect(lab.allowedRanges).toEqual([lab.addressBlock])
     expect(lab.endpoint.zones.map((z) => [z.azName, z.azId, z.addresses[0]])).toEqual([
-      ['us-west-2a', 'usw2-az1', '127.0.1.1'],
-      ['us-west-2b', 'usw2-az2', '127.0.2.1'],
-      ['us-west-2c', 'usw2-az3', '127.0.3.1'],
+      ['us-west-2a', 'usw2-az1', `127.${x}.1.1`],
+      ['us-west-2b', 'usw2-az2', `127.${x}.2.1`],
+      ['us-west-2c', 'usw2-az3', `127.${x}.3.1`],
     ])
     expect(lab.endpoint.id).toMatch(/^vpce-[0-9a-f]{17}$/)
     expect(lab.endpoint.serviceName).toMatch(
@@ -60,21 +64,25 @@ describe('zonal ENIs', () => {
 
   it('refuse: the connect fails before any byte', async () => {
     await lab.zone('us-west-2a').fail('refuse')
-    const outcome = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+    const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
     expect(outcome).toMatchObject({ kind: 'error', bytes: 0 })
     expect(['ECONNREFUSED', 'ECONNRESET']).toContain((outcome as { code: string }).code)
     // Other zones are untouched.
-    expect((await tryConnect('127.0.2.1', portOf('us-west-2b'), 2000)).kind).toBe('connected')
+    expect((await tryConnect(addressOf('us-west-2b'), portOf('us-west-2b'), 2000)).kind).toBe(
+      'connected',
+    )
   })
 
   it('blackhole: the connect never completes', async () => {
     await lab.zone('us-west-2a').fail('blackhole')
-    expect((await tryConnect('127.0.1.1', portOf('us-west-2a'), 500)).kind).toBe('pending')
+    expect((await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 500)).kind).toBe(
+      'pending',
+    )
   })
 
   it('hang: the connect completes but nothing is answered', async () => {
     await lab.zone('us-west-2a').fail('hang')
-    const outcome = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+    const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
     expect(outcome.kind).toBe('connected')
     if (outcome.kind !== 'connected') return
     expect(await roundTrip(outcome.socket, 'anyone?', 300)).toBeUndefined()
@@ -82,7 +90,7 @@ describe('zonal ENIs', () => {
   })
 
   it('reset: open connections get ECONNRESET, and so do new ones', async () => {
-    const open = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+    const open = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
     expect(open.kind).toBe('connected')
     if (open.kind !== 'connected') return
     expect(await roundTrip(open.socket, 'before', 2000)).toBe('before')
@@ -90,7 +98,7 @@ describe('zonal ENIs', () => {
     await lab.zone('us-west-2a').fail('reset')
     const [error] = (await closed) as [NodeJS.ErrnoException]
     expect(error.code).toBe('ECONNRESET')
-    const fresh = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+    const fresh = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
     if (fresh.kind === 'connected') {
       const [again] = (await once(fresh.socket, 'error')) as [NodeJS.ErrnoException]
       expect(again.code).toBe('ECONNRESET')
@@ -101,7 +109,7 @@ describe('zonal ENIs', () => {
 
   it('latency: adds delay in both directions', async () => {
     await lab.zone('us-west-2a').fail('latency', { ms: 150 })
-    const outcome = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+    const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
     if (outcome.kind !== 'connected') throw new Error('expected a connection')
     const started = performance.now()
     expect(await roundTrip(outcome.socket, 'slow', 3000)).toBe('slow')
@@ -114,7 +122,7 @@ describe('zonal ENIs', () => {
     for (const mode of ['refuse', 'blackhole', 'hang', 'reset', 'latency'] as const) {
       await lab.zone('us-west-2a').fail(mode)
       await lab.zone('us-west-2a').restore()
-      const outcome = await tryConnect('127.0.1.1', portOf('us-west-2a'), 2000)
+      const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
       expect(outcome.kind, mode).toBe('connected')
       if (outcome.kind !== 'connected') continue
       expect(await roundTrip(outcome.socket, mode, 2000)).toBe(mode)
