@@ -43,13 +43,24 @@ export function bodyTooLarge(
   )
 }
 
-export function queryNotUtf8(target: SigningTarget, component: string): PrivateLinkError {
+export function unsignableQuery(
+  target: SigningTarget,
+  component: string,
+  reason: 'not-utf8' | 'reserved-key',
+): PrivateLinkError {
+  const why =
+    reason === 'not-utf8'
+      ? `has percent-escapes that are not UTF-8 ('${component}')`
+      : `has the key '${component}', which @smithy/signature-v4 drops from the canonical query`
   return new PrivateLinkError(
     'ERR_SIGV4_INVALID_QUERY',
-    `The query of a request to ${target.host} has percent-escapes that are not UTF-8 ('${component}'); SigV4 cannot sign it (service ${target.service}, region ${target.region})`,
+    `The query of a request to ${target.host} ${why}; SigV4 cannot sign it (service ${target.service}, region ${target.region})`,
     {
-      hint: "Percent-encode query keys and values from their UTF-8 bytes (encodeURIComponent, URLSearchParams or the URL class do); '%' as data is '%25'.",
-      details: { ...target, component },
+      hint:
+        reason === 'not-utf8'
+          ? "Percent-encode query keys and values from their UTF-8 bytes (encodeURIComponent, URLSearchParams or the URL class do); '%' as data is '%25'."
+          : 'Rename the query parameter: a request with it would be refused with a signature mismatch.',
+      details: { ...target, component, reason },
     },
   )
 }

@@ -12,15 +12,14 @@ export function splitTarget(target: string): { path: string; search: string } {
     : { path: index === 0 ? '/' : target.slice(0, index), search: target.slice(index + 1) }
 }
 
-/**
- * Thrown for a query component whose percent-escapes are not UTF-8: the signer works on strings,
- * and such bytes have no string to sign.
- */
-export class QueryNotUtf8Error extends Error {
+/** A query component the signer cannot sign correctly; `reason` says why. */
+export class UnsignableQueryError extends Error {
   readonly component: string
-  constructor(component: string) {
-    super('query component is not UTF-8 percent-encoding')
+  readonly reason: 'not-utf8' | 'reserved-key'
+  constructor(component: string, reason: 'not-utf8' | 'reserved-key') {
+    super(`query component cannot be signed (${reason})`)
     this.component = component
+    this.reason = reason
   }
 }
 
@@ -32,7 +31,8 @@ function decodeComponent(component: string): string {
   try {
     return decodeURIComponent(component.replace(strayPercent, '%25'))
   } catch {
-    throw new QueryNotUtf8Error(component)
+    // The signer works on strings, and bytes that are not UTF-8 have no string to sign.
+    throw new UnsignableQueryError(component, 'not-utf8')
   }
 }
 
@@ -52,6 +52,9 @@ export function parseSigningQuery(search: string): SigningQuery {
     const equals = segment.indexOf('=')
     const key = decodeComponent(equals === -1 ? segment : segment.slice(0, equals))
     const value = equals === -1 ? '' : decodeComponent(segment.slice(equals + 1))
+    // @smithy/signature-v4 builds the canonical query in a plain object, where this key is lost:
+    // signing it would yield a signature the service rejects, so refuse it plainly instead.
+    if (key === '__proto__') throw new UnsignableQueryError(key, 'reserved-key')
     const existing = query[key]
     if (existing === undefined) query[key] = value
     else if (Array.isArray(existing)) existing.push(value)

@@ -1,8 +1,8 @@
 import { invalidOption } from '@privatelink/core'
 import type { Dispatcher } from 'undici'
 import { type PreparedBody, prepareBody } from './sigv4-body.js'
-import { bodyTooLarge, queryNotUtf8, type SigningTarget, signingFailed } from './sigv4-errors.js'
-import { parseSigningQuery, QueryNotUtf8Error, splitTarget } from './sigv4-query.js'
+import { bodyTooLarge, type SigningTarget, signingFailed, unsignableQuery } from './sigv4-errors.js'
+import { parseSigningQuery, splitTarget, UnsignableQueryError } from './sigv4-query.js'
 import { lazySigner } from './sigv4-signer.js'
 
 export interface AwsCredentials {
@@ -176,7 +176,8 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
     try {
       query = parseSigningQuery(search)
     } catch (error) {
-      if (error instanceof QueryNotUtf8Error) throw queryNotUtf8(target, error.component)
+      if (error instanceof UnsignableQueryError)
+        throw unsignableQuery(target, error.component, error.reason)
       throw error
     }
 
