@@ -1,18 +1,19 @@
-import type { Socket } from 'node:net'
 import {
   type Connector,
   type ConnectorOptions,
   createConnector,
   type EjectionOptions,
   type Endpoint,
+  type HealthCheckOptions,
   invalidOption,
   type Locality,
 } from '@privatelink/core'
 import type { Resolver } from '@privatelink/dns'
-import { Agent, Dispatcher, Pool } from 'undici'
+import { Agent, Dispatcher, errors } from 'undici'
 import { originNotPinnedError } from './errors.js'
-import { FailoverHandler } from './failover-handler.js'
+import { FailoverHandler, type Route } from './failover-handler.js'
 import { asLegacy } from './legacy-handler.js'
+import { OriginPool } from './origin-pool.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 
 export interface EndpointDispatcherOptions {
@@ -24,37 +25,39 @@ export interface EndpointDispatcherOptions {
   servername?: string
   /** Extra CA certificates (PEM); Node's roots (Amazon Trust Services included) are kept. */
   ca?: string | string[]
-  /** Where this code runs: own zone first. @default unknown (zones ranked by connect time) */
-  locality?: Locality
-  /** Connections per zone and origin. @default unlimited (undici's default) */
+  /**
+   * Where this code runs: own zone first. Passed to the connector only when given.
+   * @default detected by the connector (environment at once, metadata in the background)
+   */
+  locality?: Locality | null
+  /** Open connections per origin, all zones together. @default unlimited (undici's default) */
   connections?: number
   /** @default 1 */
   pipelining?: number
-  /** @default 4000 */
+  /** Idle keep-alive sockets close after this long (undici's default; below typical NLB/ALB idle timeouts). @default 4000 */
   keepAliveTimeoutMs?: number
-  /** Time to wait for response headers; a zone that stops answering is found by this. @default 300000 */
+  /**
+   * Time to wait for response headers (undici's default). A dead zone is found by the
+   * connector's health checks, not by this; shorten it only for the service's own latency
+   * budget. @default 300000
+   */
   headersTimeoutMs?: number
   /** @default 300000 */
   bodyTimeoutMs?: number
   retry?: RetryOptions
   /** Send requests for other hosts through a plain Agent instead of refusing them. @default false */
   passthrough?: boolean
-  /** Connector settings when `endpoint` is an Endpoint. */
+  /** Connector settings when `endpoint` is an Endpoint (see @privatelink/core for defaults). */
   attemptDelayMs?: number
   connectTimeoutMs?: number
+  tlsTimeoutMs?: number
   ejection?: EjectionOptions
+  healthCheck?: HealthCheckOptions
+  profile?: 'default' | 'lambda'
   resolver?: Resolver
+  /** Ejection windows and Retry-After dates. @default Date.now */
   clock?: () => number
 }
-
-const ZONE_FAILURES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_SOCKET',
-])
 
 const isConnector = (value: unknown): value is Connector =>
   typeof value === 'object' &&
@@ -67,20 +70,39 @@ function defaultOrigins(endpoint: Endpoint): string[] {
   return names.filter((n): n is string => typeof n === 'string')
 }
 
+const CONNECTOR_OPTIONS = [
+  'locality',
+  'attemptDelayMs',
+  'connectTimeoutMs',
+  'tlsTimeoutMs',
+  'ejection',
+  'healthCheck',
+  'profile',
+  'resolver',
+  'clock',
+] as const
+
 /**
  * An undici Dispatcher whose sockets come from core's connector: own zone first, staggered
- * racing, ejection. One pool per origin and zone, so a zone can be drained when it is ejected.
+ * racing, zone health. Like undici's Agent it never throws from dispatch (errors reach
+ * handler.onError), forwards connect / disconnect / connectionError / drain, and has closed /
+ * destroyed. One pool per origin; each connection knows the zone its socket landed in.
  */
 export class EndpointDispatcher extends Dispatcher {
   readonly connector: Connector
   readonly origins: readonly string[]
   readonly #pinned: Set<string>
-  readonly #pools = new Map<string, { pool: Pool; zone: string }>()
+  readonly #pools = new Map<string, OriginPool>()
   readonly #policy: RetryPolicy
   readonly #options: EndpointDispatcherOptions
   readonly #passthrough: Agent | undefined
   readonly #unsubscribe: () => void
+  readonly #ownsConnector: boolean
+  readonly #clock: () => number
   #closed = false
+  #destroyed = false
+  #closing: Promise<void> | undefined
+  #destroying: Promise<void> | undefined
 
   constructor(options: EndpointDispatcherOptions) {
     super()
@@ -90,18 +112,17 @@ export class EndpointDispatcher extends Dispatcher {
     const { endpoint } = options
     if (isConnector(endpoint)) {
       this.connector = endpoint
+      this.#ownsConnector = false
     } else {
       const connectorOptions: ConnectorOptions = { endpoint, port: 443 }
-      if (options.locality !== undefined) connectorOptions.locality = options.locality
-      if (options.attemptDelayMs !== undefined)
-        connectorOptions.attemptDelayMs = options.attemptDelayMs
-      if (options.connectTimeoutMs !== undefined)
-        connectorOptions.connectTimeoutMs = options.connectTimeoutMs
-      if (options.ejection !== undefined) connectorOptions.ejection = options.ejection
-      if (options.resolver !== undefined) connectorOptions.resolver = options.resolver
-      if (options.clock !== undefined) connectorOptions.clock = options.clock
+      for (const name of CONNECTOR_OPTIONS) {
+        if (options[name] !== undefined)
+          (connectorOptions as unknown as Record<string, unknown>)[name] = options[name]
+      }
       this.connector = createConnector(connectorOptions)
+      this.#ownsConnector = true
     }
+    this.#clock = options.clock ?? Date.now
     const origins = options.origins ?? defaultOrigins(this.connector.endpoint)
     if (
       !Array.isArray(origins) ||
@@ -133,53 +154,64 @@ export class EndpointDispatcher extends Dispatcher {
       throw invalidOption('passthrough', 'a boolean', options.passthrough)
     }
     this.#policy = retryPolicy(options.retry)
-    this.#passthrough = options.passthrough === true ? new Agent() : undefined
-    // An ejected zone's pools are drained: in-flight requests finish, idle sockets close.
+    if (options.passthrough === true) {
+      const agent = new Agent()
+      for (const event of ['connect', 'disconnect', 'connectionError', 'drain'] as const) {
+        const on = agent.on as (event: string, listener: (...args: never[]) => void) => Agent
+        on.call(agent, event, (origin: URL, targets: readonly Dispatcher[], error?: Error) =>
+          this.#emit(event, origin, targets, error),
+        )
+      }
+      this.#passthrough = agent
+    }
     this.#unsubscribe = this.connector.onZoneChange((event) => {
-      if (event.type !== 'eject') return
-      for (const [key, entry] of this.#pools) {
-        if (entry.zone !== event.azName) continue
-        this.#pools.delete(key)
-        entry.pool.close().catch(() => {})
+      for (const pool of this.#pools.values()) {
+        if (event.type === 'eject') pool.eject(event.zone)
+        else pool.retireBelow(event.zone)
       }
     })
+  }
+
+  // As undici's Agent does: the targets list starts with the outermost dispatcher.
+  #emit(event: string, origin: URL, targets: readonly Dispatcher[], error?: Error): void {
+    const emit = this.emit as (event: string, ...args: unknown[]) => boolean
+    if (error === undefined) emit.call(this, event, origin, [this, ...targets])
+    else emit.call(this, event, origin, [this, ...targets], error)
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed
+  }
+
+  /** Open sockets per zone key, read from the sockets themselves. */
+  connectionsPerZone(): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const pool of this.#pools.values()) pool.connectionsPerZone(counts)
+    return counts
   }
 
   override dispatch(
     options: Dispatcher.DispatchOptions,
     handler: Dispatcher.DispatchHandler,
   ): boolean {
-    if (this.#closed) throw closedError()
-    const origin = String(options.origin)
-    if (!this.#isPinned(origin)) {
-      if (this.#passthrough !== undefined) return this.#passthrough.dispatch(options, handler)
-      throw originNotPinnedError(new URL(origin).origin, this.origins)
+    const legacy = asLegacy(handler)
+    try {
+      if (this.#destroyed) throw new errors.ClientDestroyedError()
+      if (this.#closed) throw new errors.ClientClosedError()
+      const origin = String(options.origin)
+      if (!this.#isPinned(origin)) {
+        if (this.#passthrough !== undefined) return this.#passthrough.dispatch(options, handler)
+        throw originNotPinnedError(new URL(origin).origin, this.origins)
+      }
+      return new FailoverHandler(options, legacy, this.#policy, this.#route(origin)).start()
+    } catch (error) {
+      legacy.onError?.(error as Error)
+      return false
     }
-    const first = this.connector.preferredZones()[0]!.azName
-    const tried = [first]
-    const failover = new FailoverHandler(
-      options,
-      asLegacy(handler),
-      this.#policy,
-      (retryOptions, retryHandler) => {
-        try {
-          // Another eligible zone than those tried for this request, or the best one if none is left.
-          const zones = this.connector.preferredZones()
-          const zone = (zones.find((z) => !tried.includes(z.azName)) ?? zones[0]!).azName
-          tried.push(zone)
-          this.#pool(origin, zone).dispatch(
-            retryOptions,
-            retryHandler as unknown as Dispatcher.DispatchHandler,
-          )
-        } catch (error) {
-          retryHandler.onError(error as Error)
-        }
-      },
-    )
-    return this.#pool(origin, first).dispatch(
-      options,
-      failover as unknown as Dispatcher.DispatchHandler,
-    )
   }
 
   // Origins are few and requests many: remember the pinning decision per origin string.
@@ -193,97 +225,113 @@ export class EndpointDispatcher extends Dispatcher {
     return pinned
   }
 
-  #pool(origin: string, zone: string): Pool {
-    const key = `${zone} ${origin}`
-    const existing = this.#pools.get(key)
-    if (existing !== undefined) return existing.pool
-    if (this.#closed) throw closedError()
-    const options = this.#options
-    const poolOptions: Pool.Options = {
-      connect: (connectOptions, callback) => {
-        const secure = connectOptions.protocol === 'https:'
-        const servername =
-          options.servername ?? connectOptions.servername ?? connectOptions.hostname
-        this.connector
-          .connect({
-            port: Number(connectOptions.port) || (secure ? 443 : 80),
-            preferZone: zone,
-            tls: secure
-              ? { servername, ...(options.ca !== undefined ? { ca: options.ca } : {}) }
-              : false,
-          })
-          .then(
-            (socket) => {
-              this.#watch(socket)
-              callback(null, socket)
-            },
-            (error: Error) => callback(error, null),
+  readonly #routes = new Map<string, Route>()
+  #route(origin: string): Route {
+    let route = this.#routes.get(origin)
+    if (route !== undefined) return route
+    const pool = this.#pool(origin)
+    route = {
+      dispatch: (options, handler, avoid) => {
+        // A retry after close() or destroy() fails like any other dispatch would.
+        if (this.#closed) {
+          handler.onError(
+            this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
           )
+          return false
+        }
+        return pool.dispatch(options, handler, avoid)
       },
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
-      headersTimeout: options.headersTimeoutMs ?? 300_000,
-      bodyTimeout: options.bodyTimeoutMs ?? 300_000,
-      pipelining: options.pipelining ?? 1,
+      hasUntried: (tried) =>
+        this.connector.preferredZones().some((zone) => !tried.has(this.connector.zoneKey(zone))),
+      now: this.#clock,
     }
-    if (options.connections !== undefined) poolOptions.connections = options.connections
-    const pool = new Pool(origin, poolOptions)
-    this.#pools.set(key, { pool, zone })
+    this.#routes.set(origin, route)
+    return route
+  }
+
+  #pool(origin: string): OriginPool {
+    const existing = this.#pools.get(origin)
+    if (existing !== undefined) return existing
+    const options = this.#options
+    const pool = new OriginPool(origin, {
+      connector: this.connector,
+      connections: options.connections,
+      client: {
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+        headersTimeout: options.headersTimeoutMs ?? 300_000,
+        bodyTimeout: options.bodyTimeoutMs ?? 300_000,
+        pipelining: options.pipelining ?? 1,
+      },
+      tls: (connectOptions) => ({
+        servername: options.servername ?? connectOptions.servername ?? connectOptions.hostname,
+        ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      }),
+      emit: (event, url, targets, error) => this.#emit(event, url, targets, error),
+    })
+    this.#pools.set(origin, pool)
     return pool
   }
 
-  // A socket that dies mid-request tells us about its zone as surely as a failed connect.
-  #watch(socket: Socket): void {
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      const zone = this.connector.zoneOf(socket)
-      if (zone !== undefined && ZONE_FAILURES.has(String(error.code)))
-        this.connector.reportFailure(zone.azName, String(error.code))
-    })
-  }
-
   override close(): Promise<void>
-  override close(callback: () => void): void
-  override close(callback?: () => void): Promise<void> | void {
-    const done = this.#shutdown((dispatcher) => dispatcher.close())
+  override close(callback: (error: Error | null, data: null) => void): void
+  override close(callback?: (error: Error | null, data: null) => void): Promise<void> | void {
+    if (!this.#destroyed && this.#closing === undefined) {
+      this.#closing = this.#shutdown(
+        (pool) => pool.close(),
+        (agent) => agent.close(),
+      )
+    }
+    const done = this.#destroyed
+      ? Promise.reject(new errors.ClientDestroyedError())
+      : (this.#closing as Promise<void>)
     if (callback === undefined) return done
     done.then(
-      () => callback(),
-      () => callback(),
+      () => callback(null, null),
+      (error: Error) => callback(error, null),
     )
   }
 
   override destroy(): Promise<void>
   override destroy(error: Error | null): Promise<void>
-  override destroy(callback: () => void): void
-  override destroy(error: Error | null, callback: () => void): void
+  override destroy(callback: (error: Error | null, data: null) => void): void
+  override destroy(error: Error | null, callback: (error: Error | null, data: null) => void): void
   override destroy(
-    errorOrCallback?: Error | null | (() => void),
-    maybeCallback?: () => void,
+    errorOrCallback?: Error | null | ((error: Error | null, data: null) => void),
+    maybeCallback?: (error: Error | null, data: null) => void,
   ): Promise<void> | void {
-    const error = typeof errorOrCallback === 'function' ? null : (errorOrCallback ?? null)
+    const error =
+      typeof errorOrCallback === 'function' || errorOrCallback == null
+        ? new errors.ClientDestroyedError()
+        : errorOrCallback
     const callback = typeof errorOrCallback === 'function' ? errorOrCallback : maybeCallback
-    const done = this.#shutdown((dispatcher) => dispatcher.destroy(error))
+    this.#destroyed = true
+    if (this.#destroying === undefined) {
+      this.#destroying = this.#shutdown(
+        (pool) => pool.destroy(error),
+        (agent) => agent.destroy(error),
+      )
+    }
+    const done = this.#destroying
     if (callback === undefined) return done
     done.then(
-      () => callback(),
-      () => callback(),
+      () => callback(null, null),
+      () => callback(null, null),
     )
   }
 
-  async #shutdown(each: (dispatcher: Dispatcher) => Promise<void>): Promise<void> {
+  async #shutdown(
+    eachPool: (pool: OriginPool) => Promise<void>,
+    passthrough: (agent: Agent) => Promise<void>,
+  ): Promise<void> {
     this.#closed = true
     this.#unsubscribe()
-    const all: Dispatcher[] = [
-      ...[...this.#pools.values()].map((entry) => entry.pool),
-      ...(this.#passthrough ? [this.#passthrough] : []),
-    ]
-    this.#pools.clear()
-    await Promise.all(all.map((dispatcher) => each(dispatcher).catch(() => {})))
+    if (this.#ownsConnector) this.connector.close()
+    await Promise.all([
+      ...[...this.#pools.values()].map((pool) => eachPool(pool).catch(() => {})),
+      ...(this.#passthrough ? [passthrough(this.#passthrough).catch(() => {})] : []),
+    ])
   }
 }
-
-// The error undici's own dispatchers raise when used after close().
-const closedError = () =>
-  Object.assign(new Error('The dispatcher is closed'), { code: 'UND_ERR_CLIENT_DESTROYED' })
 
 /** An undici Dispatcher pinned to a PrivateLink endpoint; works with fetch, request, stream and setGlobalDispatcher. */
 export function createEndpointDispatcher(options: EndpointDispatcherOptions): EndpointDispatcher {

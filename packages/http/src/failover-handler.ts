@@ -1,82 +1,130 @@
 import { PrivateLinkError } from '@privatelink/core'
-import type { Dispatcher } from 'undici'
+import { type Dispatcher, errors } from 'undici'
+import { backoffMs, retryAfterMs } from './backoff.js'
+import { connectionLostError } from './errors.js'
 import type { LegacyHandler } from './legacy-handler.js'
+import type { Attempt, Connection } from './origin-pool.js'
 import type { RetryPolicy } from './retry-policy.js'
 
-// Already tried every zone, or no zone can fix it.
-const FINAL = new Set([
-  'ERR_ENDPOINT_UNREACHABLE',
-  'ERR_TLS_NAME_MISMATCH',
-  'ERR_TLS_UNTRUSTED',
-  'UND_ERR_ABORTED',
-  'ABORT_ERR',
+/** Failures another attempt (on another zone) can fix. Anything else is final. */
+const RETRYABLE = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ERR_ZONE_EJECTED',
 ])
+const TIMEOUTS = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+])
+/** The connection went away under a written request (as opposed to a timeout undici raised). */
+const LOST = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ERR_ZONE_EJECTED'])
 
-class RetryableStatus extends Error {
-  readonly code = 'PRIVATELINK_RETRYABLE_STATUS'
+/** Where attempts go: the dispatcher's pool for the origin, avoiding the zones already tried. */
+export interface Route {
+  dispatch(
+    options: Dispatcher.DispatchOptions,
+    handler: FailoverHandler,
+    avoid: ReadonlySet<string>,
+  ): boolean
+  /** Some eligible zone is not in `tried`. */
+  hasUntried(tried: ReadonlySet<string>): boolean
+  now(): number
 }
 
-function replayable(body: unknown): boolean {
-  return (
-    body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
-  )
-}
+const codeOf = (error: unknown): string =>
+  String((error as { code?: unknown } | null)?.code ?? (error as Error | null)?.name ?? '')
+
+const replayable = (body: unknown): boolean =>
+  body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
 
 /**
- * Retries a request on another zone when that is safe: any method when nothing was written yet
- * (connect, TLS, reset before the request went out), idempotent methods with a replayable body
- * after that, never once the response has reached the caller, never with a stream body.
+ * One request across its attempts, in the style of undici's RetryHandler: the caller sees one
+ * request (one onConnect, one abort that works at any time, one response), attempts go to zones
+ * not yet tried. A retried response's body is drained so its connection is reused. Retries back
+ * off with full jitter, honour Retry-After, and take tokens from the dispatcher's retry budget.
+ * Safety: a request is replayed after bytes were written only if its method is idempotent and
+ * its body can be sent again; never once the response reached the caller.
  */
-export class FailoverHandler implements LegacyHandler {
-  readonly #target: LegacyHandler
+export class FailoverHandler implements LegacyHandler, Attempt {
+  connection: Connection | undefined
   readonly #options: Dispatcher.DispatchOptions
+  readonly #target: LegacyHandler
   readonly #policy: RetryPolicy
-  readonly #redispatch: (options: Dispatcher.DispatchOptions, handler: FailoverHandler) => void
-  #abort: ((reason?: Error) => void) | undefined
+  readonly #route: Route
+  readonly #tried = new Set<string>()
+  #attemptAbort: ((reason?: Error) => void) | undefined
+  #aborted: Error | undefined
+  #timer: unknown
   #retries = 0
+  #lastCost = 0
   #started = false
   #delivered = false
-  #discarding = false
+  #done = false
+  /** Draining a response we will retry; the delay to wait once it is drained. */
+  #discardDelay: number | undefined
 
   constructor(
     options: Dispatcher.DispatchOptions,
     target: LegacyHandler,
     policy: RetryPolicy,
-    redispatch: (options: Dispatcher.DispatchOptions, handler: FailoverHandler) => void,
+    route: Route,
   ) {
     this.#options = options
     this.#target = target
     this.#policy = policy
-    this.#redispatch = redispatch
+    this.#route = route
   }
 
-  #idempotent(): boolean {
-    return (
-      this.#policy.methods.has(String(this.#options.method).toUpperCase()) &&
-      replayable(this.#options.body)
-    )
+  /** Gives the caller its one abort, then sends the first attempt. */
+  start(): boolean {
+    this.#target.onConnect?.(this.#abort)
+    if (this.#done) return true
+    return this.#route.dispatch(this.#options, this, this.#tried)
   }
 
-  #canRetry(error: unknown): boolean {
-    if (this.#delivered || this.#retries >= this.#policy.maxRetries) return false
-    const code = PrivateLinkError.isInstance(error)
-      ? error.code
-      : String((error as { code?: unknown } | null)?.code ?? '')
-    if (FINAL.has(code) || (error as { name?: string } | null)?.name === 'AbortError') return false
-    // Nothing was written: safe for any method whose body can be sent again.
-    if (!this.#started) return replayable(this.#options.body)
-    return this.#idempotent()
+  // The stable abort the caller holds for the whole request, whatever attempt is running.
+  readonly #abort = (reason?: Error): void => {
+    if (this.#done || this.#aborted !== undefined) return
+    const error = reason ?? new errors.RequestAbortedError()
+    this.#aborted = error
+    if (this.#attemptAbort !== undefined) {
+      // undici calls our onError with it, synchronously.
+      this.#attemptAbort(error)
+      return
+    }
+    // Waiting for a connection, in a queue or in a backoff: answer now; an attempt that starts later is aborted in onConnect.
+    if (this.#timer !== undefined) this.#policy.timers.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#fail(error)
   }
 
-  onConnect(abort: (reason?: Error) => void, context?: object): void {
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.#done || this.#aborted !== undefined) {
+      abort(this.#aborted ?? new errors.RequestAbortedError())
+      return
+    }
     this.#started = true
-    this.#discarding = false
-    this.#abort = abort
-    this.#target.onConnect?.(abort, context)
+    this.#attemptAbort = abort
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: unknown): void {
+    const connection = this.#end()
+    // The socket now belongs to the caller: its end says nothing about the zone.
+    if (connection !== undefined) connection.ours = true
     this.#delivered = true
+    this.#done = true
     this.#target.onUpgrade?.(statusCode, rawHeaders, socket)
   }
 
@@ -90,68 +138,130 @@ export class FailoverHandler implements LegacyHandler {
     resume: () => void,
     statusText: string,
   ): boolean {
-    if (
-      this.#policy.statusCodes.has(statusCode) &&
-      this.#idempotent() &&
-      this.#canRetry(undefined)
-    ) {
-      this.#discarding = true
-      this.#abort?.(new RetryableStatus(`status ${statusCode}`))
-      return true
-    }
+    if (this.#done) return true
+    if (this.#policy.statusCodes.has(statusCode) && this.#retryableStatus(rawHeaders)) return true
     this.#delivered = true
     return this.#target.onHeaders?.(statusCode, rawHeaders, resume, statusText) ?? true
   }
 
   onData(chunk: Buffer): boolean {
-    return this.#discarding ? true : (this.#target.onData?.(chunk) ?? true)
+    if (this.#discardDelay !== undefined || this.#done) return true
+    return this.#target.onData?.(chunk) ?? true
   }
 
   onComplete(rawTrailers: Buffer[] | string[] | null): void {
-    if (!this.#discarding) this.#target.onComplete?.(rawTrailers)
+    this.#end()
+    if (this.#done) return
+    if (this.#discardDelay !== undefined) {
+      this.#retry(this.#discardDelay)
+      return
+    }
+    this.#done = true
+    // smithy: a success gives back what its retry cost, or one token when it needed none.
+    this.#policy.budget.refund(this.#retries > 0 ? this.#lastCost : 1)
+    this.#target.onComplete?.(rawTrailers)
   }
 
   onBodySent(chunk: unknown): void {
     this.#target.onBodySent?.(chunk)
   }
 
-  onError(error: Error): void {
-    if (error instanceof RetryableStatus || this.#canRetry(error)) {
-      this.#retries++
-      this.#started = false
-      this.#discarding = false
-      // Next tick: let undici finish with the failed attempt before the next one starts.
-      queueMicrotask(() => this.#redispatch(this.#options, this))
-      return
-    }
-    this.#target.onError?.(this.#explain(error))
+  onRequestSent(): void {
+    ;(this.#target as { onRequestSent?: () => void }).onRequestSent?.()
   }
 
-  // A socket error after the request went out leaves the caller unsure whether it ran: say so.
-  #explain(error: Error): Error {
-    if (
-      !this.#started ||
-      this.#delivered ||
-      PrivateLinkError.isInstance(error) ||
-      error.name === 'AbortError'
+  onError(error: Error): void {
+    this.#end()
+    if (this.#done) return
+    if (this.#aborted !== undefined) {
+      this.#fail(this.#aborted)
+      return
+    }
+    // A retried response's body failed to drain: the retry is paid for already.
+    if (this.#discardDelay !== undefined) {
+      this.#retry(this.#discardDelay)
+      return
+    }
+    const delay = this.#retryableError(error)
+    if (delay !== undefined) {
+      this.#retry(delay)
+      return
+    }
+    this.#fail(this.#explain(error))
+  }
+
+  // The attempt is over: its connection is free of it, its zone counts as tried.
+  #end(): Connection | undefined {
+    const connection = this.connection
+    this.connection = undefined
+    this.#attemptAbort = undefined
+    if (connection !== undefined) {
+      connection.running--
+      if (connection.zone !== undefined) this.#tried.add(connection.zone)
+    }
+    return connection
+  }
+
+  #fail(error: Error): void {
+    this.#done = true
+    this.#target.onError?.(error)
+  }
+
+  #idempotent(): boolean {
+    return (
+      this.#policy.methods.has(String(this.#options.method).toUpperCase()) &&
+      replayable(this.#options.body)
     )
-      return error
+  }
+
+  #retryableStatus(rawHeaders: Buffer[]): boolean {
+    if (this.#retries >= this.#policy.maxRetries || !this.#idempotent()) return false
+    const after = retryAfterMs(rawHeaders, this.#route.now())
+    // The server asked for more patience than we spend invisibly: let the caller decide.
+    if (after !== undefined && after > this.#policy.maxDelayMs) return false
+    if (!this.#policy.budget.take(this.#policy.retryCost)) return false
+    this.#lastCost = this.#policy.retryCost
+    this.#discardDelay = Math.max(after ?? 0, backoffMs(this.#policy, this.#retries + 1))
+    return true
+  }
+
+  /** The delay before the retry, or undefined when this error is final. */
+  #retryableError(error: Error): number | undefined {
+    if (this.#delivered || this.#retries >= this.#policy.maxRetries) return undefined
+    if (PrivateLinkError.isInstance(error) && error.code !== 'ERR_ZONE_EJECTED') return undefined
+    const code = codeOf(error)
+    if (!RETRYABLE.has(code)) return undefined
+    // Before any byte was written any method may go again; after, only idempotent ones.
+    if (this.#started ? !this.#idempotent() : !replayable(this.#options.body)) return undefined
+    const cost = TIMEOUTS.has(code) ? this.#policy.timeoutCost : this.#policy.retryCost
+    if (!this.#policy.budget.take(cost)) return undefined
+    this.#lastCost = cost
+    // A connection that died took its zone with it: another zone can take the request at once.
+    return this.#route.hasUntried(this.#tried) ? 0 : backoffMs(this.#policy, this.#retries + 1)
+  }
+
+  #retry(delay: number): void {
+    this.#retries++
+    this.#started = false
+    this.#discardDelay = undefined
+    const send = () => {
+      this.#timer = undefined
+      if (!this.#done) this.#route.dispatch(this.#options, this, this.#tried)
+    }
+    // Even at 0: let undici finish with the failed attempt before the next one starts.
+    if (delay === 0) queueMicrotask(send)
+    else this.#timer = this.#policy.timers.setTimeout(send, delay)
+  }
+
+  // undici's own errors reach the caller as undici raised them; only a written request whose
+  // connection was lost and that we will not (or may not) replay becomes ERR_CONNECTION_LOST.
+  #explain(error: Error): Error {
+    if (!this.#started || this.#delivered) return error
+    const code = codeOf(error)
+    const idempotent = this.#idempotent()
+    if (code !== 'ERR_ZONE_EJECTED' && (idempotent || !LOST.has(code))) return error
     const method = String(this.#options.method).toUpperCase()
     const target = `${new URL(String(this.#options.origin)).origin}${String(this.#options.path).split('?')[0]}`
-    const code = String((error as { code?: unknown }).code ?? error.name)
-    const idempotent = this.#idempotent()
-    return new PrivateLinkError(
-      'ERR_CONNECTION_LOST',
-      idempotent
-        ? `${method} ${target} lost its connection after it was sent, ${this.#retries} retries used (${code})`
-        : `${method} ${target} lost its connection after it was sent and was not retried (${code})`,
-      {
-        hint: idempotent
-          ? 'Every zone tried failed mid-request: check the service behind the NLB, and retry.maxRetries.'
-          : 'The server may have processed the request. Non-idempotent methods (and stream bodies) are never replayed: retry yourself with an idempotency key if the API has one, or list the method in retry.methods only if repeating it is safe.',
-        details: { method, target, cause: code, retries: this.#retries },
-        cause: error,
-      },
-    )
+    return connectionLostError({ method, target, retries: this.#retries, idempotent }, error)
   }
 }

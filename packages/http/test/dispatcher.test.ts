@@ -42,7 +42,6 @@ const dispatcherFor = (options: Partial<EndpointDispatcherOptions> = {}) =>
     ca: ca(),
     clock: () => now,
     attemptDelayMs: 50,
-    headersTimeoutMs: 1_000,
     ...options,
   })
 const accepted = (zone: string) => lab.zone(zone).stats()['api']!.accepted
@@ -108,7 +107,9 @@ describe('createEndpointDispatcher', () => {
   })
 
   it("an ejected zone's idle sockets close; re-admitted, it is preferred again", async () => {
-    const dispatcher = dispatcherFor({ ejection: { baseMs: 10_000, maxMs: 10_000 } })
+    const dispatcher = dispatcherFor({
+      ejection: { baseMs: 10_000, maxMs: 10_000, consecutiveFailures: 1 },
+    })
     const active = (zone: string) => lab.zone(zone).stats()['api']!.active
     await Promise.all(
       Array.from({ length: 4 }, async () =>
@@ -116,7 +117,7 @@ describe('createEndpointDispatcher', () => {
       ),
     )
     expect(active('us-west-2a')).toBeGreaterThan(0)
-    dispatcher.connector.reportFailure('us-west-2a', 'ECONNRESET')
+    dispatcher.connector.report('us-west-2a', 'lost-in-flight', 'ECONNRESET')
     await vi.waitFor(() => expect(active('us-west-2a')).toBe(0), { timeout: 2_000, interval: 10 })
     await (await request(`https://${API}/elsewhere`, { dispatcher })).body.dump()
     expect(active('us-west-2a')).toBe(0)
