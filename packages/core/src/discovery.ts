@@ -232,6 +232,22 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
   return endpoint
 }
 
+const identities = new WeakMap<object, number>()
+let nextIdentity = 0
+/** A cache key part for a client or credentials: an access key ID (never the secret), else the object itself. */
+function identityOf(value: unknown): string | number | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value)
+  const accessKeyId = (value as { accessKeyId?: unknown }).accessKeyId
+  if (typeof accessKeyId === 'string') return `key:${accessKeyId}`
+  let id = identities.get(value)
+  if (id === undefined) {
+    id = ++nextIdentity
+    identities.set(value, id)
+  }
+  return id
+}
+
 /** Discovery with a TTL cache; concurrent calls for one endpoint share one set of requests. */
 export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}): EndpointDiscovery {
   const cacheTtlMs = integerOption('cacheTtlMs', options.cacheTtlMs, 300_000, 0)
@@ -241,12 +257,17 @@ export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}):
     discover(query) {
       if (typeof query !== 'object' || query === null)
         throw invalidOption('options', 'an object', query)
+      // Who asks is part of the question: another account's credentials or client may see
+      // another endpoint under the same service name.
       const key = JSON.stringify([
         query.endpointId,
         query.serviceName,
         query.vpcId,
         query.region,
-        query.ec2ClientConfig?.['endpoint'],
+        String(query.ec2ClientConfig?.['endpoint'] ?? ''),
+        identityOf(query.client),
+        identityOf(query.credentials),
+        identityOf(query.ec2ClientConfig?.['credentials']),
       ])
       const now = clock()
       const cached = cache.get(key)
