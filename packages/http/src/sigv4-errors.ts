@@ -9,20 +9,29 @@ export interface SigningTarget {
 
 // Credentials never reach these errors: only the target, sizes and the cause's own error.
 
+const failureHints = {
+  credentials:
+    'Check that the credential provider returns credentials (an expired SSO session, a missing role or no network path to STS / IMDS are the usual causes).',
+  signing:
+    'Check that the credentials have an accessKeyId and a secretAccessKey, and that the request headers are valid.',
+  loading:
+    'The signer is imported on the first signed request: check that @smithy/signature-v4 and @smithy/hash-node (dependencies of @privatelink/http) are installed, and that a bundler did not leave them out.',
+}
+
 export function signingFailed(
   target: SigningTarget,
-  stage: 'credentials' | 'signing',
+  stage: keyof typeof failureHints,
   cause: unknown,
 ): PrivateLinkError {
-  const message =
+  const where = `${target.host} with SigV4 (service ${target.service}, region ${target.region})`
+  const why =
     stage === 'credentials'
-      ? `Could not sign the request to ${target.host} with SigV4 (service ${target.service}, region ${target.region}): the credential provider failed`
-      : `Could not sign the request to ${target.host} with SigV4 (service ${target.service}, region ${target.region})`
-  return new PrivateLinkError('ERR_SIGV4_FAILED', message, {
-    hint:
-      stage === 'credentials'
-        ? 'Check that the credential provider returns credentials (an expired SSO session, a missing role or no network path to STS / IMDS are the usual causes).'
-        : 'Check that the credentials have an accessKeyId and a secretAccessKey, and that the request headers are valid.',
+      ? ': the credential provider failed'
+      : stage === 'loading'
+        ? ': the signer could not be loaded'
+        : ''
+  return new PrivateLinkError('ERR_SIGV4_FAILED', `Could not sign the request to ${where}${why}`, {
+    hint: failureHints[stage],
     details: { ...target, stage },
     cause,
   })

@@ -202,9 +202,14 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
       }
     }
 
+    let instance: Awaited<ReturnType<typeof signer>>
+    try {
+      instance = await signer()
+    } catch (cause) {
+      throw signingFailed(target, 'loading', cause)
+    }
     let signed: { headers: Headers }
     try {
-      const instance = await signer()
       signed = (await instance.sign(
         {
           method: dispatchOptions.method,
