@@ -119,7 +119,15 @@ describe('zonal ENIs', () => {
   })
 
   it('restore() brings a zone back from every fault mode', async () => {
-    for (const mode of ['refuse', 'blackhole', 'hang', 'reset', 'latency'] as const) {
+    for (const mode of [
+      'refuse',
+      'blackhole',
+      'blackhole-new',
+      'hang',
+      'reset',
+      'latency',
+      'idle-close',
+    ] as const) {
       await lab.zone('us-west-2a').fail(mode)
       await lab.zone('us-west-2a').restore()
       const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
