@@ -30,6 +30,25 @@ export type {
 } from './lab.js'
 export { startLab } from './lab.js'
 export { PORT_MAP_TAG } from './port-map-tag.js'
-export type { SignedRequest, VerifyResult } from './sigv4-verifier.js'
+export type {
+  RdsProxyEvent,
+  RdsProxyFront,
+  RdsProxyFrontOptions,
+  RdsProxyStats,
+} from './rds-proxy.js'
+export { rdsProxyFront } from './rds-proxy.js'
+export type { RdsProxyRefusal } from './rds-proxy-token.js'
+export type { RdsProxyUpstream } from './rds-proxy-upstream.js'
+export type { PresignedUrlOptions } from './sigv4-presigned.js'
+export { verifyPresignedUrl } from './sigv4-presigned.js'
+export type {
+  KeyLookup,
+  SignedRequest,
+  VerifyExpectations,
+  VerifyFailureDetail,
+  VerifyFailureReason,
+  VerifyResult,
+} from './sigv4-verifier.js'
+export { verifySigV4 } from './sigv4-verifier.js'
 export type { LabRole } from './sts-api.js'
 export type { FaultMode, FaultOptions, ListenerStats, Target } from './zonal-listener.js'
