@@ -1,0 +1,90 @@
+import type { Comparison } from './measure.js'
+
+const escape = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+
+/**
+ * A horizontal bar chart of ratios to the raw library (1.0 = as fast / as cheap), one bar per
+ * variant and metric, with min-max whiskers. Hand-rolled SVG: no browser, no plotting dependency.
+ */
+export function ratioChart(comparison: Comparison): string {
+  const rows = comparison.variants.flatMap((v) => [
+    { label: `${v.name} - throughput`, ratio: v.throughputRatio },
+    { label: `${v.name} - CPU per ${comparison.unit}`, ratio: v.cpuRatio },
+  ])
+  const labelWidth = 360
+  const plotWidth = 360
+  const rowHeight = 26
+  const top = 40
+  const height = top + rows.length * rowHeight + 30
+  const maxRatio = Math.max(1.5, ...rows.map((r) => r.ratio.max)) * 1.05
+  const x = (ratio: number) => labelWidth + (ratio / maxRatio) * plotWidth
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 60}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">${escape(comparison.title)}: ratio to ${escape(comparison.baseline)} (median, min-max)</text>`,
+  ]
+  rows.forEach((row, index) => {
+    const y = top + index * rowHeight
+    const cpu = row.label.includes(' - CPU')
+    parts.push(
+      `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escape(row.label)}</text>`,
+      `<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(1, x(row.ratio.median) - labelWidth)}" height="14" fill="${cpu ? '#d08c3c' : '#3c78d0'}"/>`,
+      `<line x1="${x(row.ratio.min)}" x2="${x(row.ratio.max)}" y1="${y + 11}" y2="${y + 11}" stroke="#222"/>`,
+      `<text x="${x(row.ratio.max) + 6}" y="${y + 15}">${row.ratio.median.toFixed(2)}x</text>`,
+    )
+  })
+  const one = x(1)
+  parts.push(
+    `<line x1="${one}" x2="${one}" y1="${top - 4}" y2="${top + rows.length * rowHeight}" stroke="#888" stroke-dasharray="4 3"/>`,
+    `<text x="${one}" y="${height - 10}" text-anchor="middle" fill="#555">1.0 = raw library</text>`,
+    '</svg>',
+  )
+  return `${parts.join('\n')}\n`
+}
+
+/** Latency over time (ms per request, by second since start), one series per variant. */
+export function timelineChart(
+  title: string,
+  series: { name: string; points: { t: number; ms: number }[] }[],
+  marks: { t: number; label: string }[] = [],
+): string {
+  const width = 720
+  const height = 280
+  const left = 50
+  const bottom = 40
+  const all = series.flatMap((s) => s.points)
+  const maxT = Math.max(1, ...all.map((p) => p.t))
+  const maxMs = Math.max(1, ...all.map((p) => p.ms)) * 1.1
+  const x = (t: number) => left + (t / maxT) * (width - left - 20)
+  const y = (ms: number) => height - bottom - (ms / maxMs) * (height - bottom - 30)
+  const colours = ['#3c78d0', '#d08c3c', '#3ca05a', '#a03c8c']
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="18" font-size="14" font-weight="bold">${escape(title)}</text>`,
+    `<line x1="${left}" x2="${left}" y1="30" y2="${height - bottom}" stroke="#888"/>`,
+    `<line x1="${left}" x2="${width - 20}" y1="${height - bottom}" y2="${height - bottom}" stroke="#888"/>`,
+    `<text x="${left - 6}" y="${y(maxMs / 1.1) + 4}" text-anchor="end">${Math.round(maxMs / 1.1)}</text>`,
+    `<text x="${left - 6}" y="${height - bottom + 4}" text-anchor="end">0</text>`,
+    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle">seconds (ms per request on the y axis)</text>`,
+  ]
+  for (const mark of marks) {
+    parts.push(
+      `<line x1="${x(mark.t)}" x2="${x(mark.t)}" y1="30" y2="${height - bottom}" stroke="#c33" stroke-dasharray="3 3"/>`,
+      `<text x="${x(mark.t) + 4}" y="42" fill="#c33">${escape(mark.label)}</text>`,
+    )
+  }
+  series.forEach((s, index) => {
+    const colour = colours[index % colours.length]
+    for (const p of s.points)
+      parts.push(
+        `<circle cx="${x(p.t).toFixed(1)}" cy="${y(p.ms).toFixed(1)}" r="1.5" fill="${colour}"/>`,
+      )
+    parts.push(
+      `<text x="${width - 200}" y="${60 + index * 16}" fill="${colour}">${escape(s.name)}</text>`,
+    )
+  })
+  parts.push('</svg>')
+  return `${parts.join('\n')}\n`
+}
