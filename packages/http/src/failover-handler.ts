@@ -71,6 +71,8 @@ export class FailoverHandler implements LegacyHandler, Attempt {
   #lastCost = 0
   #started = false
   #delivered = false
+  /** The response delivered is not one we would have retried. */
+  #succeeded = false
   #done = false
   /** Draining a response we will retry; the delay to wait once it is drained. */
   #discardDelay: number | undefined
@@ -141,6 +143,7 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     if (this.#done) return true
     if (this.#policy.statusCodes.has(statusCode) && this.#retryableStatus(rawHeaders)) return true
     this.#delivered = true
+    this.#succeeded = !this.#policy.statusCodes.has(statusCode)
     return this.#target.onHeaders?.(statusCode, rawHeaders, resume, statusText) ?? true
   }
 
@@ -158,7 +161,7 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     }
     this.#done = true
     // smithy: a success gives back what its retry cost, or one token when it needed none.
-    this.#policy.budget.refund(this.#retries > 0 ? this.#lastCost : 1)
+    if (this.#succeeded) this.#policy.budget.refund(this.#retries > 0 ? this.#lastCost : 1)
     this.#target.onComplete?.(rawTrailers)
   }
 

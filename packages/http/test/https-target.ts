@@ -15,6 +15,8 @@ export interface Target {
     headers: Record<string, string | string[] | undefined>
     body: string
   }) => Promise<boolean>
+  /** Closes keep-alive sockets that carry no request (what a service's idle timeout does). */
+  closeIdle(): void
   close(): Promise<void>
 }
 
@@ -26,6 +28,7 @@ export async function startHttpsTarget(ca: TestCa, names: string[]): Promise<Tar
   const target: Target = {
     port: 0,
     counts,
+    closeIdle: () => server.closeIdleConnections(),
     close: async () => {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -56,8 +59,18 @@ export async function startHttpsTarget(ca: TestCa, names: string[]): Promise<Tar
           return
         }
       }
+      // Dies mid-request, as a crashing target or a reset zone would.
+      if (req.headers['x-respond-destroy'] !== undefined) {
+        req.socket.destroy()
+        return
+      }
       const status = Number(req.headers['x-respond-status'] ?? 200)
-      res.writeHead(status, { 'content-type': 'application/json' })
+      const headers: Record<string, string> = { 'content-type': 'application/json' }
+      const retryAfter = req.headers['x-respond-retry-after']
+      if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter
+      const location = req.headers['x-respond-location']
+      if (typeof location === 'string') headers.location = location
+      res.writeHead(status, headers)
       res.end(
         JSON.stringify({
           host: req.headers.host,
