@@ -1,1 +1,21 @@
-export {}
+export type { PrivateLinkClientOptions } from './create-client.js'
+export { createClient } from './create-client.js'
+export type { PrivateLinkPoolOptions } from './create-pool.js'
+export { createPool } from './create-pool.js'
+export {
+  authRetryChannel,
+  tokenRefreshedChannel,
+  tokenRefreshFailedChannel,
+  zoneRetiredChannel,
+} from './diagnostics.js'
+export type { ConnectorSettings } from './endpoint-source.js'
+export type { PrivateLinkAuth, PrivateLinkPgOptions, PrivateLinkSslOptions } from './options.js'
+export type { SecretAuth, SecretsManagerClientLike } from './secret-password.js'
+export type {
+  AwsCredentials,
+  AwsCredentialsProvider,
+  IamTokenProvider,
+  IamTokenProviderOptions,
+  IamTokenProviderStats,
+} from './token-provider.js'
+export { createIamTokenProvider } from './token-provider.js'

