@@ -17,6 +17,14 @@ export type {
   LabZoneInfo,
 } from './ec2-inventory.js'
 export type {
+  ElastiCacheEvent,
+  ElastiCacheFront,
+  ElastiCacheFrontOptions,
+  ElastiCacheStats,
+} from './elasticache-front.js'
+export { elastiCacheFront, elastiCacheRegionCode } from './elasticache-front.js'
+export type { ElastiCacheRefusal } from './elasticache-front-token.js'
+export type {
   Lab,
   LabAws,
   LabFront,
