@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { errorResponse, MessageReader, parseErrorFields, startupMessage } from '../src/pg-wire.js'
 import { md5Password, scramClient } from '../src/pg-wire-auth.js'
+import { verifyRdsToken } from '../src/rds-proxy-token.js'
 
 const run = promisify(execFile)
 
@@ -239,6 +241,74 @@ describe('RDS Proxy emulator', () => {
     expect(seen).not.toContain('X-Amz-')
   })
 
+  it('forwards a CancelRequest to PostgreSQL: a running query is cancelled', async () => {
+    const c = client(await token())
+    await c.connect()
+    const { processID, secretKey } = c as unknown as { processID: number; secretKey: number }
+    const sleeping = c.query('SELECT pg_sleep(30)').then(
+      () => 'finished',
+      (error: { code?: string }) => error.code,
+    )
+    const cancels = front.stats().cancels
+    const target = zoneTarget(5432)
+    const request = Buffer.alloc(16)
+    request.writeInt32BE(16, 0)
+    request.writeInt32BE(80_877_102, 4)
+    request.writeInt32BE(processID, 8)
+    request.writeInt32BE(secretKey, 12)
+    const raw = new Socket()
+    raw.on('error', () => {})
+    raw.connect(target.port, target.address, () => raw.end(request))
+    expect(await sleeping).toBe('57014')
+    expect(front.stats().cancels).toBe(cancels + 1)
+    await c.end()
+  })
+
+  it('accepts a token from `aws rds generate-db-auth-token` signed with session credentials', async (context) => {
+    // Like Redis in test/support, an optional external tool: without the AWS CLI this reports as
+    // skipped, and the recorded botocore token below still runs.
+    const session = lab.aws.issueSession(3600)
+    const generated = await run(
+      'aws',
+      [
+        'rds',
+        'generate-db-auth-token',
+        '--hostname',
+        front.proxyHost,
+        '--port',
+        '5432',
+        '--username',
+        'app_user',
+        '--region',
+        lab.region,
+      ],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOME: process.env['HOME'] ?? '',
+          AWS_ACCESS_KEY_ID: session.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+          AWS_SESSION_TOKEN: session.sessionToken!,
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      },
+    ).catch((error: { code?: string | number }) => {
+      // Not installed, not readable, or a shim that finds no aws behind it (exit 127).
+      if (error.code === 'ENOENT' || error.code === 'EACCES' || error.code === 127) return undefined
+      throw error
+    })
+    if (generated === undefined) return context.skip('the AWS CLI is not installed')
+    const { stdout } = generated
+    const value = stdout.trim()
+    expect(value).toMatch(/X-Amz-Security-Token=/)
+    const c = client(value)
+    await c.connect()
+    expect((await c.query('SELECT 3 AS three')).rows).toEqual([{ three: 3 }])
+    await c.end()
+  }, 60_000)
+
   it('lets psql connect with a token, sslmode=verify-full and hostaddr set to a zone ENI', async () => {
     const psql = await run('psql', ['--version']).catch(() => undefined)
     expect(psql?.stdout ?? 'psql missing', 'psql is installed on this machine').toMatch(/psql/)
@@ -260,6 +330,61 @@ describe('RDS Proxy emulator', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('a token recorded from `aws rds generate-db-auth-token` (botocore)', () => {
+  const recorded = JSON.parse(
+    readFileSync(new URL('./fixtures/aws-cli-rds-token.json', import.meta.url), 'utf8'),
+  ) as {
+    credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }
+    hostname: string
+    port: number
+    username: string
+    region: string
+    token: string
+  }
+  const signedAt = Date.parse(
+    /X-Amz-Date=(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/
+      .exec(recorded.token)!
+      .slice(1)
+      .reduce((iso, part, i) => iso + part + ['-', '-', 'T', ':', ':', 'Z'][i], ''),
+  )
+  const key = {
+    ...recorded.credentials,
+    arn: 'arn:aws:sts::1:assumed-role/r/s',
+    account: '1',
+    userId: 'AROA:s',
+  }
+  const check = (token: string, at = signedAt + 60_000) =>
+    verifyRdsToken(token, {
+      proxyHost: recorded.hostname,
+      port: recorded.port,
+      user: recorded.username,
+      region: recorded.region,
+      clock: () => at,
+      store: { get: (id) => (id === key.accessKeyId ? key : undefined), isExpired: () => false },
+    })
+
+  it('is accepted with the key and session token that signed it, within its 900 s', () => {
+    expect(check(recorded.token)).toEqual({
+      ok: true,
+      principalArn: key.arn,
+      expiresAt: signedAt + 900_000,
+    })
+    expect(check(recorded.token, signedAt + 901_000)).toMatchObject({
+      ok: false,
+      reason: 'expired-token',
+    })
+  })
+
+  it('is refused once edited', () => {
+    const tampered = recorded.token.replace('IQoJb3JpZ2luX2VjEXAMPLE', 'IQoJb3JpZ2luX2VjEXAMPLF')
+    expect(check(tampered)).toMatchObject({ ok: false, reason: 'bad-session-token' })
+    expect(check(recorded.token.replace('DBUser=app_user', 'DBUser=app_usr'))).toMatchObject({
+      ok: false,
+      reason: 'user-mismatch',
+    })
   })
 })
 
