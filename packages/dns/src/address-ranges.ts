@@ -1,5 +1,4 @@
-import { BlockList, isIP } from 'node:net'
-import { invalidOption } from './errors.js'
+import { type Cidr, cidrContains, parseCidr, parseIpAddress, unmapIpv4 } from './cidr.js'
 
 /** RFC 1918, RFC 6598 shared address space and IPv6 unique local addresses. */
 export const DEFAULT_ALLOWED_RANGES: readonly string[] = Object.freeze([
@@ -18,52 +17,46 @@ interface Ipv4Range {
 }
 
 /**
- * Compiles CIDRs into one check. IPv4 is a mask test on integers (~0.25 µs, against ~2 µs for
- * BlockList); IPv6 is rare here and goes through BlockList.
+ * Compiles CIDRs into one check. Every range is parsed strictly (`parseCidr`): a typo throws
+ * ERR_INVALID_OPTION naming the value instead of widening the guard. IPv4 is a mask test on
+ * integers (~0.25 µs, against ~2 µs for BlockList); IPv6 compares bytes, and an IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) is checked as the IPv4 address it reaches.
  */
 export function createAddressMatcher(
   ranges: readonly string[],
   option = 'allowedRanges',
 ): AddressMatcher {
   const ipv4: Ipv4Range[] = []
-  const ipv6 = new BlockList()
-  let hasIpv6 = false
+  const ipv6: Cidr[] = []
   for (const range of ranges) {
-    const [address, prefixText, extra] = typeof range === 'string' ? range.split('/') : []
-    const family = address === undefined ? 0 : isIP(address)
-    const prefix = Number(prefixText ?? (family === 6 ? 128 : 32))
-    const maxPrefix = family === 6 ? 128 : 32
-    if (
-      family === 0 ||
-      extra !== undefined ||
-      !Number.isInteger(prefix) ||
-      prefix < 0 ||
-      prefix > maxPrefix
-    ) {
-      throw invalidOption(
-        option,
-        'an array of CIDR strings such as "10.0.0.0/8" or "fc00::/7"',
-        range,
-      )
-    }
-    if (family === 4) {
-      const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0
-      ipv4.push({ base: (ipv4ToInt(address!) & mask) >>> 0, mask })
+    const cidr = parseCidr(range, option)
+    if (cidr.family === 4) {
+      const mask = cidr.prefix === 0 ? 0 : (~0 << (32 - cidr.prefix)) >>> 0
+      ipv4.push({ base: (bytesToInt(cidr.bytes) & mask) >>> 0, mask })
     } else {
-      ipv6.addSubnet(address!, prefix, 'ipv6')
-      hasIpv6 = true
+      ipv6.push(cidr)
     }
   }
+  const matchIpv4 = (value: number) => {
+    for (const range of ipv4) if ((value & range.mask) >>> 0 === range.base) return true
+    return false
+  }
   return (address, family) => {
-    if (family === 4) {
-      const value = ipv4ToInt(address)
-      for (const range of ipv4) if ((value & range.mask) >>> 0 === range.base) return true
-      return false
-    }
-    return hasIpv6 && ipv6.check(address, 'ipv6')
+    if (family === 4) return matchIpv4(ipv4ToInt(address))
+    const parsed = parseIpAddress(address)
+    if (parsed === undefined) return false
+    const target = unmapIpv4(parsed)
+    if (target.family === 4) return matchIpv4(bytesToInt(target.bytes))
+    for (const range of ipv6) if (cidrContains(range, target)) return true
+    return false
   }
 }
 
+function bytesToInt(bytes: Uint8Array): number {
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0
+}
+
+// Callers pass addresses c-ares returned or isIP() accepted: dotted quads only.
 function ipv4ToInt(address: string): number {
   let value = 0
   let part = 0

@@ -1,5 +1,7 @@
 export type { AddressMatcher } from './address-ranges.js'
 export { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+export type { Cidr, IpAddress } from './cidr.js'
+export { cidrContains, formatCidr, formatIpAddress, parseCidr, parseIpAddress } from './cidr.js'
 export { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
 export type { ErrorDetails, PrivateLinkErrorOptions } from './errors.js'
 export { invalidOption, PrivateLinkError } from './errors.js'
