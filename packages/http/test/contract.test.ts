@@ -63,11 +63,11 @@ describe("undici's Dispatcher contract", () => {
     expect(rejections).toEqual([])
   })
 
-  it('a 302 to another host makes fetch reject cleanly with the typed error', async () => {
+  it('a 302 to another host makes fetch reject cleanly with the typed error, through an async interceptor too', async () => {
     const dispatcher = env.dispatcherFor()
     try {
       const error = (await fetch(`https://${API}/moved`, {
-        dispatcher,
+        dispatcher: dispatcher.compose(awaitingInterceptor),
         headers: {
           'x-respond-status': '302',
           'x-respond-location': 'https://example.com/elsewhere',
