@@ -1,28 +1,44 @@
-import { writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { ratioChart } from './chart.js'
 import { dnsBench } from './dns.js'
 import { httpBench } from './http.js'
+import { comparisonTable, machine } from './measure.js'
 
 // Side-by-side ratios against the raw libraries, in one process and one run. Bounded in count.
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
-const header = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`
+const runs = (name: string) => only === undefined || only.split(',').includes(name)
+const header = `${machine()}, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`
 console.log(header)
-const dns =
-  only === undefined || only === 'dns'
-    ? await dnsBench(quick ? 20_000 : 200_000)
-    : { results: [], markdown: '(skipped)' }
-console.log(`\n## DNS: cached lookups\n\n${dns.markdown}`)
-const http =
-  only === undefined || only === 'http'
-    ? await httpBench(quick ? 4_000 : 20_000)
-    : { throughput: [], failover: [], connects: [], markdown: '(skipped)' }
-console.log(`\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}`)
-const report = `# Benchmark results\n\n${header}\n\n## DNS: cached lookups\n\n${dns.markdown}\n\n## HTTP: dispatcher vs undici Agent, 16 in flight\n\n${http.markdown}\n`
-if (!quick && only === undefined) {
-  writeFileSync(new URL('./results/latest.md', import.meta.url), report)
-  writeFileSync(
-    new URL('./results/latest.json', import.meta.url),
-    `${JSON.stringify({ header, dns: dns.results, http }, null, 2)}\n`,
+
+const sections: string[] = []
+const json: Record<string, unknown> = { header }
+const charts: Record<string, string> = {}
+
+if (runs('dns')) {
+  const dns = await dnsBench(quick ? 20_000 : 200_000)
+  json['dns'] = dns.results
+  sections.push(`## DNS: cached lookups\n\n${dns.markdown}`)
+  console.log(sections.at(-1))
+}
+if (runs('http')) {
+  const http = await httpBench({ quick })
+  json['http'] = http
+  charts['http-steady.svg'] = ratioChart(http.steady)
+  charts['warm-zone-loss.svg'] = http.warm.svg
+  sections.push(
+    `## HTTP: endpoint dispatcher vs undici Agent\n\n${comparisonTable(http.steady)}\n\n![http ratios](http-steady.svg)\n\n${http.markdown}`,
   )
+  console.log(sections.at(-1))
+}
+
+if (!quick && only === undefined) {
+  const dir = new URL('./results/', import.meta.url)
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(
+    new URL('latest.md', dir),
+    `# Benchmark results\n\n${header}\n\n${sections.join('\n\n')}\n`,
+  )
+  writeFileSync(new URL('latest.json', dir), `${JSON.stringify(json, null, 2)}\n`)
+  for (const [name, svg] of Object.entries(charts)) writeFileSync(new URL(name, dir), svg)
 }
