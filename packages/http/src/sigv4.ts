@@ -2,7 +2,12 @@ import { invalidOption } from '@privatelink/core'
 import type { Dispatcher } from 'undici'
 import { type PreparedBody, prepareBody } from './sigv4-body.js'
 import { bodyTooLarge, type SigningTarget, signingFailed, unsignableQuery } from './sigv4-errors.js'
-import { parseSigningQuery, splitTarget, UnsignableQueryError } from './sigv4-query.js'
+import {
+  parseSigningQuery,
+  type SigningQuery,
+  splitTarget,
+  UnsignableQueryError,
+} from './sigv4-query.js'
 import { lazySigner } from './sigv4-signer.js'
 
 export interface AwsCredentials {
@@ -42,6 +47,20 @@ const DEFAULT_MAX_BUFFERED_BODY_BYTES = 10 * 1024 * 1024
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
 
 type Headers = Record<string, string>
+
+/** The request shape `SignatureV4.sign` takes and returns (its HttpRequest overload). */
+interface SigningRequest {
+  method: string
+  protocol: string
+  hostname: string
+  path: string
+  query: SigningQuery
+  headers: Headers
+  body: Buffer | undefined
+}
+interface RequestSigner {
+  sign(request: SigningRequest, options: { signingDate: Date }): Promise<{ headers: Headers }>
+}
 
 // SigV4 joins repeated header values with ',' (no space); sending the joined value keeps the
 // service's canonical form identical to ours.
@@ -172,7 +191,7 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
     const headers = headerObject(dispatchOptions.headers)
     headers['host'] ??= origin.host
     const { path, search } = splitTarget(String(dispatchOptions.path ?? '/'))
-    let query: ReturnType<typeof parseSigningQuery>
+    let query: SigningQuery
     try {
       query = parseSigningQuery(search)
     } catch (error) {
@@ -183,6 +202,8 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
 
     let body: unknown = dispatchOptions.body
     let bytes: Buffer | undefined
+    // A body streamed on unsigned is half read: if signing then fails, release its source.
+    let releaseOnFailure: (() => Promise<void>) | undefined
     // A payload hash the caller set (UNSIGNED-PAYLOAD, or one computed ahead) is theirs to keep.
     if (headers['x-amz-content-sha256'] === undefined) {
       const prepared: PreparedBody = await prepareBody(body, limit, declaredLength(headers))
@@ -196,38 +217,48 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
           throw bodyTooLarge(target, limit, prepared.bytesSeen)
         }
         body = prepared.body
+        releaseOnFailure = prepared.release
         headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD
       } else {
         headers['x-amz-content-sha256'] = UNSIGNED_PAYLOAD
       }
     }
 
-    let instance: Awaited<ReturnType<typeof signer>>
+    let signed: { headers: Headers }
     try {
-      instance = await signer()
+      signed = await sign(target, {
+        method: dispatchOptions.method,
+        protocol: origin.protocol,
+        hostname: origin.hostname,
+        path,
+        query,
+        headers,
+        body: bytes,
+      })
+    } catch (error) {
+      await releaseOnFailure?.().catch(() => {})
+      throw error
+    }
+    dispatch({ ...dispatchOptions, headers: signed.headers, body: body as never }, handler)
+  }
+
+  async function sign(
+    target: SigningTarget,
+    request: SigningRequest,
+  ): Promise<{ headers: Headers }> {
+    let instance: RequestSigner
+    try {
+      instance = (await signer()) as unknown as RequestSigner
     } catch (cause) {
       throw signingFailed(target, 'loading', cause)
     }
-    let signed: { headers: Headers }
     try {
-      signed = (await instance.sign(
-        {
-          method: dispatchOptions.method,
-          protocol: origin.protocol,
-          hostname: origin.hostname,
-          path,
-          query,
-          headers,
-          body: bytes,
-        },
-        { signingDate: new Date(clock()) },
-      )) as { headers: Headers }
+      return await instance.sign(request, { signingDate: new Date(clock()) })
     } catch (cause) {
       throw cause instanceof CredentialsFailure
         ? signingFailed(target, 'credentials', cause.cause)
         : signingFailed(target, 'signing', cause)
     }
-    dispatch({ ...dispatchOptions, headers: signed.headers, body: body as never }, handler)
   }
 
   return (dispatch) => (dispatchOptions, handler) => {

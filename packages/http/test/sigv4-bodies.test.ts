@@ -347,6 +347,21 @@ describe('sigv4 errors reach the handler, never the process', () => {
     expect(unhandled).toEqual([])
   })
 
+  it('signing that fails after a body was half read releases the body', async () => {
+    const source = Readable.from(Array.from({ length: 10 }, () => Buffer.alloc(10, 97)))
+    const error = await request(`${base}/objects/key`, {
+      method: 'PUT',
+      body: source,
+      dispatcher: signing({
+        maxBufferedBodyBytes: 25,
+        unsignedPayload: true,
+        credentials: () => Promise.reject(new Error('no role')),
+      }),
+    }).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ code: 'ERR_SIGV4_FAILED', details: { stage: 'credentials' } })
+    expect(source.destroyed).toBe(true)
+  })
+
   it('a body stream that errors: its error reaches the caller', async () => {
     const source = new Readable({
       read() {
