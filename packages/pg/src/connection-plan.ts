@@ -20,6 +20,8 @@ export interface ConnectionPlan {
   /** After an authentication failure: refresh what authenticates (token or secret). */
   onAuthFailure(error: unknown): Promise<boolean>
   tokenProvider: IamTokenProvider | undefined
+  /** pg keeps the password it sent on the client (non-enumerable): put the function back. */
+  scrub(client: object): void
 }
 
 let warnedInsecure = false
@@ -36,7 +38,11 @@ export function connectionPlan(
     port: options.port,
     user: options.user,
     auth: options.auth.kind === 'secret' ? 'secret' : options.auth.kind,
+    region,
+    clock: input.clock ?? Date.now,
   }
+  // The last token handed to pg, kept in this closure only: an auth failure is diagnosed from it.
+  let lastToken: string | undefined
 
   let tokenProvider: IamTokenProvider | undefined
   let password: () => Promise<string> | string
@@ -61,6 +67,7 @@ export function connectionPlan(
         region,
         ...(input.credentials === undefined ? {} : { credentials: input.credentials }),
         ...(input.refreshMarginMs === undefined ? {} : { refreshMarginMs: input.refreshMarginMs }),
+        ...(input.clock === undefined ? {} : { clock: input.clock }),
       })
     if (
       provider.hostname !== options.proxyHost ||
@@ -77,7 +84,10 @@ export function connectionPlan(
       )
     }
     tokenProvider = provider
-    password = () => provider.getToken()
+    password = async () => {
+      lastToken = await provider.getToken()
+      return lastToken
+    }
     onAuthFailure = async () => {
       await provider.refresh()
       return true
@@ -146,7 +156,12 @@ export function connectionPlan(
     context,
     pgConfig,
     tokenProvider,
-    mapError: (error) => connectError(error, context, options.insecure === 'plaintext'),
+    scrub(client) {
+      const target = client as { password?: unknown; connectionParameters?: { password?: unknown } }
+      target.password = password
+      if (target.connectionParameters !== undefined) target.connectionParameters.password = password
+    },
+    mapError: (error) => connectError(error, context, options.insecure === 'plaintext', lastToken),
     onAuthFailure: async (error) => {
       if (!isAuthFailure(error)) return false
       if (authRetryChannel.hasSubscribers) {

@@ -32,10 +32,17 @@ class PrivateLinkClient extends pg.Client {
   override connect(): Promise<pg.Client>
   override connect(callback: Callback): void
   override connect(callback?: Callback): Promise<pg.Client> | undefined {
-    const result = super.connect().catch(async (error: unknown): Promise<never> => {
-      await this.#plan.onAuthFailure(error).catch(() => false)
-      throw this.#plan.mapError(error)
-    })
+    const result = super.connect().then(
+      (client) => {
+        this.#plan.scrub(this)
+        return client
+      },
+      async (error: unknown): Promise<never> => {
+        this.#plan.scrub(this)
+        await this.#plan.onAuthFailure(error).catch(() => false)
+        throw this.#plan.mapError(error)
+      },
+    )
     if (callback === undefined) return result
     result.then(
       (client) => (callback as (error: null, client: pg.Client) => void)(null, client),

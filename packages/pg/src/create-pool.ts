@@ -39,6 +39,7 @@ class PrivateLinkPool extends pg.Pool {
     super(plan.pgConfig as pg.PoolConfig)
     this.#plan = plan
     this.#zones = retireEjectedZones(this, plan.options.proxyHost)
+    this.on('connect', (client) => plan.scrub(client))
     this.on('error', (error: Error) => {
       if (PrivateLinkError.isInstance(error) && BENIGN.has(error.code)) return
       // Only ours is listening: behave as pg.Pool without a listener would.

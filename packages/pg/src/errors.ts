@@ -5,6 +5,8 @@ export interface AuthContext {
   port: number
   user: string
   auth: 'iam' | 'password' | 'secret'
+  region: string | undefined
+  clock: () => number
 }
 
 const AUTH_STATES = new Set(['28000', '28P01'])
@@ -16,80 +18,119 @@ export function isAuthFailure(error: unknown): boolean {
   return PrivateLinkError.isInstance(error) && error.details['sqlState'] !== undefined
 }
 
-interface AuthRule {
-  code: string
-  test: RegExp
-  message: (c: AuthContext) => string
-  hint: (c: AuthContext) => string
-}
+type IamCause = 'expired' | 'wrong-host' | 'user-mismatch' | 'signature' | 'not-authorized'
 
-// Ordered: the first match wins. Wording follows RDS Proxy's messages (and the lab's emulator).
-const AUTH_RULES: AuthRule[] = [
-  {
+const IAM_ERRORS: Record<
+  IamCause,
+  { code: string; message: (c: AuthContext) => string; hint: (c: AuthContext) => string }
+> = {
+  expired: {
     code: 'ERR_PG_TOKEN_EXPIRED',
-    test: /expired|X-Amz-Expires|request time|too old|not yet valid/i,
     message: (c) => `RDS Proxy refused an expired IAM token for ${c.user}@${c.proxyHost}`,
     hint: () =>
-      'Tokens live 15 minutes from X-Amz-Date and the credentials that signed must still be valid at connect time. Check the clock (NTP) and that temporary credentials are refreshed before they expire.',
+      'Tokens live 15 minutes from X-Amz-Date, and the credentials that signed must still be valid at connect time. Check the clock (NTP) and that temporary credentials are refreshed before they expire.',
   },
-  {
+  'wrong-host': {
     code: 'ERR_PG_TOKEN_WRONG_HOST',
-    test: /host|endpoint name|signed for/i,
     message: (c) =>
       `RDS Proxy refused the IAM token: it was not signed for ${c.proxyHost}:${c.port}`,
     hint: (c) =>
       `Sign for the proxy endpoint name and port (proxyHost '${c.proxyHost}', port ${c.port}), never the vpce DNS name you dial or a custom DNS name.`,
   },
-  {
+  'user-mismatch': {
     code: 'ERR_PG_TOKEN_USER_MISMATCH',
-    test: /DBUser|user name|does not match|mismatch/i,
     message: (c) => `RDS Proxy refused the IAM token: its DBUser is not the startup user ${c.user}`,
     hint: () =>
       "The token's DBUser must equal the user the connection logs in as: use one 'user' option for both (createPool does).",
   },
-  {
+  signature: {
     code: 'ERR_PG_TOKEN_SIGNATURE',
-    test: /signature/i,
-    message: (c) => `RDS Proxy refused the IAM token for ${c.user}@${c.proxyHost}: bad signature`,
-    hint: () =>
-      "The signature did not verify: check the region (the proxy's, not the caller's), that the credentials are complete (session token included) and that nothing rewrites the token.",
-  },
-  {
-    code: 'ERR_PG_IAM_NOT_AUTHORIZED',
-    test: /not authorized|rds-db:connect|access ?denied|permission|IAM/i,
     message: (c) =>
-      `RDS Proxy refused IAM authentication for ${c.user}@${c.proxyHost}: the signing role may lack rds-db:connect`,
-    hint: (c) =>
-      `Allow rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:prx-<proxy resource id>/${c.user} in the role's policy (the prx- id, not the proxy name), and map the user in the proxy's IAM authentication settings.`,
+      `RDS Proxy refused the IAM token for ${c.user}@${c.proxyHost}: the signature does not verify`,
+    hint: () =>
+      "Check the region (the proxy's), that the credentials are complete and current (session token included), and that nothing rewrites the token.",
   },
-]
+  'not-authorized': {
+    code: 'ERR_PG_IAM_NOT_AUTHORIZED',
+    message: (c) =>
+      `RDS Proxy refused IAM authentication for ${c.user}@${c.proxyHost}; the token is well-formed, for this host, user and time`,
+    hint: (c) =>
+      `Most likely the signing role lacks rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:prx-<proxy resource id>/${c.user} (the prx- id, not the proxy name), or the proxy has no IAM auth setting for this user. Less likely: a signature problem (region, credentials).`,
+  },
+}
+
+// The emulator (and any proxy that gives one) tells the cause in the ErrorResponse detail.
+const DETAIL_CAUSES: Record<string, IamCause> = {
+  'wrong-host': 'wrong-host',
+  'user-mismatch': 'user-mismatch',
+  'expired-token': 'expired',
+  'expired-credentials': 'expired',
+  'not-yet-valid': 'expired',
+  'bad-signature': 'signature',
+  'unknown-key': 'signature',
+  'bad-session-token': 'signature',
+  'wrong-region': 'signature',
+  'wrong-service': 'signature',
+  'malformed-token': 'signature',
+  'user-not-allowed': 'not-authorized',
+}
+
+/**
+ * Why an IAM token was refused. RDS Proxy answers every IAM failure with the same message, so
+ * the token we sent is checked here: host, port, user, region and lifetime.
+ */
+function iamCause(detail: string | undefined, token: string | undefined, c: AuthContext): IamCause {
+  const fromDetail = detail === undefined ? undefined : DETAIL_CAUSES[detail.split(':')[0]!.trim()]
+  if (fromDetail !== undefined) return fromDetail
+  if (token !== undefined) {
+    const query = new URLSearchParams(token.slice(token.indexOf('?') + 1))
+    const authority = token.slice(0, token.indexOf('/')).toLowerCase()
+    if (authority !== `${c.proxyHost}:${c.port}`) return 'wrong-host'
+    if (query.get('DBUser') !== c.user) return 'user-mismatch'
+    const date = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(query.get('X-Amz-Date') ?? '')
+    if (date !== null) {
+      const [, y, mo, d, h, mi, sec] = date.map(Number) as number[]
+      const signed = Date.UTC(y!, mo! - 1, d!, h!, mi!, sec!)
+      const expires = Number(query.get('X-Amz-Expires') ?? 900) * 1000
+      if (c.clock() >= signed + Math.min(expires, 900_000)) return 'expired'
+    }
+    const scope = query.get('X-Amz-Credential')?.split('/')
+    if (c.region !== undefined && scope !== undefined && scope[2] !== c.region) return 'signature'
+  }
+  return 'not-authorized'
+}
 
 /** A typed error for a connection refused at authentication; the original is the cause. */
-export function authError(error: unknown, context: AuthContext): PrivateLinkError {
+export function authError(error: unknown, context: AuthContext, token?: string): PrivateLinkError {
   const sqlState = (error as { code?: string }).code ?? 'unknown'
   const serverMessage = String((error as Error).message ?? '')
-  const details = { sqlState, user: context.user, proxyHost: context.proxyHost, port: context.port }
+  const serverDetail = (error as { detail?: string }).detail
+  const details = {
+    sqlState,
+    user: context.user,
+    proxyHost: context.proxyHost,
+    port: context.port,
+    serverMessage,
+    ...(serverDetail === undefined ? {} : { serverDetail }),
+  }
   if (context.auth === 'iam') {
-    const rule = AUTH_RULES.find((r) => r.test.test(serverMessage))
-    if (rule !== undefined) {
-      return new PrivateLinkError(rule.code, rule.message(context), {
-        hint: rule.hint(context),
-        details: { ...details, serverMessage },
-        cause: error,
-      })
-    }
+    const cause = iamCause(serverDetail, token, context)
+    const entry = IAM_ERRORS[cause]
+    return new PrivateLinkError(entry.code, entry.message(context), {
+      hint: entry.hint(context),
+      details,
+      cause: error,
+    })
   }
   return new PrivateLinkError(
     'ERR_PG_AUTH_FAILED',
     `Authentication failed for ${context.user}@${context.proxyHost} (SQLSTATE ${sqlState}): ${serverMessage}`,
     {
       hint:
-        context.auth === 'iam'
-          ? "Check the role's rds-db:connect policy, that the proxy requires IAM auth for this user, and proxyHost/port/region/user."
-          : context.auth === 'secret'
-            ? 'The secret was re-read once after this failure; check that it holds the current { username, password } and that the proxy uses the same secret.'
-            : 'Check the user name and password.',
-      details: { ...details, serverMessage },
+        context.auth === 'secret'
+          ? 'The secret was re-read once after this failure; check that it holds the current { username, password } and that the proxy uses the same secret.'
+          : 'Check the user name and password.',
+      details,
       cause: error,
     },
   )
@@ -111,13 +152,18 @@ export function tlsRequiredError(error: unknown, context: AuthContext): PrivateL
 const TLS_REQUIRED = /SSL|TLS|encrypt/i
 
 /** Maps what pg rejects a new connection with to our typed errors; anything else is returned as is. */
-export function connectError(error: unknown, context: AuthContext, plaintext: boolean): unknown {
+export function connectError(
+  error: unknown,
+  context: AuthContext,
+  plaintext: boolean,
+  token: string | undefined,
+): unknown {
   if (PrivateLinkError.isInstance(error)) return error
   const code = (error as { code?: unknown } | null)?.code
   if (plaintext && (code === '28000' || code === '08P01' || code === '08004')) {
     if (TLS_REQUIRED.test(String((error as Error).message))) return tlsRequiredError(error, context)
   }
-  if (typeof code === 'string' && AUTH_STATES.has(code)) return authError(error, context)
+  if (typeof code === 'string' && AUTH_STATES.has(code)) return authError(error, context, token)
   return error
 }
 

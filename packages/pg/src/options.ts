@@ -54,6 +54,8 @@ export interface PrivateLinkPgOptions {
   handshakeTimeoutMs?: number
   /** Token freshness margin for the pool's own provider. @default 60000 */
   refreshMarginMs?: number
+  /** Milliseconds since the epoch, for token freshness (tests). @default Date.now */
+  clock?: () => number
 }
 
 export interface ValidatedOptions {
@@ -87,6 +89,7 @@ const OWN_KEYS = new Set([
   'tokenProvider',
   'handshakeTimeoutMs',
   'refreshMarginMs',
+  'clock',
 ])
 
 /** pg's options minus ours (and minus what we must own: host, password, ssl, stream). */
@@ -163,6 +166,8 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
       'connector settings ({ locality, resolver, ejection, ... })',
       options.connector,
     )
+  if (options.clock !== undefined && typeof options.clock !== 'function')
+    throw invalidOption('clock', 'a function returning milliseconds since the epoch', options.clock)
   const tokenProvider = options.tokenProvider
   if (tokenProvider !== undefined && typeof tokenProvider?.getToken !== 'function')
     throw invalidOption('tokenProvider', 'a provider from createIamTokenProvider', tokenProvider)

@@ -74,6 +74,11 @@ interface CachedToken {
   usableUntil: number
   /** A background refresh starts from here on. */
   refreshFrom: number
+
+  /** Really expired from here on (no margin). */
+  expiresAt: number
+  /** Whether the credentials, not the 15 minutes, bound the token's life. */
+  boundByCredentials: boolean
 }
 
 type SignerModule = typeof import('@aws-sdk/rds-signer')
@@ -119,7 +124,7 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
       const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
       // Like @aws-sdk/rds-signer: credentials about to lapse would make a short-lived token.
       if (left > 2 * refreshMarginMs) return credentials
-      return await credentialsOption({ forceRefresh: true })
+      return await (credentialsOption as Refreshable)({ forceRefresh: true })
     }
     if (credentialsOption !== undefined) return credentialsOption
     defaultCredentials ??= import('@aws-sdk/credential-providers').then(
@@ -155,6 +160,8 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
       token,
       issuedAt,
       usableUntil,
+      expiresAt,
+      boundByCredentials: expiresAt < issuedAt + TOKEN_LIFETIME_MS,
       refreshFrom: issuedAt + Math.max(0, usableUntil - issuedAt) / 2,
     }
     if (tokenRefreshedChannel.hasSubscribers) {
@@ -203,7 +210,8 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
     counts.waited++
     try {
       const fresh = await refreshOnce()
-      if (clock() >= fresh.usableUntil) throw credentialsTooShortError(base, fresh, clock())
+      // Inside the margin but not expired: better to try than to fail here.
+      if (clock() >= fresh.expiresAt) throw unusableTokenError(base, fresh, clock())
       return fresh.token
     } catch (error) {
       throw PrivateLinkError.isInstance(error) ? error : signingError(base, error)
@@ -262,12 +270,22 @@ function signingError(base: Base, cause: unknown): PrivateLinkError {
   )
 }
 
-function credentialsTooShortError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+function unusableTokenError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+  if (entry.boundByCredentials) {
+    return new PrivateLinkError(
+      'ERR_PG_CREDENTIALS_EXPIRING',
+      `The credentials signing IAM tokens for ${base.username}@${base.hostname} have expired (${Math.round((now - entry.expiresAt) / 1000)} s ago)`,
+      {
+        hint: 'Temporary credentials must still be valid when the proxy checks the token: use a provider that refreshes them (fromTemporaryCredentials, fromNodeProviderChain) rather than a fixed set.',
+        details: { ...base },
+      },
+    )
+  }
   return new PrivateLinkError(
-    'ERR_PG_CREDENTIALS_EXPIRING',
-    `The credentials signing IAM tokens for ${base.username}@${base.hostname} expire too soon to use: the new token would be valid for ${Math.round((entry.usableUntil - now) / 1000)} s after the margin`,
+    'ERR_PG_TOKEN_EXPIRED',
+    `A freshly signed IAM token for ${base.username}@${base.hostname} is already expired by this clock (signed ${Math.round((now - entry.issuedAt) / 1000)} s ago)`,
     {
-      hint: 'Temporary credentials must still be valid when the proxy checks the token. Refresh them earlier (credential providers do so ahead of expiry) or lower refreshMarginMs.',
+      hint: 'Tokens live 15 minutes from X-Amz-Date, which comes from the system clock: check that the clock option agrees with it (and that the host clock is synchronised).',
       details: { ...base },
     },
   )
