@@ -10,15 +10,54 @@ export function notPrivateError(
   hostname: string,
   address: string,
   allowedRanges: readonly string[],
+  customRanges = false,
 ): PrivateLinkError {
+  // With ranges of the user's own, "not private" would point the wrong way: 10.0.0.5 is private,
+  // it is just not in the ranges they allowed.
+  const what = customRanges
+    ? `outside the allowed ranges (${allowedRanges.join(', ')})`
+    : 'not a private address'
+  const subject =
+    hostname === address ? `${address} is` : `${hostname} resolved to ${address}, which is`
+  return new PrivateLinkError('ERR_DNS_NOT_PRIVATE', `${subject} ${what}; refusing to connect`, {
+    hint: customRanges
+      ? `Check allowedRanges: ${address} is not in them. If this address is the endpoint's, add its subnet's CIDR. ${outsideVpcHint}`
+      : `A public answer means traffic would leave the AWS network. ${outsideVpcHint} If this range is yours, add it to allowedRanges.`,
+    details: { hostname, address, allowedRanges: [...allowedRanges] },
+  })
+}
+
+/** The hint each DNS code carries, for callers that only kept the code (the connector's attempts). */
+export const dnsErrorHints: Readonly<Record<string, string>> = Object.freeze({
+  ERR_DNS_NOT_PRIVATE: `A public answer means traffic would leave the AWS network. ${outsideVpcHint} If this range is yours, add it to allowedRanges.`,
+  ERR_DNS_NOT_FOUND: `Check the name for typos. For an endpoint's private DNS name: ${outsideVpcHint} For a Route 53 private hosted zone: is it associated with this VPC, and does it hold an A or alias record?`,
+  ERR_DNS_TIMEOUT:
+    'Check that the resolver is reachable: outbound UDP and TCP port 53 to the VPC resolver (VPC CIDR base + 2) must be allowed by security groups and network ACLs, and the DHCP option set must point at it.',
+  ERR_DNS_SERVFAIL:
+    'The resolver answered SERVFAIL: check Route 53 Resolver rules and forwarding targets for this domain, and DNSSEC validation if enabled.',
+  ERR_DNS_FAILED: 'Check the configured DNS servers and that port 53 to them is open.',
+  ERR_DNS_INVALID_NAME:
+    'Pass a DNS name (letters, digits, "-" and "_" in dot-separated labels of 1-63 characters) or an IP literal.',
+})
+
+export function invalidHostname(input: unknown, why: string): PrivateLinkError {
   return new PrivateLinkError(
-    'ERR_DNS_NOT_PRIVATE',
-    `${hostname} resolved to ${address}, which is not a private address; refusing to connect`,
+    'ERR_DNS_INVALID_NAME',
+    `Invalid hostname ${describeInput(input)}: ${why}`,
     {
-      hint: `A public answer means traffic would leave the AWS network. ${outsideVpcHint} If this range is yours, add it to allowedRanges.`,
-      details: { hostname, address, allowedRanges: [...allowedRanges] },
+      hint: dnsErrorHints['ERR_DNS_INVALID_NAME']!,
+      details: { hostname: describeInput(input), reason: why },
     },
   )
+}
+
+/** A short, printable description of any input: never throws (BigInt, cycles, a throwing toString). */
+export function describeInput(input: unknown): string {
+  if (typeof input === 'string')
+    return JSON.stringify(input.length > 100 ? `${input.slice(0, 97)}...` : input)
+  if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
+  if (typeof input === 'bigint') return `${input}n`
+  return Array.isArray(input) ? 'an array' : `a ${typeof input}`
 }
 
 /** Maps a c-ares error to our codes. */
@@ -26,6 +65,7 @@ export function resolutionError(
   hostname: string,
   servers: readonly string[],
   cause: unknown,
+  deadlineMs?: number,
 ): PrivateLinkError {
   const code = (cause as { code?: unknown } | undefined)?.code
   const details = {
@@ -37,35 +77,31 @@ export function resolutionError(
     case 'ENOTFOUND':
     case 'ENODATA':
       return new PrivateLinkError('ERR_DNS_NOT_FOUND', `${hostname} has no address records`, {
-        hint: `Check the name for typos. For an endpoint's private DNS name: ${outsideVpcHint} For a Route 53 private hosted zone: is it associated with this VPC, and does it hold an A or alias record?`,
+        hint: dnsErrorHints['ERR_DNS_NOT_FOUND']!,
         details,
         cause,
       })
     case 'ETIMEOUT':
-      return new PrivateLinkError('ERR_DNS_TIMEOUT', `DNS query for ${hostname} timed out`, {
-        hint: 'Check that the resolver is reachable: outbound UDP and TCP port 53 to the VPC resolver (VPC CIDR base + 2) must be allowed by security groups and network ACLs, and the DHCP option set must point at it.',
-        details,
-        cause,
-      })
+      return new PrivateLinkError(
+        'ERR_DNS_TIMEOUT',
+        `DNS query for ${hostname} timed out${deadlineMs === undefined ? '' : ` after ${deadlineMs} ms`}`,
+        {
+          hint: dnsErrorHints['ERR_DNS_TIMEOUT']!,
+          details: deadlineMs === undefined ? details : { ...details, deadlineMs },
+          cause,
+        },
+      )
     case 'ESERVFAIL':
       return new PrivateLinkError(
         'ERR_DNS_SERVFAIL',
         `DNS server failed to answer for ${hostname}`,
-        {
-          hint: 'The resolver answered SERVFAIL: check Route 53 Resolver rules and forwarding targets for this domain, and DNSSEC validation if enabled.',
-          details,
-          cause,
-        },
+        { hint: dnsErrorHints['ERR_DNS_SERVFAIL']!, details, cause },
       )
     default:
       return new PrivateLinkError(
         'ERR_DNS_FAILED',
         `DNS resolution of ${hostname} failed (${details.cause})`,
-        {
-          hint: 'Check the configured DNS servers and that port 53 to them is open.',
-          details,
-          cause,
-        },
+        { hint: dnsErrorHints['ERR_DNS_FAILED']!, details, cause },
       )
   }
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+import { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
 import { invalidOption } from './errors.js'
 
 export type AddressFamily = 0 | 4 | 6
@@ -11,8 +11,21 @@ export interface ResolverOptions {
   servers?: string[]
   /** Per-query timeout. @default 1000 */
   timeoutMs?: number
-  /** Attempts per query before giving up. @default 2 */
+  /**
+   * Attempts per query. A lookup answers or fails within `timeoutMs` x `tries` (2000 ms by
+   * default), whatever c-ares' own backoff would take. @default 2
+   */
   tries?: number
+  /**
+   * How long a query that timed out is remembered as failing: lookups meanwhile fail (or serve
+   * stale) at once instead of waiting out the deadline again. 0 turns it off. @default 5000
+   */
+  timeoutTtlMs?: number
+  /**
+   * Family 0: once one family has addresses, how long to wait for the other (RFC 8305 section
+   * 3 recommends 50 ms). @default 50
+   */
+  resolutionDelayMs?: number
   /** Answers with a shorter TTL are kept this long. @default 1000 */
   minTtlMs?: number
   /** Answers are never kept longer than this. @default 300000 */
@@ -37,6 +50,8 @@ export interface ResolvedResolverOptions {
   servers: string[] | undefined
   timeoutMs: number
   tries: number
+  timeoutTtlMs: number
+  resolutionDelayMs: number
   minTtlMs: number
   maxTtlMs: number
   staleTtlMs: number
@@ -72,6 +87,8 @@ export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverO
   if (allowedRanges !== undefined && !Array.isArray(allowedRanges)) {
     throw invalidOption('allowedRanges', 'an array of CIDR strings', allowedRanges)
   }
+  // Parsed now so a typo throws at construction, naming the value (see cidr.ts).
+  if (allowedRanges !== undefined) createAddressMatcher(allowedRanges)
   if (family !== undefined && family !== 0 && family !== 4 && family !== 6) {
     throw invalidOption('family', '0, 4 or 6', family)
   }
@@ -85,6 +102,8 @@ export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverO
     servers,
     timeoutMs: integer('timeoutMs', options.timeoutMs, 1_000, 1),
     tries: integer('tries', options.tries, 2, 1),
+    timeoutTtlMs: integer('timeoutTtlMs', options.timeoutTtlMs, 5_000, 0),
+    resolutionDelayMs: integer('resolutionDelayMs', options.resolutionDelayMs, 50, 0),
     minTtlMs,
     maxTtlMs,
     staleTtlMs: integer('staleTtlMs', options.staleTtlMs, 3_600_000, 0),

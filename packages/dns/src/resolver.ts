@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import { LRUCache } from 'lru-cache'
 import { createAddressMatcher } from './address-ranges.js'
 import { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
-import { notPrivateError, resolutionError } from './dns-errors.js'
+import { invalidHostname, notPrivateError, resolutionError } from './dns-errors.js'
 import { invalidOption, PrivateLinkError } from './errors.js'
 import { createLookup, type LookupFunction } from './lookup.js'
 import { type AddressFamily, type ResolverOptions, resolveOptions } from './options.js'
@@ -86,6 +86,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   const servers = cares.getServers()
   const cache = new LRUCache<string, Entry>({ max: settings.maxEntries })
   const inflight = new Map<string, Promise<Entry>>()
+  // Timeouts remembered briefly, apart from the answers: a stale answer must survive them.
+  const timeouts = new Map<string, { error: PrivateLinkError; until: number }>()
+  // The documented budget: c-ares alone doubles its timeout per retry (1000 ms x 2 tries is 3 s).
+  const deadlineMs = settings.timeoutMs * settings.tries
+  const customRanges = options.allowedRanges !== undefined
   const counters = {
     hits: 0,
     misses: 0,
@@ -103,33 +108,42 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     if (!settings.privateOnly || isAllowed(address, family)) return undefined
     counters.blocked++
     if (blockedChannel.hasSubscribers) blockedChannel.publish({ hostname, address })
-    return notPrivateError(hostname, address, settings.allowedRanges)
+    return notPrivateError(hostname, address, settings.allowedRanges, customRanges)
   }
 
   async function query(hostname: string, family: 4 | 6): Promise<Entry> {
     counters.queriesSent++
+    const key = `${family}:${hostname}`
     let records: { address: string; ttl: number }[]
     try {
-      records =
+      records = await withDeadline(
         family === 4
-          ? await cares.resolve4(hostname, { ttl: true })
-          : await cares.resolve6(hostname, { ttl: true })
+          ? cares.resolve4(hostname, { ttl: true })
+          : cares.resolve6(hostname, { ttl: true }),
+        deadlineMs,
+      )
     } catch (cause) {
-      const error = resolutionError(hostname, servers, cause)
+      const error = resolutionError(hostname, servers, cause, deadlineMs)
       const code = (cause as { code?: string }).code
+      if (code === 'ETIMEOUT' && settings.timeoutTtlMs > 0)
+        timeouts.set(key, { error, until: clock() + settings.timeoutTtlMs })
       if (code === 'ENODATA' || code === 'ENOTFOUND') {
         // Negative caching: NXDOMAIN is cached as an error; NODATA as an empty answer, since
         // the other record type may still have addresses.
         const entry: Entry = { addresses: [], expiresAt: clock() + settings.negativeTtlMs }
         if (code === 'ENOTFOUND') entry.error = error
-        cache.set(`${family}:${hostname}`, entry)
+        cache.set(key, entry)
+        timeouts.delete(key)
         return entry
       }
       throw error
     }
+    timeouts.delete(key)
     const now = clock()
     let ttlMs = settings.maxTtlMs
-    for (const record of records) ttlMs = Math.min(ttlMs, record.ttl * 1000)
+    // c-ares reports TTLs for the first 256 records only: the rest read as undefined (NaN).
+    for (const record of records)
+      if (Number.isFinite(record.ttl)) ttlMs = Math.min(ttlMs, record.ttl * 1000)
     ttlMs = Math.max(ttlMs, settings.minTtlMs)
     const entry: Entry = { addresses: [], expiresAt: now + ttlMs }
     // The guard runs once per resolution; cached answers were already checked.
@@ -142,7 +156,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       }
       entry.addresses.push({ address: record.address, family, ttlMs })
     }
-    cache.set(`${family}:${hostname}`, entry)
+    cache.set(key, entry)
     return entry
   }
 
@@ -205,6 +219,15 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       )
       return serveStale(hostname, family, entry, now, 'previous failure')
     }
+    const timedOut = timeouts.get(key)
+    if (timedOut !== undefined) {
+      if (now < timedOut.until) {
+        // A server that just let this query time out would only make the caller wait again.
+        if (staleUsable) return serveStale(hostname, family, entry, now, timedOut.error.code)
+        throw timedOut.error
+      }
+      timeouts.delete(key)
+    }
     try {
       return fromEntry(await startQuery(key, hostname, family), 'network', clock())
     } catch (error) {
@@ -219,10 +242,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     name: string,
     callOptions: { family?: AddressFamily } = {},
   ): Promise<Resolution> {
-    if (typeof name !== 'string' || name === '')
-      throw invalidOption('hostname', 'a non-empty string', name)
     const started = performance.now() // real elapsed time; the clock drives TTLs only
-    const hostname = normalise(name)
+    const hostname = normaliseHostname(name)
     const literal = isIP(hostname)
     if (literal !== 0) {
       const family = literal as 4 | 6
@@ -256,29 +277,60 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     return resolution
   }
 
+  /**
+   * Both families, Happy Eyeballs style (RFC 8305 section 3): once one family has addresses, the
+   * other gets `resolutionDelayMs` more, then the lookup answers with what it has. A family the
+   * guard refused is dropped when the other has allowed addresses (a dual-stack endpoint whose
+   * IPv6 addresses are outside the ranges still works over IPv4).
+   */
   async function resolveBoth(hostname: string): Promise<FamilyResult> {
-    const [v4, v6] = await Promise.allSettled([
-      resolveFamily(hostname, 4),
-      resolveFamily(hostname, 6),
-    ])
-    const failures = [v4, v6].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))
-    const blocked = failures.find(
-      (e) => PrivateLinkError.isInstance(e) && e.code === 'ERR_DNS_NOT_PRIVATE',
-    )
-    if (blocked !== undefined) throw blocked
-    const results = [v4, v6].flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    type Settled = { ok: true; value: FamilyResult } | { ok: false; error: unknown }
+    const settled: (Settled | undefined)[] = [undefined, undefined]
+    await new Promise<void>((done) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const check = () => {
+        if (settled[0] !== undefined && settled[1] !== undefined) {
+          clearTimeout(timer)
+          done()
+        } else if (
+          timer === undefined &&
+          settled.some((s) => s?.ok === true && s.value.addresses.length > 0)
+        ) {
+          timer = setTimeout(done, settings.resolutionDelayMs)
+        }
+      }
+      ;([4, 6] as const).forEach((family, index) => {
+        resolveFamily(hostname, family).then(
+          (value) => {
+            settled[index] = { ok: true, value }
+            check()
+          },
+          (error: unknown) => {
+            settled[index] = { ok: false, error }
+            check()
+          },
+        )
+      })
+    })
+    const results = settled.flatMap((s) => (s?.ok === true ? [s.value] : []))
+    const failures = settled.flatMap((s) => (s?.ok === false ? [s.error] : []))
     const addresses = results.flatMap((r) => r.addresses)
     if (addresses.length === 0 && failures.length > 0) {
-      // Prefer the error that explains more than "not found" (a timeout hides the real answer).
+      const codeOf = (e: unknown) => (PrivateLinkError.isInstance(e) ? e.code : 'UNKNOWN')
+      // The guard's refusal first; then anything that explains more than "not found".
       throw (
-        failures.find((e) => !(PrivateLinkError.isInstance(e) && e.code === 'ERR_DNS_NOT_FOUND')) ??
+        failures.find((e) => codeOf(e) === 'ERR_DNS_NOT_PRIVATE') ??
+        failures.find((e) => codeOf(e) !== 'ERR_DNS_NOT_FOUND') ??
         failures[0]
       )
     }
+    const withAddresses = results.filter((r) => r.addresses.length > 0)
     const sources = new Set(results.map((r) => r.source))
     return {
       addresses,
-      expiresAt: Math.min(...results.map((r) => r.expiresAt)),
+      expiresAt: Math.min(
+        ...(withAddresses.length > 0 ? withAddresses : results).map((r) => r.expiresAt),
+      ),
       source: sources.has('stale') ? 'stale' : sources.has('network') ? 'network' : 'cache',
     }
   }
@@ -292,8 +344,48 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   return resolver
 }
 
-function normalise(name: string): string {
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEOUT' })),
+      ms,
+    )
+    promise.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+}
+
+// Letters, digits, '-' and '_' (service labels), 1-63 per label, 253 in all. Anything else (a
+// backslash, a space, an empty label) would be read by c-ares as another name, or refused late.
+const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/
+
+function normaliseHostname(name: unknown): string {
+  if (typeof name !== 'string') throw invalidHostname(name, 'it is not a string')
   const lower = name.toLowerCase()
+  const bracketed = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower
+  if (isIP(bracketed) !== 0) {
+    if (bracketed.includes('%')) throw invalidHostname(name, 'zone indexes are not supported')
+    return bracketed
+  }
   const trimmed = lower.endsWith('.') ? lower.slice(0, -1) : lower
-  return trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed
+  if (trimmed === '') throw invalidHostname(name, 'it is empty')
+  if (trimmed.length > 253) throw invalidHostname(name, 'it is longer than 253 characters')
+  const bad = trimmed.split('.').find((label) => !LABEL.test(label))
+  if (bad !== undefined) {
+    throw invalidHostname(
+      name,
+      bad === ''
+        ? 'it has an empty label'
+        : `the label ${JSON.stringify(bad.slice(0, 70))} is not letters, digits, '-' and '_' (1-63)`,
+    )
+  }
+  return trimmed
 }
