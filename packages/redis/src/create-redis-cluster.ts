@@ -1,0 +1,115 @@
+import { invalidOption } from '@privatelink/core'
+import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis'
+import { authenticate, exchange } from './authenticate.js'
+import { endpointConnectorClass } from './endpoint-connector.js'
+import { announcedAddresses, NodeMap, type NodeNatMap, validateNatMap } from './node-map.js'
+import {
+  connectorFor,
+  type EndpointAuthOptions,
+  OWN_OPTIONS,
+  resolveAuthOptions,
+} from './options.js'
+import { keepAuthenticated } from './reauth.js'
+import { SocketTracker } from './socket-tracker.js'
+
+export interface RedisClusterOptions
+  extends EndpointAuthOptions,
+    Omit<ClusterOptions, 'natMap' | 'dnsLookup' | 'redisOptions'> {
+  /** The endpoint's listener ports, one per node (an NLB listener and target group per node). */
+  nodes: { port: number }[]
+  /**
+   * Announced node address (`host:port`, as CLUSTER SLOTS and MOVED name it) -> listener port.
+   * @default discovered: each listener is asked which node it leads to (CLUSTER NODES, `myself`)
+   */
+  natMap?: NodeNatMap
+  /** Options for every node connection (not host, port, tls or credentials: ours replace them). */
+  redisOptions?: Omit<RedisOptions, 'host' | 'port' | 'tls' | 'Connector' | 'username' | 'password'>
+}
+
+/**
+ * An ioredis `Cluster` behind an NLB with one listener per node: node connections come through
+ * the endpoint's connector (zone health, failover, TLS against `servername`, a current token on
+ * every connect), announced addresses are mapped to listener ports, and never dialled.
+ */
+export function createRedisCluster(options: RedisClusterOptions): Cluster {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object with endpoint, nodes and servername', options)
+  const { nodes } = options
+  if (!Array.isArray(nodes) || nodes.length === 0)
+    throw invalidOption('nodes', 'the listener ports, one per node: [{ port }]', nodes)
+  const ports = nodes.map((node, index) => {
+    const port = node?.port
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw invalidOption(`nodes[${index}].port`, 'an integer from 1 to 65535', port)
+    return port
+  })
+  const natMap = validateNatMap(options.natMap)
+  const resolved = resolveAuthOptions(options)
+  const { connector, owned } = connectorFor(options, ports[0]!)
+  const tracker = new SocketTracker(connector)
+  const { servername, tls, authenticator, clock } = resolved
+
+  const discover = async (): Promise<Map<string, number>> => {
+    const found = new Map<string, number>()
+    await Promise.all(
+      ports.map(async (port) => {
+        const socket = await connector.connect({ port, tls })
+        try {
+          const timeout = options.redisOptions?.connectTimeout ?? 10_000
+          if (authenticator !== undefined)
+            await authenticate(socket, authenticator, { servername, timeoutMs: timeout, clock })
+          const reply = await exchange(socket, ['CLUSTER', 'NODES'], timeout, servername)
+          for (const address of announcedAddresses(reply)) found.set(address, port)
+        } finally {
+          socket.destroy()
+        }
+      }),
+    )
+    return found
+  }
+  const nodeMap = new NodeMap({ natMap, ports, servername, discover })
+  let everReady = false
+  const Connector = endpointConnectorClass({
+    connector,
+    servername,
+    tls,
+    authenticator,
+    clock,
+    tracker,
+    portFor: (host, port) => nodeMap.portFor(host, port),
+    authRefusalIsFatal: () => !everReady,
+  })
+  const clusterOptions: Record<string, unknown> = { ...options }
+  for (const key of [...OWN_OPTIONS, 'nodes', 'natMap', 'redisOptions']) delete clusterOptions[key]
+  const cluster = new Cluster(
+    ports.map((port) => ({ host: servername, port })),
+    {
+      // Over TLS through a proxy a slot refresh takes a handshake; ioredis' 1 s is often too short.
+      slotsRefreshTimeout: 5_000,
+      ...(clusterOptions as ClusterOptions),
+      // Startup nodes are names only the connector understands: never resolve them here.
+      dnsLookup: (address, callback) => callback(null, address),
+      redisOptions: { ...options.redisOptions, Connector },
+    },
+  )
+  cluster.once('ready', () => {
+    everReady = true
+  })
+  if (authenticator?.kind === 'iam') {
+    cluster.on('+node', (redis: Redis) =>
+      keepAuthenticated(redis, {
+        user: authenticator.user,
+        provider: authenticator.provider,
+        clock,
+        afterMs: resolved.reauthAfterMs,
+        checkIntervalMs: resolved.reauthCheckIntervalMs,
+        connector,
+      }),
+    )
+  }
+  cluster.once('end', () => {
+    tracker.close()
+    if (owned) connector.close()
+  })
+  return cluster
+}

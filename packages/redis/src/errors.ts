@@ -1,0 +1,111 @@
+import { PrivateLinkError } from '@privatelink/core'
+
+export interface AuthFailureContext {
+  user: string
+  kind: 'iam' | 'password'
+  servername: string
+  cacheName?: string
+  /** The first word of the server's reply (WRONGPASS, ERR...): never the rest of the exchange. */
+  serverMessage: string
+  /** What the token itself says (read from a presigned-URL password); the token never leaves here. */
+  token?: { user?: string; expiresAt?: number }
+  now: number
+}
+
+/** What an ElastiCache-style token says about itself; undefined when the password is not one. */
+export function inspectToken(password: string): { user?: string; expiresAt?: number } | undefined {
+  const start = password.indexOf('?')
+  if (start < 0 || !password.includes('X-Amz-Signature=')) return undefined
+  const query = new URLSearchParams(password.slice(start + 1))
+  const date = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/.exec(query.get('X-Amz-Date') ?? '')
+  const expires = Number(query.get('X-Amz-Expires'))
+  const user = query.get('User') ?? undefined
+  if (date === null || !Number.isFinite(expires)) return user === undefined ? {} : { user }
+  const [, y, mo, d, h, mi, s] = date.map(Number) as number[]
+  const expiresAt = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!) + Math.min(expires, 900) * 1000
+  return user === undefined ? { expiresAt } : { user, expiresAt }
+}
+
+/** A refused AUTH, typed by what we can tell from our side (ElastiCache only ever says WRONGPASS). */
+export function authFailedError(context: AuthFailureContext): PrivateLinkError {
+  const { user, token, now } = context
+  const details = {
+    user,
+    servername: context.servername,
+    ...(context.cacheName === undefined ? {} : { cacheName: context.cacheName }),
+    serverMessage: context.serverMessage,
+  }
+  if (token?.user !== undefined && token.user !== user) {
+    return new PrivateLinkError(
+      'ERR_REDIS_TOKEN_USER_MISMATCH',
+      `${context.servername} refused AUTH for '${user}': the IAM token is for User '${token.user}'`,
+      {
+        hint: "ElastiCache checks the token's User against the AUTH user name, and an IAM-enabled user's name must equal its user ID: sign the token for the same userId you log in with (createRedis does when auth is { iam }).",
+        details: { ...details, tokenUser: token.user },
+      },
+    )
+  }
+  if (token?.expiresAt !== undefined && token.expiresAt <= now) {
+    return new PrivateLinkError(
+      'ERR_REDIS_TOKEN_EXPIRED',
+      `${context.servername} refused an expired IAM token for '${user}' (expired ${Math.round((now - token.expiresAt) / 1000)} s ago)`,
+      {
+        hint: 'ElastiCache and MemoryDB tokens live 15 minutes from X-Amz-Date: pass auth: { iam: {...} } so every connection gets a fresh one, rather than a token as a password. Check the clock (NTP) too.',
+        details: { ...details, expiredMs: now - token.expiresAt },
+      },
+    )
+  }
+  if (context.kind === 'iam') {
+    return new PrivateLinkError(
+      'ERR_REDIS_IAM_AUTH_FAILED',
+      `${context.servername} refused IAM authentication for '${user}'${context.cacheName ? ` on ${context.cacheName}` : ''} (${context.serverMessage}), also with a freshly signed token`,
+      {
+        hint: "ElastiCache answers WRONGPASS for every IAM failure. Check: the role allows elasticache:Connect (memorydb:Connect) on both the cache and the user ARNs; the user exists, is in the cache's user group and has authentication mode IAM; userId equals the user name; cacheName is the replication group ID or serverless cache name (not a DNS name), serverless matches the cache, region is the cache's; this machine's clock is right.",
+        details,
+      },
+    )
+  }
+  return new PrivateLinkError(
+    'ERR_REDIS_AUTH_FAILED',
+    `${context.servername} refused AUTH for '${user}' (${context.serverMessage})`,
+    {
+      hint: 'Check the user name and password (the AUTH token of a password-protected cache). For IAM authentication pass auth: { iam: { userId, cacheName, region } } instead of a password.',
+      details,
+    },
+  )
+}
+
+/** Core's TLS errors keep their code; the hint names what servername means for a cache. */
+export function redisTlsError(error: PrivateLinkError, servername: string): PrivateLinkError {
+  const hint =
+    error.code === 'ERR_TLS_NAME_MISMATCH'
+      ? `The certificate is checked against servername ('${servername}'), not the vpce name you dial. Use the cache's own endpoint name: the primary endpoint (master.<name>.<id>.<region>.cache.amazonaws.com), the configuration endpoint (clustercfg....) or the serverless endpoint; ElastiCache's certificates are wildcards over the cache's domain.`
+      : 'ElastiCache and MemoryDB certificates chain to Amazon roots that Node trusts already: leave tls.ca unset unless a proxy in between presents its own certificate. Check the clock for CERT_NOT_YET_VALID / CERT_HAS_EXPIRED.'
+  return new PrivateLinkError(error.code, error.message, {
+    hint,
+    details: error.details,
+    cause: error,
+  })
+}
+
+export function unmappedNodeError(address: string, known: string[]): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_UNMAPPED_NODE',
+    `The cluster named node ${address}, which maps to no listener of the endpoint`,
+    {
+      hint: "Behind an NLB every node needs its own listener port: list every listener in 'nodes' (discovery asks each one which node it leads to), or pass natMap { 'announced-host:port': { port: listenerPort } }. The announced address is never dialled: it is not reachable from the consumer VPC.",
+      details: { address, known },
+    },
+  )
+}
+
+export function authTimeoutError(servername: string, timeoutMs: number): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_AUTH_TIMEOUT',
+    `${servername} did not answer AUTH within ${timeoutMs} ms`,
+    {
+      hint: 'The connection opened but the cache did not answer: check that the endpoint port leads to a Redis / Valkey listener and that TLS is on when the cache requires it.',
+      details: { servername, timeoutMs },
+    },
+  )
+}

@@ -1,0 +1,122 @@
+import { invalidOption } from '@privatelink/core'
+import { unmappedNodeError } from './errors.js'
+
+/**
+ * Announced node address (`host:port`, as CLUSTER SLOTS and MOVED name it) -> the endpoint's
+ * listener port for that node. An object, or a function for addresses it does not list.
+ */
+export type NodeNatMap =
+  | Record<string, { port: number } | number>
+  | ((address: string) => { port: number } | number | undefined)
+
+export interface NodeMapSettings {
+  natMap: NodeNatMap | undefined
+  /** The endpoint's listener ports, one per node. */
+  ports: readonly number[]
+  /** Startup nodes are `servername:listenerPort`: dialled as they are. */
+  servername: string
+  /** Asks every listener which node it leads to: announced address -> listener port. */
+  discover(): Promise<Map<string, number>>
+  /** Discovery runs again for an unknown address at most this often. @default 1000 */
+  rediscoverMs?: number
+}
+
+const portOf = (value: { port: number } | number | undefined): number | undefined => {
+  const port = typeof value === 'number' ? value : value?.port
+  return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65_535
+    ? port
+    : undefined
+}
+
+export function validateNatMap(natMap: unknown): NodeNatMap | undefined {
+  if (natMap === undefined || typeof natMap === 'function') return natMap as NodeNatMap | undefined
+  if (typeof natMap !== 'object' || natMap === null)
+    throw invalidOption('natMap', "an object { 'host:port': { port } } or a function", natMap)
+  for (const [key, value] of Object.entries(natMap)) {
+    if (!/^.+:\d+$/.test(key))
+      throw invalidOption(`natMap['${key}']`, "a key of the form 'host:port'", key)
+    if (portOf(value as { port: number }) === undefined)
+      throw invalidOption(`natMap['${key}']`, '{ port } with the listener port (1-65535)', value)
+  }
+  return natMap as NodeNatMap
+}
+
+/**
+ * Where each cluster node is reached through the endpoint. ioredis keeps the addresses the cluster
+ * announces as its node keys (no natMap is given to it), and this map turns them into listener
+ * ports when a connection is opened. So a MOVED, which ioredis records unmapped (ioredis #1582 /
+ * #1583), names a key its pool knows, and the retry goes to the right node instead of a random
+ * one until the next slot refresh.
+ */
+export class NodeMap {
+  readonly #settings: NodeMapSettings
+  #discovered = new Map<string, number>()
+  #discovering: Promise<void> | undefined
+  #lastDiscovery = Number.NEGATIVE_INFINITY
+
+  constructor(settings: NodeMapSettings) {
+    this.#settings = settings
+  }
+
+  /** Known mappings (tests and diagnostics). */
+  known(): Record<string, number> {
+    return Object.fromEntries(this.#discovered)
+  }
+
+  async portFor(host: string | undefined, port: number): Promise<number> {
+    const address = `${host ?? ''}:${port}`
+    const found = this.#lookup(host, port, address)
+    if (found !== undefined) return found
+    const rediscoverMs = this.#settings.rediscoverMs ?? 1_000
+    if (
+      this.#discovering === undefined &&
+      performance.now() - this.#lastDiscovery >= rediscoverMs
+    ) {
+      this.#lastDiscovery = performance.now()
+      this.#discovering = this.#settings
+        .discover()
+        .then((found) => {
+          for (const [key, value] of found) this.#discovered.set(key, value)
+        })
+        .finally(() => {
+          this.#discovering = undefined
+        })
+    }
+    await this.#discovering
+    const after = this.#lookup(host, port, address)
+    if (after !== undefined) return after
+    throw unmappedNodeError(address, [...this.#discovered.keys()])
+  }
+
+  #lookup(host: string | undefined, port: number, address: string): number | undefined {
+    const { natMap, servername, ports } = this.#settings
+    if (host === servername && ports.includes(port)) return port
+    if (typeof natMap === 'function') {
+      const mapped = portOf(natMap(address))
+      if (mapped !== undefined) return mapped
+    } else if (natMap !== undefined) {
+      const mapped = portOf(natMap[address])
+      if (mapped !== undefined) return mapped
+    }
+    return this.#discovered.get(address)
+  }
+}
+
+/**
+ * The addresses a node announces for itself, from its CLUSTER NODES line flagged `myself`:
+ * `ip:port@cport[,hostname]` gives `ip:port` and, with a hostname, `hostname:port`.
+ */
+export function announcedAddresses(clusterNodes: string): string[] {
+  for (const line of clusterNodes.split('\n')) {
+    const fields = line.trim().split(' ')
+    if (fields.length < 3 || !fields[2]!.split(',').includes('myself')) continue
+    const match = /^([^:@,]*):(\d+)(?:@\d+)?(?:,(.*))?$/.exec(fields[1]!)
+    if (match === null) return []
+    const [, ip, port, hostname] = match
+    const addresses: string[] = []
+    if (ip !== '' && ip !== undefined) addresses.push(`${ip}:${port}`)
+    if (hostname !== undefined && hostname !== '') addresses.push(`${hostname}:${port}`)
+    return addresses
+  }
+  return []
+}

@@ -1,0 +1,196 @@
+import {
+  type Connector,
+  type ConnectorOptions,
+  type ConnectorTlsOptions,
+  createConnector,
+  type Endpoint,
+  invalidOption,
+  type Locality,
+} from '@privatelink/core'
+import type { Authenticator } from './authenticate.js'
+import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  createElastiCacheTokenProvider,
+} from './token-provider.js'
+
+export interface IamAuthOptions {
+  /** The IAM-enabled user's ID (its user name is the same). */
+  userId: string
+  /** Replication group ID or serverless cache name (MemoryDB: cluster name); never a DNS name. */
+  cacheName: string
+  region: string
+  /** @default false */
+  serverless?: boolean
+  /** @default 'elasticache' */
+  service?: 'elasticache' | 'memorydb'
+  /** @default the SDK's default chain, loaded on first use */
+  credentials?: AwsCredentials | AwsCredentialsProvider
+  /** @default 60000 */
+  refreshMarginMs?: number
+}
+
+export type RedisAuth = { password: string } | { iam: IamAuthOptions }
+
+/** TLS settings besides the name (`servername` is its own option). */
+export type RedisTlsOptions = Omit<ConnectorTlsOptions, 'servername'>
+
+/** What createRedis and createRedisCluster share. */
+export interface EndpointAuthOptions {
+  endpoint: Endpoint
+  /**
+   * The name on the cache's certificate, checked whatever address is dialled (verify-full): the
+   * primary, configuration or serverless endpoint name. Required with TLS.
+   */
+  servername?: string
+  /** TLS to the cache: `true` (Node's roots), settings such as `{ ca }`, or `false`. @default true */
+  tls?: boolean | RedisTlsOptions
+  /** The AUTH user. With IAM it must be the user ID. @default the IAM userId, else none (`AUTH password`) */
+  username?: string
+  /** How connections authenticate. @default none */
+  auth?: RedisAuth
+  /** Share a connector (one per endpoint and port is enough). @default one created for this client, closed with it */
+  connector?: Connector
+  /** Where this code runs. @default detected by the connector */
+  locality?: Locality | null
+  /** More connector settings (attemptDelayMs, healthCheck, ejection...). @default {} */
+  connectorOptions?: Omit<ConnectorOptions, 'endpoint' | 'port' | 'tls' | 'locality'>
+  /** Milliseconds since the epoch, for tokens and the 12-hour re-AUTH. @default Date.now */
+  clock?: () => number
+  /**
+   * An open IAM connection sends a fresh AUTH this long after its last one: ElastiCache drops it at
+   * 12 hours, and an hour of slack covers a stalled check. @default 39600000 (11 h)
+   */
+  reauthAfterMs?: number
+  /** How often open connections check whether a re-AUTH is due. @default 60000 */
+  reauthCheckIntervalMs?: number
+}
+
+export interface ResolvedAuthOptions {
+  servername: string
+  tls: ConnectorTlsOptions | false
+  authenticator: Authenticator | undefined
+  clock: () => number
+  reauthAfterMs: number
+  reauthCheckIntervalMs: number
+}
+
+const TWELVE_HOURS_MS = 12 * 3_600_000
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw invalidOption(name, 'a positive integer (milliseconds)', value)
+  return value
+}
+
+export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOptions {
+  const { endpoint, tls, username, auth } = options
+  if (typeof endpoint !== 'object' || endpoint === null || !Array.isArray(endpoint.zones))
+    throw invalidOption(
+      'endpoint',
+      'an Endpoint (discoverEndpoint or endpointFromConfig)',
+      endpoint,
+    )
+  if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null))
+    throw invalidOption('tls', 'true, false or TLS settings such as { ca }', tls)
+  const servername = options.servername
+  if (tls !== false && (typeof servername !== 'string' || servername === ''))
+    throw invalidOption(
+      'servername',
+      "the cache's endpoint name on its certificate, e.g. master.my-cache.abc123.use1.cache.amazonaws.com",
+      servername,
+    )
+  if (username !== undefined && (typeof username !== 'string' || username === ''))
+    throw invalidOption('username', 'a non-empty string', username)
+  const clock = options.clock ?? Date.now
+  if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
+  const reauthAfterMs = positiveInteger('reauthAfterMs', options.reauthAfterMs, 11 * 3_600_000)
+  if (reauthAfterMs >= TWELVE_HOURS_MS)
+    throw invalidOption(
+      'reauthAfterMs',
+      'less than 43200000 (ElastiCache drops connections at 12 hours)',
+      reauthAfterMs,
+    )
+  const reauthCheckIntervalMs = positiveInteger(
+    'reauthCheckIntervalMs',
+    options.reauthCheckIntervalMs,
+    60_000,
+  )
+  const name = servername ?? endpoint.privateDnsName ?? endpoint.dnsName ?? endpoint.id
+  const tlsOptions: ConnectorTlsOptions | false =
+    tls === false ? false : { ...(tls === true || tls === undefined ? {} : tls), servername: name }
+
+  let authenticator: Authenticator | undefined
+  if (auth !== undefined) {
+    if (typeof auth !== 'object' || auth === null)
+      throw invalidOption('auth', '{ password } or { iam: { userId, cacheName, region } }', auth)
+    if ('iam' in auth) {
+      if (tls === false)
+        throw invalidOption(
+          'tls',
+          'TLS on (IAM authentication requires in-transit encryption)',
+          tls,
+        )
+      const iam = auth.iam
+      if (typeof iam !== 'object' || iam === null)
+        throw invalidOption('auth.iam', '{ userId, cacheName, region }', iam)
+      if (username !== undefined && username !== iam.userId)
+        throw invalidOption(
+          'username',
+          `the IAM user ID '${String(iam.userId)}' (an IAM-enabled user's name is its ID), or nothing`,
+          username,
+        )
+      const provider = createElastiCacheTokenProvider({ ...iam, clock })
+      authenticator = { kind: 'iam', user: provider.userId, provider }
+    } else if ('password' in auth) {
+      if (typeof auth.password !== 'string' || auth.password === '')
+        throw invalidOption('auth.password', 'a non-empty string', '[password]')
+      authenticator = { kind: 'password', user: username, password: auth.password }
+    } else
+      throw invalidOption('auth', '{ password } or { iam: { userId, cacheName, region } }', auth)
+  } else if (username !== undefined)
+    throw invalidOption('auth', '{ password } or { iam } with a username', auth)
+  return {
+    servername: name,
+    tls: tlsOptions,
+    authenticator,
+    clock,
+    reauthAfterMs,
+    reauthCheckIntervalMs,
+  }
+}
+
+/** The connector given, or a new one this client owns (closed with it). */
+export function connectorFor(
+  options: EndpointAuthOptions,
+  port: number,
+): { connector: Connector; owned: boolean } {
+  if (options.connector !== undefined) {
+    if (typeof options.connector?.connect !== 'function')
+      throw invalidOption('connector', 'a Connector from createConnector', options.connector)
+    return { connector: options.connector, owned: false }
+  }
+  const connector = createConnector({
+    ...options.connectorOptions,
+    endpoint: options.endpoint,
+    port,
+    ...(options.locality === undefined ? {} : { locality: options.locality }),
+  })
+  return { connector, owned: true }
+}
+
+/** Every option of ours, so the rest can be passed to ioredis untouched. */
+export const OWN_OPTIONS = [
+  'endpoint',
+  'servername',
+  'tls',
+  'username',
+  'auth',
+  'connector',
+  'locality',
+  'connectorOptions',
+  'clock',
+  'reauthAfterMs',
+  'reauthCheckIntervalMs',
+] as const

@@ -1,0 +1,310 @@
+import { inspect } from 'node:util'
+import { invalidOption, PrivateLinkError } from '@privatelink/core'
+import type { SignatureV4 } from '@smithy/signature-v4'
+import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
+
+/** AWS credentials as the SDK's providers return them. */
+export interface AwsCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+  expiration?: Date
+}
+
+/** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn } })`. */
+export type AwsCredentialsProvider = (options?: {
+  forceRefresh?: boolean
+}) => Promise<AwsCredentials>
+
+export interface ElastiCacheTokenProviderOptions {
+  /** The IAM-enabled user's ID; ElastiCache requires its user name to be the same. */
+  userId: string
+  /**
+   * The replication group ID or serverless cache name (MemoryDB: the cluster name): the token's
+   * host. Never the DNS name you dial.
+   */
+  cacheName: string
+  /** The cache's region. */
+  region: string
+  /** A serverless cache: the token carries `ResourceType=ServerlessCache`. @default false */
+  serverless?: boolean
+  /** @default 'elasticache' */
+  service?: 'elasticache' | 'memorydb'
+  /** @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
+  credentials?: AwsCredentials | AwsCredentialsProvider
+  /** Milliseconds since the epoch: signing date and staleness. @default Date.now */
+  clock?: () => number
+  /**
+   * A token is no longer handed out this long before it expires (clock skew, a slow handshake); a
+   * background refresh starts once it is past half its life. @default 60000
+   */
+  refreshMarginMs?: number
+}
+
+export interface ElastiCacheTokenProviderStats {
+  signed: number
+  cached: number
+  /** getToken() calls that waited for signing. */
+  waited: number
+  refreshFailures: number
+}
+
+export interface ElastiCacheTokenProvider {
+  readonly userId: string
+  readonly cacheName: string
+  readonly region: string
+  readonly service: 'elasticache' | 'memorydb'
+  readonly serverless: boolean
+  /** A token valid for at least `refreshMarginMs`; waits for signing only when none is cached. */
+  getToken(): Promise<string>
+  /** Drops the cached token and signs a new one (after a refused AUTH). */
+  refresh(): Promise<void>
+  /** When the cached token stops being handed out (ms since the epoch), if there is one. */
+  expiresAt(): number | undefined
+  stats(): ElastiCacheTokenProviderStats
+}
+
+/** ElastiCache and MemoryDB tokens live 15 minutes. */
+export const TOKEN_LIFETIME_SECONDS = 900
+const REFRESH_RETRY_MS = 5_000
+
+interface CachedToken {
+  token: string
+  usableUntil: number
+  refreshFrom: number
+}
+
+const uriEscape = (value: string) =>
+  encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  )
+
+/**
+ * ElastiCache / MemoryDB IAM auth tokens: a SigV4-presigned `GET http://{cacheName}/?Action=connect
+ * &User={userId}` without its scheme, signed with `@smithy/signature-v4` (loaded on first use). One
+ * cached token, refreshed ahead of expiry, concurrent refreshes collapsed into one.
+ */
+export function createElastiCacheTokenProvider(
+  options: ElastiCacheTokenProviderOptions,
+): ElastiCacheTokenProvider {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const userId = stringOption('userId', options.userId, 'the IAM-enabled user ID')
+  const cacheName = stringOption(
+    'cacheName',
+    options.cacheName,
+    'the replication group ID or serverless cache name',
+  )
+  if (cacheName.includes('.'))
+    throw invalidOption(
+      'cacheName',
+      'the replication group ID or serverless cache name, not a DNS name',
+      cacheName,
+    )
+  const region = stringOption('region', options.region, "the cache's region, e.g. us-west-2")
+  const serverless = options.serverless ?? false
+  if (typeof serverless !== 'boolean') throw invalidOption('serverless', 'a boolean', serverless)
+  const service = options.service ?? 'elasticache'
+  if (service !== 'elasticache' && service !== 'memorydb')
+    throw invalidOption('service', "'elasticache' or 'memorydb'", service)
+  const clock = options.clock ?? Date.now
+  if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
+  const refreshMarginMs = options.refreshMarginMs ?? 60_000
+  if (!Number.isInteger(refreshMarginMs) || refreshMarginMs < 0 || refreshMarginMs >= 600_000)
+    throw invalidOption('refreshMarginMs', 'an integer from 0 to 599999', refreshMarginMs)
+  const credentialsOption = options.credentials
+  if (
+    credentialsOption !== undefined &&
+    typeof credentialsOption !== 'function' &&
+    (typeof credentialsOption !== 'object' ||
+      credentialsOption === null ||
+      typeof credentialsOption.accessKeyId !== 'string')
+  )
+    throw invalidOption(
+      'credentials',
+      'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
+      '[credentials]',
+    )
+
+  let defaultCredentials: Promise<AwsCredentialsProvider> | undefined
+  const resolveCredentials = async (): Promise<AwsCredentials> => {
+    if (typeof credentialsOption === 'function') {
+      const credentials = await credentialsOption()
+      const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
+      // Credentials about to lapse would make a token that dies with them.
+      if (left > 2 * refreshMarginMs) return credentials
+      return await credentialsOption({ forceRefresh: true })
+    }
+    if (credentialsOption !== undefined) return credentialsOption
+    defaultCredentials ??= import('@aws-sdk/credential-providers').then(
+      ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
+    )
+    return await (await defaultCredentials)()
+  }
+
+  let signerClass: Promise<(credentials: AwsCredentials) => SignatureV4> | undefined
+  const loadSigner = () => {
+    signerClass ??= Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')])
+      .then(([{ SignatureV4 }, { Hash }]) => {
+        // SHA-256 and HMAC from node:crypto, not a pure-JS hash.
+        class Sha256 extends Hash {
+          constructor(secret?: Parameters<typeof Hash.prototype.update>[0]) {
+            super('sha256', secret)
+          }
+        }
+        return (credentials: AwsCredentials) =>
+          new SignatureV4({ service, region, credentials, sha256: Sha256 })
+      })
+      .catch((error: unknown) => {
+        signerClass = undefined
+        throw error
+      })
+    return signerClass
+  }
+
+  // The token lives in this closure only: never on an enumerable property.
+  let cached: CachedToken | undefined
+  let inFlight: Promise<CachedToken> | undefined
+  let backgroundAfter = 0
+  const counts: ElastiCacheTokenProviderStats = {
+    signed: 0,
+    cached: 0,
+    waited: 0,
+    refreshFailures: 0,
+  }
+  const base = { userId, cacheName, region, service, serverless }
+
+  const sign = async (): Promise<CachedToken> => {
+    const started = performance.now()
+    const credentials = await resolveCredentials()
+    const signer = (await loadSigner())(credentials)
+    const signedAt = clock()
+    const query: Record<string, string> = { Action: 'connect', User: userId }
+    if (serverless) query['ResourceType'] = 'ServerlessCache'
+    const presigned = await signer.presign(
+      {
+        method: 'GET',
+        protocol: 'http:',
+        hostname: cacheName,
+        path: '/',
+        query,
+        headers: { host: cacheName },
+      },
+      { expiresIn: TOKEN_LIFETIME_SECONDS, signingDate: new Date(signedAt) },
+    )
+    const queryString = Object.entries(presigned.query ?? {})
+      .map(([key, value]) => `${uriEscape(key)}=${uriEscape(String(value))}`)
+      .join('&')
+    counts.signed++
+    const expiresAt = Math.min(
+      // X-Amz-Date has whole seconds: the token's life starts at the second it was signed in.
+      Math.floor(signedAt / 1000) * 1000 + TOKEN_LIFETIME_SECONDS * 1000,
+      credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY,
+    )
+    const usableUntil = expiresAt - refreshMarginMs
+    if (tokenRefreshedChannel.hasSubscribers)
+      tokenRefreshedChannel.publish({
+        ...base,
+        validForMs: usableUntil - clock(),
+        signMs: performance.now() - started,
+      })
+    return {
+      token: `${cacheName}/?${queryString}`,
+      usableUntil,
+      refreshFrom: signedAt + Math.max(0, usableUntil - signedAt) / 2,
+    }
+  }
+
+  const refreshOnce = (): Promise<CachedToken> => {
+    inFlight ??= sign()
+      .then((entry) => {
+        cached = entry
+        return entry
+      })
+      .finally(() => {
+        inFlight = undefined
+      })
+    return inFlight
+  }
+
+  const getToken = async (): Promise<string> => {
+    const now = clock()
+    const entry = cached
+    if (entry !== undefined && now < entry.usableUntil) {
+      counts.cached++
+      if (now >= entry.refreshFrom && now >= backgroundAfter && inFlight === undefined) {
+        refreshOnce().catch((error: unknown) => {
+          counts.refreshFailures++
+          backgroundAfter = clock() + REFRESH_RETRY_MS
+          if (tokenRefreshFailedChannel.hasSubscribers)
+            tokenRefreshFailedChannel.publish({
+              ...base,
+              code: (error as { code?: string })?.code ?? (error as Error)?.name,
+              message: (error as Error)?.message,
+              tokenValidForMs: entry.usableUntil - clock(),
+            })
+        })
+      }
+      return entry.token
+    }
+    counts.waited++
+    try {
+      const fresh = await refreshOnce()
+      if (clock() >= fresh.usableUntil) throw credentialsExpiringError(base, fresh, clock())
+      return fresh.token
+    } catch (error) {
+      throw PrivateLinkError.isInstance(error) ? error : signingError(base, error)
+    }
+  }
+
+  const provider: ElastiCacheTokenProvider = {
+    ...base,
+    getToken,
+    async refresh() {
+      cached = undefined
+      await refreshOnce().catch((error: unknown) => {
+        throw signingError(base, error)
+      })
+    },
+    expiresAt: () => cached?.usableUntil,
+    stats: () => ({ ...counts }),
+  }
+  Object.defineProperty(provider, inspect.custom, {
+    enumerable: false,
+    value: () =>
+      `ElastiCacheTokenProvider { ${userId}@${cacheName} (${service}, ${region}${serverless ? ', serverless' : ''}) }`,
+  })
+  return provider
+}
+
+function stringOption(name: string, value: unknown, expected: string): string {
+  if (typeof value !== 'string' || value === '') throw invalidOption(name, expected, value)
+  return value
+}
+
+type Base = { userId: string; cacheName: string; region: string; service: string }
+
+function signingError(base: Base, cause: unknown): PrivateLinkError {
+  const reason = (cause as Error)?.message ?? String(cause)
+  return new PrivateLinkError(
+    'ERR_REDIS_TOKEN_SIGNING_FAILED',
+    `Could not sign an IAM token for ${base.userId}@${base.cacheName}: ${reason}`,
+    {
+      hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability), and that @smithy/signature-v4 and @smithy/hash-node are installed.',
+      details: { ...base },
+      cause,
+    },
+  )
+}
+
+function credentialsExpiringError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_CREDENTIALS_EXPIRING',
+    `The credentials signing IAM tokens for ${base.userId}@${base.cacheName} expire too soon: a new token would be valid for ${Math.round((entry.usableUntil - now) / 1000)} s after the margin`,
+    {
+      hint: 'Temporary credentials must still be valid when ElastiCache checks the token. Refresh them earlier (credential providers do so ahead of expiry) or lower refreshMarginMs.',
+      details: { ...base },
+    },
+  )
+}
