@@ -11,9 +11,10 @@ export interface AwsCredentials {
 }
 
 /** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn, ExternalId } })`. */
-export type AwsCredentialsProvider = (options?: {
-  forceRefresh?: boolean
-}) => Promise<AwsCredentials>
+// `never` accepts every SDK provider's parameter shape; we call it with `{ forceRefresh }`.
+export type AwsCredentialsProvider = (options?: never) => Promise<AwsCredentials>
+
+type Refreshable = (options?: { forceRefresh?: boolean }) => Promise<AwsCredentials>
 
 export interface IamTokenProviderOptions {
   /** The RDS Proxy endpoint name the token is signed for (never the vpce name you dial). */
