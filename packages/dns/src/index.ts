@@ -1,10 +1,20 @@
+export type { AddressGuard, AddressGuardOptions } from './address-guard.js'
+export { createAddressGuard, guardedLookup } from './address-guard.js'
 export type { AddressMatcher } from './address-ranges.js'
 export { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
 export type { Cidr, IpAddress } from './cidr.js'
 export { cidrContains, formatCidr, formatIpAddress, parseCidr, parseIpAddress } from './cidr.js'
 export { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
+export { dnsErrorHints } from './dns-errors.js'
 export type { ErrorDetails, PrivateLinkErrorOptions } from './errors.js'
 export { invalidOption, PrivateLinkError } from './errors.js'
+export type {
+  ConnectCallback,
+  ConnectRequest,
+  GuardedConnectOptions,
+  GuardedConnector,
+} from './guarded-connect.js'
+export { guardedConnect } from './guarded-connect.js'
 export type { LookupFunction } from './lookup.js'
 export type { AddressFamily, ResolverOptions } from './options.js'
 export type {

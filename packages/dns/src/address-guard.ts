@@ -1,0 +1,76 @@
+import type { LookupAddress } from 'node:dns'
+import { isIP } from 'node:net'
+import { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+import { blockedChannel } from './diagnostics.js'
+import { notPrivateError } from './dns-errors.js'
+import { invalidOption, type PrivateLinkError } from './errors.js'
+import type { LookupFunction } from './lookup.js'
+
+export interface AddressGuardOptions {
+  /** CIDRs an address to dial may fall in. @default RFC 1918, 100.64.0.0/10, fc00::/7 */
+  allowedRanges?: readonly string[]
+}
+
+/** Decides whether an address may be dialled, whatever its origin: a DNS answer, a literal or static config. */
+export interface AddressGuard {
+  readonly allowedRanges: readonly string[]
+  /** Whether `address` (an IP literal) is inside the ranges; false for anything that is not a literal. */
+  allows(address: string): boolean
+  /** The refusal for `address` (ERR_DNS_NOT_PRIVATE), or undefined when it is allowed. */
+  refusal(address: string, hostname?: string): PrivateLinkError | undefined
+}
+
+export function createAddressGuard(options: AddressGuardOptions = {}): AddressGuard {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  if (options.allowedRanges !== undefined && !Array.isArray(options.allowedRanges))
+    throw invalidOption('allowedRanges', 'an array of CIDR strings', options.allowedRanges)
+  const allowedRanges = Object.freeze([...(options.allowedRanges ?? DEFAULT_ALLOWED_RANGES)])
+  const custom = options.allowedRanges !== undefined
+  const matches = createAddressMatcher(allowedRanges)
+  const allows = (address: string) => {
+    const family = isIP(address)
+    return family !== 0 && !address.includes('%') && matches(address, family as 4 | 6)
+  }
+  return {
+    allowedRanges,
+    allows,
+    refusal(address, hostname = address) {
+      if (allows(address)) return undefined
+      if (blockedChannel.hasSubscribers) blockedChannel.publish({ hostname, address })
+      return notPrivateError(hostname, address, allowedRanges, custom)
+    },
+  }
+}
+
+/**
+ * Wraps any `dns.lookup`-style function so that every address it answers is checked: for a
+ * lookup that is not this package's resolver (the system's, cacheable-lookup, a test double).
+ * One refused address refuses the whole answer, as the resolver does.
+ */
+export function guardedLookup(lookup: LookupFunction, guard: AddressGuard): LookupFunction {
+  if (typeof lookup !== 'function') throw invalidOption('lookup', 'a dns.lookup function', lookup)
+  return function guarded(hostname: string, optionsOrCallback: unknown, maybeCallback?: unknown) {
+    const callback = (
+      typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback
+    ) as (...args: unknown[]) => void
+    const options: { all?: boolean; family?: number } =
+      typeof optionsOrCallback === 'number'
+        ? { family: optionsOrCallback }
+        : typeof optionsOrCallback === 'object' && optionsOrCallback !== null
+          ? (optionsOrCallback as { all?: boolean })
+          : {}
+    lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error)
+      for (const entry of addresses) {
+        const refused = guard.refusal(entry.address, hostname)
+        if (refused !== undefined) return callback(refused)
+      }
+      if (options.all === true) return callback(null, addresses)
+      const first = addresses[0]
+      if (first === undefined)
+        return callback(Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' }))
+      callback(null, first.address, first.family)
+    })
+  } as LookupFunction
+}
