@@ -36,7 +36,7 @@ export interface Route {
   dispatch(
     options: Dispatcher.DispatchOptions,
     handler: FailoverHandler,
-    avoid: ReadonlySet<string>,
+    avoid: ReadonlySet<string> | undefined,
   ): boolean
   /** Some eligible zone is not in `tried`. */
   hasUntried(tried: ReadonlySet<string>): boolean
@@ -63,7 +63,8 @@ export class FailoverHandler implements LegacyHandler, Attempt {
   readonly #target: LegacyHandler
   readonly #policy: RetryPolicy
   readonly #route: Route
-  readonly #tried = new Set<string>()
+  /** Zones this request's attempts ran in; allocated on the first retry only (the hot path has none). */
+  #tried: Set<string> | undefined
   #attemptAbort: ((reason?: Error) => void) | undefined
   #aborted: Error | undefined
   #timer: unknown
@@ -93,7 +94,7 @@ export class FailoverHandler implements LegacyHandler, Attempt {
   start(): boolean {
     this.#target.onConnect?.(this.#abort)
     if (this.#done) return true
-    return this.#route.dispatch(this.#options, this, this.#tried)
+    return this.#route.dispatch(this.#options, this, undefined)
   }
 
   // The stable abort the caller holds for the whole request, whatever attempt is running.
@@ -200,7 +201,10 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     this.#attemptAbort = undefined
     if (connection !== undefined) {
       connection.running--
-      if (connection.zone !== undefined) this.#tried.add(connection.zone)
+      if (connection.zone !== undefined) {
+        this.#tried ??= new Set()
+        this.#tried.add(connection.zone)
+      }
     }
     return connection
   }
@@ -240,7 +244,9 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     if (!this.#policy.budget.take(cost)) return undefined
     this.#lastCost = cost
     // A connection that died took its zone with it: another zone can take the request at once.
-    return this.#route.hasUntried(this.#tried) ? 0 : backoffMs(this.#policy, this.#retries + 1)
+    return this.#route.hasUntried(this.#tried ?? new Set())
+      ? 0
+      : backoffMs(this.#policy, this.#retries + 1)
   }
 
   #retry(delay: number): void {
@@ -249,7 +255,7 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     this.#discardDelay = undefined
     const send = () => {
       this.#timer = undefined
-      if (!this.#done) this.#route.dispatch(this.#options, this, this.#tried)
+      if (!this.#done) this.#route.dispatch(this.#options, this, this.#tried ?? new Set())
     }
     // Even at 0: let undici finish with the failed attempt before the next one starts.
     if (delay === 0) queueMicrotask(send)

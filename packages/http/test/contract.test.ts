@@ -127,7 +127,7 @@ describe("undici's Dispatcher contract", () => {
     const dispatcher = env.dispatcherFor({ keepAliveTimeoutMs: 60_000 })
     const seen: string[] = []
     for (const event of ['connect', 'disconnect', 'connectionError'] as const) {
-      dispatcher.on(event, (_origin: URL, targets: readonly Dispatcher[]) => {
+      dispatcher.on(event as 'connect', (_origin: URL, targets: readonly Dispatcher[]) => {
         expect(targets[0]).toBe(dispatcher)
         seen.push(event)
       })
