@@ -1,4 +1,5 @@
 import { PrivateLinkError } from '@privatelink/dns'
+import { describeInput, inputText } from './describe-input.js'
 import { isAzNameOf, REGION_PATTERN } from './region.js'
 
 export type EndpointDnsName =
@@ -29,16 +30,17 @@ const domain = '(amazonaws\\.com(?:\\.cn)?)'
 const vpceName = new RegExp(
   `^(${id})-([a-z0-9]{8})(?:-([a-z0-9-]+))?\\.([a-z0-9][a-z0-9.-]*?)\\.(${REGION_PATTERN})\\.vpce\\.${domain}$`,
 )
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
 const alias = new RegExp(`^([a-z0-9]{10})-(${id})\\.execute-api\\.(${REGION_PATTERN})\\.${domain}$`)
 
 function invalid(input: unknown, why: string): PrivateLinkError {
   return new PrivateLinkError(
     'ERR_INVALID_DNS_NAME',
-    `Invalid endpoint DNS name ${JSON.stringify(input)}: ${why}`,
+    `Invalid endpoint DNS name ${describeInput(input)}: ${why}`,
     {
       hint: 'Use a DnsEntries name from aws ec2 describe-vpc-endpoints, e.g. vpce-0123456789abcdef0-abcd1234.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com (regional) or the same with -us-east-1a after the suffix (zonal).',
       details: {
-        input: String(input),
+        input: inputText(input),
         example:
           'vpce-0123456789abcdef0-abcd1234.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com',
       },
@@ -62,6 +64,10 @@ export function parseEndpointDnsName(input: string): EndpointDnsName {
   const match = vpceName.exec(name)
   if (!match) throw invalid(input, 'not a vpce DNS name')
   const [, endpointId, suffix, azName, servicePart, region, tld] = match as unknown as string[]
+  // The service part is free-form DNS labels: an empty or malformed one would make every name
+  // derived from it (zonal names) invalid too.
+  if (name.length > 253 || !servicePart!.split('.').every((label) => LABEL.test(label)))
+    throw invalid(input, 'it has an empty or malformed DNS label')
   if (azName === undefined) {
     return {
       kind: 'regional',
@@ -95,7 +101,7 @@ export function formatEndpointDnsName(name: EndpointDnsName): string {
 export function zonalDnsName(regionalName: string, azName: string): string {
   const parsed = parseEndpointDnsName(regionalName)
   if (parsed.kind !== 'regional') throw invalid(regionalName, 'expected the regional name')
-  if (!isAzNameOf(azName, parsed.region))
-    throw invalid(regionalName, `zone ${azName} is not in ${parsed.region}`)
+  if (typeof azName !== 'string' || !isAzNameOf(azName, parsed.region))
+    throw invalid(regionalName, `zone ${describeInput(azName)} is not in ${parsed.region}`)
   return formatEndpointDnsName({ ...parsed, kind: 'zonal', azName })
 }

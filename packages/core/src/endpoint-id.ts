@@ -1,4 +1,5 @@
 import { PrivateLinkError } from '@privatelink/dns'
+import { describeInput, inputText } from './describe-input.js'
 
 const pattern = /^vpce-(?:[0-9a-f]{8}|[0-9a-f]{17})$/
 
@@ -11,12 +12,12 @@ export function assertEndpointId(value: unknown, option = 'endpointId'): string 
   if (isEndpointId(value)) return value
   throw new PrivateLinkError(
     'ERR_INVALID_ENDPOINT_ID',
-    `Invalid VPC endpoint ID ${JSON.stringify(value)}`,
+    `Invalid VPC endpoint ID ${describeInput(value)}`,
     {
       hint: `Pass '${option}' as vpce- followed by 17 hex digits, e.g. vpce-0123456789abcdef0 (aws ec2 describe-vpc-endpoints lists them).`,
       details: {
         option,
-        input: typeof value === 'string' ? value : String(value),
+        input: inputText(value),
         example: 'vpce-0123456789abcdef0',
       },
     },

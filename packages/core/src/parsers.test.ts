@@ -2,7 +2,7 @@ import { PrivateLinkError } from '@privatelink/dns'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
-import { isEndpointId } from './endpoint-id.js'
+import { assertEndpointId, isEndpointId } from './endpoint-id.js'
 import { formatServiceName, parseServiceName } from './service-name.js'
 
 const codeOf = (fn: () => unknown) => {
@@ -221,6 +221,78 @@ describe('properties', () => {
         }
       }),
       { numRuns: 2000 },
+    )
+  })
+})
+
+describe('hostile input (issue 18, item 11)', () => {
+  const circular: Record<string, unknown> = {}
+  circular['self'] = circular
+  const throwing = {
+    toString() {
+      throw new Error('toString refused')
+    },
+  }
+  const hostile = [10n, circular, throwing, Symbol('s'), null, undefined, 42, [], () => 'x']
+  const regional =
+    'vpce-0123456789abcdef0-abcd1234.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com'
+
+  it.each([
+    ['parseServiceName', (v: unknown) => parseServiceName(v as string), 'ERR_INVALID_SERVICE_NAME'],
+    [
+      'parseEndpointDnsName',
+      (v: unknown) => parseEndpointDnsName(v as string),
+      'ERR_INVALID_DNS_NAME',
+    ],
+    [
+      'zonalDnsName (name)',
+      (v: unknown) => zonalDnsName(v as string, 'us-east-1a'),
+      'ERR_INVALID_DNS_NAME',
+    ],
+    [
+      'zonalDnsName (zone)',
+      (v: unknown) => zonalDnsName(regional, v as string),
+      'ERR_INVALID_DNS_NAME',
+    ],
+    ['assertEndpointId', (v: unknown) => assertEndpointId(v), 'ERR_INVALID_ENDPOINT_ID'],
+  ] as const)(
+    '%s gives a typed error for BigInt, cycles and a throwing toString',
+    (_, parse, code) => {
+      for (const value of hostile) {
+        expect(codeOf(() => parse(value))).toBe(code)
+      }
+    },
+  )
+
+  it('refuses empty and malformed labels, so no invalid zonal name is ever built', () => {
+    for (const name of [
+      'vpce-0123456789abcdef0-abcd1234.s3..us-east-1.vpce.amazonaws.com',
+      'vpce-0123456789abcdef0-abcd1234.-s3.us-east-1.vpce.amazonaws.com',
+      'vpce-0123456789abcdef0-abcd1234.s3-.us-east-1.vpce.amazonaws.com',
+      `vpce-0123456789abcdef0-abcd1234.${'a'.repeat(64)}.us-east-1.vpce.amazonaws.com`,
+    ]) {
+      expect(codeOf(() => parseEndpointDnsName(name))).toBe('ERR_INVALID_DNS_NAME')
+      expect(codeOf(() => zonalDnsName(name, 'us-east-1a'))).toBe('ERR_INVALID_DNS_NAME')
+    }
+    expect(codeOf(() => zonalDnsName(regional, ''))).toBe('ERR_INVALID_DNS_NAME')
+    expect(zonalDnsName(regional, 'us-east-1a')).toBe(
+      'vpce-0123456789abcdef0-abcd1234-us-east-1a.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com',
+    )
+  })
+
+  it('anything at all gives a PrivateLinkError or a value, never a TypeError', () => {
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true }), (input) => {
+        for (const parse of [
+          () => parseServiceName(input as string),
+          () => parseEndpointDnsName(input as string),
+          () => zonalDnsName(regional, input as string),
+          () => assertEndpointId(input),
+        ]) {
+          expect(['NOT_PRIVATELINK_ERROR']).not.toContain(codeOf(parse))
+        }
+      }),
+      { numRuns: 1000 },
     )
   })
 })

@@ -1,4 +1,5 @@
 import { PrivateLinkError } from '@privatelink/dns'
+import { describeInput, inputText } from './describe-input.js'
 import { REGION_PATTERN } from './region.js'
 
 export type ServiceName =
@@ -39,11 +40,11 @@ export function parseServiceName(input: string): ServiceName {
   }
   throw new PrivateLinkError(
     'ERR_INVALID_SERVICE_NAME',
-    `Invalid endpoint service name ${JSON.stringify(input)}`,
+    `Invalid endpoint service name ${describeInput(input)}`,
     {
       hint: 'Use the name shown by aws ec2 describe-vpc-endpoint-services, e.g. com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0 or com.amazonaws.us-east-1.execute-api.',
       details: {
-        input: String(input),
+        input: inputText(input),
         example: 'com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0',
       },
     },
