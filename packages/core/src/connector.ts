@@ -4,7 +4,14 @@ import { createResolver, invalidOption, PrivateLinkError, type Resolver } from '
 import { attemptDelay } from './attempt-delay.js'
 import { type AttemptReport, errorCode, unreachableError } from './connector-errors.js'
 import { backgroundLocality } from './default-locality.js'
-import { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
+import {
+  connectChannel,
+  ejectChannel,
+  failoverChannel,
+  readmitChannel,
+  regionFailoverChannel,
+  regionReturnChannel,
+} from './diagnostics.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
@@ -36,8 +43,39 @@ export interface HealthCheckOptions {
   unhealthyThreshold?: number
 }
 
-export interface ConnectorOptions {
+/** One priority group: an endpoint with its own naming and signing region (Envoy's priority levels). */
+export interface ConnectorTarget {
   endpoint: Endpoint
+  /** A label for events and zones(). @default the service's region (`endpoint.serviceRegion ?? endpoint.region`) */
+  name?: string
+  /** TLS for this target (its service name may differ by region). @default the connector's `tls` */
+  tls?: ConnectorTlsOptions
+  /** The region tokens and SigV4 are signed for. @default `endpoint.serviceRegion ?? endpoint.region` */
+  region?: string
+}
+
+export interface ResolvedTarget {
+  index: number
+  name: string
+  endpoint: Endpoint
+  region: string
+  tls?: ConnectorTlsOptions
+}
+
+/** Traffic moved between priority groups: `failover` when every zone of the active one is out, `return` when a better one passed its health checks. */
+export interface TargetChangeEvent {
+  type: 'failover' | 'return'
+  from: string
+  to: string
+}
+
+export interface ConnectorOptions {
+  /**
+   * The endpoint; or an ordered list of targets (priority groups): traffic stays in the first while
+   * any of its zones is healthy, moves to the next when all are out, and returns once the first
+   * passes health checks again.
+   */
+  endpoint: Endpoint | readonly ConnectorTarget[]
   /**
    * Where this code runs; own zone first. `null`: unknown, zones ranked by measured connect time.
    * @default detected: PRIVATELINK_AZ_ID / PRIVATELINK_AZ at once; the Lambda, ECS or EC2 metadata
@@ -87,6 +125,8 @@ export interface ConnectOptions {
   preferZone?: string
   /** Dial this zone only (key, AZ name or ID), ejected or not: no race. */
   onlyZone?: string
+  /** Dial this target's zones only (its name or index), e.g. the one a token was signed for. */
+  target?: string | number
   /** Overrides the connector's TLS options for this connection; `false` for plain TCP. */
   tls?: ConnectorTlsOptions | false
 }
@@ -105,8 +145,10 @@ export type UndiciConnect = (
 ) => void
 
 export interface ZoneStatus extends ZoneHealthSnapshot {
-  /** The zone key: AZ ID when known, else the AZ name. */
+  /** The zone key: AZ ID when known, else the AZ name (prefixed by the endpoint ID past the first target). */
   zone: string
+  /** The target (priority group) the zone belongs to. */
+  target: string
   azName: string
   azId?: string
 }
@@ -124,7 +166,15 @@ export interface ZoneChangeEvent {
 export type { HealthSignal } from './zone-health.js'
 
 export interface Connector {
+  /** The first target's endpoint. */
   readonly endpoint: Endpoint
+  /** Every target, in priority order (one when a single endpoint was given). */
+  readonly targets: readonly ResolvedTarget[]
+  /** The target new connections go to first. */
+  activeTarget(): ResolvedTarget
+  /** The target a socket from this connector was opened in. */
+  targetOf(socket: Socket): ResolvedTarget | undefined
+  onTargetChange(listener: (event: TargetChangeEvent) => void): () => void
   connect(options?: ConnectOptions): Promise<Socket | TLSSocket>
   /** For undici's `connect` option: plain TCP for http:, TLS with undici's servername for https:. */
   readonly undici: UndiciConnect
@@ -164,19 +214,9 @@ export const zoneKey = (zone: EndpointZone): string => zone.azId ?? zone.azName
 export function createConnector(options: ConnectorOptions): Connector {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
-  const { endpoint } = options
-  if (
-    typeof endpoint !== 'object' ||
-    endpoint === null ||
-    !Array.isArray(endpoint.zones) ||
-    endpoint.zones.length === 0
-  ) {
-    throw invalidOption(
-      'endpoint',
-      'an Endpoint with at least one zone (discoverEndpoint or endpointFromConfig)',
-      endpoint,
-    )
-  }
+  const targets = resolveTargets(options.endpoint)
+  const endpoint = targets[0]!.endpoint
+  const multi = targets.length > 1
   const defaultPort = integerOption('port', options.port, Number.NaN, 1)
   if (Number.isNaN(defaultPort) || defaultPort > 65_535)
     throw invalidOption('port', 'an integer from 1 to 65535', options.port)
@@ -215,7 +255,24 @@ export function createConnector(options: ConnectorOptions): Connector {
     ? 0
     : integerOption('healthCheck.intervalMs', check.intervalMs, 2_000, 0)
   const healthTimeoutMs = integerOption('healthCheck.timeoutMs', check.timeoutMs, 1_000, 1)
-  const keys = endpoint.zones.map(zoneKey)
+  // Zones of every target, in priority order; keys stay unique when two targets share AZ IDs
+  // (two endpoints in one region, one of them cross-region).
+  const allZones: EndpointZone[] = []
+  const keyOf = new Map<EndpointZone, string>()
+  const targetOfZone = new Map<EndpointZone, ResolvedTarget>()
+  for (const target of targets) {
+    for (const zone of target.endpoint.zones) {
+      allZones.push(zone)
+      keyOf.set(zone, target.index === 0 ? zoneKey(zone) : `${target.endpoint.id}/${zoneKey(zone)}`)
+      targetOfZone.set(zone, target)
+    }
+  }
+  const keyFor = (zone: EndpointZone) => keyOf.get(zone) ?? zoneKey(zone)
+  const label = (zone: EndpointZone) =>
+    targetOfZone.get(zone)!.index === 0
+      ? zone.azName
+      : `${targetOfZone.get(zone)!.name}/${zone.azName}`
+  const keys = allZones.map(keyFor)
   const health = new ZoneHealth(keys, {
     baseMs: integerOption('ejection.baseMs', ejection.baseMs, 1_000, 1),
     maxMs: integerOption('ejection.maxMs', ejection.maxMs, 60_000, 1),
@@ -235,26 +292,27 @@ export function createConnector(options: ConnectorOptions): Connector {
     ),
   })
   validateTls(options.tls, 'tls')
+  targets.forEach((target, index) => validateTls(target.tls, `endpoint[${index}].tls`))
   const probeIntervalMs = lambda
     ? 0
     : integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)
   let resolver = options.resolver
   const stopping = new AbortController()
 
-  let own: EndpointZone | undefined
+  // The own zone of each target: one locality, matched by AZ ID in each endpoint.
+  let owns: (EndpointZone | undefined)[] = targets.map(() => undefined)
   let ownVersion = 0
-  if (options.locality === null) own = undefined
-  else if (options.locality !== undefined) own = findOwnZone(endpoint.zones, options.locality)
-  else {
-    const known = backgroundLocality((found) => {
-      own = findOwnZone(endpoint.zones, found)
-      ownVersion++
-    }, stopping.signal)
-    own = findOwnZone(endpoint.zones, known)
+  const setLocality = (locality: Locality | undefined) => {
+    owns = targets.map((target) => findOwnZone(target.endpoint.zones, locality))
+    ownVersion++
   }
+  if (options.locality !== null && options.locality !== undefined) setLocality(options.locality)
+  else if (options.locality === undefined)
+    setLocality(backgroundLocality(setLocality, stopping.signal))
 
   const listeners = new Set<(event: ZoneChangeEvent) => void>()
-  const byKey = new Map(endpoint.zones.map((zone) => [zoneKey(zone), zone]))
+  const targetListeners = new Set<(event: TargetChangeEvent) => void>()
+  const byKey = new Map(allZones.map((zone) => [keyFor(zone), zone]))
   const sockets = new WeakMap<Socket, EndpointZone>()
   /** Attempts in flight per zone, abandoned when their zone is ejected. */
   const pending = new Map<string, Set<AbortController>>()
@@ -262,12 +320,14 @@ export function createConnector(options: ConnectorOptions): Connector {
   const lastConnected = new Map<string, number>()
 
   const findZone = (name: string): EndpointZone | undefined =>
-    byKey.get(name) ?? endpoint.zones.find((z) => z.azName === name || z.azId === name)
+    byKey.get(name) ?? allZones.find((z) => z.azName === name || z.azId === name)
+  const findTarget = (name: string | number): ResolvedTarget | undefined =>
+    typeof name === 'number' ? targets[name] : targets.find((t) => t.name === name)
 
   const publish = (event: HealthEvent, cause?: string) => {
     const zone = byKey.get(event.key)!
     const base = {
-      endpointId: endpoint.id,
+      endpointId: targetOfZone.get(zone)!.endpoint.id,
       zone: event.key,
       azName: zone.azName,
       ...(zone.azId ? { azId: zone.azId } : {}),
@@ -314,6 +374,27 @@ export function createConnector(options: ConnectorOptions): Connector {
         validUntil: number
       }
     | undefined
+  let active = 0
+  const setActive = (next: number) => {
+    if (next === active) return
+    const event: TargetChangeEvent = {
+      type: next > active ? 'failover' : 'return',
+      from: targets[active]!.name,
+      to: targets[next]!.name,
+    }
+    active = next
+    const channel = event.type === 'failover' ? regionFailoverChannel : regionReturnChannel
+    if (channel.hasSubscribers) channel.publish({ endpointId: endpoint.id, ...event })
+    for (const listener of targetListeners) listener(event)
+  }
+  // With health checks on, a group that was down comes back only after one of its zones passed
+  // two checks in a row: a region flapping at the ejection's edge does not drag traffic back.
+  const returnReady = (group: ResolvedTarget, now: number) =>
+    group.endpoint.zones.some(
+      (zone) =>
+        !health.isEjected(keyFor(zone), now) &&
+        (healthIntervalMs === 0 || health.probePasses(keyFor(zone)) >= 2),
+    )
   const order = () => {
     const now = clock()
     if (
@@ -324,8 +405,25 @@ export function createConnector(options: ConnectorOptions): Connector {
     )
       return cached
     for (const event of health.readmitExpired(now)) publish(event)
-    const ordered = orderZones(endpoint.zones, own, (zone) => health.connectMs(zoneKey(zone)))
-    const eligible = ordered.filter((zone) => !health.isEjected(zoneKey(zone), now))
+    const groups = targets.map((target) => {
+      const ordered = orderZones(target.endpoint.zones, owns[target.index], (zone) =>
+        health.connectMs(keyFor(zone)),
+      )
+      return { ordered, eligible: ordered.filter((zone) => !health.isEjected(keyFor(zone), now)) }
+    })
+    if (multi) {
+      // Stay while any zone of the active group is in; fail over to the next group that has one.
+      if (groups[active]!.eligible.length === 0) {
+        const next = groups.findIndex((g, i) => i !== active && g.eligible.length > 0)
+        if (next >= 0) setActive(next)
+      } else {
+        const better = targets.findIndex((t) => t.index < active && returnReady(t, now))
+        if (better >= 0) setActive(better)
+      }
+    }
+    const priority = [active, ...targets.map((t) => t.index).filter((i) => i !== active)]
+    const eligible = priority.flatMap((i) => groups[i]!.eligible)
+    const ordered = priority.flatMap((i) => groups[i]!.ordered)
     // Panic routing: with every zone ejected, trying them all beats failing fast.
     const zones = Object.freeze(eligible.length > 0 ? eligible : ordered)
     // Ejected zones stay in the race as a last resort, after every eligible one.
@@ -397,11 +495,13 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
   }
 
+  const endpointIds = targets.map((t) => t.endpoint.id).join(', ')
+
   const candidatesOf = (zones: readonly EndpointZone[]): Candidate[] =>
     zones.flatMap((zone): Candidate[] =>
       zone.addresses.length > 0
-        ? zone.addresses.map((address) => ({ zone, key: zoneKey(zone), address }))
-        : [{ zone, key: zoneKey(zone), address: undefined }],
+        ? zone.addresses.map((address) => ({ zone, key: keyFor(zone), address }))
+        : [{ zone, key: keyFor(zone), address: undefined }],
     )
 
   const isAbandon = (error: unknown) => errorCode(error) === 'ABORT_ERR'
@@ -451,7 +551,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       winner = won.candidate
       return { socket: won.value, candidate: won.candidate }
     } catch (error) {
-      if (error instanceof RaceFailedError) throw unreachableError(endpoint.id, port, reports)
+      if (error instanceof RaceFailedError) throw unreachableError(endpointIds, port, reports)
       throw error
     } finally {
       // A zone that won does not count its other address's failures against itself.
@@ -486,8 +586,9 @@ export function createConnector(options: ConnectorOptions): Connector {
   }
 
   const checkZone = async (zone: EndpointZone, port: number): Promise<number | string> => {
-    const candidate: Candidate = { zone, key: zoneKey(zone), address: zone.addresses[0] }
-    const tls = portTls.get(port)
+    const candidate: Candidate = { zone, key: keyFor(zone), address: zone.addresses[0] }
+    const used = portTls.get(port)
+    const tls = used === undefined ? undefined : (targetOfZone.get(zone)!.tls ?? used)
     const started = performance.now()
     let socket: Socket | undefined
     try {
@@ -516,7 +617,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       lastProbe = clock()
       for (const event of health.readmitExpired(clock())) publish(event)
       const port = [...portTls.keys()][0] ?? defaultPort
-      const zones = endpoint.zones.filter((zone) => !health.isEjected(zoneKey(zone), clock()))
+      const zones = allZones.filter((zone) => !health.isEjected(keyFor(zone), clock()))
       const results = new Map<EndpointZone, number | string>()
       let attempts = zones
       // A failed check is repeated at once, up to the threshold: one lost SYN is not an outage.
@@ -530,7 +631,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         const failed: EndpointZone[] = []
         for (const [zone, result] of outcomes) {
           results.set(zone, result)
-          const key = zoneKey(zone)
+          const key = keyFor(zone)
           if (typeof result === 'number') succeeded(key, true)
           else if (result !== 'inconclusive' && result !== 'ABORT_ERR' && !allFailed) {
             record(key, 'probe-failed', result)
@@ -539,8 +640,9 @@ export function createConnector(options: ConnectorOptions): Connector {
         }
         attempts = failed
       }
+      cached = undefined // passes may let a better target back in
       return Object.fromEntries(
-        endpoint.zones.map((zone) => [zone.azName, results.get(zone) ?? 'ejected']),
+        allZones.map((zone) => [label(zone), results.get(zone) ?? 'ejected']),
       )
     })().finally(() => {
       probing = undefined
@@ -553,16 +655,30 @@ export function createConnector(options: ConnectorOptions): Connector {
     const signal = connectOptions.signal
     // Unknown locality: rank zones by a measured connect time, refreshed rarely, never awaited here.
     if (
-      own === undefined &&
+      owns[active] === undefined &&
       probeIntervalMs > 0 &&
       (lastProbe === undefined || clock() - lastProbe >= probeIntervalMs)
     ) {
       probe().catch(() => {})
     }
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
+    const tlsFor = (zone: EndpointZone) =>
+      connectOptions.tls === false
+        ? undefined
+        : (connectOptions.tls ?? targetOfZone.get(zone)!.tls ?? options.tls)
     const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
     if (!portTls.has(port) || tls !== undefined) portTls.set(port, tls)
     let zones = order().race
+    if (connectOptions.target !== undefined) {
+      const target = findTarget(connectOptions.target)
+      if (target === undefined)
+        throw invalidOption(
+          'target',
+          `one of ${targets.map((t) => t.name).join(', ')}`,
+          connectOptions.target,
+        )
+      zones = zones.filter((zone) => targetOfZone.get(zone) === target)
+    }
     if (connectOptions.onlyZone !== undefined) {
       const only = findZone(connectOptions.onlyZone)
       if (only === undefined)
@@ -571,7 +687,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     } else if (connectOptions.preferZone !== undefined) {
       const preferred = zones.find(
         (z) =>
-          zoneKey(z) === connectOptions.preferZone ||
+          keyFor(z) === connectOptions.preferZone ||
           z.azName === connectOptions.preferZone ||
           z.azId === connectOptions.preferZone,
       )
@@ -582,10 +698,11 @@ export function createConnector(options: ConnectorOptions): Connector {
     const excluded = new Set<string>()
     const started = performance.now()
     for (;;) {
-      const remaining = zones.filter((zone) => !excluded.has(zoneKey(zone)))
-      if (remaining.length === 0) throw unreachableError(endpoint.id, port, reports)
+      const remaining = zones.filter((zone) => !excluded.has(keyFor(zone)))
+      if (remaining.length === 0) throw unreachableError(endpointIds, port, reports)
       const { socket: tcp, candidate } = await raceTcp(remaining, port, signal, reports)
       let socket: Socket | TLSSocket = tcp
+      const tls = tlsFor(candidate.zone)
       if (tls !== undefined) {
         // The handshake runs on the winner only: racing it would spread every burst over all
         // zones on a busy CPU. A failure here counts against the zone, and the next zone is tried.
@@ -614,7 +731,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       if (socket !== tcp) sockets.set(tcp, candidate.zone)
       if (candidate.zone !== first && failoverChannel.hasSubscribers) {
         failoverChannel.publish({
-          endpointId: endpoint.id,
+          endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
           from: first.azName,
           to: candidate.zone.azName,
           cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
@@ -622,7 +739,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       }
       if (connectChannel.hasSubscribers) {
         connectChannel.publish({
-          endpointId: endpoint.id,
+          endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
           azName: candidate.zone.azName,
           azId: candidate.zone.azId,
           address: candidate.address,
@@ -650,27 +767,41 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   return {
     endpoint,
+    targets,
+    activeTarget: () => {
+      order()
+      return targets[active]!
+    },
+    targetOf: (socket) => {
+      const zone = sockets.get(socket)
+      return zone === undefined ? undefined : targetOfZone.get(zone)
+    },
+    onTargetChange(listener) {
+      targetListeners.add(listener)
+      return () => targetListeners.delete(listener)
+    },
     connect,
     undici,
     preferredZones,
-    ownZone: () => own,
+    ownZone: () => owns[active],
     probe,
     zoneOf: (socket) => sockets.get(socket),
-    zoneKey,
+    zoneKey: keyFor,
     report(name, signal, cause) {
       if (!isHealthSignal(signal))
         throw invalidOption('signal', 'a HealthSignal such as lost-in-flight', signal)
       const zone = findZone(name)
       if (zone === undefined) return
-      record(zoneKey(zone), signal, cause)
+      record(keyFor(zone), signal, cause)
     },
     zones: () => {
       const snapshot = health.snapshot(clock())
-      return endpoint.zones.map((zone) => ({
-        zone: zoneKey(zone),
+      return allZones.map((zone) => ({
+        zone: keyFor(zone),
+        target: targetOfZone.get(zone)!.name,
         azName: zone.azName,
         ...(zone.azId ? { azId: zone.azId } : {}),
-        ...snapshot[zoneKey(zone)]!,
+        ...snapshot[keyFor(zone)]!,
       }))
     },
     onZoneChange(listener) {
@@ -682,5 +813,45 @@ export function createConnector(options: ConnectorOptions): Connector {
       clearInterval(checkTimer)
       checkTimer = undefined
     },
+  }
+}
+
+function resolveTargets(value: unknown): ResolvedTarget[] {
+  const expected =
+    'an Endpoint with at least one zone (discoverEndpoint or endpointFromConfig), or a non-empty array of { endpoint }'
+  const isEndpoint = (e: unknown): e is Endpoint =>
+    typeof e === 'object' &&
+    e !== null &&
+    Array.isArray((e as Endpoint).zones) &&
+    (e as Endpoint).zones.length > 0
+  if (isEndpoint(value)) return [resolveTarget({ endpoint: value }, 0)]
+  if (!Array.isArray(value) || value.length === 0) throw invalidOption('endpoint', expected, value)
+  const targets = value.map((target: unknown, index) => {
+    if (
+      typeof target !== 'object' ||
+      target === null ||
+      !isEndpoint((target as ConnectorTarget).endpoint)
+    )
+      throw invalidOption(`endpoint[${index}].endpoint`, expected, target)
+    return resolveTarget(target as ConnectorTarget, index)
+  })
+  const names = new Set<string>()
+  for (const target of targets) {
+    if (names.has(target.name)) target.name = `${target.name}#${target.index}`
+    names.add(target.name)
+  }
+  return targets
+}
+
+function resolveTarget(target: ConnectorTarget, index: number): ResolvedTarget {
+  const region = target.region ?? target.endpoint.serviceRegion ?? target.endpoint.region
+  if (target.name !== undefined && (typeof target.name !== 'string' || target.name === ''))
+    throw invalidOption(`endpoint[${index}].name`, 'a non-empty string', target.name)
+  return {
+    index,
+    name: target.name ?? region,
+    endpoint: target.endpoint,
+    region,
+    ...(target.tls !== undefined ? { tls: target.tls } : {}),
   }
 }

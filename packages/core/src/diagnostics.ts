@@ -8,3 +8,7 @@ export const failoverChannel = channel('privatelink:connector:failover')
 export const ejectChannel = channel('privatelink:connector:eject')
 /** An ejected zone is eligible again: `{ endpointId, zone, azName, azId }`. */
 export const readmitChannel = channel('privatelink:connector:readmit')
+/** Traffic moved to the next target (priority group): `{ endpointId, type: 'failover', from, to }` (target names). */
+export const regionFailoverChannel = channel('privatelink:connector:region-failover')
+/** Traffic returned to a better target once it passed health checks: `{ endpointId, type: 'return', from, to }`. */
+export const regionReturnChannel = channel('privatelink:connector:region-return')

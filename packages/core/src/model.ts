@@ -21,7 +21,13 @@ export interface EndpointZone {
 export interface Endpoint {
   /** `vpce-0123456789abcdef0` */
   id: string
+  /** Where the endpoint (its ENIs, the consumer's VPC) lives. */
   region: string
+  /**
+   * The service's region, when it differs (cross-region PrivateLink): tokens and SigV4 are signed
+   * for it, while zones and locality stay the consumer's.
+   */
+  serviceRegion?: string
   /** `com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0` */
   serviceName?: string
   vpcId?: string

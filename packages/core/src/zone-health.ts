@@ -46,6 +46,8 @@ export interface ZoneHealthOptions extends Required<EjectionOptions> {
 interface State {
   failures: number
   probeFailures: number
+  /** Passed health checks in a row since the zone was last readmitted or ejected. */
+  probePasses: number
   ejectedUntil: number
   /** Backoff level: incidents so far, decayed while healthy. */
   level: number
@@ -82,6 +84,7 @@ export class ZoneHealth {
       this.#states.set(key, {
         failures: 0,
         probeFailures: 0,
+        probePasses: 0,
         ejectedUntil: 0,
         level: 0,
         readmittedAt: undefined,
@@ -108,6 +111,11 @@ export class ZoneHealth {
     return this.#state(key).ejectedUntil > now
   }
 
+  /** Health checks passed in a row since the zone's last readmission (or ejection). */
+  probePasses(key: string): number {
+    return this.#state(key).probePasses
+  }
+
   connectMs(key: string): number | undefined {
     return this.#state(key).connectMs
   }
@@ -128,6 +136,7 @@ export class ZoneHealth {
     state.ejectedUntil = 0
     state.failures = 0
     state.probeFailures = 0
+    state.probePasses = 0
     state.readmittedAt = now
     this.version++
     return { type: 'readmit', key }
@@ -152,6 +161,7 @@ export class ZoneHealth {
     if (state.ejectedUntil > now) return undefined
     let reached: boolean
     if (signal === 'probe-failed') {
+      state.probePasses = 0
       state.probeFailures++
       reached = state.probeFailures >= this.#options.unhealthyThreshold
     } else {
@@ -171,6 +181,7 @@ export class ZoneHealth {
     state.ejectedUntil = now + duration
     state.failures = 0
     state.probeFailures = 0
+    state.probePasses = 0
     this.version++
     return { type: 'eject', key, signal, level: state.level, untilMs: state.ejectedUntil }
   }
@@ -181,8 +192,10 @@ export class ZoneHealth {
    */
   recordSuccess(key: string, now: number, probe = false): HealthEvent | undefined {
     const state = this.#state(key)
-    if (probe) state.probeFailures = 0
-    else state.failures = 0
+    if (probe) {
+      state.probeFailures = 0
+      state.probePasses++
+    } else state.failures = 0
     if (state.ejectedUntil > now && !probe) return this.#readmit(key, now)
     return undefined
   }
