@@ -84,4 +84,87 @@ describe('endpointFromConfig', () => {
       }),
     ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ENDPOINT_CONFIG' }))
   })
+
+  describe('every field is validated (issue 18, item 3)', () => {
+    const zone = (extra: Record<string, unknown>) => ({
+      dnsName,
+      zones: [{ azName: 'us-west-2a', ...extra }],
+    })
+    it.each([
+      ['zones[0].addresses[0]', zone({ addresses: ['52.1.2.3'] }), /outside the allowed ranges/],
+      ['zones[0].addresses[0]', zone({ addresses: ['localhost'] }), /not an IP address literal/],
+      ['zones[0].addresses[0]', zone({ addresses: ['0.0.0.0'] }), /unspecified/],
+      ['zones[0].addresses[1]', zone({ addresses: ['10.0.1.5', '::'] }), /unspecified/],
+      [
+        'zones[0].addresses[0]',
+        zone({ addresses: ['2600:1f18::1'] }),
+        /outside the allowed ranges/,
+      ],
+      ['zones[0].addresses[0]', zone({ addresses: [' 10.0.1.5'] }), /not an IP address literal/],
+      ['zones[0].addresses[0]', zone({ addresses: ['010.0.1.5'] }), /not an IP address literal/],
+      ['zones[0].addresses[0]', zone({ addresses: [10n] }), /not an IP address literal/],
+      ['zones[0].portMap.443', zone({ portMap: { 443: 'abc' } }), /port number/],
+      ['zones[0].portMap.443', zone({ portMap: { 443: -1 } }), /port number/],
+      ['zones[0].portMap.443', zone({ portMap: { 443: 70000 } }), /port number/],
+      ['zones[0].portMap.443', zone({ portMap: { 443: 8443.5 } }), /port number/],
+      ['zones[0].portMap.http', zone({ portMap: { http: 8080 } }), /port number/],
+      ['zones[0].portMap', zone({ portMap: [8080] }), /is not an object/],
+      ['zones[0].dnsName', zone({ dnsName: 'evil.example.com' }), /is not the zonal name/],
+      ['zones[0].subnetId', zone({ subnetId: 'subnet-xyz' }), /is not a subnet ID/],
+      ['zones[0].networkInterfaceId', zone({ networkInterfaceId: 42 }), /is not a network/],
+      [
+        'zones[1].azName',
+        { dnsName, zones: [{ azName: 'us-west-2a' }, { azName: 'us-west-2a' }] },
+        /twice/,
+      ],
+      ['vpcId', { ...zone({}), vpcId: 'vpc 1' }, /is not a VPC ID/],
+      ['privateDnsName', { ...zone({}), privateDnsName: 'a..b' }, /is not a DNS name/],
+      ['region', { ...zone({}), region: 'eu-west-1' }, /is not us-west-2/],
+      ['state', { ...zone({}), state: { toString: 1 } }, /is not an endpoint state/],
+    ])('refuses %s (case %#)', (option, config, message) => {
+      let error: unknown
+      try {
+        endpointFromConfig(config as never)
+      } catch (caught) {
+        error = caught
+      }
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', details: { option } })
+      expect((error as Error).message).toMatch(message)
+      expect((error as Error).message).toContain(option)
+    })
+
+    it('refuses a bad service name with its own code', () => {
+      expect(() => endpointFromConfig({ ...zone({}), serviceName: 'nope' } as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_SERVICE_NAME' }),
+      )
+    })
+
+    it('PRIVATELINK_ENDPOINTS goes through the same checks', () => {
+      const env = { PRIVATELINK_ENDPOINTS: JSON.stringify(zone({ addresses: ['52.1.2.3'] })) }
+      expect(() => endpointFromEnv(undefined, env)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      )
+    })
+
+    it('accepts loopback by default (the lab, SSM port forwards) and other ranges when told', () => {
+      expect(
+        endpointFromConfig(zone({ addresses: ['127.0.5.1', '::1'] })).zones[0]!.addresses,
+      ).toEqual(['127.0.5.1', '::1'])
+      const onlyTen = { allowedRanges: ['10.0.0.0/8'] }
+      expect(() => endpointFromConfig(zone({ addresses: ['127.0.5.1'] }), onlyTen)).toThrow(
+        /outside the allowed ranges \(10\.0\.0\.0\/8\)/,
+      )
+      // A dual-stack endpoint's global unicast IPv6 address, with its VPC's range allowed.
+      const dualStack = { allowedRanges: ['10.0.0.0/8', '2600:1f18:1:100::/56'] }
+      expect(
+        endpointFromConfig(zone({ addresses: ['10.0.1.5', '2600:1f18:1:100::5'] }), dualStack)
+          .zones[0]!.addresses,
+      ).toEqual(['10.0.1.5', '2600:1f18:1:100::5'])
+      expect(() => endpointFromConfig(zone({}), { allowedRanges: ['10.0.0.0/'] })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+      )
+      const ports = endpointFromConfig(zone({ portMap: { 443: 8443, 5432: 15432 } })).zones[0]!
+      expect(ports.portMap).toEqual({ 443: 8443, 5432: 15432 })
+    })
+  })
 })

@@ -1,8 +1,17 @@
-import { invalidOption, PrivateLinkError } from '@privatelink/dns'
+import {
+  type AddressGuard,
+  createAddressGuard,
+  DEFAULT_ALLOWED_RANGES,
+  invalidOption,
+  PrivateLinkError,
+  parseIpAddress,
+} from '@privatelink/dns'
+import { describeInput, inputText } from './describe-input.js'
 import { parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
 import { assertEndpointId } from './endpoint-id.js'
 import type { Endpoint, EndpointZone } from './model.js'
 import { isAzNameOf } from './region.js'
+import { parseServiceName } from './service-name.js'
 
 export interface StaticZoneConfig {
   azName: string
@@ -33,16 +42,117 @@ function configError(why: string, input: unknown): PrivateLinkError {
     `Invalid endpoint configuration: ${why}`,
     {
       hint: 'Pass { dnsName, zones: [{ azName, azId?, addresses? }] }, or the JSON that `privatelink describe --json` prints.',
-      details: { input: typeof input === 'string' ? input.slice(0, 200) : typeof input },
+      details: { input: inputText(input) },
     },
   )
+}
+
+export interface StaticConfigOptions {
+  /**
+   * CIDRs a zone address may fall in. Loopback is in the default because a static address is
+   * written by the operator (an SSM port forward, the lab), unlike a DNS answer.
+   * @default RFC 1918, 100.64.0.0/10, fc00::/7, 127.0.0.0/8 and ::1/128
+   */
+  allowedRanges?: string[]
+}
+
+/** What static zone addresses may be, unless `allowedRanges` says otherwise. */
+export const STATIC_ALLOWED_RANGES: readonly string[] = Object.freeze([
+  ...DEFAULT_ALLOWED_RANGES,
+  '127.0.0.0/8',
+  '::1/128',
+])
+
+const RESOURCE_ID = (prefix: string) => new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+const SUBNET_ID = RESOURCE_ID('subnet')
+const ENI_ID = RESOURCE_ID('eni')
+const VPC_ID = RESOURCE_ID('vpc')
+const AZ_ID = /^[a-z]{3,6}\d{1,2}-(?:[a-z]+\d+-)?az\d{1,2}$/
+const HOST_LABEL = /^(?:\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)$/
+
+/** A bad field, named by its path, with the value and why. */
+function fieldError(
+  option: string,
+  expected: string,
+  value: unknown,
+  why?: string,
+): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_INVALID_OPTION',
+    `Invalid option '${option}': ${describeInput(value)} ${why ?? `is not ${expected}`}`,
+    {
+      hint: `Pass '${option}' as ${expected}. The JSON \`privatelink describe --json\` prints is always valid.`,
+      details: { option, expected, received: inputText(value) },
+    },
+  )
+}
+
+function validAddress(value: unknown, option: string, guard: AddressGuard): string {
+  const expected = `an IP address (not a name) inside ${guard.allowedRanges.join(', ')}`
+  const parsed = parseIpAddress(value)
+  if (parsed === undefined || typeof value !== 'string')
+    throw fieldError(
+      option,
+      expected,
+      value,
+      'is not an IP address literal (names such as localhost are resolved by the OS, outside the guard)',
+    )
+  if (parsed.bytes.every((byte) => byte === 0))
+    throw fieldError(option, expected, value, 'is the unspecified address, which dials this host')
+  if (!guard.allows(value))
+    throw fieldError(
+      option,
+      expected,
+      value,
+      `is outside the allowed ranges (${guard.allowedRanges.join(', ')})`,
+    )
+  return value
+}
+
+function validPortMap(value: unknown, option: string): Record<string, number> {
+  const expected = 'an object of listener port -> dialled port, integers 1-65535'
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fieldError(option, expected, value)
+  const result: Record<string, number> = {}
+  for (const [key, port] of Object.entries(value)) {
+    if (!/^[1-9]\d{0,4}$/.test(key) || Number(key) > 65_535)
+      throw fieldError(`${option}.${key}`, expected, key, 'is not a port number (1-65535)')
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535)
+      throw fieldError(`${option}.${key}`, expected, port, 'is not a port number (1-65535)')
+    result[key] = port
+  }
+  return result
+}
+
+function validPattern(value: unknown, option: string, pattern: RegExp, expected: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) throw fieldError(option, expected, value)
+  return value
+}
+
+function validHostname(value: unknown, option: string): string {
+  const expected = 'a DNS name such as api.example.com'
+  if (typeof value !== 'string') throw fieldError(option, expected, value)
+  const name = value.toLowerCase().replace(/\.$/, '')
+  if (name.length > 253 || !name.split('.').every((label) => HOST_LABEL.test(label)))
+    throw fieldError(option, expected, value)
+  return name
 }
 
 /**
  * An endpoint without calling AWS (Lambda cold starts, locked-down roles): from the regional name
  * and the zones, deriving each zonal name; or from the JSON `privatelink describe --json` prints.
+ * Every field is checked: zone addresses must be IP literals inside `allowedRanges` (a name or
+ * 0.0.0.0 would be resolved or dialled outside the guard), port maps integers 1-65535.
  */
-export function endpointFromConfig(config: StaticEndpointConfig | string): Endpoint {
+export function endpointFromConfig(
+  config: StaticEndpointConfig | string,
+  options: StaticConfigOptions = {},
+): Endpoint {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const guard = createAddressGuard({
+    allowedRanges: options.allowedRanges ?? STATIC_ALLOWED_RANGES,
+  })
   let value: unknown = config
   if (typeof config === 'string') {
     try {
@@ -51,8 +161,9 @@ export function endpointFromConfig(config: StaticEndpointConfig | string): Endpo
       throw Object.assign(configError('not valid JSON', config), { cause })
     }
   }
-  if (typeof value !== 'object' || value === null) throw configError('expected an object', value)
-  const input = value as Partial<StaticEndpointConfig> & { region?: string }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw configError('expected an object', value)
+  const input = value as Partial<StaticEndpointConfig> & { region?: unknown }
   if (typeof input.dnsName !== 'string')
     throw invalidOption('dnsName', 'the regional DNS name of the endpoint', input.dnsName)
   const parsed = parseEndpointDnsName(input.dnsName)
@@ -61,41 +172,66 @@ export function endpointFromConfig(config: StaticEndpointConfig | string): Endpo
   const id = assertEndpointId(input.id ?? parsed.endpointId, 'id')
   if (id !== parsed.endpointId)
     throw configError(`id ${id} does not match dnsName ${input.dnsName}`, value)
+  if (input.region !== undefined && input.region !== parsed.region)
+    throw fieldError('region', `${parsed.region}, the region in dnsName`, input.region)
   if (!Array.isArray(input.zones) || input.zones.length === 0)
     throw invalidOption('zones', 'a non-empty array of { azName, azId?, addresses? }', input.zones)
-  const zones = input.zones.map((zone, index): EndpointZone => {
-    if (typeof zone?.azName !== 'string' || !isAzNameOf(zone.azName, parsed.region)) {
+  const seen = new Set<string>()
+  const zones = input.zones.map((zone: StaticZoneConfig | undefined, index): EndpointZone => {
+    const at = `zones[${index}]`
+    if (typeof zone !== 'object' || zone === null || Array.isArray(zone))
+      throw invalidOption(at, 'an object { azName, azId?, addresses? }', zone)
+    if (typeof zone.azName !== 'string' || !isAzNameOf(zone.azName, parsed.region)) {
       throw invalidOption(
-        `zones[${index}].azName`,
+        `${at}.azName`,
         `an AZ name in ${parsed.region}, e.g. ${parsed.region}a`,
-        zone?.azName,
+        zone.azName,
       )
     }
-    if (
-      zone.azId !== undefined &&
-      !/^[a-z]{3,6}\d{1,2}-(?:[a-z]+\d+-)?az\d{1,2}$/.test(zone.azId)
-    ) {
-      throw invalidOption(`zones[${index}].azId`, 'an AZ ID such as usw2-az1', zone.azId)
+    if (seen.has(zone.azName))
+      throw fieldError(`${at}.azName`, 'one entry per zone', zone.azName, 'appears twice')
+    seen.add(zone.azName)
+    if (zone.azId !== undefined && (typeof zone.azId !== 'string' || !AZ_ID.test(zone.azId))) {
+      throw invalidOption(`${at}.azId`, 'an AZ ID such as usw2-az1', zone.azId)
     }
-    if (
-      zone.addresses !== undefined &&
-      (!Array.isArray(zone.addresses) || zone.addresses.some((a) => typeof a !== 'string'))
-    ) {
-      throw invalidOption(
-        `zones[${index}].addresses`,
-        'an array of IP address strings',
-        zone.addresses,
-      )
+    if (zone.addresses !== undefined && !Array.isArray(zone.addresses)) {
+      throw invalidOption(`${at}.addresses`, 'an array of IP address strings', zone.addresses)
     }
-    const result: EndpointZone = {
-      azName: zone.azName,
-      dnsName: zone.dnsName ?? zonalDnsName(input.dnsName!, zone.azName),
-      addresses: [...(zone.addresses ?? [])],
+    const addresses = (zone.addresses ?? []).map((address, position) =>
+      validAddress(address, `${at}.addresses[${position}]`, guard),
+    )
+    const derived = zonalDnsName(input.dnsName!, zone.azName)
+    let dnsName = derived
+    if (zone.dnsName !== undefined) {
+      const own =
+        typeof zone.dnsName === 'string'
+          ? zone.dnsName.toLowerCase().replace(/\.$/, '')
+          : zone.dnsName
+      if (own !== derived)
+        throw fieldError(
+          `${at}.dnsName`,
+          `the zonal name ${derived} (or leave it out)`,
+          zone.dnsName,
+        )
+      dnsName = own
     }
+    const result: EndpointZone = { azName: zone.azName, dnsName, addresses }
     if (zone.azId !== undefined) result.azId = zone.azId
-    if (zone.subnetId !== undefined) result.subnetId = zone.subnetId
-    if (zone.networkInterfaceId !== undefined) result.networkInterfaceId = zone.networkInterfaceId
-    if (zone.portMap !== undefined) result.portMap = { ...zone.portMap }
+    if (zone.subnetId !== undefined)
+      result.subnetId = validPattern(
+        zone.subnetId,
+        `${at}.subnetId`,
+        SUBNET_ID,
+        'a subnet ID such as subnet-0123456789abcdef0',
+      )
+    if (zone.networkInterfaceId !== undefined)
+      result.networkInterfaceId = validPattern(
+        zone.networkInterfaceId,
+        `${at}.networkInterfaceId`,
+        ENI_ID,
+        'a network interface ID such as eni-0123456789abcdef0',
+      )
+    if (zone.portMap !== undefined) result.portMap = validPortMap(zone.portMap, `${at}.portMap`)
     return result
   })
   const endpoint: Endpoint = {
@@ -104,10 +240,26 @@ export function endpointFromConfig(config: StaticEndpointConfig | string): Endpo
     dnsName: input.dnsName.toLowerCase(),
     zones,
   }
-  if (input.serviceName !== undefined) endpoint.serviceName = input.serviceName
-  if (input.privateDnsName !== undefined) endpoint.privateDnsName = input.privateDnsName
-  if (input.vpcId !== undefined) endpoint.vpcId = input.vpcId
-  if (input.state !== undefined) endpoint.state = input.state
+  if (input.serviceName !== undefined) {
+    if (typeof input.serviceName !== 'string')
+      throw fieldError('serviceName', 'an endpoint service name', input.serviceName)
+    parseServiceName(input.serviceName)
+    endpoint.serviceName = input.serviceName
+  }
+  if (input.privateDnsName !== undefined)
+    endpoint.privateDnsName = validHostname(input.privateDnsName, 'privateDnsName')
+  if (input.vpcId !== undefined)
+    endpoint.vpcId = validPattern(
+      input.vpcId,
+      'vpcId',
+      VPC_ID,
+      'a VPC ID such as vpc-0123456789abcdef0',
+    )
+  if (input.state !== undefined) {
+    if (typeof input.state !== 'string' || !/^[A-Za-z]{1,40}$/.test(input.state))
+      throw fieldError('state', 'an endpoint state such as available', input.state)
+    endpoint.state = input.state
+  }
   return endpoint
 }
 
@@ -118,6 +270,7 @@ export function endpointFromConfig(config: StaticEndpointConfig | string): Endpo
  */
 export function endpointsFromEnv(
   env: Record<string, string | undefined> = process.env,
+  options: StaticConfigOptions = {},
 ): Endpoint[] {
   const text = env['PRIVATELINK_ENDPOINTS']
   if (text === undefined || text.trim() === '') return []
@@ -128,15 +281,16 @@ export function endpointsFromEnv(
     throw Object.assign(configError('PRIVATELINK_ENDPOINTS is not valid JSON', text), { cause })
   }
   return (Array.isArray(value) ? value : [value]).map((item) =>
-    endpointFromConfig(item as StaticEndpointConfig),
+    endpointFromConfig(item as StaticEndpointConfig, options),
   )
 }
 
 export function endpointFromEnv(
   select?: string,
   env: Record<string, string | undefined> = process.env,
+  options: StaticConfigOptions = {},
 ): Endpoint {
-  const endpoints = endpointsFromEnv(env)
+  const endpoints = endpointsFromEnv(env, options)
   const matches =
     select === undefined
       ? endpoints
