@@ -4,10 +4,13 @@ export type {
   ConnectOptions,
   Connector,
   ConnectorOptions,
+  ConnectorTarget,
   ConnectorTlsOptions,
   Dial,
   HealthCheckOptions,
   HealthSignal,
+  ResolvedTarget,
+  TargetChangeEvent,
   UndiciConnect,
   ZoneChangeEvent,
   ZoneStatus,
@@ -15,7 +18,14 @@ export type {
 export { createConnector, zoneKey } from './connector.js'
 export type { AttemptReport } from './connector-errors.js'
 export { localityFromEnv } from './default-locality.js'
-export { connectChannel, ejectChannel, failoverChannel, readmitChannel } from './diagnostics.js'
+export {
+  connectChannel,
+  ejectChannel,
+  failoverChannel,
+  readmitChannel,
+  regionFailoverChannel,
+  regionReturnChannel,
+} from './diagnostics.js'
 export type {
   DiscoverEndpointOptions,
   Ec2ClientLike,
@@ -25,13 +35,24 @@ export type {
 export { createEndpointDiscovery, discoverEndpoint } from './discovery.js'
 export type { EndpointDnsName } from './endpoint-dns-name.js'
 export { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
+export type { EndpointGuardOptions } from './endpoint-guard.js'
+export { createEndpointGuard, endpointAllowedRanges } from './endpoint-guard.js'
 export { isEndpointId } from './endpoint-id.js'
 export type { DetectLocalityOptions } from './locality.js'
 export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
 export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'
-export type { StaticEndpointConfig, StaticZoneConfig } from './static-endpoint.js'
-export { endpointFromConfig, endpointFromEnv, endpointsFromEnv } from './static-endpoint.js'
+export type {
+  StaticConfigOptions,
+  StaticEndpointConfig,
+  StaticZoneConfig,
+} from './static-endpoint.js'
+export {
+  endpointFromConfig,
+  endpointFromEnv,
+  endpointsFromEnv,
+  STATIC_ALLOWED_RANGES,
+} from './static-endpoint.js'
 export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
 export { findOwnZone, orderZones } from './zone-order.js'

@@ -1,0 +1,58 @@
+import {
+  type AddressGuard,
+  createAddressGuard,
+  DEFAULT_ALLOWED_RANGES,
+  invalidOption,
+  parseIpAddress,
+} from '@privatelink/dns'
+import type { Endpoint } from './model.js'
+
+export interface EndpointGuardOptions {
+  /**
+   * The endpoint subnets' CIDRs, IPv4 and IPv6 (DescribeSubnets: CidrBlock and
+   * Ipv6CidrBlockAssociationSet), when the ENI addresses alone are too narrow (e.g. resolving
+   * zonal names of a static config without addresses). @default none
+   */
+  subnetCidrs?: string[]
+}
+
+/**
+ * The ranges an endpoint's traffic may go to: exactly its ENI addresses (host routes) plus its
+ * subnets' CIDRs (a zone's `cidrs`, when discovery or config supplies them, and `subnetCidrs`).
+ * A dual-stack endpoint's IPv6 addresses are global unicast from the VPC's /56, outside fc00::/7:
+ * this is how they pass with no setting. With nothing known, the private defaults.
+ */
+export function endpointAllowedRanges(
+  endpoint: Endpoint,
+  options: EndpointGuardOptions = {},
+): string[] {
+  if (typeof endpoint !== 'object' || endpoint === null || !Array.isArray(endpoint.zones))
+    throw invalidOption(
+      'endpoint',
+      'an Endpoint (discoverEndpoint or endpointFromConfig)',
+      endpoint,
+    )
+  if (options.subnetCidrs !== undefined && !Array.isArray(options.subnetCidrs))
+    throw invalidOption('subnetCidrs', 'an array of CIDR strings', options.subnetCidrs)
+  const ranges = new Set<string>()
+  for (const zone of endpoint.zones) {
+    for (const address of zone.addresses) {
+      const parsed = parseIpAddress(address)
+      if (parsed !== undefined) ranges.add(`${address}/${parsed.family === 4 ? 32 : 128}`)
+    }
+    // Forward-compatible: a zone may carry its subnet's CIDRs.
+    const cidrs = (zone as { cidrs?: unknown }).cidrs
+    if (Array.isArray(cidrs))
+      for (const cidr of cidrs) if (typeof cidr === 'string') ranges.add(cidr)
+  }
+  for (const cidr of options.subnetCidrs ?? []) ranges.add(cidr)
+  return ranges.size > 0 ? [...ranges] : [...DEFAULT_ALLOWED_RANGES]
+}
+
+/** A guard that lets through exactly this endpoint's addresses and subnets (see endpointAllowedRanges). */
+export function createEndpointGuard(
+  endpoint: Endpoint,
+  options: EndpointGuardOptions = {},
+): AddressGuard {
+  return createAddressGuard({ allowedRanges: endpointAllowedRanges(endpoint, options) })
+}
