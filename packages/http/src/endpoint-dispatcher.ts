@@ -1,6 +1,7 @@
 import {
   type Connector,
   type ConnectorOptions,
+  type ConnectorTarget,
   createConnector,
   type EjectionOptions,
   type Endpoint,
@@ -17,8 +18,12 @@ import { OriginPool } from './origin-pool.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 
 export interface EndpointDispatcherOptions {
-  /** The endpoint (discoverEndpoint / endpointFromConfig), or a connector from core to share. */
-  endpoint: Endpoint | Connector
+  /**
+   * The endpoint (discoverEndpoint / endpointFromConfig); or targets in priority order (regions:
+   * traffic moves to the next only when every zone of the current one is out); or a connector
+   * from core to share.
+   */
+  endpoint: Endpoint | readonly ConnectorTarget[] | Connector
   /** Hostnames pinned to the endpoint. @default the endpoint's private DNS name and its vpce names */
   origins?: string[]
   /** Name the certificate must carry and SNI sends. @default each request's hostname */
@@ -65,9 +70,13 @@ const isConnector = (value: unknown): value is Connector =>
   typeof (value as Connector).connect === 'function' &&
   'undici' in value
 
-function defaultOrigins(endpoint: Endpoint): string[] {
-  const names = [endpoint.privateDnsName, endpoint.dnsName, ...endpoint.zones.map((z) => z.dnsName)]
-  return names.filter((n): n is string => typeof n === 'string')
+function defaultOrigins(endpoints: readonly Endpoint[]): string[] {
+  const names = endpoints.flatMap((endpoint) => [
+    endpoint.privateDnsName,
+    endpoint.dnsName,
+    ...endpoint.zones.map((z) => z.dnsName),
+  ])
+  return [...new Set(names.filter((n): n is string => typeof n === 'string'))]
 }
 
 const CONNECTOR_OPTIONS = [
@@ -97,6 +106,7 @@ export class EndpointDispatcher extends Dispatcher {
   readonly #options: EndpointDispatcherOptions
   readonly #passthrough: Agent | undefined
   readonly #unsubscribe: () => void
+  readonly #unsubscribeTargets: () => void
   readonly #ownsConnector: boolean
   readonly #clock: () => number
   #closed = false
@@ -123,7 +133,8 @@ export class EndpointDispatcher extends Dispatcher {
       this.#ownsConnector = true
     }
     this.#clock = options.clock ?? Date.now
-    const origins = options.origins ?? defaultOrigins(this.connector.endpoint)
+    const origins =
+      options.origins ?? defaultOrigins(this.connector.targets.map((target) => target.endpoint))
     if (
       !Array.isArray(origins) ||
       origins.length === 0 ||
@@ -164,6 +175,13 @@ export class EndpointDispatcher extends Dispatcher {
       }
       this.#passthrough = agent
     }
+    // Back in a better region: connections elsewhere finish their requests and close.
+    this.#unsubscribeTargets = this.connector.onTargetChange((event) => {
+      if (event.type !== 'return') return
+      const first = this.connector.preferredZones()[0]
+      if (first === undefined) return
+      for (const pool of this.#pools.values()) pool.retireBelow(this.connector.zoneKey(first))
+    })
     this.#unsubscribe = this.connector.onZoneChange((event) => {
       for (const pool of this.#pools.values()) {
         if (event.type === 'eject') pool.eject(event.zone)
@@ -325,6 +343,7 @@ export class EndpointDispatcher extends Dispatcher {
   ): Promise<void> {
     this.#closed = true
     this.#unsubscribe()
+    this.#unsubscribeTargets()
     if (this.#ownsConnector) this.connector.close()
     await Promise.all([
       ...[...this.#pools.values()].map((pool) => eachPool(pool).catch(() => {})),
