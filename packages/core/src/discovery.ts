@@ -23,7 +23,11 @@ export interface DiscoverEndpointOptions {
   endpointId?: string
   serviceName?: string
   vpcId?: string
-  /** @default the SDK's (AWS_REGION), or the service name's region */
+  /**
+   * The region whose EC2 API is asked: the endpoint's (the consumer's), which for a cross-region
+   * endpoint is not the one in the service name.
+   * @default the SDK's (AWS_REGION); without it, the service name's region
+   */
   region?: string
   /** An AwsCredentialIdentity or provider (e.g. fromTemporaryCredentials for cross-account). @default the SDK's chain */
   credentials?: unknown
@@ -60,6 +64,8 @@ interface RawEndpoint {
   VpcEndpointId?: string
   VpcId?: string
   ServiceName?: string
+  /** Where the service is hosted; AWS reports it for same-region endpoints too. */
+  ServiceRegion?: string
   State?: string
   PrivateDnsEnabled?: boolean
   NetworkInterfaceIds?: string[]
@@ -74,6 +80,16 @@ interface RawInterface {
   SubnetId?: string
   PrivateIpAddress?: string
   PrivateIpAddresses?: { PrivateIpAddress?: string }[]
+}
+
+/** The region in a service name, for API shapes without ServiceRegion; global services have none. */
+function serviceNameRegion(name: string | undefined): string | undefined {
+  if (!name) return undefined
+  try {
+    return parseServiceName(name).region
+  } catch {
+    return undefined
+  }
 }
 
 async function send<T>(client: Ec2ClientLike, operation: string, command: unknown): Promise<T> {
@@ -93,7 +109,9 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
   if (endpointId !== undefined) assertEndpointId(endpointId)
   const serviceRegion = serviceName === undefined ? undefined : parseServiceName(serviceName).region
   const sdk = await loadSdk()
-  const region = options.region ?? serviceRegion
+  // The service name's region is a guess of last resort: a cross-region endpoint lives in the
+  // consumer's region, which AWS_REGION names when it is set.
+  const region = options.region ?? (process.env['AWS_REGION'] ? undefined : serviceRegion)
   const client =
     options.client ??
     new sdk.EC2Client({
@@ -226,6 +244,10 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     dnsName: regionalName,
     zones: sortedZones,
   }
+  // An empty ServiceRegion is no answer: fall back to the service name, as older API shapes must.
+  const hostedIn = raw.ServiceRegion ? raw.ServiceRegion : serviceNameRegion(raw.ServiceName)
+  // Cross-region PrivateLink: tokens and SigV4 are signed for the service's region.
+  if (hostedIn && hostedIn !== endpoint.region) endpoint.serviceRegion = hostedIn
   if (raw.ServiceName) endpoint.serviceName = raw.ServiceName
   if (raw.VpcId) endpoint.vpcId = raw.VpcId
   if (privateDnsName) endpoint.privateDnsName = privateDnsName

@@ -43,6 +43,7 @@ function matches(filters: Map<string, string[]>, name: string, value: string | u
 const KNOWN_ENDPOINT_FILTERS = new Set([
   'vpc-endpoint-id',
   'service-name',
+  'service-region',
   'vpc-id',
   'vpc-endpoint-state',
   'vpc-endpoint-type',
@@ -68,15 +69,19 @@ function describeVpcEndpoints(inventory: Ec2Inventory, params: QueryParams): Xml
       (ids.length === 0 || ids.includes(e.vpcEndpointId)) &&
       matches(filters, 'vpc-endpoint-id', e.vpcEndpointId) &&
       matches(filters, 'service-name', e.serviceName) &&
+      matches(filters, 'service-region', e.serviceRegion ?? inventory.region) &&
       matches(filters, 'vpc-id', e.vpcId) &&
       matches(filters, 'vpc-endpoint-state', e.state.toLowerCase()) &&
       matches(filters, 'vpc-endpoint-type', e.vpcEndpointType),
   )
   const { items, nextToken } = page(selected, params)
-  return { vpcEndpointSet: items.map(endpointXml), nextToken }
+  return {
+    vpcEndpointSet: items.map((endpoint) => endpointXml(endpoint, inventory.region)),
+    nextToken,
+  }
 }
 
-function endpointXml(endpoint: LabVpcEndpoint): XmlNode {
+function endpointXml(endpoint: LabVpcEndpoint, region: string): XmlNode {
   return {
     vpcEndpointId: endpoint.vpcEndpointId,
     vpcEndpointType: endpoint.vpcEndpointType,
@@ -98,6 +103,8 @@ function endpointXml(endpoint: LabVpcEndpoint): XmlNode {
       endpoint.tags.length === 0
         ? undefined
         : endpoint.tags.map((tag) => ({ key: tag.key, value: tag.value })),
+    // AWS reports it for every endpoint, same-region ones included.
+    serviceRegion: endpoint.serviceRegion ?? region,
   }
 }
 

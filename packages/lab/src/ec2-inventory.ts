@@ -23,6 +23,11 @@ export interface LabVpcEndpoint {
   vpcEndpointType: 'Interface'
   vpcId: string
   serviceName: string
+  /**
+   * Where the service is hosted, as DescribeVpcEndpoints' `ServiceRegion` reports it: another
+   * region for a cross-region endpoint. @default the inventory's region
+   */
+  serviceRegion?: string
   state: string
   subnetIds: string[]
   networkInterfaceIds: string[]

@@ -8,7 +8,12 @@ import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
 import { newId, newSecret, newSuffix } from './identifiers.js'
 import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
 import { portMapTags } from './port-map-tag.js'
-import { type SignedRequest, type VerifyResult, verifySigV4 } from './sigv4-verifier.js'
+import {
+  type SignedRequest,
+  type VerifyExpectations,
+  type VerifyResult,
+  verifySigV4,
+} from './sigv4-verifier.js'
 import type { LabRole } from './sts-api.js'
 import {
   type FaultMode,
@@ -35,6 +40,7 @@ export interface LabFront {
 export interface LabFrontContext {
   ca: TestCa
   clock: () => number
+  /** The region the service lives in, which tokens are signed for: `serviceRegion` when the endpoint is cross-region. */
   region: string
   accountId: string
   /** The lab's key store: long-term key and STS sessions (with secrets; never log them). */
@@ -54,8 +60,16 @@ export interface LabServiceOptions {
 }
 
 export interface LabOptions {
-  /** @default 'us-west-2' */
+  /** The consumer's region: the endpoint, its zones, DNS names and the EC2/STS APIs. @default 'us-west-2' */
   region?: string
+  /**
+   * The region the service is hosted in, for a cross-region endpoint: the service name carries it
+   * (`com.amazonaws.vpce.<serviceRegion>.vpce-svc-...`), DescribeVpcEndpoints reports it as
+   * `ServiceRegion`, `lab.endpoint.serviceRegion` holds it and fronts verify tokens for it; the
+   * endpoint, its zones and ENIs stay in `region`.
+   * @default region
+   */
+  serviceRegion?: string
   /** @default three zones: `<region>a/b/c` with IDs `usw2-az1..3`-style */
   zones?: LabZoneOptions[]
   services?: LabServiceOptions[]
@@ -116,15 +130,27 @@ export interface LabAws {
   inventory: Ec2Inventory
   requests: { service: string; action: string; status: number }[]
   setEndpointState(state: string, endpointId?: string): void
-  /** Adds a decoy endpoint to the inventory (paging and ambiguity tests); returns its id. */
-  addEndpoint(options?: { serviceName?: string; vpcId?: string; state?: string }): string
+  /**
+   * Adds a decoy endpoint to the inventory (paging and ambiguity tests); returns its id. With
+   * `serviceRegion`, a cross-region one: its default service name is in that region.
+   */
+  addEndpoint(options?: {
+    serviceName?: string
+    vpcId?: string
+    state?: string
+    serviceRegion?: string
+  }): string
   setVpcAttribute(attribute: 'enableDnsSupport' | 'enableDnsHostnames', value: boolean): void
   /** Whether network interfaces report their AZ ID (older API shapes do not). */
   setInterfaceAzIds(enabled: boolean): void
   /** Temporary credentials as the lab's STS would issue them, valid for `seconds` of lab time. */
   issueSession(seconds?: number): LabCredentials
-  /** Checks a request's SigV4 signature against the lab's keys (for your own test servers). */
-  verify(request: SignedRequest): Promise<VerifyResult>
+  /**
+   * Checks a request's SigV4 signature against the lab's keys (for your own test servers). Pass
+   * `expected` to check the scope's region and service and the date against the lab clock too.
+   * @default expected: {} (any region and service, the real clock)
+   */
+  verify(request: SignedRequest, expected?: VerifyExpectations): Promise<VerifyResult>
 }
 
 export interface Lab {
@@ -156,6 +182,11 @@ const defaultZones = (region: string): LabZoneOptions[] => {
 /** Starts a PrivateLink endpoint on loopback, with DNS, metadata, EC2/STS APIs and a test CA. */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const region = options.region ?? 'us-west-2'
+  const serviceRegion = options.serviceRegion ?? region
+  if (typeof serviceRegion !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(serviceRegion))
+    throw new Error(
+      `startLab: serviceRegion must be a region name like us-east-1, got ${String(serviceRegion)}`,
+    )
   const zones = options.zones ?? defaultZones(region)
   if (zones.length === 0 || zones.length > 250)
     throw new Error('startLab: zones must hold 1 to 250 zones')
@@ -175,14 +206,15 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const store = new CredentialsStore(accountId, clock)
     const fronts = new Map<string, Target>()
     for (const front of options.fronts ?? []) {
-      const started = await front.start({ ca, clock, region, accountId, store })
+      // A front is the service: it lives, and checks token scopes, in the service's region.
+      const started = await front.start({ ca, clock, region: serviceRegion, accountId, store })
       closers.push(() => started.close())
       fronts.set(front.name, { host: started.host, port: started.port })
     }
 
     const endpointId = newId('vpce')
     const serviceId = newId('vpce-svc')
-    const serviceName = `com.amazonaws.vpce.${region}.${serviceId}`
+    const serviceName = `com.amazonaws.vpce.${serviceRegion}.${serviceId}`
     const suffix = newSuffix()
     const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
     const regionalName = `${endpointId}-${suffix}.${serviceId}.${region}.vpce.${domain}`
@@ -242,6 +274,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     if (options.privateDnsName !== undefined)
       endpoint.privateDnsName = options.privateDnsName.toLowerCase()
+    if (serviceRegion !== region) endpoint.serviceRegion = serviceRegion
 
     const ttl = options.dnsTtl ?? 60
     const allAddresses = endpointZones.flatMap((z) => z.addresses)
@@ -285,6 +318,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       vpcEndpointType: 'Interface',
       vpcId,
       serviceName,
+      serviceRegion,
       state: 'available',
       subnetIds: endpointZones.map((z) => z.subnetId!),
       networkInterfaceIds: endpointZones.map((z) => z.networkInterfaceId!),
@@ -302,7 +336,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     }
     inventory.endpoints.push(labEndpoint)
     const requests: LabAws['requests'] = []
-    const awsServer = await startAwsServer({ inventory, roles, store, log: requests })
+    const awsServer = await startAwsServer({
+      region,
+      clock,
+      inventory,
+      roles,
+      store,
+      log: requests,
+    })
     closers.push(() => awsServer.close())
 
     const metadataState: MetadataState = {
@@ -379,7 +420,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           ...labEndpoint,
           vpcEndpointId: id,
           vpcId: extraVpc,
-          serviceName: extra.serviceName ?? `com.amazonaws.vpce.${region}.${newId('vpce-svc')}`,
+          serviceName:
+            extra.serviceName ??
+            `com.amazonaws.vpce.${extra.serviceRegion ?? region}.${newId('vpce-svc')}`,
+          serviceRegion: extra.serviceRegion ?? region,
           state: extra.state ?? 'available',
           tags: [],
           dnsEntries: [
@@ -397,7 +441,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       setInterfaceAzIds(enabled) {
         inventory.interfaceAzIds = enabled
       },
-      verify: (request) => verifySigV4(request, store),
+      verify: (request, expected) => verifySigV4(request, store, expected),
       issueSession(seconds = 3600) {
         const key = store.issueSession(
           `arn:aws:sts::${accountId}:assumed-role/privatelink-lab/session`,

@@ -6,6 +6,41 @@ export function parseForm(body: string): QueryParams {
   return new Map(new URLSearchParams(body))
 }
 
+/**
+ * A request target's query as SigV4 reads it: `&`-separated, split at the first `=`, each side
+ * percent-decoded once, repeats and order kept. Unlike URLSearchParams (form decoding), `+` stays
+ * a `+`: a client that sent a literal `+` signed `%2B`, not a space. Undefined when a `%` escape
+ * is broken (such a request cannot be verified).
+ */
+export function parseRawQuery(target: string): [string, string][] | undefined {
+  const start = target.indexOf('?')
+  if (start < 0) return []
+  const pairs: [string, string][] = []
+  for (const part of target.slice(start + 1).split('&')) {
+    if (part === '') continue
+    const equals = part.indexOf('=')
+    const name = equals < 0 ? part : part.slice(0, equals)
+    const value = equals < 0 ? '' : part.slice(equals + 1)
+    try {
+      pairs.push([decodeURIComponent(name), decodeURIComponent(value)])
+    } catch {
+      return undefined
+    }
+  }
+  return pairs
+}
+
+/** Pairs -> the verifier's query shape: a name sent more than once keeps every value. */
+export function groupQuery(pairs: readonly [string, string][]): Record<string, string | string[]> {
+  const grouped: Record<string, string | string[]> = Object.create(null)
+  for (const [name, value] of pairs) {
+    const seen = grouped[name]
+    grouped[name] =
+      seen === undefined ? value : [...(typeof seen === 'string' ? [seen] : seen), value]
+  }
+  return grouped
+}
+
 /** `Prefix.1`, `Prefix.2`, ... -> values in order. */
 export function listParam(params: QueryParams, prefix: string): string[] {
   const values: string[] = []

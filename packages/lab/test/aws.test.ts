@@ -19,17 +19,29 @@ beforeAll(async () => {
 })
 afterAll(() => lab.close())
 
+// The lab clock is pinned hours away from the real one, and the lab refuses a signature more
+// than 5 minutes off its clock, as AWS does. A client told the offset up front signs in lab time
+// (with maxAttempts: 1 there is no retry for the SDK's own skew correction to use; that correction,
+// from the lab's Date header, is tested in aws-signatures.test.ts).
+const labTime = () => ({ systemClockOffset: now - Date.now() })
 const ec2 = (
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = lab.aws
     .credentials,
 ) =>
-  new EC2Client({ endpoint: lab.aws.endpoint, region: lab.aws.region, credentials, maxAttempts: 1 })
+  new EC2Client({
+    endpoint: lab.aws.endpoint,
+    region: lab.aws.region,
+    credentials,
+    maxAttempts: 1,
+    ...labTime(),
+  })
 const sts = () =>
   new STSClient({
     endpoint: lab.aws.endpoint,
     region: lab.aws.region,
     credentials: lab.aws.credentials,
     maxAttempts: 1,
+    ...labTime(),
   })
 
 describe('EC2 API', () => {
@@ -148,6 +160,7 @@ describe('STS API', () => {
       endpoint: lab.aws.endpoint,
       region: lab.aws.region,
       credentials: session,
+      ...labTime(),
     }).send(new GetCallerIdentityCommand({}))
     expect(identity.Account).toBe('222222222222')
 
@@ -158,10 +171,24 @@ describe('STS API', () => {
 
     now += 900_000
     try {
+      // Signed in (new) lab time: the date passes, the session does not.
       const expired = await ec2(session)
         .send(new DescribeVpcEndpointsCommand({}))
         .catch((e) => e)
-      expect(expired).toMatchObject({ name: 'RequestExpired' })
+      expect(expired).toMatchObject({ name: 'RequestExpired', $metadata: { httpStatusCode: 400 } })
+      const expiredAtSts = await new STSClient({
+        endpoint: lab.aws.endpoint,
+        region: lab.aws.region,
+        credentials: session,
+        maxAttempts: 1,
+        ...labTime(),
+      })
+        .send(new GetCallerIdentityCommand({}))
+        .catch((e) => e)
+      expect(expiredAtSts).toMatchObject({
+        name: 'ExpiredToken',
+        $metadata: { httpStatusCode: 403 },
+      })
     } finally {
       now -= 900_000
     }
@@ -185,6 +212,8 @@ describe('STS API', () => {
       endpoint: lab.aws.endpoint,
       region: lab.aws.region,
       credentials: { ...lab.aws.credentials, secretAccessKey: 'wrong' },
+      maxAttempts: 1,
+      ...labTime(),
     })
       .send(new GetCallerIdentityCommand({}))
       .catch((e) => e)
