@@ -38,7 +38,7 @@ export { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './end
 export type { EndpointGuardOptions } from './endpoint-guard.js'
 export { createEndpointGuard, endpointAllowedRanges } from './endpoint-guard.js'
 export { isEndpointId } from './endpoint-id.js'
-export type { DetectLocalityOptions } from './locality.js'
+export type { DetectedLocality, DetectLocalityOptions, LocalityFailure } from './locality.js'
 export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
 export type { ServiceName } from './service-name.js'

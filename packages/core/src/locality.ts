@@ -1,6 +1,16 @@
 import { invalidOption } from '@privatelink/dns'
+import { type MetadataResponse, metadataRequest } from './metadata-http.js'
 import type { Locality } from './model.js'
 import { integerOption } from './options.js'
+
+/** Why one metadata source gave no answer: a socket code, `HTTP 404`, `timeout`, ... Never a token. */
+export interface LocalityFailure {
+  source: 'lambda' | 'ecs' | 'imds'
+  error: string
+}
+
+/** A Locality; when `source` is 'unknown', `reasons` says what each source tried answered. */
+export type DetectedLocality = Locality & { reasons?: LocalityFailure[] }
 
 export interface DetectLocalityOptions {
   /** Known already: skips every probe. */
@@ -12,7 +22,10 @@ export interface DetectLocalityOptions {
   signal?: AbortSignal
   /** @default process.env */
   env?: Record<string, string | undefined>
-  /** @default globalThis.fetch */
+  /**
+   * A fetch to use instead of the built-in node:http client (which never goes through undici's
+   * global dispatcher). @default node:http, agentless
+   */
   fetch?: typeof fetch
 }
 
@@ -21,13 +34,17 @@ const LAMBDA_PATH = '/2026-01-15/metadata/execution-environment'
 /**
  * Where this code runs, cheapest source first: options, PRIVATELINK_AZ_ID / PRIVATELINK_AZ, the
  * Lambda metadata endpoint, ECS task metadata v4, IMDSv2. Every failure falls through; the
- * answer is `source: 'unknown'` rather than an error.
+ * answer is `source: 'unknown'` with `reasons` rather than an error.
  */
-export async function detectLocality(options: DetectLocalityOptions = {}): Promise<Locality> {
+export async function detectLocality(
+  options: DetectLocalityOptions = {},
+): Promise<DetectedLocality> {
   const env = options.env ?? process.env
   const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 300, 1)
-  const fetchImpl = options.fetch ?? globalThis.fetch
-  if (typeof fetchImpl !== 'function') throw invalidOption('fetch', 'a fetch function', fetchImpl)
+  const fetchImpl = options.fetch
+  if (fetchImpl !== undefined && typeof fetchImpl !== 'function')
+    throw invalidOption('fetch', 'a fetch function', fetchImpl)
+  const reasons: LocalityFailure[] = []
   const region = options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION']
   const withRegion = (locality: Omit<Locality, 'region'> & { region?: string }): Locality => {
     const r = locality.region ?? region
@@ -43,68 +60,87 @@ export async function detectLocality(options: DetectLocalityOptions = {}): Promi
     })
   }
 
-  const get = async (url: string, init: RequestInit = {}): Promise<Response | undefined> => {
-    const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]
+  type Source = LocalityFailure['source']
+  // One metadata GET/PUT: the body on a 2xx, else undefined with the reason recorded.
+  const get = async (
+    source: Source,
+    url: string,
+    init: { method?: string; headers?: Record<string, string> } = {},
+  ): Promise<string | undefined> => {
+    let response: MetadataResponse
     try {
-      const response = await fetchImpl(url, { ...init, signal: AbortSignal.any(signals) })
-      return response.ok ? response : undefined
-    } catch {
+      response =
+        fetchImpl === undefined
+          ? await metadataRequest(url, { ...init, timeoutMs, signal: options.signal })
+          : await viaFetch(fetchImpl, url, init, timeoutMs, options.signal)
+    } catch (error) {
+      reasons.push({ source, error: failureOf(error) })
       return undefined
     }
+    if (response.status < 200 || response.status > 299) {
+      reasons.push({ source, error: `HTTP ${response.status}` })
+      return undefined
+    }
+    return response.body
+  }
+  const json = (source: Source, body: string | undefined): Record<string, unknown> | undefined => {
+    if (body === undefined) return undefined
+    try {
+      const value: unknown = JSON.parse(body)
+      if (typeof value === 'object' && value !== null) return value as Record<string, unknown>
+    } catch {}
+    reasons.push({ source, error: 'not a JSON object' })
+    return undefined
   }
 
   const lambdaApi = env['AWS_LAMBDA_METADATA_API']
   const lambdaToken = env['AWS_LAMBDA_METADATA_TOKEN']
   if (lambdaApi && lambdaToken) {
-    const response = await get(`http://${lambdaApi}${LAMBDA_PATH}`, {
-      headers: { authorization: `Bearer ${lambdaToken}` },
-    })
-    const body = (await response?.json().catch(() => undefined)) as
-      | { AvailabilityZoneID?: unknown }
-      | undefined
-    if (typeof body?.AvailabilityZoneID === 'string')
-      return withRegion({ source: 'lambda', azId: body.AvailabilityZoneID })
+    const body = json(
+      'lambda',
+      await get('lambda', `http://${lambdaApi}${LAMBDA_PATH}`, {
+        headers: { authorization: `Bearer ${lambdaToken}` },
+      }),
+    )
+    if (typeof body?.['AvailabilityZoneID'] === 'string')
+      return withRegion({ source: 'lambda', azId: body['AvailabilityZoneID'] })
+    if (body !== undefined) reasons.push({ source: 'lambda', error: 'no AvailabilityZoneID' })
   }
 
   const ecsUri = env['ECS_CONTAINER_METADATA_URI_V4']
   if (ecsUri) {
-    const response = await get(`${ecsUri.replace(/\/$/, '')}/task`)
-    const body = (await response?.json().catch(() => undefined)) as
-      | { AvailabilityZone?: unknown }
-      | undefined
-    if (typeof body?.AvailabilityZone === 'string') {
-      return withRegion({
-        source: 'ecs',
-        azName: body.AvailabilityZone,
-        region: body.AvailabilityZone.replace(/[a-z]$/, ''),
-      })
+    const body = json('ecs', await get('ecs', `${ecsUri.replace(/\/$/, '')}/task`))
+    const zone = body?.['AvailabilityZone']
+    if (typeof zone === 'string') {
+      return withRegion({ source: 'ecs', azName: zone, region: zone.replace(/[a-z]$/, '') })
     }
+    if (body !== undefined) reasons.push({ source: 'ecs', error: 'no AvailabilityZone' })
   }
 
   // Lambda has no IMDS; probing it there only costs the timeout.
   const imdsDisabled =
-    (env['AWS_EC2_METADATA_DISABLED'] ?? '').toLowerCase() === 'true' ||
-    env['AWS_LAMBDA_FUNCTION_NAME'] !== undefined
-  if (!imdsDisabled) {
+    (env['AWS_EC2_METADATA_DISABLED'] ?? '').toLowerCase() === 'true'
+      ? 'disabled by AWS_EC2_METADATA_DISABLED'
+      : env['AWS_LAMBDA_FUNCTION_NAME'] !== undefined
+        ? 'not asked on Lambda'
+        : undefined
+  if (imdsDisabled !== undefined) {
+    reasons.push({ source: 'imds', error: imdsDisabled })
+  } else {
     const base = (
       env['AWS_EC2_METADATA_SERVICE_ENDPOINT'] ??
       (env['AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE']?.toLowerCase() === 'ipv6'
         ? 'http://[fd00:ec2::254]'
         : 'http://169.254.169.254')
     ).replace(/\/+$/, '')
-    const tokenResponse = await get(`${base}/latest/api/token`, {
+    const token = await get('imds', `${base}/latest/api/token`, {
       method: 'PUT',
       headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' },
     })
-    const token = await tokenResponse?.text().catch(() => undefined)
     if (token) {
       const headers = { 'x-aws-ec2-metadata-token': token }
       const read = async (path: string) =>
-        (await (
-          await get(`${base}/latest/meta-data/placement/${path}`, { headers })
-        )
-          ?.text()
-          .catch(() => undefined)) || undefined
+        (await get('imds', `${base}/latest/meta-data/placement/${path}`, { headers })) || undefined
       const [azName, azId, imdsRegion] = await Promise.all([
         read('availability-zone'),
         read('availability-zone-id'),
@@ -117,9 +153,38 @@ export async function detectLocality(options: DetectLocalityOptions = {}): Promi
           ...(imdsRegion ? { region: imdsRegion } : {}),
         })
       }
+    } else if (token === '') {
+      reasons.push({ source: 'imds', error: 'empty token' })
     }
   }
-  return withRegion({ source: 'unknown' })
+  return { ...withRegion({ source: 'unknown' }), reasons }
+}
+
+async function viaFetch(
+  fetchImpl: typeof fetch,
+  url: string,
+  init: { method?: string; headers?: Record<string, string> },
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<MetadataResponse> {
+  const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]
+  const response = await fetchImpl(url, { ...init, signal: AbortSignal.any(signals) })
+  return { status: response.status, body: await response.text() }
+}
+
+// A short, secret-free reason: the socket code, or the error's name. Never the message, which
+// for some clients repeats the URL or headers.
+function failureOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === 'ETIMEDOUT' || (error as { name?: unknown } | null)?.name === 'TimeoutError')
+    return 'timeout'
+  if (code === 'ABORT_ERR' || (error as { name?: unknown } | null)?.name === 'AbortError')
+    return 'aborted'
+  if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)) return code
+  const causeCode = (error as { cause?: { code?: unknown } } | null)?.cause?.code
+  if (typeof causeCode === 'string' && /^[A-Z0-9_]{2,40}$/.test(causeCode)) return causeCode
+  const name = (error as { name?: unknown } | null)?.name
+  return typeof name === 'string' && /^\w{1,40}$/.test(name) ? name : 'failed'
 }
 
 function pick(

@@ -43,6 +43,11 @@ describe('detectLocality', () => {
     expect(await detectLocality({ env: wrongToken })).toEqual({
       source: 'unknown',
       region: 'us-west-2',
+      // Issue 18, item 9: 'unknown' says why, and never repeats the token.
+      reasons: [
+        { source: 'lambda', error: 'HTTP 401' },
+        { source: 'imds', error: 'not asked on Lambda' },
+      ],
     })
   })
 
@@ -71,6 +76,7 @@ describe('detectLocality', () => {
       expect(await detectLocality({ env: lab.metadata.env('ec2'), timeoutMs: 50 })).toEqual({
         source: 'unknown',
         region: 'us-west-2',
+        reasons: [{ source: 'imds', error: 'timeout' }],
       })
     } finally {
       lab.metadata.setHang(false)
@@ -91,6 +97,55 @@ describe('detectLocality', () => {
     } finally {
       lab.metadata.setHang(false)
     }
+  })
+})
+
+describe('metadata calls and the global dispatcher (issue 18, item 9)', () => {
+  it('an endpoint-pinned global dispatcher does not turn locality into a silent unknown', async () => {
+    lab.metadata.setZone('us-west-2c')
+    // undici's setGlobalDispatcher stores the dispatcher here; Node's fetch reads it from here.
+    const slot = Symbol.for('undici.globalDispatcher.1')
+    const globals = globalThis as Record<symbol, unknown>
+    const previous = globals[slot]
+    const refused: string[] = []
+    // Stands for setGlobalDispatcher(anEndpointDispatcher): it refuses every other origin.
+    const pinnedOnly = {
+      dispatch(options: { origin?: unknown }, handler: { onError?: (error: Error) => void }) {
+        refused.push(String(options.origin))
+        handler.onError?.(new Error(`${String(options.origin)} is not pinned`))
+        return false
+      },
+    }
+    globals[slot] = pinnedOnly
+    try {
+      // The control: a fetch through the global dispatcher is refused...
+      await expect(
+        fetch(`${lab.metadata.env('ec2')['AWS_EC2_METADATA_SERVICE_ENDPOINT']}/`),
+      ).rejects.toThrow()
+      expect(refused).toHaveLength(1)
+      // ...while locality's own requests never touch it.
+      expect(await detectLocality({ env: lab.metadata.env('ec2') })).toMatchObject({
+        source: 'imds',
+        azName: 'us-west-2c',
+      })
+      expect(await detectLocality({ env: lab.metadata.env('ecs') })).toMatchObject({
+        source: 'ecs',
+        azName: 'us-west-2c',
+      })
+      expect(refused).toHaveLength(1)
+    } finally {
+      globals[slot] = previous
+    }
+  })
+
+  it('a refused connection names its code', async () => {
+    const locality = await detectLocality({
+      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:1' },
+    })
+    expect(locality).toEqual({
+      source: 'unknown',
+      reasons: [{ source: 'imds', error: 'ECONNREFUSED' }],
+    })
   })
 })
 

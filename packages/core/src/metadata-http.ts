@@ -1,0 +1,74 @@
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+
+export interface MetadataResponse {
+  status: number
+  body: string
+}
+
+export interface MetadataRequest {
+  method?: string
+  headers?: Record<string, string>
+  timeoutMs: number
+  signal?: AbortSignal | undefined
+}
+
+const MAX_BODY = 64 * 1024
+
+/**
+ * One metadata request on node:http with its own agentless socket: never through undici's global
+ * dispatcher (an endpoint-pinned dispatcher installed with setGlobalDispatcher would refuse
+ * 169.254.169.254), and without loading undici (a cold-start cost). Rejects with an Error whose
+ * `code` is the socket's (ECONNREFUSED, ...), 'ETIMEDOUT' or 'ABORT_ERR'.
+ */
+export function metadataRequest(url: string, options: MetadataRequest): Promise<MetadataResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url)
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest
+    let settled = false
+    const fail = (error: Error) => {
+      if (settled) return
+      settled = true
+      cleanup()
+      request.destroy()
+      reject(error)
+    }
+    const request = send(target, {
+      method: options.method ?? 'GET',
+      headers: options.headers ?? {},
+      agent: false,
+    })
+    const timer = setTimeout(
+      () =>
+        fail(
+          Object.assign(new Error(`no answer in ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+        ),
+      options.timeoutMs,
+    )
+    const onAbort = () => fail(Object.assign(new Error('aborted'), { code: 'ABORT_ERR' }))
+    const cleanup = () => {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+    if (options.signal?.aborted) return onAbort()
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    request.on('error', fail)
+    request.on('response', (response) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > MAX_BODY) fail(Object.assign(new Error('body too large'), { code: 'EMSGSIZE' }))
+        else chunks.push(chunk)
+      })
+      response.on('error', fail)
+      response.on('end', () => {
+        if (settled) return
+        settled = true
+        cleanup()
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
+      })
+    })
+    request.end()
+  })
+}
