@@ -9,13 +9,14 @@ const alias = {
   '@privatelink/dns': source('dns'),
   '@privatelink/core': source('core'),
   '@privatelink/http': source('http'),
+  '@privatelink/aws-sdk': source('aws-sdk'),
   '@privatelink/pg': source('pg'),
   '@privatelink/redis': source('redis'),
   '@privatelink/lab': source('lab'),
   privatelink: source('cli'),
 }
 
-const packages = ['dns', 'core', 'http', 'pg', 'redis', 'lab', 'cli']
+const packages = ['dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'lab', 'cli']
 
 export default defineConfig({
   resolve: { alias },

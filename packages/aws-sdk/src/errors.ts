@@ -1,0 +1,78 @@
+import { PrivateLinkError } from '@privatelink/core'
+import { endpointServiceName, serviceOfHostname } from './service-hosts.js'
+
+const createHint = (serviceName: string) =>
+  `Create an interface endpoint for ${serviceName} in this VPC (aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --service-name ${serviceName} --subnet-ids ... --security-group-ids ...; its security group must allow TCP 443 from this code), then pass it in 'endpoints'.`
+
+/**
+ * A call for a host no configured endpoint serves. Without this handler it would leave for the
+ * service's public address: through a NAT (not what you meant), or nowhere (a VPC without one,
+ * where the SDK hangs until its timeout).
+ */
+export function missingEndpointError(
+  hostname: string,
+  region: string | undefined,
+  served: readonly string[],
+): PrivateLinkError {
+  const host = serviceOfHostname(hostname)
+  const serviceRegion = host?.region ?? region
+  const serviceName =
+    host?.service !== undefined && serviceRegion !== undefined
+      ? endpointServiceName(host.service, serviceRegion)
+      : undefined
+  let hint: string
+  if (host?.global === true) {
+    hint = `${hostname} is a global endpoint, which no interface endpoint serves. Give the client a region so that it calls the regional name${host.service === 'sts' ? ' (STS: regional is the default in current SDKs; check AWS_STS_REGIONAL_ENDPOINTS)' : ''}, and create the interface endpoint for that region.`
+  } else if (host?.vpce === true) {
+    hint = `${hostname} is an interface endpoint's own DNS name, but not one of the endpoints given to this handler. Pass that endpoint in 'endpoints'.`
+  } else if (serviceName !== undefined) {
+    hint = `This VPC has no interface endpoint for ${serviceName} configured here. ${createHint(serviceName)}`
+  } else {
+    hint = `${hostname} is not an AWS service name this handler knows. Pass the endpoint that serves it with the host in 'hostnames'.`
+  }
+  return new PrivateLinkError(
+    'ERR_ORIGIN_NOT_PINNED',
+    `${hostname} is not served by any interface endpoint of this request handler; refusing to send it over the public path`,
+    {
+      hint: `${hint} Hosts served: ${served.join(', ')}.`,
+      details: {
+        hostname,
+        ...(serviceName !== undefined ? { endpointService: serviceName } : {}),
+        served: [...served],
+      },
+    },
+  )
+}
+
+interface Attempt {
+  code?: unknown
+  address?: unknown
+}
+
+/**
+ * A service reached through its private DNS name, which answered with a public address: private
+ * DNS is off, or the VPC has no endpoint for it. The connector reports this as "unreachable in
+ * every zone"; here it is named for what it is.
+ */
+export function asDnsNotPrivate(
+  error: unknown,
+  hostname: string,
+  service: string,
+  region: string,
+): PrivateLinkError | undefined {
+  if (!PrivateLinkError.isInstance(error) || error.code !== 'ERR_ENDPOINT_UNREACHABLE')
+    return undefined
+  const attempts = (error.details as { attempts?: Attempt[] }).attempts ?? []
+  if (attempts.length === 0 || attempts.some((a) => a.code !== 'ERR_DNS_NOT_PRIVATE'))
+    return undefined
+  const serviceName = endpointServiceName(service, region)
+  return new PrivateLinkError(
+    'ERR_DNS_NOT_PRIVATE',
+    `${hostname} did not resolve to a private address; refusing to connect`,
+    {
+      hint: `A public answer means the call would leave the AWS network: this VPC has no interface endpoint for ${serviceName} with private DNS enabled, or this code runs outside that VPC (a Lambda function must be attached to it). Check enableDnsSupport and enableDnsHostnames on the VPC. ${createHint(serviceName)}`,
+      details: { hostname, endpointService: serviceName },
+      cause: error,
+    },
+  )
+}
