@@ -5,8 +5,9 @@ import {
   endpointFromConfig,
   type PrivateLinkError,
 } from '@privatelink/core'
-import { type Lab, startLab } from '@privatelink/lab'
+import { PORT_MAP_TAG as LAB_PORT_MAP_TAG, type Lab, startLab } from '@privatelink/lab'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { PORT_MAP_TAG, parsePortMap } from '../src/port-map-tag.js'
 
 let lab: Lab
 beforeAll(async () => {
@@ -215,5 +216,93 @@ describe('discoverEndpoint against the lab EC2 API', () => {
       })),
     })
     expect(minimal.zones.map((z) => z.dnsName)).toEqual(discovered.zones.map((z) => z.dnsName))
+  })
+})
+
+describe('cross-region PrivateLink: the service in another region than the endpoint', () => {
+  let crossLab: Lab
+  beforeAll(async () => {
+    crossLab = await startLab({ region: 'us-west-2', serviceRegion: 'us-east-1' })
+  })
+  afterAll(() => crossLab.close())
+  const crossConfig = () => ({
+    endpoint: crossLab.aws.endpoint,
+    region: crossLab.region,
+    credentials: crossLab.aws.credentials,
+    maxAttempts: 1,
+  })
+
+  it("reports both regions: zones in the endpoint's, serviceRegion from the EC2 API", async () => {
+    const endpoint = await discoverEndpoint({
+      endpointId: crossLab.endpoint.id,
+      ec2ClientConfig: crossConfig(),
+    })
+    expect(endpoint).toEqual(crossLab.endpoint)
+    expect(endpoint).toMatchObject({ region: 'us-west-2', serviceRegion: 'us-east-1' })
+    expect(endpoint.zones.map((z) => z.azName)).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2c'])
+    const byName = await discoverEndpoint({
+      serviceName: crossLab.endpoint.serviceName!,
+      ec2ClientConfig: crossConfig(),
+    })
+    expect(byName.id).toBe(crossLab.endpoint.id)
+  })
+
+  it('API shapes without ServiceRegion: the service name tells', async () => {
+    const real = new EC2Client(crossConfig())
+    // The real lab API, minus the field older API versions do not send.
+    const withoutServiceRegion = {
+      async send(command: unknown) {
+        const output = (await real.send(command as never)) as {
+          VpcEndpoints?: { ServiceRegion?: string }[]
+        }
+        for (const endpoint of output.VpcEndpoints ?? []) delete endpoint.ServiceRegion
+        return output
+      },
+    }
+    const endpoint = await discoverEndpoint({
+      endpointId: crossLab.endpoint.id,
+      client: withoutServiceRegion,
+    })
+    expect(endpoint.serviceRegion).toBe('us-east-1')
+  })
+
+  it("asks the EC2 API of AWS_REGION, not the service name's region, when no region is given", async () => {
+    const { region: _, ...withoutRegion } = crossConfig()
+    const saved = process.env['AWS_REGION']
+    try {
+      process.env['AWS_REGION'] = 'us-west-2'
+      const endpoint = await discoverEndpoint({
+        serviceName: crossLab.endpoint.serviceName!,
+        ec2ClientConfig: withoutRegion,
+      })
+      expect(endpoint.serviceRegion).toBe('us-east-1')
+      // No AWS_REGION: the service name's region is the last guess, and for a cross-region
+      // service it is the wrong API (the lab refuses a signature scoped to us-east-1).
+      delete process.env['AWS_REGION']
+      const before = crossLab.aws.requests.length
+      const error = await failure(
+        discoverEndpoint({
+          serviceName: crossLab.endpoint.serviceName!,
+          ec2ClientConfig: withoutRegion,
+        }),
+      )
+      expect(error.code).toBe('ERR_DISCOVERY_FAILED')
+      expect(crossLab.aws.requests.slice(before)).toEqual([
+        { service: 'ec2', action: 'DescribeVpcEndpoints', status: 401 },
+      ])
+    } finally {
+      if (saved === undefined) delete process.env['AWS_REGION']
+      else process.env['AWS_REGION'] = saved
+    }
+  })
+})
+
+describe('the port-map tag: one key for the lab and core', () => {
+  it('the lab (which may not import core at run time) keeps a copy that agrees', () => {
+    expect(LAB_PORT_MAP_TAG).toBe(PORT_MAP_TAG)
+    expect(parsePortMap('443=10443,5432=15432')).toEqual({
+      '443': 10443,
+      '5432': 15432,
+    })
   })
 })
