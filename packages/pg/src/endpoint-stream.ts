@@ -35,8 +35,10 @@ export class EndpointStream extends Duplex {
   #connector: Connector | undefined
   #socket: Socket | TLSSocket | undefined
   #abort = new AbortController()
-  /** A request was written and no byte has come back since: a death now loses it in flight. */
+  /** A request was written and its answer has not ended (ReadyForQuery): a death now loses it. */
   #outstanding = false
+  /** The last bytes received, to spot a ReadyForQuery split across chunks. */
+  #tail: Buffer = Buffer.alloc(0)
   /** pg sent Terminate: the server closing now is the goodbye, not a failure. */
   #terminating = false
   #unref = false
@@ -161,7 +163,7 @@ export class EndpointStream extends Duplex {
     this.#socket = socket
     if (this.#unref) socket.unref()
     socket.on('data', (chunk: Buffer) => {
-      this.#outstanding = false
+      if (this.#outstanding && this.#answered(chunk)) this.#outstanding = false
       if (!this.push(chunk)) socket.pause()
     })
     socket.on('end', () => {
@@ -190,6 +192,14 @@ export class EndpointStream extends Duplex {
         ? connectionLostError(proxyHost, this.zone, error, why)
         : idleClosedError(proxyHost, this.zone, why),
     )
+  }
+
+  /** Whether the bytes so far end with ReadyForQuery ('Z', length 5, status): the answer is complete. */
+  #answered(chunk: Buffer): boolean {
+    const end =
+      chunk.length >= 6 ? chunk.subarray(-6) : Buffer.concat([this.#tail, chunk]).subarray(-6)
+    this.#tail = end
+    return end.length === 6 && end[0] === 0x5a && end.readInt32BE(1) === 5
   }
 
   /** Closes the connection with `error` (zone ejected while a query ran). */
