@@ -71,6 +71,20 @@ describe('createPool through the lab (plain PostgreSQL behind the endpoint)', ()
     await pool.end()
   })
 
+  it("its own 'error' listener swallows only housekeeping errors", async () => {
+    const { PrivateLinkError } = await import('@privatelink/core')
+    const pool = createPool(options())
+    const benign = new PrivateLinkError('ERR_PG_ZONE_EJECTED', 'closed', { hint: '' })
+    expect(() => pool.emit('error', benign)).not.toThrow()
+    // Without a listener of yours, any other error throws, as with a plain pg.Pool.
+    expect(() => pool.emit('error', new Error('boom'))).toThrow('boom')
+    const seen: Error[] = []
+    pool.on('error', (error) => seen.push(error))
+    expect(() => pool.emit('error', new Error('boom'))).not.toThrow()
+    expect(seen.map((e) => e.message)).toEqual(['boom'])
+    await pool.end()
+  })
+
   it('createClient connects once and queries', async () => {
     const client = createClient(options())
     expect(client).toBeInstanceOf(pg.Client)

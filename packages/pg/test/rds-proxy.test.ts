@@ -217,6 +217,9 @@ describe('createPool -> lab ENIs -> RDS Proxy emulator -> PostgreSQL', () => {
     expect(String(mismatch.details['presented'])).toContain(front.proxyHost)
     const untrusted = await refusal({ ...base(), ssl: {} })
     expect(untrusted.code).toBe('ERR_TLS_UNTRUSTED')
+    // The RDS CA bundle replaces the roots: the lab's CA (like the proxy's Amazon roots) is not in it.
+    const rdsBundle = await refusal({ ...base(), ssl: { ca: 'rds' } })
+    expect(rdsBundle.code).toBe('ERR_TLS_UNTRUSTED')
   })
 
   it('a plain connection is refused by the proxy: ERR_PG_TLS_REQUIRED', async () => {
