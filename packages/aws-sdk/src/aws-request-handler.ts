@@ -7,6 +7,7 @@ import {
 } from '@privatelink/http'
 import { UndiciHttpHandler } from '@smithy/undici-http-handler'
 import { asDnsNotPrivate, missingEndpointError } from './errors.js'
+import { s3VpceHostnames } from './service-endpoint.js'
 import {
   isRegion,
   isServiceKey,
@@ -132,12 +133,7 @@ export class AwsRequestHandler {
     // Services that share an endpoint share one dispatcher: one connector, one zone health.
     const groups = new Map<
       Endpoint | Connector | string,
-      {
-        route: Endpoint | Connector
-        names: Set<string>
-        service: string | undefined
-        region: string
-      }
+      { route: Endpoint | Connector; names: Map<string, string | undefined>; region: string }
     >()
     const endpointOf = (route: Endpoint | Connector) =>
       isConnector(route) ? route.endpoint : route
@@ -158,16 +154,18 @@ export class AwsRequestHandler {
     ) => {
       let group = groups.get(key)
       if (group === undefined) {
-        group = { route, names: new Set(), service, region: serviceRegion }
+        group = { route, names: new Map(), region: serviceRegion }
         groups.set(key, group)
       }
-      for (const name of names) group.names.add(name.toLowerCase())
+      for (const name of names) group.names.set(name.toLowerCase().replace(/^\*\./, ''), service)
     }
-    const ownNames = (route: Endpoint | Connector) => {
+    // The endpoint's own names: a client may be given one as its `endpoint`.
+    const ownNames = (route: Endpoint | Connector, service: string | undefined) => {
       const e = endpointOf(route)
-      return [e.privateDnsName, e.dnsName, ...e.zones.map((z) => z.dnsName)].filter(
+      const names = [e.privateDnsName, e.dnsName, ...e.zones.map((z) => z.dnsName)].filter(
         (n): n is string => typeof n === 'string',
       )
+      return service === 's3' ? [...names, ...s3VpceHostnames(e)] : names
     }
     const extra = (service: string | undefined) => {
       if (service === undefined) return []
@@ -180,7 +178,7 @@ export class AwsRequestHandler {
     if (endpoint !== undefined) {
       const parsed = serviceOfEndpointName(endpointOf(endpoint).serviceName)
       const serviceRegion = region ?? parsed?.region ?? regionOf(endpoint)
-      const names = ownNames(endpoint)
+      const names = ownNames(endpoint, parsed?.service)
       if (parsed !== undefined) names.push(serviceHostname(parsed.service, serviceRegion))
       add(endpoint, endpoint, parsed?.service, serviceRegion, [...names, ...extra(parsed?.service)])
     }
@@ -212,12 +210,12 @@ export class AwsRequestHandler {
       const serviceRegion = regionOf(route)
       add(route, route, service, serviceRegion, [
         serviceHostname(service, serviceRegion),
-        ...ownNames(route),
+        ...ownNames(route, service),
         ...extra(service),
       ])
     }
     for (const service of Object.keys(hostnames)) {
-      if (![...groups.values()].some((g) => g.service === service))
+      if (![...groups.values()].some((g) => [...g.names.values()].includes(service)))
         throw invalidOption(`hostnames.${service}`, 'a service that also has an endpoint', service)
     }
 
@@ -225,11 +223,11 @@ export class AwsRequestHandler {
       const dispatcher = createEndpointDispatcher({
         ...(shared as SharedDispatcherOptions),
         endpoint: group.route,
-        origins: [...group.names],
+        origins: [...group.names.keys()],
       })
       this.#dispatchers.push(dispatcher)
       const handler = new UndiciHttpHandler({ dispatcher })
-      for (const name of group.names) {
+      for (const [name, service] of group.names) {
         if (this.#routes.has(name)) {
           throw invalidOption(
             'endpoints',
@@ -237,12 +235,7 @@ export class AwsRequestHandler {
             name,
           )
         }
-        this.#routes.set(name, {
-          dispatcher,
-          handler,
-          service: group.service,
-          region: group.region,
-        })
+        this.#routes.set(name, { dispatcher, handler, service, region: group.region })
       }
     }
   }

@@ -60,11 +60,16 @@ export function asDnsNotPrivate(
   service: string,
   region: string,
 ): PrivateLinkError | undefined {
-  if (!PrivateLinkError.isInstance(error) || error.code !== 'ERR_ENDPOINT_UNREACHABLE')
-    return undefined
+  if (!PrivateLinkError.isInstance(error)) return undefined
+  // The connector names a failure every zone shared (ERR_DNS_NOT_PRIVATE) or, in older
+  // versions, wraps it as ERR_ENDPOINT_UNREACHABLE with the codes in its attempts.
   const attempts = (error.details as { attempts?: Attempt[] }).attempts ?? []
-  if (attempts.length === 0 || attempts.some((a) => a.code !== 'ERR_DNS_NOT_PRIVATE'))
-    return undefined
+  const everyZonePublic =
+    error.code === 'ERR_DNS_NOT_PRIVATE' ||
+    (error.code === 'ERR_ENDPOINT_UNREACHABLE' &&
+      attempts.length > 0 &&
+      attempts.every((a) => a.code === 'ERR_DNS_NOT_PRIVATE'))
+  if (!everyZonePublic) return undefined
   const serviceName = endpointServiceName(service, region)
   return new PrivateLinkError(
     'ERR_DNS_NOT_PRIVATE',

@@ -128,6 +128,17 @@ describe('no silent public egress', () => {
     expect((error as PrivateLinkError).hint).toContain('com.amazonaws.us-west-2.sts')
   })
 
+  it('after client.destroy(), calls through the handler fail instead of using a global agent', async () => {
+    const handler = track(aws.handlerFor())
+    const { sts, ec2 } = clients(handler)
+    await sts.send(new GetCallerIdentityCommand({}))
+    sts.destroy() // the SDK destroys its request handler
+    const requests = aws.lab.aws.requests.length
+    const error = await ec2.send(new DescribeVpcEndpointsCommand({})).catch((e: unknown) => e)
+    expect((error as { code?: string }).code).toBe('UND_ERR_DESTROYED')
+    expect(aws.lab.aws.requests.length).toBe(requests)
+  })
+
   it("'private-dns': works while the service name resolves to the ENIs, fails at once when it answers public", async () => {
     const addresses = aws.lab.endpoint.zones.map((z) => z.addresses[0]!)
     aws.lab.dns.set(STS_HOST, { a: addresses })
