@@ -1,9 +1,52 @@
-import { runDemo } from './run-demo.js'
+// `./dev demo` (pnpm demo): the whole product in under a minute, nothing to configure.
+// What it shows and its output: the README's "Demo" section. Exit code 0 only with 0 failed.
+import { style } from './demo/format.js'
+import { OWN_ZONE, type Progress, runDemo, summaryLines } from './demo/run-demo.js'
 
-const summary = await runDemo()
-console.log(
-  summary.errors === 0
-    ? '\nDone: no request failed while a zone was down.'
-    : `\n${summary.errors} requests failed.`,
+// The AWS SDK warns on every run under Node 20 that later releases will need Node 22: true, but
+// not this demo's business.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true'
+
+const s = style(process.stdout, process.env)
+const log = (line: string) => console.log(line)
+const progress: Progress = { step: 'start' }
+const started = performance.now()
+
+log(
+  s.bold(
+    'PrivateLink SDK demo: PostgreSQL (RDS Proxy, IAM), a private HTTPS API and Redis (ElastiCache, IAM) through one interface endpoint, and a zone that goes dark.',
+  ),
 )
-process.exitCode = summary.errors === 0 ? 0 : 1
+try {
+  const summary = await runDemo(log, s, progress)
+  const lines = summaryLines(summary, OWN_ZONE)
+  const last = lines.pop()!
+  log('')
+  for (const line of lines) log(line)
+  log(summary.failed === 0 ? s.green(last) : s.red(last))
+  if (summary.firstError !== undefined) {
+    const e = summary.firstError
+    log(s.red(`First failure (${e.kind}): ${e.code}: ${e.message}`))
+    if (e.hint !== undefined) log(`hint: ${e.hint}`)
+  }
+  log(s.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s)`))
+  process.exitCode = summary.failed === 0 ? 0 : 1
+} catch (error) {
+  // A short diagnosis: the step, the error, its hint; the stack only when asked for.
+  const e = error as { code?: unknown; message?: unknown; hint?: unknown; stack?: unknown }
+  log('')
+  log(
+    s.red(
+      `Demo failed at step ${progress.step}: ${typeof e?.code === 'string' ? `${e.code}: ` : ''}${String(e?.message ?? error)}`,
+    ),
+  )
+  if (typeof e?.hint === 'string') log(`hint: ${e.hint}`)
+  if (process.env['DEBUG']) log(String(e?.stack))
+  else log(s.dim('(DEBUG=1 prints the stack)'))
+  process.exitCode = 1
+}
+// Everything was closed: the process ends on its own. If something still holds it open, say what.
+setTimeout(() => {
+  log(s.red(`Still running after cleanup: ${process.getActiveResourcesInfo().join(', ')}`))
+  process.exit(1)
+}, 5_000).unref()

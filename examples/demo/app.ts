@@ -1,0 +1,133 @@
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
+import { detectLocality, discoverEndpoint, type Endpoint, type Locality } from '@privatelink/core'
+import { createEndpointDispatcher } from '@privatelink/http'
+import { createPool } from '@privatelink/pg'
+import { createRedis } from '@privatelink/redis'
+import { request } from 'undici'
+import { API_HOST, type Stack } from './stack.js'
+
+export type Pool = ReturnType<typeof createPool>
+export type Redis = ReturnType<typeof createRedis>
+
+/** The application in zone b: three clients on one endpoint, every option at its default. */
+export interface App {
+  locality: Locality
+  endpoint: Endpoint
+  pool: Pool
+  http: ReturnType<typeof createEndpointDispatcher>
+  redis?: Redis
+  close(): Promise<void>
+}
+
+/**
+ * Step 2, as an application on an EC2 instance in us-west-2b would do it: where am I (IMDSv2),
+ * which endpoint (EC2 API), whose credentials (STS AssumeRole into the provider's account with
+ * its ExternalId), then a pg pool, an HTTP dispatcher and a Redis client over the endpoint.
+ */
+export async function startApp(stack: Stack, log: (line: string) => void): Promise<App> {
+  const { lab } = stack
+  lab.metadata.setZone('us-west-2b')
+  const locality = await detectLocality({ env: lab.metadata.env('ec2') })
+  if (locality.source === 'unknown') throw new Error('IMDSv2 did not tell the zone')
+  log(`   IMDSv2 (token, then placement): ${locality.azName} (${locality.azId})`)
+
+  // The instance role's own key finds the endpoint in its own account...
+  const endpoint = await discoverEndpoint({
+    serviceName: lab.endpoint.serviceName!,
+    region: lab.region,
+    credentials: lab.aws.credentials,
+    ec2ClientConfig: { endpoint: lab.aws.endpoint },
+  })
+  log(
+    `   EC2 DescribeVpcEndpoints (real EC2Client, SigV4): ${endpoint.id}, ${endpoint.zones.length} zones, private DNS ${endpoint.privateDnsName}`,
+  )
+
+  // ...and a role in the provider's account signs the database and cache tokens.
+  const role = lab.aws.roles[0]!
+  const sts = new STSClient({
+    endpoint: lab.aws.endpoint,
+    region: lab.region,
+    credentials: lab.aws.credentials,
+  })
+  const assumed = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: role.arn,
+      RoleSessionName: 'privatelink-demo',
+      ExternalId: role.externalId ?? 'privatelink-lab',
+    }),
+  )
+  sts.destroy()
+  const credentials = {
+    accessKeyId: assumed.Credentials!.AccessKeyId!,
+    secretAccessKey: assumed.Credentials!.SecretAccessKey!,
+    sessionToken: assumed.Credentials!.SessionToken!,
+    expiration: assumed.Credentials!.Expiration!,
+  }
+  log(
+    `   STS AssumeRole ${role.arn} with ExternalId: session until ${credentials.expiration.toISOString().slice(11, 19)} UTC`,
+  )
+
+  const pool = createPool({
+    endpoint,
+    proxyHost: stack.proxy.proxyHost,
+    user: 'app_user',
+    database: stack.postgres.database,
+    region: lab.region,
+    credentials,
+    ssl: { ca: lab.ca.certificatePem }, // the lab's CA stands in for Amazon Trust Services
+    connector: { locality },
+  })
+  const http = createEndpointDispatcher({ endpoint, locality, ca: lab.ca.certificatePem })
+  const redis =
+    stack.cache === undefined
+      ? undefined
+      : createRedis({
+          endpoint,
+          servername: stack.cache.hostname,
+          tls: { ca: lab.ca.certificatePem },
+          auth: {
+            iam: {
+              userId: 'app-user',
+              cacheName: stack.cache.cacheName,
+              region: lab.region,
+              credentials,
+            },
+          },
+          locality,
+        })
+  // ioredis reports connection trouble as 'error' events while it reconnects; commands still
+  // wait in its queue. Counted by the workload through command results, not here.
+  redis?.on('error', () => {})
+  const app: App = {
+    locality,
+    endpoint,
+    pool,
+    http,
+    ...(redis === undefined ? {} : { redis }),
+    close: async () => {
+      redis?.disconnect()
+      await Promise.allSettled([pool.end(), http.close()])
+    },
+  }
+  try {
+    const { rows } = await pool.query<{ user: string; version: string }>(
+      "SELECT current_user AS user, split_part(version(), ' ', 2) AS version",
+    )
+    log(
+      `   pg: IAM token for app_user, TLS verify-full against ${stack.proxy.proxyHost}: PostgreSQL ${rows[0]!.version}`,
+    )
+    const response = await request(`https://${API_HOST}/v1/orders/42`, { dispatcher: http })
+    const body = (await response.body.json()) as { path: string }
+    log(`   https://${API_HOST}${body.path}: ${response.statusCode}`)
+    if (redis !== undefined) {
+      await redis.set('privatelink:demo', 'hello')
+      log(
+        `   redis: IAM AUTH over TLS to ${stack.cache!.hostname}: GET -> ${await redis.get('privatelink:demo')}`,
+      )
+    } else log(`   redis: skipped (${stack.redisSkipped})`)
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+  return app
+}

