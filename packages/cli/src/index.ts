@@ -1,1 +1,6 @@
-export { main } from './main.js'
+export type { LabReport } from './commands/lab.js'
+export type { ResolveReport } from './commands/resolve.js'
+export type { TokenReport } from './commands/token.js'
+export type { CheckResult, CheckStatus, DoctorReport } from './doctor/check.js'
+export type { CliIo, OutputStream } from './io.js'
+export { EXIT, main } from './main.js'

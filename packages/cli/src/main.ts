@@ -1,103 +1,96 @@
-import { parseArgs } from 'node:util'
-import { discoverEndpoint, PrivateLinkError } from '@privatelink/core'
-import { createResolver } from '@privatelink/dns'
+import { PrivateLinkError } from '@privatelink/core'
+import { Command, CommanderError } from 'commander'
+import { registerDescribe } from './commands/describe.js'
+import { registerDoctor } from './commands/doctor.js'
+import { registerLab } from './commands/lab.js'
+import { registerResolve } from './commands/resolve.js'
+import { registerToken } from './commands/token.js'
+import { type CommandContext, createContext, isUsageError } from './context.js'
+import { type CliIo, hasColour, processIo } from './io.js'
+import { VERSION } from './version.js'
 
-const usage = `privatelink <command>
+/** Exit codes: 0 success, 1 a check failed or an error, 2 a usage error (bad flag, unknown command). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
-  resolve <name> [--server host:port]... [--allow cidr]...   resolve through the private-only resolver
-  describe (--endpoint-id vpce-... | --service-name ...) [--vpc-id vpc-...] [--region r] [--ec2-endpoint url]
-                                                              print the endpoint as JSON (for PRIVATELINK_ENDPOINTS)
-  lab [--private-dns-name name]                               run a local PrivateLink lab until Ctrl-C
-`
-
-function explain(error: unknown): number {
-  if (PrivateLinkError.isInstance(error)) {
-    console.error(`${error.code}: ${error.message}\nhint: ${error.hint}`)
-    return 2
+function buildProgram(context: CommandContext): Command {
+  const { io } = context
+  const program = new Command('privatelink')
+    .description(
+      'Diagnose and use AWS PrivateLink endpoints: doctor, describe, resolve, token, lab.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help for privatelink or a command')
+    .helpCommand('help [command]', 'print help for a command')
+    .showHelpAfterError('(run privatelink --help for usage)')
+    .configureOutput({
+      writeOut: (text) => void io.stdout.write(text),
+      writeErr: (text) => void io.stderr.write(text),
+      getOutHasColors: () => hasColour(io.stdout, io.env),
+      getErrHasColors: () => hasColour(io.stderr, io.env),
+      outputError: (text, write) => write(context.errColours.red(text)),
+    })
+    .configureHelp({
+      styleTitle: (text) => context.outColours.bold(text),
+      showGlobalOptions: true,
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 a check failed or an error, 2 a usage error.\nColour only on a terminal and never with NO_COLOR. Every command takes --json.',
+    )
+    .exitOverride()
+  registerDoctor(program, context)
+  registerDescribe(program, context)
+  registerResolve(program, context)
+  registerToken(program, context)
+  registerLab(program, context)
+  for (const command of program.commands) {
+    command
+      .exitOverride()
+      .showHelpAfterError(`(run privatelink ${command.name()} --help for usage)`)
+    command.configureOutput(program.configureOutput())
+    command.configureHelp(program.configureHelp())
   }
-  throw error
+  return program
 }
 
-/** Returns the exit code: 0 ok, 1 usage, 2 a PrivateLinkError. */
-export async function main(
-  argv: string[],
-  out: (line: string) => void = console.log,
-): Promise<number> {
-  const [command, ...rest] = argv
-  try {
-    switch (command) {
-      case 'resolve': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: {
-            server: { type: 'string', multiple: true },
-            allow: { type: 'string', multiple: true },
-          },
-        })
-        if (positionals.length !== 1) break
-        const resolver = createResolver({
-          ...(values.server ? { servers: values.server } : {}),
-          ...(values.allow ? { allowedRanges: values.allow } : {}),
-        })
-        const resolution = await resolver.resolve(positionals[0]!)
-        out(JSON.stringify(resolution, null, 2))
-        return 0
-      }
-      case 'describe': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            'endpoint-id': { type: 'string' },
-            'service-name': { type: 'string' },
-            'vpc-id': { type: 'string' },
-            region: { type: 'string' },
-            'ec2-endpoint': { type: 'string' },
-          },
-        })
-        if (!values['endpoint-id'] && !values['service-name']) break
-        const endpoint = await discoverEndpoint({
-          ...(values['endpoint-id'] ? { endpointId: values['endpoint-id'] } : {}),
-          ...(values['service-name'] ? { serviceName: values['service-name'] } : {}),
-          ...(values['vpc-id'] ? { vpcId: values['vpc-id'] } : {}),
-          ...(values.region ? { region: values.region } : {}),
-          ...(values['ec2-endpoint']
-            ? { ec2ClientConfig: { endpoint: values['ec2-endpoint'] } }
-            : {}),
-        })
-        out(JSON.stringify(endpoint, null, 2))
-        return 0
-      }
-      case 'lab': {
-        const { values } = parseArgs({
-          args: rest,
-          options: { 'private-dns-name': { type: 'string' } },
-        })
-        const { startLab } = await import('@privatelink/lab')
-        const lab = await startLab(
-          values['private-dns-name'] ? { privateDnsName: values['private-dns-name'] } : {},
-        )
-        out(
-          JSON.stringify(
-            {
-              endpoint: lab.endpoint,
-              dns: lab.dns.address,
-              aws: { endpoint: lab.aws.endpoint, region: lab.region },
-              env: lab.metadata.env('ec2'),
-            },
-            null,
-            2,
-          ),
-        )
-        out('lab running; Ctrl-C to stop')
-        await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()))
-        await lab.close()
-        return 0
-      }
-    }
-  } catch (error) {
-    return explain(error)
+function report(error: unknown, context: CommandContext, json: boolean): number {
+  const usage = isUsageError(error)
+  const known = PrivateLinkError.isInstance(error)
+  const code = known ? error.code : ((error as { name?: string } | null)?.name ?? 'Error')
+  const message = error instanceof Error ? error.message : String(error)
+  const hint = known ? error.hint : undefined
+  if (json) {
+    context.out(
+      JSON.stringify(
+        { schema: 'privatelink.error/1', error: { code, message, ...(hint ? { hint } : {}) } },
+        null,
+        2,
+      ),
+    )
+  } else {
+    const c = context.errColours
+    context.err(c.red(`error${usage ? '' : ` ${code}`}: ${message}`))
+    if (hint) context.err(`hint: ${hint}`)
   }
-  console.error(usage)
-  return 1
+  return usage ? EXIT.usage : EXIT.failed
+}
+
+/**
+ * Runs the CLI on `argv` (without node and the script) and resolves to the exit code; it never
+ * calls process.exit, so it runs in-process too.
+ */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const context = createContext(io)
+  const program = buildProgram(context)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    if (argv.length === 0) {
+      program.outputHelp({ error: true })
+      return EXIT.usage
+    }
+    return context.exitCode
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
+    return report(error, context, argv.includes('--json'))
+  }
 }

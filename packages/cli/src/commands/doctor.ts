@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises'
+import { type Command, Option } from 'commander'
+import {
+  collect,
+  parseDnsServer,
+  parseHostname,
+  parsePort,
+  parsePositiveInteger,
+  parseRegion,
+  parseUrl,
+} from '../arguments.js'
+import { type CommandContext, printJson, usageError } from '../context.js'
+import { renderCheck, renderSummary } from '../doctor/render.js'
+import { runDoctor } from '../doctor/run-doctor.js'
+import { progressLine } from '../io.js'
+import { parseTarget, type Target } from '../target.js'
+
+interface DoctorFlags {
+  port?: number
+  servername?: string
+  region?: string
+  vpcId?: string
+  dns?: string[]
+  ca?: string
+  starttls?: 'postgres' | 'none'
+  timeout: number
+  endpointUrl?: string
+  json?: boolean
+}
+
+export function registerDoctor(program: Command, context: CommandContext): void {
+  program
+    .command('doctor')
+    .summary(
+      'check why an endpoint does not connect: state, VPC DNS, private DNS, answers, reach, TLS, zone',
+    )
+    .description(
+      'Run the checks people do by hand when "it doesn\'t connect", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the names resolve only to the endpoint\'s ENI addresses, every zone accepts TCP on --port (security group, NACL), the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, and the fix. Exit code 0 when no check failed (warnings allowed), 1 otherwise.',
+    )
+    .argument(
+      '<endpoint>',
+      'endpoint ID (vpce-...), service name (com.amazonaws...) or DNS name',
+      parseTarget,
+    )
+    .option('--port <number>', 'the service port to check TCP reach (and TLS) on', parsePort)
+    .option(
+      '--servername <name>',
+      'the name the TLS certificate must carry (RDS Proxy: the proxy endpoint name)',
+      parseHostname,
+    )
+    .addOption(
+      new Option(
+        '--region <region>',
+        'AWS region (default: AWS_REGION, or the one in the name)',
+      ).argParser(parseRegion),
+    )
+    .option('--vpc-id <vpc>', 'pick the endpoint in this VPC when several match')
+    .option(
+      '--dns <host:port>',
+      'DNS server to ask, repeatable (default: the system resolver, the VPC one inside a VPC)',
+      collect(parseDnsServer),
+    )
+    .option('--ca <file>', 'PEM file of CAs to trust for the TLS check, besides the system ones')
+    .addOption(
+      new Option(
+        '--starttls <protocol>',
+        'protocol to speak before TLS (default: postgres on port 5432)',
+      ).choices(['postgres', 'none']),
+    )
+    .addOption(
+      new Option('--timeout <ms>', 'per connect and handshake')
+        .argParser(parsePositiveInteger(120_000))
+        .default(3000),
+    )
+    .addOption(
+      new Option(
+        '--endpoint-url <url>',
+        'EC2 API endpoint (default: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL)',
+      ).argParser(parseUrl),
+    )
+    .option('--json', 'print one JSON report (schema privatelink.doctor/1) instead of lines')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  privatelink doctor vpce-0123456789abcdef0 --port 443\n  privatelink doctor db.example.internal --port 5432 --servername app.proxy-abc.us-west-2.rds.amazonaws.com',
+    )
+    .action(async (target: Target, flags: DoctorFlags) => {
+      let ca: string | undefined
+      if (flags.ca !== undefined) {
+        try {
+          ca = await readFile(flags.ca, 'utf8')
+        } catch (error) {
+          throw usageError(
+            `--ca ${flags.ca}: ${(error as { code?: string }).code ?? 'unreadable'}`,
+            'Pass a readable PEM file.',
+            '--ca',
+          )
+        }
+        if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+          throw usageError(
+            `--ca ${flags.ca} holds no PEM certificate`,
+            'Pass a PEM file (-----BEGIN CERTIFICATE-----).',
+            '--ca',
+          )
+      }
+      const c = context.outColours
+      const progress = flags.json
+        ? { update() {}, clear() {} }
+        : progressLine(context.io.stderr, context.io.env)
+      if (!flags.json)
+        context.out(
+          c.bold(
+            `privatelink doctor ${target.input}${flags.port !== undefined ? ` --port ${flags.port}` : ''}${flags.servername ? ` --servername ${flags.servername}` : ''}`,
+          ),
+        )
+      const report = await runDoctor(
+        {
+          target,
+          timeoutMs: flags.timeout,
+          env: context.io.env,
+          ...(flags.port !== undefined ? { port: flags.port } : {}),
+          ...(flags.servername !== undefined ? { servername: flags.servername } : {}),
+          ...(flags.region !== undefined ? { region: flags.region } : {}),
+          ...(flags.vpcId !== undefined ? { vpcId: flags.vpcId } : {}),
+          ...(flags.dns !== undefined ? { dns: flags.dns } : {}),
+          ...(ca !== undefined ? { ca } : {}),
+          ...(flags.starttls !== undefined ? { starttls: flags.starttls } : {}),
+          ...(flags.endpointUrl !== undefined ? { endpointUrl: flags.endpointUrl } : {}),
+        },
+        (result) => {
+          if (flags.json) return
+          progress.clear()
+          for (const line of renderCheck(result, c)) context.out(line)
+        },
+        progress,
+      )
+      context.exitCode = report.ok ? 0 : 1
+      if (flags.json) printJson(context, report)
+      else context.out(renderSummary(report, c))
+    })
+}

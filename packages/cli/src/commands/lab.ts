@@ -1,0 +1,222 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Command, Option } from 'commander'
+import { parseHostname, parsePositiveInteger, parseRegion } from '../arguments.js'
+import { type CommandContext, printJson } from '../context.js'
+import { endpointLines } from './describe.js'
+import {
+  labZones,
+  parseService,
+  parseUpstream,
+  type ServiceSpec,
+  shellQuote,
+  type UpstreamSpec,
+} from './lab-plan.js'
+
+interface LabFlags {
+  service?: ServiceSpec[]
+  rdsProxy?: UpstreamSpec
+  zones: number
+  region: string
+  privateDnsName?: string
+  json?: boolean
+}
+
+/** `privatelink lab --json`: see schema/lab.schema.json. */
+export interface LabReport {
+  schema: 'privatelink.lab/1'
+  region: string
+  addressBlock: string
+  endpoint: unknown
+  credentials: { accessKeyId: string; secretAccessKey: string }
+  roles: { arn: string; externalId?: string }[]
+  dns: string
+  caFile: string
+  rdsProxy: { host: string; port: number; user: string } | null
+  env: Record<string, string>
+  commands: string[]
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve(signal)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}
+
+export function registerLab(program: Command, context: CommandContext): void {
+  program
+    .command('lab')
+    .summary('run a local PrivateLink lab in the foreground until Ctrl-C')
+    .description(
+      'Run a PrivateLink endpoint on loopback: zonal "ENIs" relaying to your services, a DNS server, the EC2/STS APIs and instance metadata, a test CA, and optionally an RDS Proxy in front of a PostgreSQL. Prints the credentials, endpoint JSON, environment variables and commands to point an app at it. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+    )
+    .option(
+      '--service <name:port=host:port>',
+      'a service the zones listen for, relayed to host:port; repeatable',
+      parseService,
+    )
+    .option(
+      '--rds-proxy <[user@]host:port>',
+      'front this PostgreSQL with an RDS Proxy (IAM auth, TLS) on port 5432; the upstream password comes from PRIVATELINK_LAB_PG_PASSWORD',
+      parseUpstream,
+    )
+    .addOption(
+      new Option('--zones <count>', 'number of zones')
+        .argParser(parsePositiveInteger(6))
+        .default(3),
+    )
+    .addOption(
+      new Option('--region <region>', 'the lab region').argParser(parseRegion).default('us-west-2'),
+    )
+    .option('--private-dns-name <name>', "the service's private DNS name", parseHostname)
+    .option('--json', 'print the lab description as one JSON document, then keep running')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2',
+    )
+    .action(async (flags: LabFlags) => {
+      const { rdsProxyFront, startLab } = await import('@privatelink/lab')
+      const services = flags.service ?? []
+      const fronts = []
+      let proxy: ReturnType<typeof rdsProxyFront> | undefined
+      if (flags.rdsProxy !== undefined) {
+        const password = context.io.env['PRIVATELINK_LAB_PG_PASSWORD']
+        proxy = rdsProxyFront({
+          upstream: {
+            host: flags.rdsProxy.host,
+            port: flags.rdsProxy.port,
+            user: flags.rdsProxy.user,
+            ...(password ? { password } : {}),
+          },
+        })
+        fronts.push(proxy)
+      }
+      const lab = await startLab({
+        region: flags.region,
+        zones: labZones(flags.region, flags.zones),
+        fronts,
+        services: [
+          ...services.map((s) => ({ name: s.name, port: s.port, target: s.target })),
+          ...(proxy
+            ? [{ name: 'rds-proxy', port: proxy.port, target: { front: proxy.name } }]
+            : []),
+        ],
+        ...(flags.privateDnsName !== undefined ? { privateDnsName: flags.privateDnsName } : {}),
+      })
+      const folder = await mkdtemp(join(tmpdir(), 'privatelink-lab-'))
+      try {
+        const caFile = join(folder, 'ca.pem')
+        await writeFile(caFile, lab.ca.certificatePem)
+        const report = describeLab(lab, caFile, proxy, flags)
+        if (flags.json) printJson(context, report)
+        else printLab(context, lab, report)
+        context.err('lab running; Ctrl-C stops it')
+        const signal = await (context.io.stopSignal ?? waitForSignal)()
+        context.err(`${signal}: stopping the lab`)
+      } finally {
+        await lab.close()
+        await rm(folder, { recursive: true, force: true })
+      }
+      context.err('lab stopped')
+    })
+}
+
+type StartedLab = Awaited<ReturnType<typeof import('@privatelink/lab').startLab>>
+
+function describeLab(
+  lab: StartedLab,
+  caFile: string,
+  proxy: { proxyHost: string; port: number } | undefined,
+  flags: LabFlags,
+): LabReport {
+  const env: Record<string, string> = {
+    PRIVATELINK_ENDPOINTS: lab.endpointJson(),
+    AWS_REGION: lab.region,
+    AWS_ENDPOINT_URL_EC2: lab.aws.endpoint,
+    AWS_ENDPOINT_URL_STS: lab.aws.endpoint,
+    AWS_ACCESS_KEY_ID: lab.aws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: lab.aws.credentials.secretAccessKey,
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: lab.metadata.imdsEndpoint,
+    NODE_EXTRA_CA_CERTS: caFile,
+  }
+  const firstZone = lab.endpoint.zones[0]!
+  const commands: string[] = []
+  const port = proxy?.port ?? flags.service?.[0]?.port
+  const doctor = [`privatelink doctor ${lab.endpoint.id}`, `--dns ${lab.dns.address}`]
+  if (port !== undefined) doctor.push(`--port ${port}`)
+  if (proxy !== undefined) doctor.push(`--servername ${proxy.proxyHost}`, `--ca ${caFile}`)
+  commands.push(doctor.join(' '))
+  commands.push(
+    `privatelink resolve ${lab.endpoint.privateDnsName ?? lab.endpoint.dnsName} --dns ${lab.dns.address} --allow ${lab.addressBlock}`,
+  )
+  commands.push(`privatelink describe ${lab.endpoint.id} --json`)
+  if (proxy !== undefined) {
+    const dialled = firstZone.portMap?.[String(proxy.port)] ?? proxy.port
+    const user = flags.rdsProxy!.user
+    commands.push(
+      `export PGPASSWORD="$(privatelink token --host ${proxy.proxyHost} --port ${proxy.port} --user ${user})"`,
+    )
+    commands.push(
+      `psql "host=${proxy.proxyHost} hostaddr=${firstZone.addresses[0]} port=${dialled} user=${user} dbname=postgres sslmode=verify-full sslrootcert=${caFile}"`,
+    )
+  }
+  return {
+    schema: 'privatelink.lab/1',
+    region: lab.region,
+    addressBlock: lab.addressBlock,
+    endpoint: lab.endpoint,
+    credentials: { ...lab.aws.credentials },
+    roles: lab.aws.roles.map((r) => ({
+      arn: r.arn,
+      ...(r.externalId !== undefined ? { externalId: r.externalId } : {}),
+    })),
+    dns: lab.dns.address,
+    caFile,
+    rdsProxy: proxy
+      ? { host: proxy.proxyHost, port: proxy.port, user: flags.rdsProxy!.user }
+      : null,
+    env,
+    commands,
+  }
+}
+
+function printLab(context: CommandContext, lab: StartedLab, report: LabReport): void {
+  const c = context.outColours
+  const section = (title: string) => {
+    context.out()
+    context.out(c.bold(title))
+  }
+  context.out(
+    `privatelink lab: region ${report.region}, ${lab.endpoint.zones.length} zones on ${report.addressBlock}`,
+  )
+  section('Endpoint')
+  for (const line of endpointLines(lab.endpoint, c)) context.out(`  ${line}`)
+  context.out(`  dns server    ${report.dns} (pass as --dns, or as the resolver's servers)`)
+  if (report.rdsProxy)
+    context.out(
+      `  rds proxy     ${report.rdsProxy.host}:${report.rdsProxy.port} (IAM auth, TLS with the lab CA)`,
+    )
+  section('Credentials (accepted by the lab only)')
+  context.out(`  access key id      ${report.credentials.accessKeyId}`)
+  context.out(`  secret access key  ${report.credentials.secretAccessKey}`)
+  for (const role of report.roles)
+    context.out(
+      `  role               ${role.arn}${role.externalId ? ` (ExternalId ${role.externalId})` : ''}`,
+    )
+  context.out(`  CA certificate     ${report.caFile}`)
+  section('Environment (paste into the shell that runs your app)')
+  for (const [name, value] of Object.entries(report.env))
+    context.out(`  export ${name}=${shellQuote(value)}`)
+  section('Endpoint JSON (PRIVATELINK_ENDPOINTS, endpointFromConfig)')
+  context.out(`  ${lab.endpointJson()}`)
+  section('Try')
+  for (const command of report.commands) context.out(`  ${command}`)
+  context.out()
+}

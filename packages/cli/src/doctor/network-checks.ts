@@ -1,0 +1,221 @@
+import {
+  detectLocality,
+  type Endpoint,
+  type EndpointZone,
+  findOwnZone,
+  orderZones,
+} from '@privatelink/core'
+import type { Progress } from '../io.js'
+import type { CheckLog } from './check.js'
+import { tcpProbe, tlsProbe } from './probe.js'
+
+/** The port dialled in a zone: the listener port, unless the zone maps it (the lab without root). */
+export const zonePort = (zone: EndpointZone, port: number): number =>
+  zone.portMap?.[String(port)] ?? port
+
+function reachFix(code: string, port: number): string {
+  if (code === 'ECONNREFUSED')
+    return `Nothing accepts port ${port} in this zone: check the port is the service's listener port, and ask the provider whether the NLB has a healthy target in this zone (cross-zone load balancing is off by default).`
+  if (code === 'ETIMEDOUT')
+    return `Connects to port ${port} go unanswered: the endpoint's security group must allow inbound TCP ${port} from this host, and the subnet's network ACLs must allow it and the return traffic (ephemeral ports 1024-65535).`
+  if (code === 'ECONNRESET')
+    return `The endpoint took the connection and the service behind it dropped it: ask the provider whether the NLB has a healthy target for port ${port} in this zone (cross-zone load balancing is off by default).`
+  return `Check the route from this host to the endpoint's subnet and the security group on port ${port}.`
+}
+
+export interface ReachResult {
+  zone: EndpointZone
+  address: string
+  port: number
+  ms?: number
+}
+
+/** `reach <zone>`: a TCP connect to every zone's ENI, in parallel. Returns the zones that answered. */
+export async function checkReach(
+  log: CheckLog,
+  endpoint: Endpoint,
+  port: number,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<ReachResult[]> {
+  progress.update(`connecting to ${endpoint.zones.length} zones on port ${port}`)
+  const started = performance.now()
+  const outcomes = await Promise.all(
+    endpoint.zones.map(async (zone) => {
+      const address = zone.addresses[0]
+      const dialled = zonePort(zone, port)
+      if (address === undefined) return { zone, address: '', port: dialled, outcome: undefined }
+      const outcome = await tcpProbe(address, dialled, timeoutMs)
+      if (outcome.ok) outcome.socket.destroy()
+      return { zone, address, port: dialled, outcome }
+    }),
+  )
+  progress.clear()
+  const reached: ReachResult[] = []
+  for (const { zone, address, port: dialled, outcome } of outcomes) {
+    const base = { id: 'zone.reach', title: 'reach', zone: zone.azName }
+    const where = `${address}:${dialled}${dialled !== port ? ` (port ${port} mapped)` : ''}`
+    if (outcome === undefined) {
+      log.add({ ...base, status: 'skip', seen: 'no address known for this zone' }, started)
+    } else if (outcome.ok) {
+      reached.push({ zone, address, port: dialled, ms: outcome.ms })
+      log.add(
+        { ...base, status: 'pass', seen: `${where} connected in ${outcome.ms.toFixed(1)} ms` },
+        started,
+      )
+    } else {
+      const what =
+        outcome.code === 'ECONNREFUSED'
+          ? 'refused'
+          : outcome.code === 'ETIMEDOUT'
+            ? `no answer in ${timeoutMs} ms`
+            : outcome.code === 'ECONNRESET'
+              ? 'reset by the service'
+              : outcome.code
+      log.add(
+        { ...base, status: 'fail', seen: `${where} ${what}`, fix: reachFix(outcome.code, port) },
+        started,
+      )
+    }
+  }
+  return reached
+}
+
+/** `tls`: a handshake in every reachable zone, the certificate checked against --servername. */
+export async function checkTls(
+  log: CheckLog,
+  reached: ReachResult[],
+  servername: string,
+  ca: string | undefined,
+  starttls: 'postgres' | undefined,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<void> {
+  const started = performance.now()
+  const base = { id: 'tls.certificate', title: 'tls' }
+  if (reached.length === 0) {
+    log.add({ ...base, status: 'skip', seen: 'no zone answered on the port' }, started)
+    return
+  }
+  progress.update(`TLS handshakes with ${servername}`)
+  const outcomes = await Promise.all(
+    reached.map(async (zone) => {
+      const tcp = await tcpProbe(zone.address, zone.port, timeoutMs)
+      if (!tcp.ok)
+        return {
+          zone,
+          outcome: { ok: false as const, code: tcp.code, message: `reconnect failed: ${tcp.code}` },
+        }
+      return { zone, outcome: await tlsProbe(tcp.socket, servername, ca, starttls, timeoutMs) }
+    }),
+  )
+  progress.clear()
+  const failed = outcomes.find((o) => !o.outcome.ok)
+  if (failed !== undefined && !failed.outcome.ok) {
+    const { code, message, names } = failed.outcome
+    const carried = names && names.length > 0 ? `; the certificate names ${names.join(', ')}` : ''
+    const fix =
+      code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+        ? `Pass --servername with a name on the certificate: the service's own name (for RDS Proxy the proxy endpoint name), never the vpce- name you dial. Clients must verify against that name too.`
+        : code === 'ERR_NO_TLS'
+          ? 'The service does not offer TLS on this port: check the port, or drop --servername.'
+          : /CERT|UNABLE_TO|SELF_SIGNED/.test(code)
+            ? 'The certificate does not chain to a trusted CA: pass --ca with the CA bundle (the lab prints its ca.pem; RDS Proxy chains to Amazon Trust Services, already trusted by Node).'
+            : 'The handshake did not complete: check that the port speaks TLS (PostgreSQL needs --starttls postgres) and that the security group allows it.'
+    log.add(
+      {
+        ...base,
+        status: 'fail',
+        seen: `${servername} in ${failed.zone.zone.azName}: ${message}${carried}`,
+        fix,
+      },
+      started,
+    )
+    return
+  }
+  const first = outcomes[0]!.outcome
+  if (first.ok)
+    log.add(
+      {
+        ...base,
+        status: 'pass',
+        seen: `${first.protocol} in ${outcomes.length} zone${outcomes.length === 1 ? '' : 's'}, certificate for ${servername} (${first.names.join(', ')}) from ${first.issuer}, valid until ${first.validTo}`,
+      },
+      started,
+    )
+}
+
+/** `locality`: this host's zone and the zone the connector dials first. */
+export async function checkLocality(
+  log: CheckLog,
+  endpoint: Endpoint,
+  reached: ReachResult[] | undefined,
+  env: Record<string, string | undefined>,
+  progress: Progress,
+): Promise<void> {
+  const started = performance.now()
+  const base = { id: 'zone.locality', title: 'locality' }
+  progress.update("finding this host's zone")
+  const locality = await detectLocality({ env, timeoutMs: 1000 })
+  progress.clear()
+  const own = findOwnZone(endpoint.zones, locality)
+  const measured = new Map(reached?.map((r) => [r.zone, r.ms]))
+  // The connector's own ranking: own zone first, then by measured connect time.
+  const usable =
+    reached === undefined ? endpoint.zones : endpoint.zones.filter((z) => measured.has(z))
+  const first = orderZones(
+    usable,
+    own !== undefined && usable.includes(own) ? own : undefined,
+    (z) => measured.get(z),
+  )[0]
+  const firstText =
+    first === undefined
+      ? 'no zone (none answered)'
+      : `${first.azName}${first.azId ? ` (${first.azId})` : ''}`
+  const where = locality.azId ?? locality.azName
+  if (where === undefined) {
+    log.add(
+      {
+        ...base,
+        status: 'warn',
+        seen: `this host's zone is unknown (no EC2, ECS or Lambda metadata); the connector would use ${firstText} first, by connect time`,
+        fix: 'On EC2 check IMDSv2 is reachable (containers need a hop limit of 2); elsewhere set PRIVATELINK_AZ_ID to the zone ID you run in.',
+      },
+      started,
+    )
+    return
+  }
+  const hereText = `${locality.azName ?? ''}${locality.azName && locality.azId ? ' ' : ''}${locality.azId ? `(${locality.azId})` : ''} from ${locality.source}`
+  if (own === undefined) {
+    log.add(
+      {
+        ...base,
+        status: 'warn',
+        seen: `this host runs in ${hereText}, where the endpoint has no interface; the connector would use ${firstText} first`,
+        fix: 'Every connection crosses zones (latency, inter-AZ data charges): add a subnet in this zone to the endpoint (aws ec2 modify-vpc-endpoint --add-subnet-ids).',
+      },
+      started,
+    )
+    return
+  }
+  if (first !== own) {
+    log.add(
+      {
+        ...base,
+        status: 'warn',
+        seen: `this host runs in ${hereText}, but that zone did not answer; the connector would use ${firstText} first`,
+        fix: 'See the reach line for this zone.',
+      },
+      started,
+    )
+    return
+  }
+  log.add(
+    {
+      ...base,
+      status: 'pass',
+      seen: `this host runs in ${hereText}; the connector uses ${firstText} first`,
+    },
+    started,
+  )
+}

@@ -1,0 +1,117 @@
+import type { Endpoint } from '@privatelink/core'
+import { createEc2Client, ec2EndpointUrl, missingRegion, regionFrom } from '../aws-client.js'
+import type { Progress } from '../io.js'
+import { type Target, targetRegion } from '../target.js'
+import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from './check.js'
+import { checkNames, dnsResolver, namesToCheck } from './dns-checks.js'
+import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
+import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
+
+export interface DoctorOptions {
+  target: Target
+  port?: number
+  servername?: string
+  region?: string
+  vpcId?: string
+  /** DNS servers as host:port. @default the system's */
+  dns?: string[]
+  /** PEM text of extra trusted CAs. */
+  ca?: string
+  /** @default 'postgres' on port 5432, else none */
+  starttls?: 'postgres' | 'none'
+  /** Per connect and per handshake. */
+  timeoutMs: number
+  endpointUrl?: string
+  env: Record<string, string | undefined>
+}
+
+/** Runs the checks in the order a person would: endpoint, VPC, DNS, network, TLS, locality. */
+export async function runDoctor(
+  options: DoctorOptions,
+  onResult: (result: CheckResult) => void,
+  progress: Progress,
+): Promise<DoctorReport> {
+  const log = new CheckLog(onResult)
+  const region = regionFrom(options.region, options.env, targetRegion(options.target))
+  if (region === undefined) throw missingRegion('the EC2 API')
+  const endpointUrl = ec2EndpointUrl(options.endpointUrl, options.env)
+  const client = await createEc2Client(region, endpointUrl)
+  let endpoint: Endpoint | undefined
+  try {
+    progress.update('DescribeVpcEndpoints')
+    const raw = await checkFound(log, client, options.target, options.vpcId, endpointUrl)
+    progress.clear()
+    if (raw !== undefined) {
+      progress.update('describing the endpoint and its VPC')
+      endpoint = await checkState(log, client, raw)
+      await checkVpcAttributes(log, client, raw.VpcId, endpointUrl)
+      progress.clear()
+      checkPrivateDns(log, raw, options.target)
+    }
+  } finally {
+    progress.clear()
+    client.destroy()
+  }
+  if (endpoint !== undefined) {
+    const servers = options.dns
+    progress.update('resolving names')
+    const resolver = dnsResolver(servers)
+    await checkNames(
+      log,
+      resolver,
+      endpoint,
+      namesToCheck(endpoint, options.target),
+      servers ? servers.join(', ') : 'the system resolver',
+    )
+    progress.clear()
+    let reached: ReachResult[] | undefined
+    if (options.port === undefined) {
+      log.add(
+        {
+          id: 'zone.reach',
+          title: 'reach',
+          status: 'skip',
+          seen: 'no --port given: TCP reach and TLS not checked',
+          fix: 'Pass --port with the service port (e.g. --port 5432).',
+        },
+        performance.now(),
+      )
+    } else {
+      reached = await checkReach(log, endpoint, options.port, options.timeoutMs, progress)
+      if (options.servername !== undefined) {
+        const starttls = options.starttls ?? (options.port === 5432 ? 'postgres' : 'none')
+        await checkTls(
+          log,
+          reached,
+          options.servername,
+          options.ca,
+          starttls === 'postgres' ? 'postgres' : undefined,
+          options.timeoutMs,
+          progress,
+        )
+      } else {
+        log.add(
+          {
+            id: 'tls.certificate',
+            title: 'tls',
+            status: 'skip',
+            seen: 'no --servername given: certificate not checked',
+            fix: "Pass --servername with the name on the service's certificate.",
+          },
+          performance.now(),
+        )
+      }
+    }
+    await checkLocality(log, endpoint, reached, options.env, progress)
+  }
+  const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 }
+  for (const result of log.results) summary[result.status]++
+  return {
+    schema: 'privatelink.doctor/1',
+    target: options.target.input,
+    ok: !log.failed(),
+    summary,
+    endpoint: endpoint ?? null,
+    checks: log.results,
+  }
+}
