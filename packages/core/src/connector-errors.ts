@@ -1,4 +1,4 @@
-import { PrivateLinkError } from '@privatelink/dns'
+import { dnsErrorHints, PrivateLinkError } from '@privatelink/dns'
 
 export interface AttemptReport {
   azName: string
@@ -9,12 +9,52 @@ export interface AttemptReport {
   code: string
 }
 
+// Attempts that say nothing about the zone: overtaken by a faster zone, or cancelled by us.
+const NEUTRAL = new Set(['slow', 'cancelled'])
+
+const tlsHints: Record<string, string> = {
+  ERR_TLS_NAME_MISMATCH:
+    'The certificate is checked against the service name, not the vpce DNS name you dial. Set servername to the name on the certificate.',
+  ERR_TLS_UNTRUSTED:
+    'Pass the CA that issued the certificate as `ca`, and check the system clock for CERT_NOT_YET_VALID / CERT_HAS_EXPIRED.',
+  ERR_TLS_HANDSHAKE:
+    'Check that the service expects TLS on this port and that the NLB listener is TCP (TLS passes through) or TLS with a certificate for this name.',
+}
+
+/**
+ * Every zone failed. When every zone failed the same way before or after the network (DNS, TLS),
+ * that error is the answer and its hint points the right way; ERR_ENDPOINT_UNREACHABLE (with the
+ * security-group checklist) is kept for zones that could not be reached.
+ */
 export function unreachableError(
   endpointId: string,
   port: number,
   attempts: AttemptReport[],
 ): PrivateLinkError {
   const summary = attempts.map((a) => `${a.azName} ${a.address}:${a.port} ${a.code}`).join('; ')
+  const details = { endpointId, port, attempts: attempts.map((a) => ({ ...a })) }
+  const telling = attempts.filter((a) => !NEUTRAL.has(a.code))
+  const codes = new Set(telling.map((a) => a.code))
+  const shared = codes.size === 1 ? [...codes][0]! : undefined
+  if (shared !== undefined && (shared.startsWith('ERR_DNS_') || shared.startsWith('ERR_TLS_'))) {
+    const hint =
+      dnsErrorHints[shared] ??
+      tlsHints[shared] ??
+      'Every zone failed with this error before any traffic reached the service.'
+    const stage = shared.startsWith('ERR_DNS_') ? 'resolve' : 'complete TLS with'
+    return new PrivateLinkError(
+      shared,
+      `Could not ${stage} ${endpointId} on port ${port} in any zone: every zone failed with ${shared} (${summary})`,
+      { hint, details },
+    )
+  }
+  if (telling.length > 0 && telling.every((a) => a.code.startsWith('ERR_DNS_'))) {
+    return new PrivateLinkError(
+      telling[0]!.code,
+      `Could not resolve ${endpointId} in any zone (${summary})`,
+      { hint: dnsErrorHints[telling[0]!.code] ?? dnsErrorHints['ERR_DNS_FAILED']!, details },
+    )
+  }
   return new PrivateLinkError(
     'ERR_ENDPOINT_UNREACHABLE',
     `Could not connect to ${endpointId} on port ${port} in any zone (${summary || 'no zones'})`,
@@ -24,7 +64,7 @@ export function unreachableError(
         "the client's security group and network ACLs allow the traffic out and back; the provider's NLB has a healthy target in each zone " +
         '(cross-zone load balancing is off by default, so an ENI in a zone without a healthy target refuses or times out); ' +
         'and the NLB listener uses this port.',
-      details: { endpointId, port, attempts: attempts.map((a) => ({ ...a })) },
+      details,
     },
   )
 }

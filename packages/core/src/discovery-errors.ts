@@ -1,4 +1,5 @@
 import { PrivateLinkError } from '@privatelink/dns'
+import { awsErrorFacts, sanitizedCause } from './aws-error.js'
 
 const stateHints: Record<string, string> = {
   pendingacceptance:
@@ -54,20 +55,93 @@ export function ambiguousError(
   )
 }
 
-export function discoveryFailedError(operation: string, cause: unknown): PrivateLinkError {
-  const code = (cause as { name?: string } | null)?.name ?? 'Error'
-  const permission = `ec2:${operation}`
-  const authProblem =
-    /AuthFailure|UnauthorizedOperation|AccessDenied|ExpiredToken|RequestExpired|InvalidClientTokenId|SignatureDoesNotMatch|CredentialsProviderError/.test(
-      code,
+type Failure =
+  | 'assume-role'
+  | 'unauthorized'
+  | 'no-credentials'
+  | 'credentials'
+  | 'region'
+  | 'throttled'
+  | 'server'
+  | 'network'
+  | 'unreadable'
+  | 'other'
+
+function classify(name: string, message: string, status: number | undefined): Failure {
+  if (/sts:AssumeRole|AssumeRole/i.test(message) || /AssumeRole/.test(name)) return 'assume-role'
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message))
+    return 'no-credentials'
+  if (/Region is missing/i.test(message)) return 'region'
+  if (
+    /^(?:RequestLimitExceeded|Throttling|ThrottlingException|TooManyRequestsException|RequestThrottled)$/.test(
+      name,
     )
-  return new PrivateLinkError('ERR_DISCOVERY_FAILED', `${operation} failed: ${code}`, {
-    hint: authProblem
-      ? `Check the credentials (expired? right account?) and that the role may call ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (this call needed ${permission}). Where AWS must not be called at start, use endpointFromConfig.`
-      : 'Check network access to the EC2 API (an ec2 interface endpoint, or a NAT gateway), the region, and the EC2 client configuration. Where AWS must not be called at start, use endpointFromConfig.',
-    details: { operation, cause: code },
-    cause,
-  })
+  )
+    return 'throttled'
+  if (/UnauthorizedOperation|AccessDenied/.test(name)) return 'unauthorized'
+  if (
+    /AuthFailure|ExpiredToken|RequestExpired|InvalidClientTokenId|SignatureDoesNotMatch|InvalidAccessKeyId|OptInRequired/.test(
+      name,
+    )
+  )
+    return 'credentials'
+  if (/^E[A-Z_]+$/.test(name) || name === 'TimeoutError') return 'network'
+  if (status !== undefined && status >= 500) return 'server'
+  if (/InternalError|Unavailable|ServiceUnavailable/.test(name)) return 'server'
+  if (/Deserialization|XML|char '|Unexpected end|not well-formed|Non-whitespace/i.test(message))
+    return 'unreadable'
+  return 'other'
+}
+
+const configFallback = 'Where AWS must not be called at start, use endpointFromConfig.'
+
+/**
+ * A failed EC2 (or STS, or credential) call. The message carries the AWS error's name and
+ * message; the hint names the call that really failed (sts:AssumeRole for a wrong ExternalId, the
+ * credential chain, the region); the cause is a sanitised copy holding no request object.
+ */
+export function discoveryFailedError(operation: string, cause: unknown): PrivateLinkError {
+  const facts = awsErrorFacts(cause)
+  const failure = classify(facts.name, facts.message, facts.httpStatus)
+  const permission = `ec2:${operation}`
+  const tries =
+    facts.attempts === undefined
+      ? ''
+      : ` after ${facts.attempts} attempt${facts.attempts === 1 ? '' : 's'}`
+  const hints: Record<Failure, string> = {
+    'assume-role':
+      "Getting credentials failed at sts:AssumeRole, before any EC2 call: check that the role's trust policy allows this principal, that ExternalId matches its sts:ExternalId condition, and that the caller may call sts:AssumeRole on the role ARN.",
+    unauthorized: `The role may not call ${permission}: allow ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets.${facts.encodedMessage ? ' Read the full reason with: aws sts decode-authorization-message --encoded-message "<details.encodedMessage>" (needs sts:DecodeAuthorizationMessage).' : ''} ${configFallback}`,
+    'no-credentials': `No credentials were found: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a web identity, attach a role to the instance/task/function, or pass credentials. ${configFallback}`,
+    credentials: `Check the credentials (expired? wrong secret? right account?) and that the role may call ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (this call needed ${permission}). ${configFallback}`,
+    region: 'No region: pass region (or a serviceName, whose region is used), or set AWS_REGION.',
+    throttled: `EC2 throttled ${operation} (its request rate limit is per account and region)${tries}, retried with backoff by the SDK. Reuse one createEndpointDiscovery (it caches), stagger start-ups, raise ec2ClientConfig.maxAttempts, or use endpointFromConfig.`,
+    server: `The EC2 API failed (${facts.httpStatus ?? facts.name})${tries}: usually transient; retry later. ${configFallback}`,
+    network: `The EC2 API could not be reached (${facts.name}): check network access to it (an ec2 interface endpoint, or a NAT gateway), DNS, and ec2ClientConfig.endpoint. ${configFallback}`,
+    unreadable:
+      'The EC2 API answered something that is not a complete EC2 response (a proxy in the way, or a cut connection): check ec2ClientConfig.endpoint and any HTTP proxy.',
+    other: `Check network access to the EC2 API (an ec2 interface endpoint, or a NAT gateway), the region, and the EC2 client configuration. ${configFallback}`,
+  }
+  const details: Record<string, unknown> = {
+    operation,
+    cause: facts.name,
+    awsMessage: facts.message,
+  }
+  if (facts.httpStatus !== undefined) details['httpStatus'] = facts.httpStatus
+  if (facts.requestId !== undefined) details['requestId'] = facts.requestId
+  if (facts.attempts !== undefined) details['attempts'] = facts.attempts
+  if (facts.encodedMessage !== undefined) details['encodedMessage'] = facts.encodedMessage
+  const failedCall =
+    failure === 'assume-role'
+      ? 'sts:AssumeRole'
+      : failure === 'no-credentials'
+        ? 'loading credentials'
+        : operation
+  return new PrivateLinkError(
+    failure === 'throttled' ? 'ERR_DISCOVERY_THROTTLED' : 'ERR_DISCOVERY_FAILED',
+    `${operation} failed${failedCall === operation ? '' : ` (${failedCall})`}: ${facts.name}${facts.message && facts.message !== facts.name ? `: ${facts.message}` : ''}`,
+    { hint: hints[failure], details, cause: sanitizedCause(cause) },
+  )
 }
 
 export function missingSdkError(cause: unknown): PrivateLinkError {

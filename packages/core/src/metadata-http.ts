@@ -1,5 +1,7 @@
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+// Default imports are the live module objects: `http.request` is looked up at call time, as the
+// AWS SDK does, so instrumentation (and msw in tests) sees these requests too.
+import http from 'node:http'
+import https from 'node:https'
 
 export interface MetadataResponse {
   status: number
@@ -24,7 +26,7 @@ const MAX_BODY = 64 * 1024
 export function metadataRequest(url: string, options: MetadataRequest): Promise<MetadataResponse> {
   return new Promise((resolve, reject) => {
     const target = new URL(url)
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest
+    const send = target.protocol === 'https:' ? https.request : http.request
     let settled = false
     const fail = (error: Error) => {
       if (settled) return
