@@ -50,36 +50,48 @@ class PrivateLinkPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>
   override connect(callback: ConnectCallback): void
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
-    const result = this.#connect()
-    if (callback === undefined) return result
-    result.then(
-      (client) =>
-        callback(undefined, client, (release) => client.release(release as boolean | Error)),
-      (error: Error) => callback(error, undefined, () => {}),
-    )
+    if (!this.#watching) this.#watch()
+    // The hot path (pool.query checks out a client per query) adds nothing on success.
+    if (callback === undefined)
+      return super.connect().catch((error: unknown) => this.#recover(error))
+    super.connect((error, client, done) => {
+      if (error === undefined) {
+        callback(undefined, client, done)
+        return
+      }
+      this.#recover(error).then(
+        (retried) =>
+          callback(undefined, retried, (release) => retried.release(release as boolean | Error)),
+        (final: Error) => callback(final, undefined, () => {}),
+      )
+    })
+    return undefined
   }
 
-  async #connect(): Promise<pg.PoolClient> {
+  #watching = false
+  #watch(): void {
     const connector = this.#plan.source.connector()
-    if (!(connector instanceof Promise)) this.#zones.watch(connector)
-    else
+    if (connector instanceof Promise) {
       connector.then(
         (c) => this.#zones.watch(c),
         () => {},
       )
-    try {
-      return await super.connect()
-    } catch (error) {
-      // One forced refresh (new token, or the secret read again) and one more try.
-      if (await this.#plan.onAuthFailure(error).catch(() => false)) {
-        try {
-          return await super.connect()
-        } catch (again) {
-          throw this.#plan.mapError(again)
-        }
-      }
-      throw this.#plan.mapError(error)
+      return
     }
+    this.#zones.watch(connector)
+    this.#watching = true
+  }
+
+  /** One forced refresh (a new token, or the secret read again) and one more try; typed errors. */
+  async #recover(error: unknown): Promise<pg.PoolClient> {
+    if (await this.#plan.onAuthFailure(error).catch(() => false)) {
+      try {
+        return await super.connect()
+      } catch (again) {
+        throw this.#plan.mapError(again)
+      }
+    }
+    throw this.#plan.mapError(error)
   }
 
   override end(): Promise<void>
