@@ -9,13 +9,11 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true'
 
 const s = style(process.stdout, process.env)
 const log = (line: string) => console.log(line)
-const progress: Progress = { step: 'start' }
+const progress: Progress = { step: '', took: {} }
 const started = performance.now()
 
 log(
-  s.bold(
-    'PrivateLink SDK demo: PostgreSQL (RDS Proxy, IAM), a private HTTPS API and Redis (ElastiCache, IAM) through one interface endpoint, and a zone that goes dark.',
-  ),
+  s.bold('PrivateLink SDK demo: one interface endpoint, three services, and a zone that goes dark'),
 )
 try {
   const summary = await runDemo(log, s, progress)
@@ -29,7 +27,10 @@ try {
     log(s.red(`First failure (${e.kind}): ${e.code}: ${e.message}`))
     if (e.hint !== undefined) log(`hint: ${e.hint}`)
   }
-  log(s.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s)`))
+  const steps = Object.entries(progress.took)
+    .map(([step, took]) => `${step.split(' ')[0]} ${took.toFixed(1)} s`)
+    .join(', ')
+  log(s.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s; steps ${steps})`))
   process.exitCode = summary.failed === 0 ? 0 : 1
 } catch (error) {
   // A short diagnosis: the step, the error, its hint; the stack only when asked for.
@@ -37,7 +38,7 @@ try {
   log('')
   log(
     s.red(
-      `Demo failed at step ${progress.step}: ${typeof e?.code === 'string' ? `${e.code}: ` : ''}${String(e?.message ?? error)}`,
+      `Demo failed at step ${progress.failedAt ?? progress.step}: ${typeof e?.code === 'string' ? `${e.code}: ` : ''}${String(e?.message ?? error)}`,
     ),
   )
   if (typeof e?.hint === 'string') log(`hint: ${e.hint}`)

@@ -23,7 +23,9 @@ export interface PhaseSeconds {
   warmUp: number
   healthy: number
   dark: number
+  /** After a restore: at least this long, longer while a service is not back, up to restoredMax. */
   restored: number
+  restoredMax: number
 }
 
 type PhaseName = 'healthy' | 'blackhole' | 'hang' | 'restored'
@@ -40,7 +42,7 @@ export async function runFailover(
   workload: Workload,
   log: (line: string) => void,
   s: Style,
-  timing: PhaseSeconds = { warmUp: 2, healthy: 2, dark: 6, restored: 4 },
+  timing: PhaseSeconds = { warmUp: 1, healthy: 2, dark: 6, restored: 3, restoredMax: 8 },
 ): Promise<FailoverResult> {
   const zones = lab.endpoint.zones.map((zone) => zone.azName)
   const ownIndex = zones.indexOf(own)
@@ -78,9 +80,11 @@ export async function runFailover(
   try {
     for (const [phase, length] of plan) {
       if (phase !== 'healthy') {
+        // The fault starts as fail() is called: open connections freeze at once, the listener
+        // swap (a worker thread for a blackhole) follows.
+        changedAt = performance.now()
         if (phase === 'restored') await lab.zone(own).restore()
         else await lab.zone(own).fail(phase)
-        changedAt = performance.now()
         if (phase !== 'restored') {
           fault = {
             mode: phase,
@@ -95,7 +99,10 @@ export async function runFailover(
             : `${phase}ed`.replace('blackholeed', 'blackholed').replace('hanged', 'hanging')
         log(s.bold(`   ${seconds(changedAt - started).padStart(6)} >>> zone ${short(own)} ${what}`))
       }
-      for (let i = 0; i < length; i++) {
+      const back = () =>
+        phase !== 'restored' ||
+        Object.values(fault?.returnedAfterMs ?? {}).every((at) => at !== undefined)
+      for (let i = 0; i < length || (!back() && i < timing.restoredMax); i++) {
         // One line per wall-clock second, however busy the event loop was.
         await sleep(Math.max(0, started + (second + 1) * 1000 - performance.now()))
         second++

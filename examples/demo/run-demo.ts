@@ -18,6 +18,19 @@ export interface DemoSummary {
 /** Which step is running, for the diagnosis when one fails. */
 export interface Progress {
   step: string
+  /** Seconds each step took, by step name. */
+  took: Record<string, number>
+  /** The step that threw, kept while cleanup runs. */
+  failedAt?: string
+  at?: number
+}
+
+function enter(progress: Progress, step: string): void {
+  const now = performance.now()
+  if (progress.at !== undefined && progress.step !== '')
+    progress.took[progress.step] = (now - progress.at) / 1000
+  progress.step = step
+  progress.at = now
 }
 
 const OWN_ZONE = 'us-west-2b'
@@ -30,20 +43,20 @@ const OWN_ZONE = 'us-west-2b'
 export async function runDemo(
   log: (line: string) => void,
   s: Style,
-  progress: Progress = { step: '' },
+  progress: Progress = { step: '', took: {} },
 ): Promise<DemoSummary> {
-  progress.step = '1. start the lab'
+  enter(progress, '1. start the lab')
   log(s.bold('1. The lab: one PrivateLink endpoint in three zones, three services behind it'))
   const stack = await startStack()
   let app: App | undefined
   try {
     describeStack(stack, log)
 
-    progress.step = '2. the app in zone b'
+    enter(progress, '2. the app in zone b')
     log(s.bold(`2. An app on an instance in ${OWN_ZONE}, every client option at its default`))
     app = await startApp(stack, log)
 
-    progress.step = '3. zone b goes dark under load'
+    enter(progress, '3. zone b goes dark under load')
     const loops = 4
     log(
       s.bold(
@@ -66,7 +79,7 @@ export async function runDemo(
     )
     const failed = kinds.reduce((sum, kind) => sum + totals[kind].failed, 0)
 
-    progress.step = '4. privatelink doctor'
+    enter(progress, '4. privatelink doctor')
     log(s.bold('4. privatelink doctor, as you would run it on the instance'))
     const doctor = await doctorStep(stack, log, s)
 
@@ -81,8 +94,11 @@ export async function runDemo(
       ...(firstError === undefined ? {} : { firstError }),
       ...(doctor === undefined ? {} : { doctor }),
     }
+  } catch (error) {
+    progress.failedAt ??= progress.step
+    throw error
   } finally {
-    progress.step = '5. clean up'
+    enter(progress, '5. clean up')
     await app?.close()
     await stack.close()
     log(
@@ -93,6 +109,7 @@ export async function runDemo(
     if (stack.postgres.source === 'embedded')
       log('   embedded PostgreSQL stopped, its data folder removed')
     if (stack.redis?.source === 'started') log('   redis-server stopped')
+    enter(progress, '')
   }
 }
 
