@@ -69,4 +69,23 @@ describe('connections that die', () => {
     expect(rows[0]!.one).toBe(1)
     await pool.end()
   })
+
+  it('no zone accepting connections surfaces as ERR_ENDPOINT_UNREACHABLE with every attempt', async () => {
+    const zones = ['us-west-2a', 'us-west-2b', 'us-west-2c']
+    await Promise.all(zones.map((zone) => lab.zone(zone).fail('refuse')))
+    const pool = createPool(options())
+    try {
+      const error = (await pool.query('SELECT 1').catch((e: unknown) => e)) as {
+        code?: string
+        hint?: string
+        details?: { attempts?: { azName: string }[] }
+      }
+      expect(error.code).toBe('ERR_ENDPOINT_UNREACHABLE')
+      expect(error.hint).toMatch(/security group/)
+      expect(error.details?.attempts?.map((a) => a.azName).sort()).toEqual(zones)
+    } finally {
+      await Promise.all(zones.map((zone) => lab.zone(zone).restore()))
+      await pool.end()
+    }
+  })
 })
