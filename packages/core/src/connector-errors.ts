@@ -36,19 +36,19 @@ export function unreachableError(
   const telling = attempts.filter((a) => !NEUTRAL.has(a.code))
   const codes = new Set(telling.map((a) => a.code))
   const shared = codes.size === 1 ? [...codes][0]! : undefined
-  if (shared !== undefined && (shared.startsWith('ERR_DNS_') || shared.startsWith('ERR_TLS_'))) {
+  if (shared !== undefined && /^ERR_(?:DNS|TLS)_/.test(shared)) {
     const hint =
       dnsErrorHints[shared] ??
       tlsHints[shared] ??
       'Every zone failed with this error before any traffic reached the service.'
-    const stage = shared.startsWith('ERR_DNS_') ? 'resolve' : 'complete TLS with'
+    const stage = /^ERR_DNS_/.test(shared) ? 'resolve' : 'complete TLS with'
     return new PrivateLinkError(
       shared,
       `Could not ${stage} ${endpointId} on port ${port} in any zone: every zone failed with ${shared} (${summary})`,
       { hint, details },
     )
   }
-  if (telling.length > 0 && telling.every((a) => a.code.startsWith('ERR_DNS_'))) {
+  if (telling.length > 0 && telling.every((a) => /^ERR_DNS_/.test(a.code))) {
     return new PrivateLinkError(
       telling[0]!.code,
       `Could not resolve ${endpointId} in any zone (${summary})`,
