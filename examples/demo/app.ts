@@ -1,9 +1,10 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import { detectLocality, discoverEndpoint, type Endpoint, type Locality } from '@privatelink/core'
-import { createEndpointDispatcher } from '@privatelink/http'
-import { createPool } from '@privatelink/pg'
-import { createRedis } from '@privatelink/redis'
+import type { createEndpointDispatcher } from '@privatelink/http'
+import type { createPool } from '@privatelink/pg'
+import type { createRedis } from '@privatelink/redis'
 import { request } from 'undici'
+import { openServices } from '../multi-service-endpoint/services.js'
 import { API_HOST, type Stack } from './stack.js'
 
 export type Pool = ReturnType<typeof createPool>
@@ -67,47 +68,35 @@ export async function startApp(stack: Stack, log: (line: string) => void): Promi
     `   STS AssumeRole ${role.arn} with ExternalId: session until ${credentials.expiration.toISOString().slice(11, 19)} UTC`,
   )
 
-  const pool = createPool({
+  const services = openServices({
     endpoint,
-    proxyHost: stack.proxy.proxyHost,
-    user: 'app_user',
-    database: stack.postgres.database,
+    locality,
     region: lab.region,
     credentials,
-    ssl: { ca: lab.ca.certificatePem }, // the lab's CA stands in for Amazon Trust Services
-    connector: { locality },
-  })
-  const http = createEndpointDispatcher({ endpoint, locality, ca: lab.ca.certificatePem })
-  const redis =
-    stack.cache === undefined
-      ? undefined
-      : createRedis({
-          endpoint,
-          servername: stack.cache.hostname,
-          tls: { ca: lab.ca.certificatePem },
-          auth: {
-            iam: {
-              userId: 'app-user',
-              cacheName: stack.cache.cacheName,
-              region: lab.region,
-              credentials,
-            },
+    postgres: {
+      proxyHost: stack.proxy.proxyHost,
+      user: 'app_user',
+      database: stack.postgres.database,
+    },
+    ...(stack.cache === undefined
+      ? {}
+      : {
+          redis: {
+            servername: stack.cache.hostname,
+            cacheName: stack.cache.cacheName,
+            userId: 'app-user',
           },
-          locality,
-        })
-  // ioredis reports connection trouble as 'error' events while it reconnects; commands still
-  // wait in its queue. Counted by the workload through command results, not here.
-  redis?.on('error', () => {})
+        }),
+    ca: lab.ca.certificatePem, // the lab's CA stands in for Amazon Trust Services
+  })
+  const { db: pool, api: http, cache: redis } = services
   const app: App = {
     locality,
     endpoint,
     pool,
     http,
     ...(redis === undefined ? {} : { redis }),
-    close: async () => {
-      redis?.disconnect()
-      await Promise.allSettled([pool.end(), http.close()])
-    },
+    close: () => services.close(),
   }
   try {
     const { rows } = await pool.query<{ user: string; version: string }>(

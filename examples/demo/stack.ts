@@ -34,13 +34,15 @@ export interface Stack {
  * RDS Proxy emulator (IAM + TLS), the private HTTPS API on 443, Redis 6379 behind the ElastiCache
  * IAM front. Everything it started is stopped by close(), also when starting fails half way.
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(
+  options: { env?: Record<string, string | undefined> } = {},
+): Promise<Stack> {
   const closers: (() => Promise<void>)[] = []
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => {})
   }
   try {
-    const [postgres, redis] = await Promise.all([findPostgres(), findRedis()])
+    const [postgres, redis] = await Promise.all([findPostgres(options.env), findRedis(options.env)])
     closers.push(() => postgres.stop())
     if ('stop' in redis) closers.push(() => redis.stop())
 
