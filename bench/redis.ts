@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { promisify } from 'node:util'
 import { endpointFromConfig } from '@privatelink/core'
 import { createRedis } from '@privatelink/redis'
-import { type Comparison, compare, comparisonTable, machine, percentile, table } from './measure.js'
+import { type Comparison, compare, comparisonTable, machine } from './measure.js'
 
-const run = promisify(execFile)
 // The ioredis copy @privatelink/redis itself loads, so both variants run the same driver.
 const fromRedisPackage = createRequire(new URL('../packages/redis/package.json', import.meta.url))
 const ioredisPath = fromRedisPackage.resolve('ioredis')
@@ -36,23 +32,8 @@ async function load(client: Client, operations: number, concurrency: number): Pr
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)))
 }
 
-/** Milliseconds to import a module in a fresh Node process (median of `runs`). */
-async function coldImport(specifier: string, runs = 7): Promise<number> {
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(process.execPath, [
-      '--input-type=module',
-      '-e',
-      `const t = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t)`,
-    ])
-    times.push(Number(stdout.trim()))
-  }
-  return percentile(times, 50)
-}
-
 export interface RedisBench {
   steady: Comparison
-  imports: Record<string, string | number>[]
   markdown: string
 }
 
@@ -80,7 +61,7 @@ export async function redisBench(options: { quick?: boolean } = {}): Promise<Red
   })
   try {
     await Promise.all([raw.connect(), adapted.connect()])
-    const operations = options.quick ? 20_000 : 100_000
+    const operations = options.quick ? 10_000 : 40_000
     const steady = await compare(
       'Redis GET/SET, 16 in flight',
       'op',
@@ -90,28 +71,7 @@ export async function redisBench(options: { quick?: boolean } = {}): Promise<Red
       },
       { operations, rounds: 5 },
     )
-    const redisDist = fileURLToPath(new URL('../packages/redis/dist/index.js', import.meta.url))
-    const imports: Record<string, string | number>[] = [
-      {
-        module: 'ioredis',
-        'cold import ms (median of 7)': (await coldImport(ioredisPath)).toFixed(1),
-      },
-    ]
-    if (existsSync(redisDist))
-      imports.push({
-        module: '@privatelink/redis (dist, loads ioredis)',
-        'cold import ms (median of 7)': (await coldImport(redisDist)).toFixed(1),
-      })
-    const markdown = [
-      comparisonTable(steady),
-      '',
-      existsSync(redisDist)
-        ? 'Cold import in a fresh process:'
-        : 'Cold import (build packages/redis first for the adapter row):',
-      '',
-      table(imports),
-    ].join('\n')
-    return { steady, imports, markdown }
+    return { steady, markdown: comparisonTable(steady) }
   } finally {
     raw.disconnect()
     adapted.disconnect()

@@ -1,44 +1,193 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { ratioChart } from './chart.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Bar, barChart, comparisonBars, ratioChart, timedBars } from './chart.js'
+import { type ColdImportBench, coldImportBench } from './cold-import.js'
 import { dnsBench } from './dns.js'
-import { httpBench } from './http.js'
-import { comparisonTable, machine } from './measure.js'
+import { goals } from './goals.js'
+import { type HttpBench, httpBench, steadyChartName } from './http.js'
+import { type LambdaBundle, lambdaBundle } from './lambda-bundle.js'
+import { machine, machineInfo, table } from './measure.js'
+import { type PgBench, pgBench } from './pg.js'
+import { type RedisBench, redisBench } from './redis.js'
 
-// Side-by-side ratios against the raw libraries, in one process and one run. Bounded in count.
+// Every side-by-side figure, each comparison in this one process with the one method
+// (measure.ts). `--quick` proves the suite works (CI); `--only=http,pg` runs some sections.
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
 const runs = (name: string) => only === undefined || only.split(',').includes(name)
-const header = `${machine()}, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`
+const started = new Date()
+const machineAtStart = machineInfo()
+const header = `${machine()}, ${started.toISOString()}${quick ? ' (quick)' : ''}`
 console.log(header)
 
 const sections: string[] = []
-const json: Record<string, unknown> = { header }
 const charts: Record<string, string> = {}
-
-if (runs('dns')) {
-  const dns = await dnsBench(quick ? 20_000 : 200_000)
-  json['dns'] = dns.results
-  sections.push(`## DNS: cached lookups\n\n${dns.markdown}`)
-  console.log(sections.at(-1))
+const json: Record<string, unknown> = {
+  started: started.toISOString(),
+  quick,
+  machine: machineAtStart,
 }
-if (runs('http')) {
-  const http = await httpBench({ quick })
-  json['http'] = http
-  charts['http-steady.svg'] = ratioChart(http.steady)
-  charts['warm-zone-loss.svg'] = http.warm.svg
+const failures: string[] = []
+const results: {
+  http?: HttpBench
+  pg?: PgBench
+  redis?: RedisBench
+  coldImport?: ColdImportBench
+  lambda?: LambdaBundle
+} = {}
+const summaryBars: Bar[] = []
+
+/** Runs one section; a failure is reported and the others still run. */
+async function section(name: string, run: () => Promise<void>): Promise<void> {
+  if (!runs(name)) return
+  const begin = performance.now()
+  try {
+    await run()
+    console.log(sections.at(-1))
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    failures.push(`${name}: ${message}`)
+    sections.push(`## ${name}\n\nFailed: ${message.split('\n')[0]}`)
+    console.error(`section ${name} failed:`, error)
+  }
+  console.log(`(${name}: ${((performance.now() - begin) / 1000).toFixed(0)} s, ${machine()})\n`)
+}
+
+await section('dns', async () => {
+  const dns = await dnsBench({ quick })
+  json['dns'] = dns.comparison
+  charts['dns.svg'] = ratioChart(dns.comparison)
+  summaryBars.push(...comparisonBars(dns.comparison, 'dns ').filter((b) => b.kind === 'cpu'))
   sections.push(
-    `## HTTP: endpoint dispatcher vs undici Agent\n\n${comparisonTable(http.steady)}\n\n![http ratios](http-steady.svg)\n\n${http.markdown}`,
+    `## DNS: cached lookups\n\nRatios against cacheable-lookup; CPU µs per lookup is the figure to read.\n\n${dns.markdown}\n\n![dns](dns.svg)`,
   )
-  console.log(sections.at(-1))
-}
+})
 
-if (!quick && only === undefined) {
-  const dir = new URL('./results/', import.meta.url)
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(
-    new URL('latest.md', dir),
-    `# Benchmark results\n\n${header}\n\n${sections.join('\n\n')}\n`,
+await section('redis', async () => {
+  const redis = await redisBench({ quick })
+  results.redis = redis
+  json['redis'] = redis.steady
+  charts['redis.svg'] = ratioChart(redis.steady)
+  summaryBars.push(...comparisonBars(redis.steady, 'redis '))
+  sections.push(
+    `## Redis: createRedis vs ioredis, GET/SET, 16 in flight\n\nSame redis-server, plain TCP, the endpoint's zones pointing at it (the adapter's own cost).\n\n${redis.markdown}\n\n![redis](redis.svg)`,
   )
-  writeFileSync(new URL('latest.json', dir), `${JSON.stringify(json, null, 2)}\n`)
-  for (const [name, svg] of Object.entries(charts)) writeFileSync(new URL(name, dir), svg)
+})
+
+await section('pg', async () => {
+  const pg = await pgBench({ quick })
+  results.pg = pg
+  json['pg'] = { steady: pg.steady, newConnection: pg.newConnection }
+  charts['pg.svg'] = ratioChart(pg.steady)
+  summaryBars.push(
+    ...comparisonBars(pg.steady, 'pg ').filter((b) => b.label.includes('@privatelink')),
+  )
+  sections.push(
+    `## PostgreSQL: createPool vs pg.Pool vs aws-advanced-nodejs-wrapper\n\nSELECT 1 on the same PostgreSQL, plain TCP without TLS (the test server has none; \`ssl: { insecure: 'plaintext' }\` on our side), static password auth, the endpoint's zones pointing at the server. Pools against pg.Pool, single clients (8 queries queued on one connection) against pg.Client.\n\n${pg.markdown}\n\n![pg](pg.svg)`,
+  )
+})
+
+await section('http', async () => {
+  const http = await httpBench({ quick })
+  results.http = http
+  json['http'] = {
+    steady: http.steady,
+    connections: http.connections,
+    newConnections: http.newConnections,
+    bursts: http.bursts,
+    warm: http.warm.rows,
+  }
+  for (const steady of http.steady) {
+    charts[steadyChartName(steady)] = ratioChart(steady)
+    summaryBars.push(
+      ...comparisonBars(steady, `http ${steady.title.match(/\d+ in flight/)?.[0]} `).filter((b) =>
+        b.label.includes('dispatcher'),
+      ),
+    )
+  }
+  for (const burst of http.bursts) summaryBars.push(...timedBars(burst, 'http '))
+  charts['warm-zone-loss.svg'] = http.warm.svg
+  sections.push(`## HTTP: endpoint dispatcher vs undici Agent vs undici fetch\n\n${http.markdown}`)
+})
+
+await section('cold-import', async () => {
+  const coldImport = await coldImportBench({ quick })
+  results.coldImport = coldImport
+  json['coldImport'] = coldImport.comparison
+  charts['cold-import.svg'] = barChart(
+    'Cold import: ratio to the raw library (median, min-max)',
+    timedBars(coldImport.comparison),
+    '1.0 = raw library; lower is better',
+  )
+  summaryBars.push(...timedBars(coldImport.comparison, 'cold import '))
+  sections.push(
+    `## Cold import (fresh processes, interleaved)\n\n${coldImport.markdown}\n\n![cold import](cold-import.svg)`,
+  )
+})
+
+await section('lambda-bundle', async () => {
+  const lambda = await lambdaBundle()
+  results.lambda = lambda
+  json['lambdaBundle'] = {
+    bytes: lambda.bytes,
+    containsClientEc2: lambda.containsClientEc2,
+    packages: lambda.packages,
+  }
+  sections.push(`## Lambda example bundle\n\n${lambda.markdown}`)
+})
+
+const checked = goals(results)
+json['goals'] = checked
+json['machineAtEnd'] = machineInfo()
+json['failures'] = failures
+const goalTable = table(
+  checked.map((g) => ({
+    issue: `#${g.issue}`,
+    goal: g.goal,
+    measured: g.measured,
+    met: g.met === null ? '(no goal)' : g.met ? 'met' : '**not met**',
+  })),
+)
+charts['summary.svg'] = barChart(
+  'privatelink vs the raw libraries (median ratio, min-max over rounds)',
+  summaryBars,
+  '1.0 = raw library; blue throughput (higher is better), orange CPU and green time (lower is better)',
+)
+const elapsed = ((Date.now() - started.getTime()) / 1000).toFixed(0)
+const footer = `Finished in ${elapsed} s; ${machine()} at the end.`
+const markdown = [
+  '# Benchmark results',
+  '',
+  header,
+  '',
+  '`pnpm bench` (bench/run.ts). Method (bench/measure.ts): each comparison in one process, a warm-up, then at least 5 rounds with every variant once per round in rotated order; medians with min-max; ratios taken round by round against the named baseline; client CPU µs per operation from process.cpuUsage (the stable figure on a shared machine).',
+  '',
+  '## Goals',
+  '',
+  goalTable,
+  '',
+  '![summary](summary.svg)',
+  '',
+  ...sections.flatMap((s) => [s, '']),
+  footer,
+  '',
+].join('\n')
+console.log(`## Goals\n\n${goalTable}\n\n${footer}`)
+
+const dir =
+  quick || only !== undefined
+    ? join(tmpdir(), 'privatelink-bench')
+    : fileURLToPath(new URL('./results/', import.meta.url))
+mkdirSync(dir, { recursive: true })
+writeFileSync(join(dir, 'latest.md'), markdown)
+writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
+for (const [name, svg] of Object.entries(charts)) writeFileSync(join(dir, name), svg)
+console.log(`results in ${dir}`)
+if (failures.length > 0) {
+  console.error(`${failures.length} section(s) failed`)
+  process.exitCode = 1
 }
+// Keep-alive sockets and timers of the drivers under test must not hold the process.
+process.exit()

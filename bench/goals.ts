@@ -1,0 +1,139 @@
+import type { ColdImportBench } from './cold-import.js'
+import type { HttpBench } from './http.js'
+import type { LambdaBundle } from './lambda-bundle.js'
+import type { Comparison, Spread, TimedComparison } from './measure.js'
+import type { PgBench } from './pg.js'
+import type { RedisBench } from './redis.js'
+
+/** One goal an issue set, the figure measured against it, and whether it was met. */
+export interface Goal {
+  issue: number
+  goal: string
+  measured: string
+  /** null: the issue asks for the figure but sets no goal. */
+  met: boolean | null
+}
+
+const ratio = (s: Spread) => `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`
+
+function variant(comparison: Comparison, name: string) {
+  const found = comparison.variants.find((v) => v.name === name)
+  if (found === undefined) throw new Error(`no variant ${name} in ${comparison.title}`)
+  return found
+}
+
+function timed(comparison: TimedComparison, name: string) {
+  const found = comparison.variants.find((v) => v.name === name)
+  if (found === undefined) throw new Error(`no variant ${name} in ${comparison.title}`)
+  return found
+}
+
+const number = (row: Record<string, string | number> | undefined, column: string) =>
+  Number(row?.[column] ?? Number.NaN)
+
+/** The goals of issues 10, 11 and 19 checked against the figures (medians of per-round ratios). */
+export function goals(results: {
+  http?: HttpBench
+  pg?: PgBench
+  redis?: RedisBench
+  coldImport?: ColdImportBench
+  lambda?: LambdaBundle
+}): Goal[] {
+  const out: Goal[] = []
+  const { http, pg, redis, coldImport, lambda } = results
+  if (http !== undefined) {
+    for (const steady of http.steady) {
+      const d = variant(steady, '@privatelink/http dispatcher request()')
+      out.push({
+        issue: 19,
+        goal: `steady state (${steady.title}): >= 0.98x the Agent's req/s, <= 1.02x its CPU/req`,
+        measured: `req/s ${ratio(d.throughputRatio)}, CPU ${ratio(d.cpuRatio)}`,
+        met: d.throughputRatio.median >= 0.98 && d.cpuRatio.median <= 1.02,
+      })
+    }
+    for (const row of http.newConnections.filter((r) => 'added p99 ms' in r))
+      out.push({
+        issue: 19,
+        goal: `${row['case']}: added p99 < 50 ms, 0 errors`,
+        measured: `added p99 ${row['added p99 ms']} ms, ${row['failed']} failed`,
+        met: number(row, 'added p99 ms') < 50 && number(row, 'failed') === 0,
+      })
+    for (const burst of http.bursts) {
+      const d = timed(burst, '@privatelink/http dispatcher')
+      const outside = d.details.reduce<number>((sum, detail) => {
+        const zones = (detail as { zones: number[] }).zones
+        return sum + zones.slice(1).reduce((a, b) => a + b, 0)
+      }, 0)
+      const failed = d.details.reduce<number>(
+        (sum, detail) => sum + (detail as { failed: number }).failed,
+        0,
+      )
+      out.push({
+        issue: 19,
+        goal: `${burst.title}: no connections outside the own zone, <= 1.1x the Agent's time`,
+        measured: `${outside} connections outside the own zone over ${d.values.length} rounds, time ${ratio(d.ratio)}, ${failed} failed`,
+        met: outside === 0 && d.ratio.median <= 1.1 && failed === 0,
+      })
+    }
+    const failed = http.warm.rows.reduce((sum, row) => sum + number(row, 'failed'), 0)
+    const max = Math.max(
+      ...http.warm.rows.map((row) => number(row, 'max ms')).filter(Number.isFinite),
+    )
+    out.push({
+      issue: 19,
+      goal: 'warm zone loss (own zone blackholed, then hung), default options: 0 failed, max <= 5 s',
+      measured: `${failed} failed, max ${(max / 1000).toFixed(2)} s`,
+      met: failed === 0 && max <= 5_000,
+    })
+  }
+  if (pg !== undefined) {
+    const d = variant(pg.steady, '@privatelink/pg createPool')
+    out.push({
+      issue: 10,
+      goal: 'SELECT 1 at 8 in flight: createPool >= 0.97x raw pg.Pool',
+      measured: `q/s ${ratio(d.throughputRatio)}, CPU ${ratio(d.cpuRatio)}`,
+      met: d.throughputRatio.median >= 0.97,
+    })
+  }
+  if (redis !== undefined) {
+    const d = variant(redis.steady, '@privatelink/redis createRedis')
+    out.push({
+      issue: 11,
+      goal: 'GET/SET at 16 in flight: createRedis >= 0.97x raw ioredis',
+      measured: `ops/s ${ratio(d.throughputRatio)}, CPU ${ratio(d.cpuRatio)}`,
+      met: d.throughputRatio.median >= 0.97,
+    })
+  }
+  if (coldImport !== undefined) {
+    const http = timed(coldImport.comparison, '@privatelink/http')
+    out.push({
+      issue: 19,
+      goal: 'cold import of @privatelink/http <= 1.1x undici alone',
+      measured: ratio(http.ratio),
+      met: http.ratio.median <= 1.1,
+    })
+    const pgImport = timed(coldImport.comparison, '@privatelink/pg')
+    const ec2 = coldImport.loadedClientEc2.includes('@privatelink/pg')
+    out.push({
+      issue: 10,
+      goal: 'cold import of @privatelink/pg <= 1.15x pg + @aws-sdk/rds-signer, no @aws-sdk/client-ec2 loaded',
+      measured: `${ratio(pgImport.ratio)}, client-ec2 ${ec2 ? 'loaded' : 'not loaded'}`,
+      met: pgImport.ratio.median <= 1.15 && !ec2,
+    })
+    const redisImport = timed(coldImport.comparison, '@privatelink/redis')
+    out.push({
+      issue: 11,
+      goal: 'cold import of @privatelink/redis vs ioredis alone (figure asked for, no goal set)',
+      measured: ratio(redisImport.ratio),
+      met: null,
+    })
+  }
+  if (lambda !== undefined)
+    out.push({
+      issue: 10,
+      goal: 'esbuild bundle of the Lambda example: no @aws-sdk/client-ec2 in it',
+      measured: `${(lambda.bytes / 1024).toFixed(0)} KiB, client-ec2 ${lambda.containsClientEc2 ? 'in it' : 'not in it'}`,
+      met: !lambda.containsClientEc2,
+    })
+  return out
+}
