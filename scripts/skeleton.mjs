@@ -18,7 +18,7 @@ write(
       description,
       license: 'Apache-2.0',
       type: 'module',
-      engines: { node: '>=20.18' },
+      engines: { node: '>=22.11.0' },
       sideEffects: false,
       main: './dist/index.cjs',
       module: './dist/index.js',
