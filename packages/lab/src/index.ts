@@ -47,6 +47,12 @@ export type {
 export { rdsProxyFront } from './rds-proxy.js'
 export type { RdsProxyRefusal } from './rds-proxy-token.js'
 export type { RdsProxyUpstream } from './rds-proxy-upstream.js'
+export type {
+  SecretsManagerFront,
+  SecretsManagerFrontOptions,
+  SecretsManagerRequest,
+} from './secrets-manager.js'
+export { secretsManagerFront } from './secrets-manager.js'
 export type { PresignedUrlOptions } from './sigv4-presigned.js'
 export { verifyPresignedUrl } from './sigv4-presigned.js'
 export type {
