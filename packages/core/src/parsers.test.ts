@@ -41,6 +41,24 @@ describe('parseServiceName', () => {
       'COM.AMAZONAWS.VPCE.AP-SOUTHEAST-2.VPCE-SVC-0123456789ABCDEF0',
       { kind: 'endpoint-service', region: 'ap-southeast-2' },
     ],
+    // Cross-region enabled services AWS lists: global ones carry no region, China ones a cn. prefix.
+    [
+      'com.amazonaws.iam',
+      { kind: 'aws', prefix: 'com.amazonaws', region: undefined, service: 'iam' },
+    ],
+    ['com.amazonaws.route53', { kind: 'aws', region: undefined, service: 'route53' }],
+    [
+      'cn.com.amazonaws.cn-north-1.ecr.api',
+      { kind: 'aws', prefix: 'cn.com.amazonaws', region: 'cn-north-1', service: 'ecr.api' },
+    ],
+    [
+      'cn.com.amazonaws.cn-northwest-1.kms-fips',
+      { kind: 'aws', prefix: 'cn.com.amazonaws', region: 'cn-northwest-1', service: 'kms-fips' },
+    ],
+    [
+      'cn.com.amazonaws.vpce.cn-north-1.vpce-svc-0123456789abcdef0',
+      { kind: 'endpoint-service', prefix: 'cn.com.amazonaws.vpce', region: 'cn-north-1' },
+    ],
   ])('%s', (input, expected) => {
     expect(parseServiceName(input)).toMatchObject(expected)
   })
@@ -52,6 +70,13 @@ describe('parseServiceName', () => {
     'com.amazonaws.vpce.us-west-2.vpce-svc-123',
     'com.amazonaws.nowhere.s3',
     'org.example.us-east-1.x',
+    // Only the services AWS names without a region are global; a dropped region is a typo.
+    'com.amazonaws.ec2',
+    'com.amazonaws.iam.extra',
+    'cn.com.amazonaws.iam',
+    'cn.com.amazonaws.us-east-1.s3',
+    'cn.com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0',
+    'cn.cn.com.amazonaws.cn-north-1.s3',
   ])('rejects %j with ERR_INVALID_SERVICE_NAME and an example', (input) => {
     expect(codeOf(() => parseServiceName(input))).toBe('ERR_INVALID_SERVICE_NAME')
     try {
@@ -175,12 +200,66 @@ describe('properties', () => {
         region,
         service: fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
       }),
+      fc.record({
+        kind: fc.constant('aws' as const),
+        prefix: fc.constant('cn.com.amazonaws' as const),
+        region: fc.constantFrom('cn-north-1', 'cn-northwest-1'),
+        service: fc.array(label, { minLength: 1, maxLength: 3 }).map((l) => l.join('.')),
+      }),
+      fc.record({
+        kind: fc.constant('endpoint-service' as const),
+        prefix: fc.constant('cn.com.amazonaws.vpce' as const),
+        region: fc.constantFrom('cn-north-1', 'cn-northwest-1'),
+        serviceId: hex(17).map((h) => `vpce-svc-${h}`),
+      }),
+      fc.record({
+        kind: fc.constant('aws' as const),
+        prefix: fc.constant('com.amazonaws' as const),
+        region: fc.constant(undefined),
+        service: fc.constantFrom('iam' as const, 'route53' as const),
+      }),
     )
     fc.assert(
       fc.property(serviceName, (name) => {
         if (name.kind === 'aws' && name.service.startsWith('vpce')) return
         expect(parseServiceName(formatServiceName(name))).toEqual(name)
       }),
+    )
+  })
+
+  it('near-miss service names: whatever is accepted formats back to itself; region-less only for global services', () => {
+    const part = fc.oneof(
+      label,
+      fc.constantFrom(
+        'iam',
+        'route53',
+        'vpce',
+        'cn-north-1',
+        'us-east-1',
+        'vpce-svc-0123456789abcdef0',
+      ),
+    )
+    const nearMiss = fc
+      .tuple(
+        fc.constantFrom('com.amazonaws', 'cn.com.amazonaws', 'com.amazonaws.vpce', 'aws.api'),
+        fc.array(part, { minLength: 0, maxLength: 3 }),
+      )
+      .map(([prefix, parts]) => [prefix, ...parts].join('.'))
+    fc.assert(
+      fc.property(nearMiss, (input) => {
+        let parsed: ReturnType<typeof parseServiceName>
+        try {
+          parsed = parseServiceName(input)
+        } catch (error) {
+          expect((error as PrivateLinkError).code).toBe('ERR_INVALID_SERVICE_NAME')
+          return
+        }
+        expect(formatServiceName(parsed)).toBe(input)
+        if (parsed.region === undefined)
+          expect(['com.amazonaws.iam', 'com.amazonaws.route53']).toContain(input)
+        else if (input.startsWith('cn.')) expect(parsed.region).toMatch(/^cn-/)
+      }),
+      { numRuns: 2000 },
     )
   })
 

@@ -3,37 +3,81 @@ import { describeInput, inputText } from './describe-input.js'
 import { REGION_PATTERN } from './region.js'
 
 export type ServiceName =
-  /** `com.amazonaws.us-east-1.s3`, `com.amazonaws.us-east-1.ecr.dkr` */
-  | { kind: 'aws'; prefix: 'com.amazonaws'; region: string; service: string }
+  /**
+   * `com.amazonaws.us-east-1.s3`, `com.amazonaws.us-east-1.ecr.dkr`; in the China regions also
+   * `cn.com.amazonaws.cn-north-1.ecr.api` (AWS lists several China services under that prefix).
+   */
+  | {
+      kind: 'aws'
+      prefix: 'com.amazonaws' | 'cn.com.amazonaws'
+      region: string
+      service: string
+    }
   /** `aws.sagemaker.us-east-1.notebook`, `aws.api.us-east-1.kendra-ranking` */
   | { kind: 'aws'; prefix: `aws.${string}`; region: string; service: string }
-  /** `com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0` (your own, a SaaS or a Marketplace service) */
-  | { kind: 'endpoint-service'; prefix: 'com.amazonaws.vpce'; region: string; serviceId: string }
+  /**
+   * A global service, no region in the name: `com.amazonaws.iam`, `com.amazonaws.route53`
+   * (cross-region enabled; the endpoint's region is where your VPC is).
+   */
+  | { kind: 'aws'; prefix: 'com.amazonaws'; region: undefined; service: GlobalService }
+  /**
+   * `com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0` (your own, a SaaS or a Marketplace
+   * service); `cn.com.amazonaws.vpce.cn-north-1.vpce-svc-...` in the China regions.
+   */
+  | {
+      kind: 'endpoint-service'
+      prefix: 'com.amazonaws.vpce' | 'cn.com.amazonaws.vpce'
+      region: string
+      serviceId: string
+    }
 
+/** Services AWS names with no region (global control planes reachable through PrivateLink). */
+export type GlobalService = 'iam' | 'route53'
+const GLOBAL_SERVICES: ReadonlySet<string> = new Set<GlobalService>(['iam', 'route53'])
+
+const SERVICE_PART = '[a-z0-9][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*)*'
 const endpointService = new RegExp(
-  `^com\\.amazonaws\\.vpce\\.(${REGION_PATTERN})\\.(vpce-svc-[0-9a-f]{17})$`,
+  `^((?:cn\\.)?com\\.amazonaws\\.vpce)\\.(${REGION_PATTERN})\\.(vpce-svc-[0-9a-f]{17})$`,
 )
 const awsService = new RegExp(
-  `^com\\.amazonaws\\.(${REGION_PATTERN})\\.([a-z0-9][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*)*)$`,
+  `^((?:cn\\.)?com\\.amazonaws)\\.(${REGION_PATTERN})\\.(${SERVICE_PART})$`,
 )
+const awsGlobal = /^com\.amazonaws\.([a-z0-9-]+)$/
 const awsNamespaced = new RegExp(
-  `^aws\\.([a-z0-9][a-z0-9-]*)\\.(${REGION_PATTERN})\\.([a-z0-9][a-z0-9-]*(?:\\.[a-z0-9][a-z0-9-]*)*)$`,
+  `^aws\\.([a-z0-9][a-z0-9-]*)\\.(${REGION_PATTERN})\\.(${SERVICE_PART})$`,
 )
+
+// The cn. prefix belongs to the China partition: `cn.com.amazonaws.us-east-1.s3` is a typo.
+const prefixFitsRegion = (prefix: string, region: string) =>
+  !prefix.startsWith('cn.') || region.startsWith('cn-')
 
 export function parseServiceName(input: string): ServiceName {
   if (typeof input === 'string') {
     const name = input.trim().toLowerCase()
     let match = endpointService.exec(name)
-    if (match)
+    if (match && prefixFitsRegion(match[1]!, match[2]!))
       return {
         kind: 'endpoint-service',
-        prefix: 'com.amazonaws.vpce',
-        region: match[1]!,
-        serviceId: match[2]!,
+        prefix: match[1] as 'com.amazonaws.vpce' | 'cn.com.amazonaws.vpce',
+        region: match[2]!,
+        serviceId: match[3]!,
       }
     match = awsService.exec(name)
-    if (match)
-      return { kind: 'aws', prefix: 'com.amazonaws', region: match[1]!, service: match[2]! }
+    if (match && prefixFitsRegion(match[1]!, match[2]!))
+      return {
+        kind: 'aws',
+        prefix: match[1] as 'com.amazonaws' | 'cn.com.amazonaws',
+        region: match[2]!,
+        service: match[3]!,
+      }
+    match = awsGlobal.exec(name)
+    if (match && GLOBAL_SERVICES.has(match[1]!))
+      return {
+        kind: 'aws',
+        prefix: 'com.amazonaws',
+        region: undefined,
+        service: match[1] as GlobalService,
+      }
     match = awsNamespaced.exec(name)
     if (match)
       return { kind: 'aws', prefix: `aws.${match[1]!}`, region: match[2]!, service: match[3]! }
@@ -42,7 +86,7 @@ export function parseServiceName(input: string): ServiceName {
     'ERR_INVALID_SERVICE_NAME',
     `Invalid endpoint service name ${describeInput(input)}`,
     {
-      hint: 'Use the name shown by aws ec2 describe-vpc-endpoint-services, e.g. com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0 or com.amazonaws.us-east-1.execute-api.',
+      hint: 'Use the name shown by aws ec2 describe-vpc-endpoint-services, e.g. com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0, com.amazonaws.us-east-1.execute-api, cn.com.amazonaws.cn-north-1.ecr.api, or a global service such as com.amazonaws.iam.',
       details: {
         input: inputText(input),
         example: 'com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0',
@@ -52,9 +96,8 @@ export function parseServiceName(input: string): ServiceName {
 }
 
 export function formatServiceName(name: ServiceName): string {
-  return name.kind === 'endpoint-service'
-    ? `${name.prefix}.${name.region}.${name.serviceId}`
-    : name.prefix === 'com.amazonaws'
-      ? `com.amazonaws.${name.region}.${name.service}`
-      : `${name.prefix}.${name.region}.${name.service}`
+  if (name.kind === 'endpoint-service') return `${name.prefix}.${name.region}.${name.serviceId}`
+  return name.region === undefined
+    ? `${name.prefix}.${name.service}`
+    : `${name.prefix}.${name.region}.${name.service}`
 }
