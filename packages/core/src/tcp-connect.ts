@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
 
+/** Opens a TCP socket to an address (`net.connect` by default); tests and proxies pass their own. */
 export type Dial = (options: { host: string; port: number }) => Socket
 
 /**

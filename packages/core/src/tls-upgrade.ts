@@ -8,6 +8,10 @@ import {
 import { invalidOption } from '@privatelink/dns'
 import { tlsError } from './connector-errors.js'
 
+/**
+ * TLS for connections the connector opens: Node's `tls.connect` options, less the ones the
+ * connector sets itself (socket, host, port, lookup).
+ */
 export interface ConnectorTlsOptions
   extends Omit<ConnectionOptions, 'socket' | 'host' | 'port' | 'lookup'> {
   /** The name the certificate must carry (SNI too). Required: the vpce name never is on it. */

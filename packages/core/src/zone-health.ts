@@ -22,6 +22,7 @@ export const isHealthSignal = (value: unknown): value is HealthSignal =>
   typeof value === 'string' &&
   (COUNTED.has(value as HealthSignal) || value === 'idle-close' || value === 'cancelled')
 
+/** Outlier detection: when a failing zone leaves rotation and for how long. */
 export interface EjectionOptions {
   /** First ejection lasts this long; each further incident doubles it. @default 1000 */
   baseMs?: number
@@ -227,7 +228,9 @@ export class ZoneHealth {
   }
 }
 
+/** One zone's health at one moment. */
 export interface ZoneHealthSnapshot {
+  /** Out of rotation now. */
   ejected: boolean
   /** Counted failures in a row (connects and requests). */
   failures: number
@@ -235,6 +238,7 @@ export interface ZoneHealthSnapshot {
   probeFailures: number
   /** Backoff level: the next ejection lasts baseMs * 2^level, capped. */
   level: number
+  /** Time left until the zone is readmitted; 0 when it is in rotation. */
   ejectedForMs: number
   /** Smoothed TCP connect time. */
   connectMs?: number

@@ -17,6 +17,7 @@ import { asLegacy } from './legacy-handler.js'
 import { OriginPool } from './origin-pool.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 
+/** Options of {@link createEndpointDispatcher}; each is validated at construction. */
 export interface EndpointDispatcherOptions {
   /**
    * The endpoint (discoverEndpoint / endpointFromConfig); or targets in priority order (regions:
@@ -49,16 +50,23 @@ export interface EndpointDispatcherOptions {
   headersTimeoutMs?: number
   /** @default 300000 */
   bodyTimeoutMs?: number
+  /** Retries on another zone: which requests, how often, with what backoff and budget. */
   retry?: RetryOptions
   /** Send requests for other hosts through a plain Agent instead of refusing them. @default false */
   passthrough?: boolean
   /** Connector settings when `endpoint` is an Endpoint (see @privatelink/core for defaults). */
   attemptDelayMs?: number
+  /** Connector setting: give up on one TCP connect after this long. @default 10000 */
   connectTimeoutMs?: number
+  /** Connector setting: give up on one TLS handshake after this long. @default 10000 */
   tlsTimeoutMs?: number
+  /** Connector setting: outlier ejection of failing zones (see @privatelink/core). */
   ejection?: EjectionOptions
+  /** Connector setting: active health checks of each zone (see @privatelink/core). */
   healthCheck?: HealthCheckOptions
+  /** Connector setting: `'lambda'` runs no background checks or probes. @default 'default' */
   profile?: 'default' | 'lambda'
+  /** Connector setting: resolves zonal DNS names. @default a private-only resolver */
   resolver?: Resolver
   /** Ejection windows and Retry-After dates. @default Date.now */
   clock?: () => number
@@ -98,7 +106,9 @@ const CONNECTOR_OPTIONS = [
  * destroyed. One pool per origin; each connection knows the zone its socket landed in.
  */
 export class EndpointDispatcher extends Dispatcher {
+  /** The connector whose sockets this dispatcher uses: zone status, events, health. */
   readonly connector: Connector
+  /** Hostnames this dispatcher serves (lowercase); others go to `passthrough` or are refused. */
   readonly origins: readonly string[]
   readonly #pinned: Set<string>
   readonly #pools = new Map<string, OriginPool>()
@@ -197,10 +207,12 @@ export class EndpointDispatcher extends Dispatcher {
     else emit.call(this, event, origin, [this, ...targets], error)
   }
 
+  /** True once `close()` or `destroy()` was called: new requests fail. */
   get closed(): boolean {
     return this.#closed
   }
 
+  /** True once `destroy()` was called. */
   get destroyed(): boolean {
     return this.#destroyed
   }
@@ -290,7 +302,15 @@ export class EndpointDispatcher extends Dispatcher {
     return pool
   }
 
+  /**
+   * Stops taking requests, lets those in flight finish, then closes every pool (and the
+   * connector, when this dispatcher made it).
+   */
   override close(): Promise<void>
+  /**
+   * Stops taking requests, lets those in flight finish, then closes every pool (and the
+   * connector, when this dispatcher made it).
+   */
   override close(callback: (error: Error | null, data: null) => void): void
   override close(callback?: (error: Error | null, data: null) => void): Promise<void> | void {
     if (!this.#destroyed && this.#closing === undefined) {
@@ -309,9 +329,25 @@ export class EndpointDispatcher extends Dispatcher {
     )
   }
 
+  /**
+   * Like `close()`, but aborts requests in flight with `error` (undici's `ClientDestroyedError`
+   * by default).
+   */
   override destroy(): Promise<void>
+  /**
+   * Like `close()`, but aborts requests in flight with `error` (undici's `ClientDestroyedError`
+   * by default).
+   */
   override destroy(error: Error | null): Promise<void>
+  /**
+   * Like `close()`, but aborts requests in flight with `error` (undici's `ClientDestroyedError`
+   * by default).
+   */
   override destroy(callback: (error: Error | null, data: null) => void): void
+  /**
+   * Like `close()`, but aborts requests in flight with `error` (undici's `ClientDestroyedError`
+   * by default).
+   */
   override destroy(error: Error | null, callback: (error: Error | null, data: null) => void): void
   override destroy(
     errorOrCallback?: Error | null | ((error: Error | null, data: null) => void),

@@ -9,12 +9,16 @@ import { createResolver } from '@privatelink/dns'
 import { Agent, type Dispatcher } from 'undici'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from './endpoint-dispatcher.js'
 
+/** How requests name the API: see {@link PrivateApiGatewayOptions.mode}. */
 export type PrivateApiMode = 'header' | 'alias' | 'private-dns'
 
+/** Options of {@link privateApiGateway}. */
 export interface PrivateApiGatewayOptions {
   /** The API's ID, e.g. `a1b2c3d4e5`. */
   apiId: string
+  /** The stage, the first segment of the base URL's path, e.g. `prod`. */
   stage: string
+  /** The API's region, e.g. `us-west-2`: part of the execute-api hostnames. */
   region: string
   /** The execute-api interface endpoint. Gives zone-aware failover. */
   endpoint?: Endpoint | Connector
@@ -27,14 +31,17 @@ export interface PrivateApiGatewayOptions {
    * @default 'header'
    */
   mode?: PrivateApiMode
+  /** Where this code runs, for own-zone-first when `endpoint` is given. @default detected */
   locality?: Locality
   /** Passed to the dispatcher. */
   dispatcher?: Omit<EndpointDispatcherOptions, 'endpoint' | 'origins' | 'locality'>
 }
 
+/** What {@link privateApiGateway} returns: the base URL, the dispatcher and headers to send. */
 export interface PrivateApi {
   /** Append your resource path: `${baseUrl}/orders`. */
   baseUrl: string
+  /** Pass as undici's `dispatcher` (`request`, `fetch`); close it when done. */
   dispatcher: Dispatcher
   /** Send these with every request (the API ID in header mode). */
   headers: Record<string, string>

@@ -3,10 +3,13 @@ import { RetryBudget } from './retry-budget.js'
 
 /** The timer functions backoff waits use (inject fakes in tests). */
 export interface RetryTimers {
+  /** Calls `callback` after `ms`; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown
+  /** Cancels a wait `setTimeout` started. */
   clearTimeout(handle: unknown): void
 }
 
+/** The retry budget: a token bucket per dispatcher; a success refunds part of a retry's cost. */
 export interface RetryBudgetOptions {
   /** Tokens in the bucket, shared by every request of one dispatcher. @default 500 */
   capacity?: number
@@ -16,6 +19,7 @@ export interface RetryBudgetOptions {
   timeoutCost?: number
 }
 
+/** When the dispatcher retries a request on another zone, and how long it waits first. */
 export interface RetryOptions {
   /** Retries per request, each on another zone when one is left. @default 2 */
   maxRetries?: number

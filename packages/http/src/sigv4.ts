@@ -10,16 +10,23 @@ import {
 } from './sigv4-query.js'
 import { lazySigner } from './sigv4-signer.js'
 
+/** AWS credentials, shaped like the SDK's `AwsCredentialIdentity`. */
 export interface AwsCredentials {
+  /** `AKIA...` (long-term) or `ASIA...` (temporary). */
   accessKeyId: string
+  /** Never logged nor put in an error. */
   secretAccessKey: string
+  /** Required with temporary credentials; sent as `x-amz-security-token`. */
   sessionToken?: string
+  /** When temporary credentials stop working. */
   expiration?: Date
 }
 
+/** Options of {@link sigv4}. */
 export interface SigV4Options {
   /** Signing name of the service: `execute-api` for API Gateway, `s3`, `lambda`, ... @default 'execute-api' */
   service?: string
+  /** The region requests are signed for, e.g. `us-west-2` (the service's, for cross-region). */
   region: string
   /** Credentials, or a provider (any AwsCredentialIdentityProvider, e.g. fromNodeProviderChain()). */
   credentials: AwsCredentials | (() => Promise<AwsCredentials>)
