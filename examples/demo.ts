@@ -27,10 +27,17 @@ try {
     log(s.red(`First failure (${e.kind}): ${e.code}: ${e.message}`))
     if (e.hint !== undefined) log(`hint: ${e.hint}`)
   }
+  const names: Record<string, string> = {
+    1: 'lab',
+    2: 'app',
+    3: 'failover',
+    4: 'doctor',
+    5: 'cleanup',
+  }
   const steps = Object.entries(progress.took)
-    .map(([step, took]) => `${step.split(' ')[0]} ${took.toFixed(1)} s`)
+    .map(([step, took]) => `${names[step.split('.')[0]!] ?? step} ${took.toFixed(1)} s`)
     .join(', ')
-  log(s.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s; steps ${steps})`))
+  log(s.dim(`(${((performance.now() - started) / 1000).toFixed(1)} s: ${steps})`))
   process.exitCode = summary.failed === 0 ? 0 : 1
 } catch (error) {
   // A short diagnosis: the step, the error, its hint; the stack only when asked for.

@@ -42,7 +42,7 @@ export async function runFailover(
   workload: Workload,
   log: (line: string) => void,
   s: Style,
-  timing: PhaseSeconds = { warmUp: 1, healthy: 2, dark: 6, restored: 3, restoredMax: 8 },
+  timing: PhaseSeconds = { warmUp: 1, healthy: 2, dark: 6, restored: 3, restoredMax: 5 },
 ): Promise<FailoverResult> {
   const zones = lab.endpoint.zones.map((zone) => zone.azName)
   const ownIndex = zones.indexOf(own)
