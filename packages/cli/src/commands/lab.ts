@@ -38,16 +38,30 @@ export interface LabReport {
   commands: string[]
 }
 
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve(signal)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+/**
+ * Resolves on the first SIGINT or SIGTERM. The handlers stay until `release()` (after the lab has
+ * closed): a second Ctrl-C while closing exits at once, with the shell's 128 + signal number.
+ */
+function signalWaiter(): { signal: Promise<string>; release(): void } {
+  let first: string | undefined
+  let resolveSignal!: (signal: string) => void
+  const signal = new Promise<string>((resolve) => {
+    resolveSignal = resolve
   })
+  const onSignal = (name: NodeJS.Signals) => {
+    if (first !== undefined) process.exit(128 + (name === 'SIGINT' ? 2 : 15))
+    first = name
+    resolveSignal(name)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal,
+    release() {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
 }
 
 export function registerLab(program: Command, context: CommandContext): void {
@@ -110,6 +124,8 @@ export function registerLab(program: Command, context: CommandContext): void {
         ],
         ...(flags.privateDnsName !== undefined ? { privateDnsName: flags.privateDnsName } : {}),
       })
+      // Installed before anything is printed: a signal after "lab running" always stops cleanly.
+      const waiter = context.io.stopSignal ? undefined : signalWaiter()
       const folder = await mkdtemp(join(tmpdir(), 'privatelink-lab-'))
       try {
         const caFile = join(folder, 'ca.pem')
@@ -118,11 +134,12 @@ export function registerLab(program: Command, context: CommandContext): void {
         if (flags.json) printJson(context, report)
         else printLab(context, lab, report)
         context.err('lab running; Ctrl-C stops it')
-        const signal = await (context.io.stopSignal ?? waitForSignal)()
+        const signal = await (waiter?.signal ?? context.io.stopSignal!())
         context.err(`${signal}: stopping the lab`)
       } finally {
         await lab.close()
         await rm(folder, { recursive: true, force: true })
+        waiter?.release()
       }
       context.err('lab stopped')
     })

@@ -126,7 +126,7 @@ export async function checkTls(
       {
         ...base,
         status: 'fail',
-        seen: `${servername} in ${failed.zone.zone.azName}: ${message}${carried}`,
+        seen: `in ${failed.zone.zone.azName}: ${message}${carried}`,
         fix,
       },
       started,

@@ -87,7 +87,12 @@ export async function tlsProbe(
       }
       const mismatch = checkServerIdentity(servername, certificate)
       if (mismatch !== undefined)
-        return { ok: false, code: 'ERR_TLS_CERT_ALTNAME_INVALID', message: mismatch.message, names }
+        return {
+          ok: false,
+          code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+          message: `${servername} is not on the certificate`,
+          names,
+        }
       return {
         ok: true,
         protocol: secure.getProtocol() ?? 'TLS',
