@@ -95,7 +95,9 @@ async function startHttpsServer(
       response.end(String(error))
     })
   })
-  server.keepAliveTimeout = 1000
+  // undici drops a connection whose Keep-Alive hint is under its 2 s threshold: a short hint
+  // would make every SDK call a new TCP+TLS connection through the zones, which AWS does not.
+  server.keepAliveTimeout = 30_000
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
