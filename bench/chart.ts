@@ -73,46 +73,88 @@ export function ratioChart(comparison: Comparison): string {
   )
 }
 
+/**
+ * At most three points per pixel column (min, median, max): a chart of thousands of requests
+ * stays small and keeps its outliers.
+ */
+function thin(points: { t: number; ms: number }[], columns: number, maxT: number) {
+  const byColumn = new Map<number, { t: number; ms: number }[]>()
+  for (const p of points) {
+    const column = Math.floor((p.t / maxT) * columns)
+    const list = byColumn.get(column) ?? []
+    list.push(p)
+    byColumn.set(column, list)
+  }
+  return [...byColumn.values()].flatMap((list) => {
+    if (list.length <= 3) return list
+    const sorted = [...list].sort((a, b) => a.ms - b.ms)
+    return [sorted[0]!, sorted[Math.floor(sorted.length / 2)]!, sorted.at(-1)!]
+  })
+}
+
 /** Latency over time (ms per request, by second since start), one series per variant. */
 export function timelineChart(
   title: string,
   series: { name: string; points: { t: number; ms: number }[] }[],
   marks: { t: number; label: string }[] = [],
+  options: { logScale?: boolean } = {},
 ): string {
   const width = 720
-  const height = 280
-  const left = 50
+  const height = 300
+  const left = 56
+  const right = 20
   const bottom = 40
+  const top = 50
   const all = series.flatMap((s) => s.points)
   const maxT = Math.max(1, ...all.map((p) => p.t))
   const maxMs = Math.max(1, ...all.map((p) => p.ms)) * 1.1
-  const x = (t: number) => left + (t / maxT) * (width - left - 20)
-  const y = (ms: number) => height - bottom - (ms / maxMs) * (height - bottom - 30)
+  const log = options.logScale === true
+  // Log scale from 0.1 ms: a 1 ms connect and a 10 s one fit on one chart.
+  const minLog = -1
+  const maxLog = Math.log10(maxMs)
+  const plotHeight = height - bottom - top
+  const x = (t: number) => left + (t / maxT) * (width - left - right)
+  const y = (ms: number) =>
+    height -
+    bottom -
+    (log
+      ? ((Math.log10(Math.max(ms, 0.1)) - minLog) / (maxLog - minLog)) * plotHeight
+      : (ms / maxMs) * plotHeight)
   const colours = ['#3c78d0', '#d08c3c', '#3ca05a', '#a03c8c']
+  const ticks = log
+    ? [0.1, 1, 10, 100, 1_000, 10_000, 100_000].filter((tick) => tick <= maxMs)
+    : [0, Math.round(maxMs / 1.1)]
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="18" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
-    `<line x1="${left}" x2="${left}" y1="30" y2="${height - bottom}" stroke="#888"/>`,
-    `<line x1="${left}" x2="${width - 20}" y1="${height - bottom}" y2="${height - bottom}" stroke="#888"/>`,
-    `<text x="${left - 6}" y="${y(maxMs / 1.1) + 4}" text-anchor="end">${Math.round(maxMs / 1.1)}</text>`,
-    `<text x="${left - 6}" y="${height - bottom + 4}" text-anchor="end">0</text>`,
-    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle">seconds (ms per request on the y axis)</text>`,
+    `<line x1="${left}" x2="${left}" y1="${top}" y2="${height - bottom}" stroke="#888"/>`,
+    `<line x1="${left}" x2="${width - right}" y1="${height - bottom}" y2="${height - bottom}" stroke="#888"/>`,
+    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle">seconds since start; ms per operation on the y axis${log ? ' (log scale)' : ''}</text>`,
   ]
+  for (const tick of ticks)
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(tick).toFixed(1)}" y2="${y(tick).toFixed(1)}" stroke="#eee"/>`,
+      `<text x="${left - 6}" y="${(y(tick) + 4).toFixed(1)}" text-anchor="end">${tick}</text>`,
+    )
+  for (const second of Array.from({ length: Math.floor(maxT / 5) + 1 }, (_, i) => i * 5))
+    parts.push(
+      `<text x="${x(second).toFixed(1)}" y="${height - bottom + 14}" text-anchor="middle">${second}</text>`,
+    )
   for (const mark of marks) {
     parts.push(
-      `<line x1="${x(mark.t)}" x2="${x(mark.t)}" y1="30" y2="${height - bottom}" stroke="#c33" stroke-dasharray="3 3"/>`,
-      `<text x="${x(mark.t) + 4}" y="42" fill="#c33">${escapeXml(mark.label)}</text>`,
+      `<line x1="${x(mark.t).toFixed(1)}" x2="${x(mark.t).toFixed(1)}" y1="${top - 14}" y2="${height - bottom}" stroke="#c33" stroke-dasharray="3 3"/>`,
+      `<text x="${(x(mark.t) + 3).toFixed(1)}" y="${top - 4}" fill="#c33">${escapeXml(mark.label)}</text>`,
     )
   }
   series.forEach((s, index) => {
     const colour = colours[index % colours.length]
-    for (const p of s.points)
+    for (const p of thin(s.points, width - left - right, maxT))
       parts.push(
         `<circle cx="${x(p.t).toFixed(1)}" cy="${y(p.ms).toFixed(1)}" r="1.5" fill="${colour}"/>`,
       )
     parts.push(
-      `<text x="${width - 200}" y="${60 + index * 16}" fill="${colour}">${escapeXml(s.name)}</text>`,
+      `<text x="${width - right - 4}" y="${top + 14 + index * 16}" text-anchor="end" fill="${colour}">${escapeXml(s.name)}</text>`,
     )
   })
   parts.push('</svg>')

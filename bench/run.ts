@@ -95,9 +95,11 @@ await section('http', async () => {
   json['http'] = {
     steady: http.steady,
     connections: http.connections,
+    steadyFailures: http.steadyFailures,
     newConnections: http.newConnections,
     bursts: http.bursts,
     warm: http.warm.rows,
+    failoverTimeline: http.timeline.rows,
   }
   for (const steady of http.steady) {
     charts[steadyChartName(steady)] = ratioChart(steady)
@@ -109,6 +111,7 @@ await section('http', async () => {
   }
   for (const burst of http.bursts) summaryBars.push(...timedBars(burst, 'http '))
   charts['warm-zone-loss.svg'] = http.warm.svg
+  charts['failover-timeline.svg'] = http.timeline.svg
   sections.push(`## HTTP: endpoint dispatcher vs undici Agent vs undici fetch\n\n${http.markdown}`)
 })
 
