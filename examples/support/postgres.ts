@@ -26,6 +26,8 @@ const noop = async () => {}
  */
 export async function findPostgres(
   env: Record<string, string | undefined> = process.env,
+  /** Where to look for a local server. @default 5432 */
+  localPort = 5432,
 ): Promise<PostgresServer> {
   const fromEnv = env['PG_URL']
   if (fromEnv !== undefined && fromEnv !== '') {
@@ -41,10 +43,10 @@ export async function findPostgres(
       stop: noop,
     }
   }
-  if (await trustLogin('127.0.0.1', 5432, 'postgres')) {
+  if (await trustLogin('127.0.0.1', localPort, 'postgres')) {
     return {
       host: '127.0.0.1',
-      port: 5432,
+      port: localPort,
       user: 'postgres',
       database: 'postgres',
       source: 'local',

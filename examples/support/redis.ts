@@ -19,6 +19,8 @@ export interface RedisServer {
  */
 export async function findRedis(
   env: Record<string, string | undefined> = process.env,
+  /** Where to look for a local server, and the binary to start when none answers. */
+  local: { port?: number; binary?: string } = {},
 ): Promise<RedisServer | { unavailable: string }> {
   const fromEnv = env['REDIS_URL']
   if (fromEnv !== undefined && fromEnv !== '') {
@@ -30,9 +32,10 @@ export async function findRedis(
       stop: async () => {},
     }
   }
-  if (await answersPing('127.0.0.1', 6379, 1000))
-    return { host: '127.0.0.1', port: 6379, source: 'local', stop: async () => {} }
-  return await startRedisServer()
+  const port = local.port ?? 6379
+  if (await answersPing('127.0.0.1', port, 1000))
+    return { host: '127.0.0.1', port, source: 'local', stop: async () => {} }
+  return await startRedisServer(local.binary ?? 'redis-server')
 }
 
 /** True when `host:port` answers PING with PONG within `timeoutMs`. */
@@ -50,10 +53,10 @@ export function answersPing(host: string, port: number, timeoutMs: number): Prom
   })
 }
 
-async function startRedisServer(): Promise<RedisServer | { unavailable: string }> {
+async function startRedisServer(binary: string): Promise<RedisServer | { unavailable: string }> {
   const port = await freePort()
   const child = spawn(
-    'redis-server',
+    binary,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     { stdio: 'ignore' },
   )
@@ -63,7 +66,7 @@ async function startRedisServer(): Promise<RedisServer | { unavailable: string }
   })
   if (spawned !== null)
     return {
-      unavailable: `no Redis on 127.0.0.1:6379 and no redis-server to start (${(spawned as NodeJS.ErrnoException).code ?? spawned.message}); apt-get install redis-server adds it`,
+      unavailable: `no Redis on 127.0.0.1:6379 and no ${binary} to start (${(spawned as NodeJS.ErrnoException).code ?? spawned.message}); apt-get install redis-server adds it`,
     }
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -79,5 +82,5 @@ async function startRedisServer(): Promise<RedisServer | { unavailable: string }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   await stop()
-  return { unavailable: `redis-server started on port ${port} but never answered PING` }
+  return { unavailable: `${binary} started on port ${port} but never answered PING` }
 }
