@@ -10,7 +10,7 @@ import { type Ec2Client, ec2Commands } from './aws-client.js'
 /** What the user named on the command line. */
 export type Target =
   | { kind: 'endpoint-id'; input: string; endpointId: string }
-  | { kind: 'service-name'; input: string; serviceName: string; region: string }
+  | { kind: 'service-name'; input: string; serviceName: string; region?: string }
   /** A `vpce-...vpce.amazonaws.com` name (regional or zonal): the endpoint ID is in it. */
   | { kind: 'endpoint-dns-name'; input: string; name: string; endpointId: string; region: string }
   /** Any other name: the service's private DNS name (or a custom alias). */
@@ -25,12 +25,8 @@ export function parseTarget(input: string): Target {
   if (isEndpointId(value as unknown)) return { kind: 'endpoint-id', input, endpointId: value }
   if (value.startsWith('com.amazonaws.') || value.startsWith('cn.com.amazonaws.')) {
     try {
-      return {
-        kind: 'service-name',
-        input,
-        serviceName: value,
-        region: parseServiceName(value).region,
-      }
+      const { region } = parseServiceName(value)
+      return { kind: 'service-name', input, serviceName: value, ...(region ? { region } : {}) }
     } catch (error) {
       throw new InvalidArgumentError(
         PrivateLinkError.isInstance(error) ? error.message : String(error),
