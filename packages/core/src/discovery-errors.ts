@@ -1,6 +1,13 @@
 import { PrivateLinkError } from '@privatelink/dns'
 import { awsErrorFacts, sanitizedCause } from './aws-error.js'
 
+/**
+ * Cross-region PrivateLink: the endpoint (and the EC2 API that describes it) lives where the VPC
+ * is; the service name carries the service's region. Asking the service's region finds nothing.
+ */
+export const CROSS_REGION_HINT =
+  "For a cross-region service, pass the endpoint's region (where your VPC is), not the service's."
+
 const stateHints: Record<string, string> = {
   pendingacceptance:
     'The service provider must accept the connection (aws ec2 accept-vpc-endpoint-connections on their side), or turn on acceptance-not-required.',
@@ -35,7 +42,7 @@ export function notFoundError(query: Record<string, string | undefined>): Privat
     'ERR_ENDPOINT_NOT_FOUND',
     `No VPC endpoint matches ${describe(query)}`,
     {
-      hint: 'Check the endpoint ID or service name, the region (endpoints are regional), and that the credentials belong to the account that owns the endpoint.',
+      hint: `Check the endpoint ID or service name, the region (endpoints are regional), and that the credentials belong to the account that owns the endpoint. ${CROSS_REGION_HINT}`,
       details: { ...compact(query) },
     },
   )
@@ -113,14 +120,14 @@ export function discoveryFailedError(operation: string, cause: unknown): Private
       "Getting credentials failed at sts:AssumeRole, before any EC2 call: check that the role's trust policy allows this principal, that ExternalId matches its sts:ExternalId condition, and that the caller may call sts:AssumeRole on the role ARN.",
     unauthorized: `The role may not call ${permission}: allow ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets.${facts.encodedMessage ? ' Read the full reason with: aws sts decode-authorization-message --encoded-message "<details.encodedMessage>" (needs sts:DecodeAuthorizationMessage).' : ''} ${configFallback}`,
     'no-credentials': `No credentials were found: set AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a web identity, attach a role to the instance/task/function, or pass credentials. ${configFallback}`,
-    credentials: `Check the credentials (expired? wrong secret? right account?) and that the role may call ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (this call needed ${permission}). ${configFallback}`,
-    region: 'No region: pass region (or a serviceName, whose region is used), or set AWS_REGION.',
+    credentials: `Check the credentials (expired? wrong secret? right account? a region the account has opted in to?) and that the role may call ec2:DescribeVpcEndpoints, ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets (this call needed ${permission}). ${CROSS_REGION_HINT} ${configFallback}`,
+    region: `No region: pass region or set AWS_REGION (a serviceName's region is used only as a last resort). ${CROSS_REGION_HINT}`,
     throttled: `EC2 throttled ${operation} (its request rate limit is per account and region)${tries}, retried with backoff by the SDK. Reuse one createEndpointDiscovery (it caches), stagger start-ups, raise ec2ClientConfig.maxAttempts, or use endpointFromConfig.`,
     server: `The EC2 API failed (${facts.httpStatus ?? facts.name})${tries}: usually transient; retry later. ${configFallback}`,
-    network: `The EC2 API could not be reached (${facts.name}): check network access to it (an ec2 interface endpoint, or a NAT gateway), DNS, and ec2ClientConfig.endpoint. ${configFallback}`,
+    network: `The EC2 API could not be reached (${facts.name}): check network access to it (an ec2 interface endpoint, or a NAT gateway), DNS, the region and ec2ClientConfig.endpoint. ${CROSS_REGION_HINT} ${configFallback}`,
     unreadable:
       'The EC2 API answered something that is not a complete EC2 response (a proxy in the way, or a cut connection): check ec2ClientConfig.endpoint and any HTTP proxy.',
-    other: `Check network access to the EC2 API (an ec2 interface endpoint, or a NAT gateway), the region, and the EC2 client configuration. ${configFallback}`,
+    other: `Check network access to the EC2 API (an ec2 interface endpoint, or a NAT gateway), the region, and the EC2 client configuration. ${CROSS_REGION_HINT} ${configFallback}`,
   }
   const details: Record<string, unknown> = {
     operation,

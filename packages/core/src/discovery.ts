@@ -1,4 +1,4 @@
-import { invalidOption } from '@privatelink/dns'
+import { invalidOption, parseCidr, parseIpAddress } from '@privatelink/dns'
 import {
   ambiguousError,
   discoveryFailedError,
@@ -69,6 +69,7 @@ interface RawEndpoint {
   State?: string
   PrivateDnsEnabled?: boolean
   NetworkInterfaceIds?: string[]
+  SubnetIds?: string[]
   DnsEntries?: { DnsName?: string }[]
   Tags?: { Key?: string; Value?: string }[]
 }
@@ -80,6 +81,59 @@ interface RawInterface {
   SubnetId?: string
   PrivateIpAddress?: string
   PrivateIpAddresses?: { PrivateIpAddress?: string }[]
+  /** Dual-stack endpoints: global unicast IPv6 from the VPC's /56. */
+  Ipv6Address?: string
+  Ipv6Addresses?: { Ipv6Address?: string }[]
+}
+
+interface RawSubnet {
+  SubnetId?: string
+  AvailabilityZoneId?: string
+  CidrBlock?: string
+  Ipv6CidrBlockAssociationSet?: {
+    Ipv6CidrBlock?: string
+    Ipv6CidrBlockState?: { State?: string }
+  }[]
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown }
+const settle = <T>(promise: Promise<T>): Promise<Settled<T>> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  )
+
+/** A subnet's IPv4 CIDR and its associated IPv6 CIDRs, each checked (a malformed one is left out). */
+function subnetCidrs(subnet: RawSubnet): string[] {
+  const written = [
+    subnet.CidrBlock,
+    ...(subnet.Ipv6CidrBlockAssociationSet ?? [])
+      // A block being disassociated (or that failed to associate) is not the subnet's any more.
+      .filter((block) => (block.Ipv6CidrBlockState?.State ?? 'associated') === 'associated')
+      .map((block) => block.Ipv6CidrBlock),
+  ]
+  const cidrs: string[] = []
+  for (const cidr of written) {
+    if (typeof cidr !== 'string') continue
+    try {
+      parseCidr(cidr, 'Subnet CIDR')
+    } catch {
+      continue
+    }
+    if (!cidrs.includes(cidr.toLowerCase())) cidrs.push(cidr.toLowerCase())
+  }
+  return cidrs
+}
+
+/** The interface's IPs: private IPv4 first (what the connector dials first), then IPv6. */
+function interfaceAddresses(eni: RawInterface): string[] {
+  const ipv4 =
+    eni.PrivateIpAddresses?.map((a) => a.PrivateIpAddress).filter((a): a is string => !!a) ?? []
+  if (ipv4.length === 0 && eni.PrivateIpAddress) ipv4.push(eni.PrivateIpAddress)
+  const ipv6 = [...(eni.Ipv6Addresses?.map((a) => a.Ipv6Address) ?? []), eni.Ipv6Address].filter(
+    (a): a is string => typeof a === 'string' && parseIpAddress(a)?.family === 6,
+  )
+  return [...ipv4, ...ipv6.map((a) => a.toLowerCase())]
 }
 
 /** The region in a service name, for API shapes without ServiceRegion; global services have none. */
@@ -164,6 +218,17 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
   const state = raw.State ?? 'unknown'
   if (state.toLowerCase() !== 'available') throw notAvailableError(id, state)
 
+  const describeSubnets = (ids: string[]) =>
+    send<{ Subnets?: RawSubnet[] }>(
+      client,
+      'DescribeSubnets',
+      new sdk.DescribeSubnetsCommand({ SubnetIds: ids }),
+    )
+  // The subnets (their CIDRs, and AZ IDs for older shapes) are asked alongside the interfaces, so
+  // knowing them costs no extra round trip.
+  const endpointSubnetIds = [...new Set((raw.SubnetIds ?? []).filter((id) => !!id))]
+  const early =
+    endpointSubnetIds.length > 0 ? settle(describeSubnets(endpointSubnetIds)) : undefined
   const interfaces: RawInterface[] = []
   if ((raw.NetworkInterfaceIds ?? []).length > 0) {
     const described = await send<{ NetworkInterfaces?: RawInterface[] }>(
@@ -173,24 +238,33 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     )
     interfaces.push(...(described.NetworkInterfaces ?? []))
   }
-  // Older API shapes leave AvailabilityZoneId off the interface: the subnet has it.
-  const missingIds = [
-    ...new Set(
-      interfaces.filter((n) => !n.AvailabilityZoneId && n.SubnetId).map((n) => n.SubnetId!),
-    ),
-  ]
-  const subnetZoneIds = new Map<string, string>()
-  if (missingIds.length > 0) {
-    const subnets = await send<{ Subnets?: { SubnetId?: string; AvailabilityZoneId?: string }[] }>(
-      client,
-      'DescribeSubnets',
-      new sdk.DescribeSubnetsCommand({ SubnetIds: missingIds }),
-    )
-    for (const subnet of subnets.Subnets ?? []) {
-      if (subnet.SubnetId && subnet.AvailabilityZoneId)
-        subnetZoneIds.set(subnet.SubnetId, subnet.AvailabilityZoneId)
-    }
+  const subnets = new Map<string, RawSubnet>()
+  const keep = (found: { Subnets?: RawSubnet[] }) => {
+    for (const subnet of found.Subnets ?? [])
+      if (subnet.SubnetId) subnets.set(subnet.SubnetId, subnet)
   }
+  // Older API shapes leave AvailabilityZoneId off the interface: then the subnet must tell, and
+  // a failed DescribeSubnets fails discovery. Otherwise it only adds CIDRs: without them the
+  // guard still lets exactly the interfaces' addresses through.
+  const needsAzIds = interfaces.some((n) => !n.AvailabilityZoneId && n.SubnetId)
+  let subnetError: unknown
+  if (early !== undefined) {
+    const result = await early
+    if (result.ok) keep(result.value)
+    else subnetError = result.error
+  }
+  const missing = [
+    ...new Set(interfaces.map((n) => n.SubnetId).filter((id): id is string => !!id)),
+  ].filter((id) => !subnets.has(id))
+  if (missing.length > 0 && (subnetError === undefined || needsAzIds)) {
+    const result = await settle(describeSubnets(missing))
+    if (result.ok) keep(result.value)
+    else subnetError = result.error
+  }
+  const unanswered = interfaces.some(
+    (n) => !n.AvailabilityZoneId && n.SubnetId && !subnets.has(n.SubnetId),
+  )
+  if (needsAzIds && unanswered && subnetError !== undefined) throw subnetError
 
   let regionalName: string | undefined
   let privateDnsName: string | undefined
@@ -215,21 +289,20 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     const azName = eni.AvailabilityZone
     if (!azName) continue
     const zone = zones.get(azName) ?? { azName, addresses: [] }
-    const azId =
-      eni.AvailabilityZoneId ?? (eni.SubnetId ? subnetZoneIds.get(eni.SubnetId) : undefined)
+    const subnet = eni.SubnetId ? subnets.get(eni.SubnetId) : undefined
+    const azId = eni.AvailabilityZoneId ?? subnet?.AvailabilityZoneId
     if (azId) zone.azId = azId
     if (eni.SubnetId) zone.subnetId = eni.SubnetId
     if (eni.NetworkInterfaceId) zone.networkInterfaceId = eni.NetworkInterfaceId
     const dnsName = zonalNames.get(azName)
     if (dnsName) zone.dnsName = dnsName
-    const addresses =
-      eni.PrivateIpAddresses?.map((a) => a.PrivateIpAddress).filter((a): a is string => !!a) ?? []
-    for (const address of addresses.length > 0
-      ? addresses
-      : eni.PrivateIpAddress
-        ? [eni.PrivateIpAddress]
-        : []) {
+    for (const address of interfaceAddresses(eni)) {
       if (!zone.addresses.includes(address)) zone.addresses.push(address)
+    }
+    const cidrs = subnet === undefined ? [] : subnetCidrs(subnet)
+    for (const cidr of cidrs) {
+      zone.cidrs ??= []
+      if (!zone.cidrs.includes(cidr)) zone.cidrs.push(cidr)
     }
     zones.set(azName, zone)
   }

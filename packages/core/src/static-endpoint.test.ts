@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { endpointFromConfig, endpointFromEnv } from './static-endpoint.js'
+import { endpointFromConfig, endpointFromEnv, endpointsFromEnv } from './static-endpoint.js'
 
 const dnsName =
   'vpce-0123456789abcdef0-abcd1234.vpce-svc-0fedcba9876543210.us-west-2.vpce.amazonaws.com'
@@ -121,6 +121,29 @@ describe('endpointFromConfig', () => {
       ['privateDnsName', { ...zone({}), privateDnsName: 'a..b' }, /is not a DNS name/],
       ['region', { ...zone({}), region: 'eu-west-1' }, /is not us-west-2/],
       ['state', { ...zone({}), state: { toString: 1 } }, /is not an endpoint state/],
+      ['serviceRegion', { ...zone({}), serviceRegion: 'east' }, /is not the service's region/],
+      ['serviceRegion', { ...zone({}), serviceRegion: 42 }, /is not the service's region/],
+      [
+        'serviceRegion',
+        {
+          ...zone({}),
+          serviceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210',
+          serviceRegion: 'eu-west-1',
+        },
+        /disagrees with serviceName/,
+      ],
+      ['zones[0].cidrs', zone({ cidrs: '10.0.1.0/24' }), /is not an array/],
+      ['zones[0].cidrs[0]', zone({ cidrs: ['10.0.1.0/'] }), /is not a CIDR/],
+      ['zones[0].cidrs[1]', zone({ cidrs: ['10.0.1.0/24', '10.0.1.5/24'] }), /is not a CIDR/],
+      ['zones[0].cidrs[0]', zone({ cidrs: ['0.0.0.0/0'] }), /wider than any subnet/],
+      ['zones[0].cidrs[0]', zone({ cidrs: ['10.0.0.0/8'] }), /wider than any subnet/],
+      ['zones[0].cidrs[0]', zone({ cidrs: ['2600::/16'] }), /wider than any subnet/],
+      // An address outside the allowed ranges passes only inside its own zone's subnets.
+      [
+        'zones[0].addresses[0]',
+        zone({ cidrs: ['2600:1f18:abcd:2::/64'], addresses: ['2600:1f18:abcd:1::23'] }),
+        /outside the allowed ranges/,
+      ],
     ])('refuses %s (case %#)', (option, config, message) => {
       let error: unknown
       try {
@@ -165,6 +188,61 @@ describe('endpointFromConfig', () => {
       )
       const ports = endpointFromConfig(zone({ portMap: { 443: 8443, 5432: 15432 } })).zones[0]!
       expect(ports.portMap).toEqual({ 443: 8443, 5432: 15432 })
+    })
+  })
+
+  describe('cross-region and dual-stack fields survive static config', () => {
+    const cross = {
+      dnsName,
+      zones: [{ azName: 'us-west-2a', addresses: ['10.0.1.5'] }],
+      serviceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210',
+    }
+
+    it('reads serviceRegion, and keeps it only when it differs from the endpoint region', () => {
+      expect(endpointFromConfig({ ...cross, serviceRegion: 'us-east-1' }).serviceRegion).toBe(
+        'us-east-1',
+      )
+      const same = endpointFromConfig({
+        ...cross,
+        serviceName: 'com.amazonaws.vpce.us-west-2.vpce-svc-0fedcba9876543210',
+        serviceRegion: 'us-west-2',
+      })
+      expect(same.serviceRegion).toBeUndefined()
+      expect(same.region).toBe('us-west-2')
+    })
+
+    it("without serviceRegion, the service name's region tells (as discovery does)", () => {
+      expect(endpointFromConfig(cross).serviceRegion).toBe('us-east-1')
+      // A global service has no region in its name: nothing to sign for but the endpoint's.
+      const global = endpointFromConfig({ ...cross, serviceName: 'com.amazonaws.iam' })
+      expect(global.serviceRegion).toBeUndefined()
+      expect(
+        endpointFromConfig({
+          ...cross,
+          serviceName: 'com.amazonaws.iam',
+          serviceRegion: 'us-east-1',
+        }).serviceRegion,
+      ).toBe('us-east-1')
+    })
+
+    it("PRIVATELINK_ENDPOINTS carries serviceRegion and the zones' cidrs", () => {
+      const endpoint = endpointFromConfig({
+        ...cross,
+        serviceRegion: 'us-east-1',
+        zones: [
+          {
+            azName: 'us-west-2a',
+            addresses: ['10.0.1.5', '2600:1f18:abcd:1::5'],
+            cidrs: ['10.0.1.0/24', '2600:1F18:ABCD:1::/64'],
+          },
+        ],
+      })
+      expect(endpoint.zones[0]!.cidrs).toEqual(['10.0.1.0/24', '2600:1f18:abcd:1::/64'])
+      // The dual-stack ENI's global unicast address passes because its own subnet holds it.
+      expect(endpoint.zones[0]!.addresses).toEqual(['10.0.1.5', '2600:1f18:abcd:1::5'])
+      const [fromEnv] = endpointsFromEnv({ PRIVATELINK_ENDPOINTS: JSON.stringify([endpoint]) })
+      expect(fromEnv).toEqual(endpoint)
+      expect(fromEnv!.serviceRegion).toBe('us-east-1')
     })
   })
 })

@@ -1,23 +1,34 @@
 import {
   type AddressGuard,
+  type Cidr,
+  cidrContains,
   createAddressGuard,
   DEFAULT_ALLOWED_RANGES,
   invalidOption,
   PrivateLinkError,
+  parseCidr,
   parseIpAddress,
 } from '@privatelink/dns'
 import { describeInput, inputText } from './describe-input.js'
 import { parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
 import { assertEndpointId } from './endpoint-id.js'
 import type { Endpoint, EndpointZone } from './model.js'
-import { isAzNameOf } from './region.js'
+import { isAzNameOf, isRegion } from './region.js'
 import { parseServiceName } from './service-name.js'
 
 export interface StaticZoneConfig {
   azName: string
   azId?: string
-  /** The ENI's private IPs; when absent the connector resolves the zonal DNS name. */
+  /**
+   * The ENI's IPs; when absent the connector resolves the zonal DNS name. Each must be inside
+   * `allowedRanges` or inside one of this zone's `cidrs` (a dual-stack ENI's global unicast IPv6).
+   */
   addresses?: string[]
+  /**
+   * The zone's subnet CIDRs, IPv4 and IPv6, as discovery reports them. The endpoint guard lets
+   * them through, so no wider than a subnet can be: IPv4 /16 or longer, IPv6 /44 or longer.
+   */
+  cidrs?: string[]
   dnsName?: string
   subnetId?: string
   networkInterfaceId?: string
@@ -30,6 +41,14 @@ export interface StaticEndpointConfig {
   zones: StaticZoneConfig[]
   /** Taken from `dnsName` when absent. */
   id?: string
+  /** The endpoint's region; taken from `dnsName`, and must agree with it when given. */
+  region?: string
+  /**
+   * The service's region for a cross-region endpoint (tokens and SigV4 are signed for it). When
+   * absent, the region in `serviceName` when that differs from the endpoint's, as discovery does.
+   * @default the endpoint's region
+   */
+  serviceRegion?: string
   serviceName?: string
   privateDnsName?: string
   vpcId?: string
@@ -107,6 +126,53 @@ function validAddress(value: unknown, option: string, guard: AddressGuard): stri
       `is outside the allowed ranges (${guard.allowedRanges.join(', ')})`,
     )
   return value
+}
+
+/** An address written in a zone: inside the allowed ranges, or inside the zone's own subnets. */
+function validZoneAddress(
+  value: unknown,
+  option: string,
+  guard: AddressGuard,
+  cidrs: readonly Cidr[],
+): string {
+  const parsed = parseIpAddress(value)
+  if (
+    parsed !== undefined &&
+    typeof value === 'string' &&
+    !guard.allows(value) &&
+    cidrs.some((cidr) => cidrContains(cidr, parsed)) &&
+    !parsed.bytes.every((byte) => byte === 0)
+  )
+    return value
+  return validAddress(value, option, guard)
+}
+
+// A subnet is never wider than this (IPv4 VPCs are /16 at most; IPv6 subnets /44 at most with
+// IPAM, /64 otherwise): a wider "subnet" would open the endpoint's guard to far more than it.
+const WIDEST_SUBNET = { 4: 16, 6: 44 } as const
+
+function validCidrs(value: unknown, option: string): { text: string[]; parsed: Cidr[] } {
+  const expected = 'an array of the subnet\'s CIDRs, e.g. ["10.0.1.0/24", "2600:1f18:abcd:1::/64"]'
+  if (!Array.isArray(value)) throw fieldError(option, expected, value)
+  const text: string[] = []
+  const parsed: Cidr[] = []
+  value.forEach((cidr: unknown, index) => {
+    const at = `${option}[${index}]`
+    const range = parseCidr(cidr, at)
+    if (range.prefix < WIDEST_SUBNET[range.family])
+      throw fieldError(
+        at,
+        expected,
+        cidr,
+        `is wider than any subnet (/${WIDEST_SUBNET[range.family]} at most for IPv${range.family})`,
+      )
+    const written = (cidr as string).toLowerCase()
+    if (!text.includes(written)) {
+      text.push(written)
+      parsed.push(range)
+    }
+  })
+  return { text, parsed }
 }
 
 function validPortMap(value: unknown, option: string): Record<string, number> {
@@ -197,8 +263,9 @@ export function endpointFromConfig(
     if (zone.addresses !== undefined && !Array.isArray(zone.addresses)) {
       throw invalidOption(`${at}.addresses`, 'an array of IP address strings', zone.addresses)
     }
+    const cidrs = zone.cidrs === undefined ? undefined : validCidrs(zone.cidrs, `${at}.cidrs`)
     const addresses = (zone.addresses ?? []).map((address, position) =>
-      validAddress(address, `${at}.addresses[${position}]`, guard),
+      validZoneAddress(address, `${at}.addresses[${position}]`, guard, cidrs?.parsed ?? []),
     )
     const derived = zonalDnsName(input.dnsName!, zone.azName)
     let dnsName = derived
@@ -216,6 +283,7 @@ export function endpointFromConfig(
       dnsName = own
     }
     const result: EndpointZone = { azName: zone.azName, dnsName, addresses }
+    if (cidrs !== undefined && cidrs.text.length > 0) result.cidrs = cidrs.text
     if (zone.azId !== undefined) result.azId = zone.azId
     if (zone.subnetId !== undefined)
       result.subnetId = validPattern(
@@ -240,12 +308,36 @@ export function endpointFromConfig(
     dnsName: input.dnsName.toLowerCase(),
     zones,
   }
+  let nameRegion: string | undefined
   if (input.serviceName !== undefined) {
     if (typeof input.serviceName !== 'string')
       throw fieldError('serviceName', 'an endpoint service name', input.serviceName)
-    parseServiceName(input.serviceName)
+    nameRegion = parseServiceName(input.serviceName).region
     endpoint.serviceName = input.serviceName
   }
+  // Cross-region PrivateLink: tokens are signed for the service's region, so it must survive
+  // PRIVATELINK_ENDPOINTS. Same-region endpoints leave it out, as discovery does.
+  let serviceRegion: string | undefined
+  if (input.serviceRegion !== undefined) {
+    if (typeof input.serviceRegion !== 'string' || !isRegion(input.serviceRegion))
+      throw fieldError(
+        'serviceRegion',
+        "the service's region, e.g. us-east-1 (where the service is hosted)",
+        input.serviceRegion,
+      )
+    if (nameRegion !== undefined && nameRegion !== input.serviceRegion)
+      throw fieldError(
+        'serviceRegion',
+        `${nameRegion}, the region in serviceName`,
+        input.serviceRegion,
+        `disagrees with serviceName ${input.serviceName}`,
+      )
+    serviceRegion = input.serviceRegion
+  } else {
+    serviceRegion = nameRegion
+  }
+  if (serviceRegion !== undefined && serviceRegion !== endpoint.region)
+    endpoint.serviceRegion = serviceRegion
   if (input.privateDnsName !== undefined)
     endpoint.privateDnsName = validHostname(input.privateDnsName, 'privateDnsName')
   if (input.vpcId !== undefined)

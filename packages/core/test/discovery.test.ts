@@ -1,8 +1,13 @@
 import { DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2'
 import {
+  createConnector,
   createEndpointDiscovery,
   discoverEndpoint,
+  type Endpoint,
+  endpointAllowedRanges,
   endpointFromConfig,
+  endpointFromEnv,
+  endpointsFromEnv,
   type PrivateLinkError,
 } from '@privatelink/core'
 import { PORT_MAP_TAG as LAB_PORT_MAP_TAG, type Lab, startLab } from '@privatelink/lab'
@@ -25,6 +30,19 @@ const config = () => ({
   credentials: lab.aws.credentials,
   maxAttempts: 1,
 })
+/**
+ * The lab's endpoint with each zone's subnet CIDRs as the lab's own EC2 inventory lists them (the
+ * lab's model does not carry them; DescribeSubnets does).
+ */
+const withSubnetCidrs = (which: Lab): Endpoint => ({
+  ...which.endpoint,
+  zones: which.endpoint.zones.map((zone) => ({
+    ...zone,
+    cidrs: which.aws.inventory.subnets
+      .filter((subnet) => subnet.subnetId === zone.subnetId)
+      .map((subnet) => subnet.cidrBlock),
+  })),
+})
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => expect.unreachable(),
@@ -37,9 +55,30 @@ describe('discoverEndpoint against the lab EC2 API', () => {
       endpointId: lab.endpoint.id,
       ec2ClientConfig: config(),
     })
-    // The lab's own model, port maps included (none here: it fronts no service).
-    expect(endpoint).toEqual(lab.endpoint)
+    // The lab's own model, port maps included (none here: it fronts no service), plus the
+    // subnets' CIDRs.
+    expect(endpoint).toEqual(withSubnetCidrs(lab))
     expect(endpoint.privateDnsName).toBe('api.saas.example.com')
+  })
+
+  it('each zone carries its subnet CIDR (IPv4 path); the endpoint guard lets ENIs and subnets through', async () => {
+    const endpoint = await discoverEndpoint({
+      endpointId: lab.endpoint.id,
+      ec2ClientConfig: config(),
+    })
+    expect(endpoint.zones.map((z) => z.cidrs)).toEqual([
+      ['10.0.0.0/24'],
+      ['10.0.1.0/24'],
+      ['10.0.2.0/24'],
+    ])
+    expect(endpointAllowedRanges(endpoint).sort()).toEqual(
+      [
+        ...lab.endpoint.zones.map((z) => `${z.addresses[0]}/32`),
+        '10.0.0.0/24',
+        '10.0.1.0/24',
+        '10.0.2.0/24',
+      ].sort(),
+    )
   })
 
   it('finds it by service name, paging past decoys, and takes AZ IDs from subnets when interfaces lack them', async () => {
@@ -52,11 +91,12 @@ describe('discoverEndpoint against the lab EC2 API', () => {
     })
     expect(endpoint.id).toBe(lab.endpoint.id)
     expect(endpoint.zones.map((z) => z.azId)).toEqual(['usw2-az1', 'usw2-az2', 'usw2-az3'])
-    expect(lab.aws.requests.slice(before).map((r) => r.action)).toEqual([
-      'DescribeVpcEndpoints',
-      'DescribeNetworkInterfaces',
-      'DescribeSubnets',
-    ])
+    // One DescribeSubnets gives both the AZ IDs and the CIDRs; it runs beside
+    // DescribeNetworkInterfaces, so their order is not fixed.
+    const actions = lab.aws.requests.slice(before).map((r) => r.action)
+    expect(actions[0]).toBe('DescribeVpcEndpoints')
+    expect(actions.slice(1).sort()).toEqual(['DescribeNetworkInterfaces', 'DescribeSubnets'])
+    expect(endpoint.zones.every((z) => z.cidrs?.length === 1)).toBe(true)
     // The lab pages at MaxResults: unfiltered listing really spans pages.
     const client = new EC2Client(config())
     const first = await client.send(new DescribeVpcEndpointsCommand({ MaxResults: 100 }))
@@ -132,13 +172,14 @@ describe('discoverEndpoint against the lab EC2 API', () => {
       ),
     )
     expect(new Set(results).size).toBe(1)
-    expect(lab.aws.requests.length - before).toBe(2)
+    // DescribeVpcEndpoints, then DescribeNetworkInterfaces and DescribeSubnets side by side.
+    expect(lab.aws.requests.length - before).toBe(3)
     now += 59_999
     await discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
-    expect(lab.aws.requests.length - before).toBe(2)
+    expect(lab.aws.requests.length - before).toBe(3)
     now += 1
     await discovery.discover({ endpointId: lab.endpoint.id, ec2ClientConfig: config() })
-    expect(lab.aws.requests.length - before).toBe(4)
+    expect(lab.aws.requests.length - before).toBe(6)
   })
 
   describe('port maps from the privatelink:port-map tags', () => {
@@ -237,7 +278,7 @@ describe('cross-region PrivateLink: the service in another region than the endpo
       endpointId: crossLab.endpoint.id,
       ec2ClientConfig: crossConfig(),
     })
-    expect(endpoint).toEqual(crossLab.endpoint)
+    expect(endpoint).toEqual(withSubnetCidrs(crossLab))
     expect(endpoint).toMatchObject({ region: 'us-west-2', serviceRegion: 'us-east-1' })
     expect(endpoint.zones.map((z) => z.azName)).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2c'])
     const byName = await discoverEndpoint({
@@ -245,6 +286,28 @@ describe('cross-region PrivateLink: the service in another region than the endpo
       ec2ClientConfig: crossConfig(),
     })
     expect(byName.id).toBe(crossLab.endpoint.id)
+  })
+
+  it('PRIVATELINK_ENDPOINTS from lab.endpointJson() keeps serviceRegion: the connector signs for us-east-1', () => {
+    const [fromEnv] = endpointsFromEnv({ PRIVATELINK_ENDPOINTS: crossLab.endpointJson() })
+    expect(fromEnv).toEqual(crossLab.endpoint)
+    expect(fromEnv).toMatchObject({ region: 'us-west-2', serviceRegion: 'us-east-1' })
+    expect(
+      endpointFromEnv(crossLab.endpoint.id, { PRIVATELINK_ENDPOINTS: crossLab.endpointJson() })
+        .serviceRegion,
+    ).toBe('us-east-1')
+    const connector = createConnector({
+      endpoint: fromEnv!,
+      port: 443,
+      locality: { source: 'options', azName: 'us-west-2a' },
+    })
+    try {
+      // Zones stay the consumer's; tokens and SigV4 use the service's region.
+      expect(connector.targets.map((t) => t.region)).toEqual(['us-east-1'])
+      expect(connector.preferredZones()[0]!.azName).toBe('us-west-2a')
+    } finally {
+      connector.close()
+    }
   })
 
   it('API shapes without ServiceRegion: the service name tells', async () => {
@@ -287,6 +350,10 @@ describe('cross-region PrivateLink: the service in another region than the endpo
         }),
       )
       expect(error.code).toBe('ERR_DISCOVERY_FAILED')
+      // The hint points the right way: the endpoint's region, not the one in the service name.
+      expect(error.hint).toContain(
+        "For a cross-region service, pass the endpoint's region (where your VPC is), not the service's.",
+      )
       expect(crossLab.aws.requests.slice(before)).toEqual([
         { service: 'ec2', action: 'DescribeVpcEndpoints', status: 401 },
       ])
