@@ -1,11 +1,15 @@
 import { randomBytes, webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
 
+/** A server certificate and its key, PEM, as `tls.createServer` takes them (`cert`, `key`). */
 export interface IssuedCertificate {
+  /** The leaf certificate. */
   certificatePem: string
+  /** Its private key (PKCS #8): a test key, never a real one. */
   privateKeyPem: string
 }
 
+/** A throwaway certificate authority for lab servers; trust it in clients with `ca`. */
 export interface TestCa {
   /** The CA certificate, to pass as `ca` to TLS clients. */
   certificatePem: string

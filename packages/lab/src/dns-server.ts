@@ -2,8 +2,11 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { createServer, type Server, type Socket } from 'node:net'
 import * as packet from 'dns-packet'
 
+/** The answers for one name. */
 export interface DnsRecords {
+  /** IPv4 addresses (A records). */
   a?: string[]
+  /** IPv6 addresses (AAAA records). */
   aaaa?: string[]
   /** Seconds. @default the server's defaultTtl */
   ttl?: number
@@ -12,12 +15,17 @@ export interface DnsRecords {
 /** Test switches for one name (or '*' for every name). */
 export type DnsBehaviour = 'servfail' | 'silent' | 'nxdomain' | DnsRecords
 
+/** One query the server received. */
 export interface DnsQueryLog {
+  /** The name asked for, lowercase. */
   name: string
+  /** The record type, e.g. `A`, `AAAA`. */
   type: string
+  /** UDP, or TCP (a retry after a truncated answer). */
   transport: 'udp' | 'tcp'
 }
 
+/** Options of {@link startDnsServer}. */
 export interface DnsServerOptions {
   /** @default '127.0.0.1' */
   host?: string
@@ -25,22 +33,31 @@ export interface DnsServerOptions {
   port?: number
   /** @default 60 */
   defaultTtl?: number
+  /** Records to serve from the start, by name. @default none */
   records?: Record<string, DnsRecords>
 }
 
+/** A DNS server on loopback (UDP and TCP) whose answers tests set and break. */
 export interface LabDnsServer {
+  /** The loopback address it listens on. */
   readonly host: string
+  /** Its port (UDP and TCP). */
   readonly port: number
   /** `host:port`, as `Resolver#setServers` takes it. */
   readonly address: string
+  /** Serves `records` for `name` from now on, replacing what it had. */
   set(name: string, records: DnsRecords): void
+  /** Stops serving `name`: it answers NXDOMAIN. */
   remove(name: string): void
   /** Overrides the real records of `name` ('*': all names) until `restore(name)`. */
   override(name: string, behaviour: DnsBehaviour): void
+  /** Ends the override of `name` ('*' for the catch-all); with no name, every override. */
   restore(name?: string): void
   /** Queries received, oldest first. */
   readonly queries: readonly DnsQueryLog[]
+  /** Queries received that match `filter` (name and/or type). */
   queryCount(filter?: { name?: string; type?: string }): number
+  /** Stops both listeners. */
   close(): Promise<void>
 }
 

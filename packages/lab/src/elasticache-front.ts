@@ -6,6 +6,7 @@ import { ElastiCacheSession, type SessionEvent } from './elasticache-front-sessi
 import type { ElastiCacheRefusal } from './elasticache-front-token.js'
 import type { LabFront, LabFrontContext } from './lab.js'
 
+/** An ElastiCache (or MemoryDB) front: TLS and IAM auth in front of a real redis-server. */
 export interface ElastiCacheFrontOptions {
   /** The front's name, for a lab service's `target: { front }`. @default 'elasticache' */
   name?: string
@@ -23,40 +24,58 @@ export interface ElastiCacheFrontOptions {
   /** IAM-enabled user IDs allowed to connect; a valid token for another user is refused. @default any user */
   users?: string[]
   /** The real redis-server the front relays to (no password: the front authenticates). */
-  upstream: { host: string; port: number }
+  upstream: {
+    /** The redis-server's address (loopback). */
+    host: string
+    /** Its port. */
+    port: number
+  }
   /** Connections not re-authenticated for this long (lab clock) are dropped. @default 43200000 (12 h) */
   maxSessionMs?: number
 }
 
+/** One thing that happened, for tests: no token and no key ever appears here. */
 export interface ElastiCacheEvent {
+  /** What happened to the connection. */
   type: SessionEvent['type'] | 'tls-failed'
   /** Lab-clock milliseconds. */
   at: number
+  /** The user ID the client authenticated as, or tried to. */
   user?: string
+  /** The ARN that signed the token. */
   principal?: string
+  /** Why the front refused (refusals only). */
   reason?: ElastiCacheRefusal
+  /** An AUTH on a connection already authenticated. */
   reauth?: boolean
 }
 
+/** Counters since the front started. */
 export interface ElastiCacheStats {
   /** TLS connections accepted. */
   connections: number
+  /** TLS handshakes that failed. */
   tlsFailures: number
   /** Successful AUTH / HELLO AUTH, re-authentications included. */
   authenticated: number
   /** Successful AUTH on a connection already authenticated. */
   reauthenticated: number
+  /** Refusals, by reason. */
   refused: Partial<Record<ElastiCacheRefusal, number>>
   /** Commands answered NOAUTH. */
   noauth: number
   /** Connections dropped for going 12 hours (lab clock) without re-authenticating. */
   expired: number
+  /** Connections open now. */
   active: number
 }
 
 export interface ElastiCacheFront extends LabFront {
+  /** The cache name tokens are signed for. */
   readonly cacheName: string
+  /** The signing name: `elasticache`, or `memorydb`. */
   readonly service: 'elasticache' | 'memorydb'
+  /** A serverless cache (`ResourceType=ServerlessCache` in tokens). */
   readonly serverless: boolean
   /**
    * The endpoint's DNS name, on the front's certificate (known once the lab started the front):
@@ -71,8 +90,11 @@ export interface ElastiCacheFront extends LabFront {
   readonly hostname: string
   /** A name for node `n` under the same certificate (for announced cluster node names). */
   nodeName(n: number): string
+  /** Counters so far. */
   stats(): ElastiCacheStats
+  /** Events so far, oldest first. */
   events(): readonly ElastiCacheEvent[]
+  /** Calls `listener` for every event; returns the unsubscribe function. */
   onEvent(listener: (event: ElastiCacheEvent) => void): () => void
   /** Drops every connection past 12 hours without re-auth by the lab clock now (also checked each second and on each command). */
   sweep(): number

@@ -21,8 +21,11 @@ import { readUntil } from './pg-wire-socket.js'
 
 /** The real PostgreSQL behind the proxy, and the credentials the proxy logs in with. */
 export interface RdsProxyUpstream {
+  /** The PostgreSQL server's address (loopback). */
   host: string
+  /** Its port. */
   port: number
+  /** The user the proxy logs in as. */
   user: string
   /** For cleartext, MD5 or SCRAM-SHA-256 servers; not needed for trust. */
   password?: string

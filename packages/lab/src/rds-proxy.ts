@@ -8,6 +8,7 @@ import { runSession, type SessionContext, type SessionEvent } from './rds-proxy-
 import type { RdsProxyRefusal } from './rds-proxy-token.js'
 import type { RdsProxyUpstream } from './rds-proxy-upstream.js'
 
+/** An RDS Proxy front: TLS and IAM auth in front of a real PostgreSQL. */
 export interface RdsProxyFrontOptions {
   /** The front's name, for a lab service's `target: { front }`. @default 'rds-proxy' */
   name?: string
@@ -28,28 +29,37 @@ export interface RdsProxyFrontOptions {
 
 /** One thing that happened, for tests: no token, no password, no key ever appears here. */
 export interface RdsProxyEvent {
+  /** What happened to the connection. */
   type: 'connected' | 'refused' | 'closed' | 'cancel' | 'tls-failed'
   /** Lab-clock milliseconds. */
   at: number
+  /** The database user of the StartupMessage. */
   user?: string
+  /** The database asked for. */
   database?: string
   /** The ARN that signed the token (connected only). */
   principal?: string
+  /** Why the proxy refused (refused only). */
   reason?: RdsProxyRefusal
+  /** Whether the connection was over TLS. */
   tls?: boolean
 }
 
+/** Counters since the front started. */
 export interface RdsProxyStats {
   /** TCP connections accepted. */
   connections: number
   /** TLS handshakes completed. */
   tls: number
+  /** TLS handshakes that failed. */
   tlsFailures: number
   /** Connections that passed IAM auth and reached the database. */
   authenticated: number
   /** Connections relaying now. */
   active: number
+  /** Refusals, by reason. */
   refused: Partial<Record<RdsProxyRefusal, number>>
+  /** CancelRequests received. */
   cancels: number
 }
 
@@ -58,7 +68,9 @@ export interface RdsProxyFront extends LabFront {
   readonly proxyHost: string
   /** The port IAM tokens must be signed for. */
   readonly port: number
+  /** Counters so far. */
   stats(): RdsProxyStats
+  /** Events so far, oldest first. */
   events(): readonly RdsProxyEvent[]
   /** Calls `listener` for every event; returns the unsubscribe function. */
   onEvent(listener: (event: RdsProxyEvent) => void): () => void

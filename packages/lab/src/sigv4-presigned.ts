@@ -13,6 +13,7 @@ import {
   type VerifyResult,
 } from './sigv4-verifier.js'
 
+/** What the receiver of a presigned URL (an IAM auth token) expects of it. */
 export interface PresignedUrlOptions {
   /** The lab's region: a credential scoped to another region is refused. */
   region: string

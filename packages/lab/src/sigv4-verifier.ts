@@ -18,13 +18,17 @@ import {
   UNSIGNED_PAYLOAD,
 } from './sigv4-canonical.js'
 
+/** A request as a server received it, for {@link verifySigV4}. */
 export interface SignedRequest {
+  /** The HTTP method, e.g. `POST`. */
   method: string
   /** Path as sent, without the query string. */
   path: string
   /** Decoded query parameters. */
   query: Record<string, string | string[]>
+  /** Headers as received (names in any case). */
   headers: Record<string, HeaderValue>
+  /** The whole body, for the payload hash. */
   body: string | Uint8Array
 }
 
@@ -49,11 +53,23 @@ export type VerifyFailureDetail =
   | 'credentials-expired'
   | 'signature-mismatch'
 
+/** The verdict on one signature: who signed and for what, or why it is refused. */
 export type VerifyResult =
   | {
+      /** The signature is valid. */
       ok: true
-      principal: { accessKeyId: string; arn: string; account: string }
+      /** Who signed: the access key, its principal's ARN and account. */
+      principal: {
+        /** The access key the request was signed with. */
+        accessKeyId: string
+        /** The principal's ARN. */
+        arn: string
+        /** The principal's account ID. */
+        account: string
+      }
+      /** The region of the credential scope. */
       region: string
+      /** The service of the credential scope. */
       service: string
       /** When the signature was made (X-Amz-Date), lab-clock milliseconds. */
       signedAt: number
@@ -61,13 +77,17 @@ export type VerifyResult =
       expiresAt?: number
     }
   | {
+      /** The signature is refused. */
       ok: false
+      /** The coarse outcome, as AWS error codes tell it. */
       reason: VerifyFailureReason
+      /** What exactly failed. */
       detail: VerifyFailureDetail
       /** AWS's wording; never holds a secret, a token or a signature. */
       message: string
     }
 
+/** What the receiving service expects of a signature. */
 export interface VerifyExpectations {
   /** The region the receiving service lives in; a scope naming another region is refused. */
   region?: string

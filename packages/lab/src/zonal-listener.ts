@@ -23,11 +23,13 @@ export type FaultMode =
   | 'latency'
   | 'idle-close'
 
+/** Settings of a fault mode. */
 export interface FaultOptions {
   /** `latency`: delay per chunk and direction; `idle-close`: idle time before closing. @default 100 (latency), 1000 (idle-close) */
   ms?: number
 }
 
+/** What a zonal listener has seen since it started. */
 export interface ListenerStats {
   /** Connections accepted since start. */
   accepted: number
@@ -41,8 +43,11 @@ export interface ListenerStats {
   idleClosed: number
 }
 
+/** Where a zonal listener relays connections: the service behind the zone. */
 export interface Target {
+  /** The service's address (loopback in the lab). */
   host: string
+  /** The service's port. */
   port: number
 }
 
