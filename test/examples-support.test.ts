@@ -40,7 +40,7 @@ describe('examples/support: servers for the demo with nothing to configure', () 
   it('Redis: without a server or a binary, a reason instead of an error', async () => {
     const result = await findRedis({}, { port: await freePort(), binary: 'no-such-redis-server' })
     expect(result).toEqual({
-      unavailable: expect.stringMatching(/no-such-redis-server to start \(ENOENT\)/),
+      unavailable: expect.stringMatching(/no-such-redis-server to start \((ENOENT|EACCES)\)/),
     })
   })
 

@@ -35,7 +35,7 @@ export async function findRedis(
   const port = local.port ?? 6379
   if (await answersPing('127.0.0.1', port, 1000))
     return { host: '127.0.0.1', port, source: 'local', stop: async () => {} }
-  return await startRedisServer(local.binary ?? 'redis-server')
+  return await startRedisServer(port, local.binary ?? 'redis-server')
 }
 
 /** True when `host:port` answers PING with PONG within `timeoutMs`. */
@@ -53,7 +53,10 @@ export function answersPing(host: string, port: number, timeoutMs: number): Prom
   })
 }
 
-async function startRedisServer(binary: string): Promise<RedisServer | { unavailable: string }> {
+async function startRedisServer(
+  localPort: number,
+  binary: string,
+): Promise<RedisServer | { unavailable: string }> {
   const port = await freePort()
   const child = spawn(
     binary,
@@ -66,7 +69,7 @@ async function startRedisServer(binary: string): Promise<RedisServer | { unavail
   })
   if (spawned !== null)
     return {
-      unavailable: `no Redis on 127.0.0.1:6379 and no ${binary} to start (${(spawned as NodeJS.ErrnoException).code ?? spawned.message}); apt-get install redis-server adds it`,
+      unavailable: `no Redis on 127.0.0.1:${localPort} and no ${binary} to start (${(spawned as NodeJS.ErrnoException).code ?? spawned.message}); apt-get install redis-server adds it`,
     }
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
