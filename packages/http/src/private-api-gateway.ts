@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls'
 import {
   type Connector,
   type Endpoint,
@@ -5,7 +6,7 @@ import {
   type Locality,
   parseEndpointDnsName,
 } from '@privatelink/core'
-import { createResolver } from '@privatelink/dns'
+import { type ConnectRequest, guardedConnect } from '@privatelink/dns'
 import { Agent, type Dispatcher } from 'undici'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from './endpoint-dispatcher.js'
 
@@ -33,8 +34,20 @@ export interface PrivateApiGatewayOptions {
   mode?: PrivateApiMode
   /** Where this code runs, for own-zone-first when `endpoint` is given. @default detected */
   locality?: Locality
-  /** Passed to the dispatcher. */
+  /**
+   * Passed to the dispatcher. With only `vpceDnsName` (no zones known), the options that mean
+   * something to a plain guarded Agent apply: `ca`, `servername`, `resolver` (its lookup),
+   * `connections`, `pipelining`, `keepAliveTimeoutMs`, `headersTimeoutMs`, `bodyTimeoutMs`, and
+   * `connectTimeoutMs` + `tlsTimeoutMs` as one connect budget; the zone and retry settings need
+   * `endpoint`.
+   */
   dispatcher?: Omit<EndpointDispatcherOptions, 'endpoint' | 'origins' | 'locality'>
+  /**
+   * `vpceDnsName` mode: CIDRs every dialled address must fall in, names, IP literals and
+   * redirects alike (an `endpoint` pins its own addresses instead).
+   * @default RFC 1918, 100.64.0.0/10, fc00::/7
+   */
+  allowedRanges?: string[]
 }
 
 /** What {@link privateApiGateway} returns: the base URL, the dispatcher and headers to send. */
@@ -90,12 +103,78 @@ export function privateApiGateway(options: PrivateApiGatewayOptions): PrivateApi
       ...(options.locality ? { locality: options.locality } : {}),
     })
   } else {
-    // No zones known: dial whatever the private resolver answers, and refuse public answers.
-    dispatcher = new Agent({ connect: { lookup: createResolver().lookup } })
+    dispatcher = guardedAgent(options)
   }
   return {
     baseUrl: `https://${host}/${stage}`,
     dispatcher,
     headers: mode === 'header' ? { 'x-apigw-api-id': apiId } : {},
   }
+}
+
+const AGENT_INTEGERS = [
+  'connections',
+  'pipelining',
+  'keepAliveTimeoutMs',
+  'headersTimeoutMs',
+  'bodyTimeoutMs',
+  'connectTimeoutMs',
+  'tlsTimeoutMs',
+] as const
+
+/**
+ * No zones known: an Agent whose every connect goes through the guard, so a name answered with a
+ * public address, an IP literal in a URL and a redirect to one are all refused before a socket
+ * exists (Node and undici never call `lookup` for a literal: a lookup-only Agent lets them out).
+ */
+function guardedAgent(options: PrivateApiGatewayOptions): Agent {
+  const settings = options.dispatcher ?? {}
+  if (typeof settings !== 'object' || settings === null)
+    throw invalidOption('dispatcher', 'an object of dispatcher options', settings)
+  for (const name of AGENT_INTEGERS) {
+    const value = settings[name]
+    if (value !== undefined && (!Number.isInteger(value) || value < 0))
+      throw invalidOption(`dispatcher.${name}`, 'an integer >= 0', value)
+  }
+  const { ca, servername, resolver } = settings
+  if (ca !== undefined && typeof ca !== 'string' && !Array.isArray(ca))
+    throw invalidOption('dispatcher.ca', 'PEM certificates (a string or an array)', ca)
+  if (servername !== undefined && (typeof servername !== 'string' || servername === ''))
+    throw invalidOption('dispatcher.servername', 'a DNS name', servername)
+  if (resolver !== undefined && typeof resolver?.lookup !== 'function')
+    throw invalidOption('dispatcher.resolver', 'a Resolver from @privatelink/dns', resolver)
+  const { allowedRanges } = options
+  if (allowedRanges !== undefined && !Array.isArray(allowedRanges))
+    throw invalidOption('allowedRanges', 'an array of CIDR strings', allowedRanges)
+  // The connector's budget: a TCP connect and a TLS handshake of 10 s each, unless set.
+  const timeoutMs =
+    settings.connectTimeoutMs === undefined && settings.tlsTimeoutMs === undefined
+      ? undefined
+      : (settings.connectTimeoutMs ?? 10_000) + (settings.tlsTimeoutMs ?? 10_000)
+  const connect = guardedConnect({
+    // Extra CAs: Node's roots (Amazon Trust Services, which signs execute-api) are kept.
+    tls: ca === undefined ? {} : { ca: [...rootCertificates, ...[ca].flat()] },
+    ...(allowedRanges !== undefined ? { allowedRanges } : {}),
+    ...(resolver !== undefined ? { lookup: resolver.lookup } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  })
+  return new Agent({
+    ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
+    pipelining: settings.pipelining ?? 1,
+    keepAliveTimeout: settings.keepAliveTimeoutMs ?? 4_000,
+    headersTimeout: settings.headersTimeoutMs ?? 300_000,
+    bodyTimeout: settings.bodyTimeoutMs ?? 300_000,
+    // undici hands a URL's port over as written: '' for https://name/ (its own connector then
+    // dials 443, guardedConnect would dial port 0). An explicit servername beats the Host
+    // header's name, which undici passes as servername.
+    connect: (request: ConnectRequest, callback) =>
+      connect(
+        {
+          ...request,
+          port: request.port === '' ? (request.protocol === 'https:' ? 443 : 80) : request.port,
+          ...(servername !== undefined ? { servername } : {}),
+        },
+        callback,
+      ),
+  })
 }

@@ -1,6 +1,7 @@
+import { createResolver, PrivateLinkError } from '@privatelink/dns'
 import { privateApiGateway, sigv4 } from '@privatelink/http'
 import { createTestCa, type Lab, startLab } from '@privatelink/lab'
-import { request } from 'undici'
+import { interceptors, request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startHttpsTarget, type Target } from './https-target.js'
 
@@ -99,6 +100,108 @@ describe('privateApiGateway', () => {
         details: expect.objectContaining({ option }),
       }),
     )
+  })
+})
+
+describe('privateApiGateway with only vpceDnsName: every connect through the guard', () => {
+  // No zones known: the vpce name resolves through a private-only resolver (here the lab's DNS)
+  // and every address dialled, literals and redirects included, must be inside allowedRanges.
+  const vpceName = () => executeApiEndpoint().dnsName
+  // The lab serves 443 elsewhere when it cannot bind it (not root, or taken): one port per service.
+  const dialPort = () => lab.endpoint.zones[0]!.portMap?.['443'] ?? 443
+  const gateway = (dispatcher: Record<string, unknown> = {}) => {
+    lab.dns.set(vpceName(), { a: lab.endpoint.zones.flatMap((z) => z.addresses) })
+    return privateApiGateway({
+      apiId: API_ID,
+      stage: 'prod',
+      region: 'us-east-1',
+      vpceDnsName: vpceName(),
+      allowedRanges: lab.allowedRanges,
+      dispatcher: {
+        resolver: createResolver({ servers: [lab.dns.address], allowedRanges: lab.allowedRanges }),
+        ...dispatcher,
+      },
+    })
+  }
+  const url = (path: string) => `https://${vpceName()}:${dialPort()}/prod${path}`
+
+  it('`ca` reaches TLS: the lab-CA certificate verifies with it and fails without it', async () => {
+    const api = gateway({ ca })
+    try {
+      const response = await request(url('/orders'), {
+        dispatcher: api.dispatcher,
+        headers: api.headers,
+      })
+      expect(response.statusCode).toBe(200)
+      expect(await response.body.json()).toMatchObject({ apiId: API_ID, path: '/prod/orders' })
+    } finally {
+      await api.dispatcher.close()
+    }
+    const withoutCa = gateway()
+    try {
+      const error = await request(url('/orders'), {
+        dispatcher: withoutCa.dispatcher,
+        headers: withoutCa.headers,
+      }).catch((e: unknown) => e)
+      expect(error).toMatchObject({
+        code: expect.stringMatching(/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/),
+      })
+    } finally {
+      await withoutCa.dispatcher.close()
+    }
+  })
+
+  it('a redirect to an IP literal is refused with the typed error; nothing is dialled there', async () => {
+    const api = gateway({ ca })
+    const leak = `https://127.0.0.1:${target.port}/prod/leak`
+    const redirecting = api.dispatcher.compose(interceptors.redirect({ maxRedirections: 2 }))
+    try {
+      const error = await request(url('/orders'), {
+        dispatcher: redirecting,
+        headers: { ...api.headers, 'x-respond-status': '302', 'x-respond-location': leak },
+      }).catch((e: unknown) => e)
+      expect(PrivateLinkError.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ code: 'ERR_DNS_NOT_PRIVATE' })
+      expect((error as Error).message).toContain('127.0.0.1')
+      expect(target.counts.get('GET /prod/leak')).toBeUndefined()
+      // The literal in a URL, no redirect, is refused the same way.
+      const direct = await request(leak, { dispatcher: api.dispatcher }).catch((e: unknown) => e)
+      expect(direct).toMatchObject({ code: 'ERR_DNS_NOT_PRIVATE' })
+      expect(target.counts.get('GET /prod/leak')).toBeUndefined()
+    } finally {
+      await api.dispatcher.close()
+    }
+  })
+
+  it('a public answer for the vpce name is refused before any connect', async () => {
+    const api = gateway({ ca })
+    lab.dns.set(vpceName(), { a: ['52.1.2.3'] })
+    try {
+      const error = await request(url('/orders'), {
+        dispatcher: api.dispatcher,
+        headers: api.headers,
+      }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_DNS_NOT_PRIVATE' })
+    } finally {
+      await api.dispatcher.close()
+    }
+  })
+
+  it.each([
+    ['dispatcher.connections', { dispatcher: { connections: -1 } }],
+    ['dispatcher.ca', { dispatcher: { ca: 42 } }],
+    ['dispatcher.servername', { dispatcher: { servername: '' } }],
+    ['allowedRanges', { allowedRanges: ['10.0.0.0/'] }],
+  ])('rejects a bad %s at construction', (option, bad) => {
+    expect(() =>
+      privateApiGateway({
+        apiId: API_ID,
+        stage: 'prod',
+        region: 'us-east-1',
+        vpceDnsName: vpceName(),
+        ...bad,
+      } as never),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
   })
 })
 
