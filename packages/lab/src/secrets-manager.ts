@@ -15,6 +15,7 @@ import {
 import { SecretsManagerStore } from './secrets-manager-store.js'
 import { verifySigV4 } from './sigv4-verifier.js'
 
+/** Options of `secretsManagerFront`; every one optional. */
 export interface SecretsManagerFrontOptions {
   /** The front's name, for a lab service's `target: { front }`. @default 'secretsmanager' */
   name?: string
@@ -39,6 +40,7 @@ export interface SecretsManagerRequest {
   via: 'tls' | 'http'
 }
 
+/** The Secrets Manager emulator: a lab front, plus the secrets and requests tests read and write. */
 export interface SecretsManagerFront extends LabFront {
   /** The service's name, `secretsmanager.<region>.amazonaws.com`: the certificate's (once started). */
   readonly hostname: string
