@@ -23,7 +23,7 @@ export interface PhaseSeconds {
   warmUp: number
   healthy: number
   dark: number
-  /** After a restore: at least this long, longer while a service is not back, up to restoredMax. */
+  /** After a restore: at least this long, longer while traffic is not back, up to restoredMax. */
   restored: number
   restoredMax: number
 }
@@ -42,7 +42,7 @@ export async function runFailover(
   workload: Workload,
   log: (line: string) => void,
   s: Style,
-  timing: PhaseSeconds = { warmUp: 1, healthy: 2, dark: 6, restored: 3, restoredMax: 5 },
+  timing: PhaseSeconds = { warmUp: 1, healthy: 2, dark: 6, restored: 3, restoredMax: 8 },
 ): Promise<FailoverResult> {
   const zones = lab.endpoint.zones.map((zone) => zone.azName)
   const ownIndex = zones.indexOf(own)
@@ -99,8 +99,12 @@ export async function runFailover(
             : `${phase}ed`.replace('blackholeed', 'blackholed').replace('hanged', 'hanging')
         log(s.bold(`   ${seconds(changedAt - started).padStart(6)} >>> zone ${short(own)} ${what}`))
       }
+      // Back: every service, or at least most of the traffic (a pg pool keeps busy connections
+      // where they are), so the next fault meets clients in the own zone again.
+      let ownShare = 0
       const back = () =>
         phase !== 'restored' ||
+        ownShare > 0.5 ||
         Object.values(fault?.returnedAfterMs ?? {}).every((at) => at !== undefined)
       for (let i = 0; i < length || (!back() && i < timing.restoredMax); i++) {
         // One line per wall-clock second, however busy the event loop was.
@@ -113,6 +117,7 @@ export async function runFailover(
         const delta = zones.map((_, z) => byService.reduce((sum, row) => sum + row[z]!, 0))
         const total = delta.reduce((sum, bytes) => sum + bytes, 0)
         const shares = delta.map((bytes) => (total === 0 ? 0 : bytes / total))
+        ownShare = shares[ownIndex]!
         const p99 = percentile(window.durations, 99)
         const max = Math.max(0, ...window.durations)
         if (phase === 'healthy') healthyP99Ms = Math.max(healthyP99Ms, p99)
