@@ -1,6 +1,12 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
-import { createResolver, invalidOption, PrivateLinkError, type Resolver } from '@privatelink/dns'
+import {
+  createResolver,
+  DEFAULT_ALLOWED_RANGES,
+  invalidOption,
+  PrivateLinkError,
+  type Resolver,
+} from '@privatelink/dns'
 import { attemptDelay } from './attempt-delay.js'
 import { type AttemptReport, errorCode, unreachableError } from './connector-errors.js'
 import { backgroundLocality } from './default-locality.js'
@@ -12,6 +18,7 @@ import {
   regionFailoverChannel,
   regionReturnChannel,
 } from './diagnostics.js'
+import { endpointAllowedRanges } from './endpoint-guard.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
@@ -356,7 +363,10 @@ export function createConnector(options: ConnectorOptions): Connector {
   }
   const record = (key: string, signal: HealthSignal, cause?: string) => {
     const event = health.record(key, signal, clock())
-    if (event !== undefined) publish(event, cause)
+    if (event === undefined) return
+    publish(event, cause)
+    // The last zone of the active target out: fail over now, not at the next connect.
+    if (multi) order()
   }
   const succeeded = (key: string, probe = false) => {
     const event = health.recordSuccess(key, clock(), probe)
@@ -446,7 +456,16 @@ export function createConnector(options: ConnectorOptions): Connector {
 
   const resolveAddress = async (candidate: Candidate): Promise<string> => {
     if (candidate.address !== undefined) return candidate.address
-    resolver ??= createResolver()
+    // The private defaults, plus what the endpoints say is theirs (a dual-stack endpoint's
+    // subnets and ENI addresses are global unicast IPv6, outside the defaults).
+    resolver ??= createResolver({
+      allowedRanges: [
+        ...new Set([
+          ...DEFAULT_ALLOWED_RANGES,
+          ...targets.flatMap((target) => endpointAllowedRanges(target.endpoint)),
+        ]),
+      ],
+    })
     const resolution = await resolver.resolve(candidate.zone.dnsName!)
     return resolution.addresses[0]!.address
   }
@@ -640,7 +659,9 @@ export function createConnector(options: ConnectorOptions): Connector {
         }
         attempts = failed
       }
-      cached = undefined // passes may let a better target back in
+      // Passes may let a better target back in: decide now, not at the next connect.
+      cached = undefined
+      order()
       return Object.fromEntries(
         allZones.map((zone) => [label(zone), results.get(zone) ?? 'ejected']),
       )

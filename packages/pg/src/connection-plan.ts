@@ -1,7 +1,7 @@
 import { PrivateLinkError } from '@privatelink/core'
 import { authRetryChannel } from './diagnostics.js'
 import { type EndpointSource, endpointSource } from './endpoint-source.js'
-import { EndpointStream } from './endpoint-stream.js'
+import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js'
 import { type AuthContext, connectError, isAuthFailure } from './errors.js'
 import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
 import { pgOnly, validateOptions } from './options.js'
@@ -22,6 +22,10 @@ export interface ConnectionPlan {
   tokenProvider: IamTokenProvider | undefined
   /** pg keeps the password it sent on the client (non-enumerable): put the function back. */
   scrub(client: object): void
+  /** What this plan's streams dial and verify (failover pools combine the targets' plans). */
+  streamContext: EndpointStreamContext
+  /** The password (or token) pg sends, from this plan's provider. */
+  password: () => Promise<string> | string
 }
 
 let warnedInsecure = false
@@ -114,7 +118,7 @@ export function connectionPlan(
     )
   }
 
-  const streamContext = {
+  const streamContext: EndpointStreamContext = {
     connector: () => source.connector(),
     tls: {
       servername: options.proxyHost,
@@ -156,6 +160,8 @@ export function connectionPlan(
     context,
     pgConfig,
     tokenProvider,
+    streamContext,
+    password,
     scrub(client) {
       const target = client as { password?: unknown; connectionParameters?: { password?: unknown } }
       target.password = password

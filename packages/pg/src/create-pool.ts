@@ -2,7 +2,9 @@ import { inspect } from 'node:util'
 import { PrivateLinkError } from '@privatelink/core'
 import pg from 'pg'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
+import { EndpointStream } from './endpoint-stream.js'
 import type { PrivateLinkPgOptions } from './options.js'
+import { regionalPlans } from './regional-plans.js'
 import { retireEjectedZones } from './zone-retirement.js'
 
 /** createPool's options: ours plus pg.Pool's own (max, idleTimeoutMillis, ...). */
@@ -27,19 +29,62 @@ export function createPool(options: PrivateLinkPoolOptions): pg.Pool {
   // Lambda: one connection per sandbox; close it before RDS Proxy's idle client timeout
   // (30 min by default) would; let the process freeze or exit with the pool idle.
   const defaults = lambda ? { max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true } : {}
+  if (options?.failover !== undefined) {
+    const regional = regionalPlans(options, defaults)
+    const { plans } = regional
+    const streams = new WeakMap<object, { stream?: EndpointStream }>()
+    const planFor = (client?: object) => {
+      const target = client === undefined ? undefined : streams.get(client)?.stream?.target
+      return target === undefined ? regional.active() : plans[target]!
+    }
+    // pg builds every client from one config, and fixes host and password before it connects.
+    // The stream races every target; once its socket landed, TLS checks that target's proxy name
+    // and the password is a token signed for that proxy and region.
+    class TargetedClient extends pg.Client {
+      constructor(config: pg.ClientConfig) {
+        const holder: { stream?: EndpointStream } = {}
+        const context = {
+          ...plans[0]!.streamContext,
+          connector: () => regional.connector,
+          tlsFor: (target: number) => plans[target]!.streamContext.tls,
+        }
+        super({
+          ...config,
+          stream: () => {
+            holder.stream = new EndpointStream(context)
+            return holder.stream
+          },
+          password: () => plans[holder.stream?.target ?? 0]!.password(),
+        } as pg.ClientConfig)
+        streams.set(this, holder)
+      }
+    }
+    plans[0]!.pgConfig['Client'] = TargetedClient
+    const pool = new PrivateLinkPool(plans[0]!, { planFor, close: () => regional.close() })
+    regional.onTargetChange((keep) => pool.preferZones(keep))
+    return pool
+  }
   const plan = connectionPlan(options, defaults)
   return new PrivateLinkPool(plan)
 }
 
+interface Targets {
+  /** The plan for a client (or, with none, for the active target). */
+  planFor(client?: object): ConnectionPlan
+  close(): void
+}
+
 class PrivateLinkPool extends pg.Pool {
   readonly #plan: ConnectionPlan
+  readonly #targets: Targets
   readonly #zones: ReturnType<typeof retireEjectedZones>
 
-  constructor(plan: ConnectionPlan) {
+  constructor(plan: ConnectionPlan, targets?: Targets) {
     super(plan.pgConfig as pg.PoolConfig)
     this.#plan = plan
+    this.#targets = targets ?? { planFor: () => plan, close: () => {} }
     this.#zones = retireEjectedZones(this, plan.options.proxyHost)
-    this.on('connect', (client) => plan.scrub(client))
+    this.on('connect', (client) => this.#targets.planFor(client).scrub(client))
     this.on('error', (error: Error) => {
       if (PrivateLinkError.isInstance(error) && BENIGN.has(error.code)) return
       // Only ours is listening: behave as pg.Pool without a listener would.
@@ -82,23 +127,32 @@ class PrivateLinkPool extends pg.Pool {
     this.#watching = true
   }
 
+  /** Retires connections in zones traffic has left (another target took over). */
+  preferZones(keep: (zone: string) => boolean): void {
+    this.#zones.prefer(keep)
+  }
+
   /** One forced refresh (a new token, or the secret read again) and one more try; typed errors. */
   async #recover(error: unknown): Promise<pg.PoolClient> {
-    if (await this.#plan.onAuthFailure(error).catch(() => false)) {
+    const plan = this.#targets.planFor()
+    if (await plan.onAuthFailure(error).catch(() => false)) {
       try {
         return await super.connect()
       } catch (again) {
-        throw this.#plan.mapError(again)
+        throw this.#targets.planFor().mapError(again)
       }
     }
-    throw this.#plan.mapError(error)
+    throw plan.mapError(error)
   }
 
   override end(): Promise<void>
   override end(callback: () => void): void
   override end(callback?: () => void): Promise<void> | undefined {
     this.#zones.stop()
-    const ended = super.end().finally(() => this.#plan.source.close())
+    const ended = super.end().finally(() => {
+      this.#plan.source.close()
+      this.#targets.close()
+    })
     if (callback === undefined) return ended
     ended.then(
       () => callback(),

@@ -16,6 +16,11 @@ export interface EndpointStreamContext {
   tls: StreamTls
   /** SSLRequest answer plus TLS handshake, after TCP. */
   handshakeTimeoutMs: number
+  /**
+   * With failover targets: the TLS to use once the socket's target is known (each target's
+   * proxy has its own name). @default `tls`
+   */
+  tlsFor?: (target: number) => StreamTls
 }
 
 /** PostgreSQL's SSLRequest: length 8, code 80877103. */
@@ -31,6 +36,8 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])
 export class EndpointStream extends Duplex {
   /** The zone key of the connection, once connected. */
   zone: string | undefined
+  /** The connector target (priority group) the connection landed in, once connected. */
+  target: number | undefined
   #context: EndpointStreamContext
   #connector: Connector | undefined
   #socket: Socket | TLSSocket | undefined
@@ -72,9 +79,9 @@ export class EndpointStream extends Duplex {
     const raw = (await connector.connect({ port, tls: false, signal })) as Socket
     const zone = connector.zoneOf(raw)
     this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
+    this.target = connector.targetOf?.(raw)?.index
     if (this.destroyed) return raw
-    const { tls } = this.#context
-    if (tls.insecure === 'plaintext') return raw
+    if (this.#tls().insecure === 'plaintext') return raw
     try {
       return await this.#upgrade(raw, signal)
     } catch (error) {
@@ -90,8 +97,14 @@ export class EndpointStream extends Duplex {
     }
   }
 
+  /** The TLS of the target the socket reached (its proxy's name), or the one given. */
+  #tls(): StreamTls {
+    const { tlsFor, tls } = this.#context
+    return tlsFor !== undefined && this.target !== undefined ? tlsFor(this.target) : tls
+  }
+
   #upgrade(raw: Socket, signal: AbortSignal): Promise<TLSSocket> {
-    const { servername, ca, insecure } = this.#context.tls
+    const { servername, ca, insecure } = this.#tls()
     return new Promise<TLSSocket>((resolve, reject) => {
       let secure: TLSSocket | undefined
       let presented: string | undefined
@@ -186,7 +199,7 @@ export class EndpointStream extends Duplex {
     const inFlight = this.#outstanding
     if (this.zone !== undefined && this.#connector !== undefined)
       this.#connector.report(this.zone, inFlight ? 'lost-in-flight' : 'idle-close', why)
-    const proxyHost = this.#context.tls.servername
+    const proxyHost = this.#tls().servername
     this.destroy(
       inFlight
         ? connectionLostError(proxyHost, this.zone, error, why)

@@ -9,7 +9,12 @@ export {
   zoneRetiredChannel,
 } from './diagnostics.js'
 export type { ConnectorSettings } from './endpoint-source.js'
-export type { PrivateLinkAuth, PrivateLinkPgOptions, PrivateLinkSslOptions } from './options.js'
+export type {
+  PgFailoverTarget,
+  PrivateLinkAuth,
+  PrivateLinkPgOptions,
+  PrivateLinkSslOptions,
+} from './options.js'
 export type { SecretAuth, SecretsManagerClientLike } from './secret-password.js'
 export type {
   AwsCredentials,

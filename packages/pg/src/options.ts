@@ -56,6 +56,24 @@ export interface PrivateLinkPgOptions {
   refreshMarginMs?: number
   /** Milliseconds since the epoch, for token freshness (tests). @default Date.now */
   clock?: () => number
+  /**
+   * More targets after this one, in priority order, each with its own RDS Proxy (another region,
+   * or a cross-region endpoint): new connections move to the next target only when every zone of
+   * the current one is out, and come back once it passes health checks. Each target's tokens are
+   * signed for its own proxyHost and region. Needs `endpoint` as an Endpoint.
+   * @default none
+   */
+  failover?: PgFailoverTarget[]
+}
+
+/** A secondary target for createPool: an endpoint and the RDS Proxy behind it. */
+export interface PgFailoverTarget {
+  endpoint: Endpoint
+  proxyHost: string
+  /** The proxy's region. @default the endpoint's service region, else its region */
+  region?: string
+  /** Signs this target's tokens (e.g. a role in a disaster-recovery account). @default the pool's `credentials` */
+  credentials?: AwsCredentials | AwsCredentialsProvider
 }
 
 export interface ValidatedOptions {
@@ -90,6 +108,7 @@ const OWN_KEYS = new Set([
   'handshakeTimeoutMs',
   'refreshMarginMs',
   'clock',
+  'failover',
 ])
 
 /** pg's options minus ours (and minus what we must own: host, password, ssl, stream). */

@@ -19,14 +19,30 @@ export function retireEjectedZones(
   proxyHost: string,
 ): {
   watch(connector: Connector): void
+  /** Retires connections in zones `keep` rejects: idle ones now, busy ones when released. */
+  prefer(keep: (zone: string) => boolean): void
   stop(): void
 } {
+  let keep: (zone: string) => boolean = () => true
+  const retireIdle = (client: pg.Client, zone: string) => {
+    idle.delete(client)
+    live.delete(client)
+    client.emit('error', zoneEjectedError(proxyHost, zone))
+  }
   const idle = new Set<pg.Client>()
   const live = new Set<pg.Client>()
   pool.on('connect', (client) => live.add(client))
   pool.on('acquire', (client) => idle.delete(client))
   pool.on('release', (error, client) => {
-    if (error === undefined || error === null) idle.add(client)
+    if (error !== undefined && error !== null) return
+    idle.add(client)
+    const zone = streamOf(client)?.zone
+    // Released into a zone traffic has left (another region): close it rather than reuse it,
+    // once pg-pool has filed it as idle (unless a waiting checkout took it at once).
+    if (zone !== undefined && !keep(zone))
+      queueMicrotask(() => {
+        if (idle.has(client)) retireIdle(client, zone)
+      })
   })
   pool.on('remove', (client) => {
     idle.delete(client)
@@ -62,6 +78,13 @@ export function retireEjectedZones(
         if (closed > 0 && zoneRetiredChannel.hasSubscribers)
           zoneRetiredChannel.publish({ zone: event.zone, clients: closed })
       })
+    },
+    prefer(next) {
+      keep = next
+      for (const client of [...idle]) {
+        const zone = streamOf(client)?.zone
+        if (zone !== undefined && !keep(zone)) retireIdle(client, zone)
+      }
     },
     stop() {
       unsubscribe?.()

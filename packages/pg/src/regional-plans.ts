@@ -1,0 +1,123 @@
+import {
+  type Connector,
+  type ConnectorTarget,
+  createConnector,
+  type Endpoint,
+  invalidOption,
+} from '@privatelink/core'
+import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
+import type { PgFailoverTarget, PrivateLinkPgOptions } from './options.js'
+
+const isEndpoint = (value: unknown): value is Endpoint =>
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as Endpoint).zones) &&
+  typeof (value as Endpoint).region === 'string' &&
+  typeof (value as { connect?: unknown }).connect !== 'function'
+
+export interface RegionalPlans {
+  /** One per target, in priority order. */
+  plans: ConnectionPlan[]
+  /** The connector over every target. */
+  connector: Connector
+  /** The plan of the target new connections go to now. */
+  active(): ConnectionPlan
+  /** Calls back with "is this zone key in the active target?" whenever traffic moves. */
+  onTargetChange(listener: (keep: (zone: string) => boolean) => void): void
+  close(): void
+}
+
+/**
+ * One connector over every target (priority groups, core's connector) and one connection plan
+ * per target: its own proxyHost, region and token provider.
+ */
+export function regionalPlans(
+  options: PrivateLinkPgOptions,
+  pgDefaults: Record<string, unknown>,
+): RegionalPlans {
+  const failover = options.failover
+  if (!Array.isArray(failover) || failover.length === 0)
+    throw invalidOption(
+      'failover',
+      'a non-empty array of { endpoint, proxyHost, region? }',
+      failover,
+    )
+  if (!isEndpoint(options.endpoint))
+    throw invalidOption(
+      'endpoint',
+      'an Endpoint (discoverEndpoint / endpointFromConfig) when failover is set',
+      typeof options.endpoint === 'string' ? options.endpoint : '[object]',
+    )
+  failover.forEach((target: PgFailoverTarget, index) => {
+    if (typeof target !== 'object' || target === null || !isEndpoint(target.endpoint))
+      throw invalidOption(`failover[${index}].endpoint`, 'an Endpoint', target)
+    if (typeof target.proxyHost !== 'string' || !/^[a-z0-9.-]+$/i.test(target.proxyHost))
+      throw invalidOption(
+        `failover[${index}].proxyHost`,
+        'the RDS Proxy endpoint name',
+        target.proxyHost,
+      )
+  })
+  if (options.tokenProvider !== undefined)
+    throw invalidOption(
+      'tokenProvider',
+      'nothing when failover is set (each target signs for its own proxy)',
+      '[provider]',
+    )
+  const targets: PgFailoverTarget[] = [
+    {
+      endpoint: options.endpoint,
+      proxyHost: options.proxyHost,
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    },
+    ...failover,
+  ].map((target) => ({
+    ...target,
+    region: target.region ?? target.endpoint.serviceRegion ?? target.endpoint.region,
+  }))
+  const connectorTargets: ConnectorTarget[] = targets.map((target) => ({
+    endpoint: target.endpoint,
+    region: target.region,
+  }))
+  const shared = createConnector({
+    ...(options.connector ?? {}),
+    endpoint: connectorTargets,
+    port: options.port ?? 5432,
+    profile: options.profile ?? 'default',
+  })
+  // Every plan dials through the shared connector, whose race crosses targets; the stream then
+  // verifies, and the password signs for, the proxy of the target the socket reached.
+  const plans = targets.map((target) =>
+    connectionPlan(
+      {
+        ...options,
+        failover: undefined,
+        endpoint: shared,
+        proxyHost: target.proxyHost,
+        region: target.region,
+        ...(target.credentials === undefined ? {} : { credentials: target.credentials }),
+      },
+      pgDefaults,
+    ),
+  )
+  const inActive = () => {
+    const name = shared.activeTarget().name
+    const keys = new Set(
+      shared
+        .zones()
+        .filter((z) => z.target === name)
+        .map((z) => z.zone),
+    )
+    return (zone: string) => keys.has(zone)
+  }
+  return {
+    plans,
+    connector: shared,
+    active: () => plans[shared.activeTarget().index]!,
+    onTargetChange(listener) {
+      shared.onTargetChange(() => listener(inActive()))
+    },
+    close: () => shared.close(),
+  }
+}
