@@ -201,7 +201,12 @@ describe('privateApiGateway with only vpceDnsName: every connect through the gua
         vpceDnsName: vpceName(),
         ...bad,
       } as never),
-    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }))
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        details: expect.objectContaining({ option: expect.stringContaining(option) }),
+      }),
+    )
   })
 })
 
