@@ -1,7 +1,5 @@
 // AWS Lambda in account A -> interface endpoint -> NLB -> RDS Proxy (IAM auth, TLS) in account B.
 // Deploy notes: README.md next to this file.
-// @ts-expect-error -- the repo's examples package does not list @aws-sdk/credential-providers yet
-// (a copy of this example with its own package.json needs no such line; see README.md).
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { createPool } from '@privatelink/pg'
 import { poolOptionsFromEnv } from './config.js'
