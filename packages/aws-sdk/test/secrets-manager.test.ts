@@ -1,16 +1,14 @@
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager'
 import { type AwsRequestHandler, createAwsRequestHandler } from '@privatelink/aws-sdk'
 import type { PrivateLinkError } from '@privatelink/core'
 import { createResolver } from '@privatelink/dns'
 import { type Lab, type SecretsManagerFront, secretsManagerFront, startLab } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../../test/support/free-port.js'
-// @aws-sdk/client-secrets-manager is a dev dependency of @privatelink/pg only; this package's
-// manifest was not this change's to edit, so the test loads pg's copy.
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '../../pg/node_modules/@aws-sdk/client-secrets-manager'
 import { OWN_ZONE, REGION } from './aws-lab.js'
 
 const HOST = `secretsmanager.${REGION}.amazonaws.com`

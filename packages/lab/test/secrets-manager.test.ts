@@ -1,12 +1,6 @@
 import { Agent } from 'node:https'
 import { inspect } from 'node:util'
 import { Sha256 } from '@aws-crypto/sha256-js'
-import type { PrivateLinkError } from '@privatelink/core'
-import { type Lab, type SecretsManagerFront, secretsManagerFront, startLab } from '@privatelink/lab'
-import { SignatureV4 } from '@smithy/signature-v4'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// @aws-sdk/client-secrets-manager is a dev dependency of @privatelink/pg only; this package's
-// manifest was not this change's to edit, so the test loads pg's copy (see the lab README).
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -14,7 +8,11 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
   type SecretsManagerClientConfig,
-} from '../../pg/node_modules/@aws-sdk/client-secrets-manager'
+} from '@aws-sdk/client-secrets-manager'
+import type { PrivateLinkError } from '@privatelink/core'
+import { type Lab, type SecretsManagerFront, secretsManagerFront, startLab } from '@privatelink/lab'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const DB_SECRET = { username: 'app_user', password: 'lab-password-7f3a9c' }
 
