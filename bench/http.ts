@@ -206,7 +206,7 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
               ),
           },
           {
-            operations: quick ? 300 : 3_000,
+            operations: quick ? 300 : 2_000,
             // Enough for every variant to open its connections before the first round.
             warmup: Math.max(inFlight * 2, quick ? 100 : 300),
             baselines: { [FETCH_DISPATCHER]: FETCH },
@@ -237,55 +237,46 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
       }
       return samples
     }
-    const count = quick ? 200 : 2_000
-    const healthy = await connects(count)
-    newConnections.push(summary('connector.connect(), TCP: healthy', healthy))
-    await own.fail('blackhole')
-    const blackholed = await connects(count)
-    await own.restore()
-    newConnections.push(
-      summary(
-        'connector.connect(), TCP: own zone blackholed',
-        blackholed,
-        percentile(
-          healthy.map((s) => s.ms),
-          99,
-        ),
-      ),
-    )
+    // Healthy and blackholed chunks alternate, 5 rounds, so each round's added p99 compares two
+    // moments of the same load; the figure is the median of the per-round differences.
+    const alternating = async (label: string, run: () => Promise<Sample[]>) => {
+      const healthy: Sample[] = []
+      const blackholed: Sample[] = []
+      const added: number[] = []
+      for (let round = 0; round < 5; round++) {
+        const before = await run()
+        await own.fail('blackhole')
+        const during = await run()
+        await own.restore()
+        healthy.push(...before)
+        blackholed.push(...during)
+        const p99 = (samples: Sample[]) =>
+          percentile(
+            samples.map((x) => x.ms),
+            99,
+          )
+        added.push(p99(during) - p99(before))
+      }
+      const row = summary(`${label}: own zone blackholed`, blackholed)
+      newConnections.push(summary(`${label}: healthy`, healthy), {
+        ...row,
+        'added p99 ms': percentile(added, 50).toFixed(2),
+        'added p99 ms per round': added.map((x) => x.toFixed(1)).join(', '),
+      })
+    }
+    const perChunk = quick ? 40 : 400
+    await alternating('connector.connect(), TCP, one at a time', () => connects(perChunk))
     connector.close()
-    const tlsHealthyDispatcher = createEndpointDispatcher({
+    const tlsDispatcher = createEndpointDispatcher({
       endpoint: lab.endpoint,
       ca: server.ca,
       locality: OWN,
     })
-    await load(tlsHealthyDispatcher, `https://${HOST}`, 50, 4, { reset: true })
-    const tlsHealthy = await load(tlsHealthyDispatcher, `https://${HOST}`, quick ? 100 : 400, 16, {
-      reset: true,
-    })
-    await own.fail('blackhole')
-    const tlsBlackholed = await load(
-      tlsHealthyDispatcher,
-      `https://${HOST}`,
-      quick ? 100 : 400,
-      16,
-      {
-        reset: true,
-      },
+    await load(tlsDispatcher, `https://${HOST}`, 50, 4, { reset: true })
+    await alternating('HTTPS, new TLS connection per request, 16 in flight', () =>
+      load(tlsDispatcher, `https://${HOST}`, quick ? 32 : 96, 16, { reset: true }),
     )
-    await own.restore()
-    await tlsHealthyDispatcher.close()
-    newConnections.push(summary('HTTPS, new TLS connection per request: healthy', tlsHealthy))
-    newConnections.push(
-      summary(
-        'HTTPS, new TLS connection per request: own zone blackholed',
-        tlsBlackholed,
-        percentile(
-          tlsHealthy.map((s) => s.ms),
-          99,
-        ),
-      ),
-    )
+    await tlsDispatcher.close()
 
     // 3. Cold-pool bursts on a healthy endpoint: N requests at once into a new dispatcher / Agent.
     // Active health checks are off for the dispatcher here: their own probe connects reach every
@@ -300,7 +291,13 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
         const value = performance.now() - started
         const zones = zoneCounts(lab).map((n, i) => n - before[i]!)
         await target.close()
-        return { value, details: { zones, failed: samples.filter((s) => !s.ok).length } }
+        const errors: Record<string, number> = {}
+        for (const sample of samples)
+          if (!sample.ok) errors[sample.error ?? '?'] = (errors[sample.error ?? '?'] ?? 0) + 1
+        return {
+          value,
+          details: { zones, failed: samples.filter((s) => !s.ok).length, errors },
+        }
       }
       bursts.push(
         await compareTimed(
@@ -319,7 +316,7 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
               `https://${HOST}`,
             ),
           },
-          { rounds: 5, warmup: quick ? 0 : 1 },
+          { rounds: 5, warmup: quick || size > 100 ? 0 : 1 },
         ),
       )
     }
@@ -387,6 +384,14 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
 
     const zonesOf = (details: unknown[]) =>
       details.map((d) => (d as { zones: number[] }).zones.join('/')).join(', ')
+    const errorsOf = (details: unknown[]) => {
+      const all: Record<string, number> = {}
+      for (const d of details)
+        for (const [error, n] of Object.entries((d as { errors: Record<string, number> }).errors))
+          all[error] = (all[error] ?? 0) + n
+      const list = Object.entries(all).map(([error, n]) => `${n} x ${error.trim()}`)
+      return list.length === 0 ? '' : ` (${list.join('; ')})`
+    }
     const failedOf = (details: unknown[]) =>
       details.reduce<number>((sum, d) => sum + (d as { failed: number }).failed, 0)
     const markdown = [
@@ -421,7 +426,8 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
         '',
         timedTable(c, {
           column: 'connections per zone a/b/c, each round; failed',
-          render: (details) => `${zonesOf(details)}; ${failedOf(details)} failed`,
+          render: (details) =>
+            `${zonesOf(details)}; ${failedOf(details)} failed${errorsOf(details)}`,
         }),
         '',
       ]),

@@ -59,7 +59,8 @@ export const spread = (values: number[]): Spread => ({
 
 export function table(rows: Record<string, string | number>[]): string {
   if (rows.length === 0) return ''
-  const columns = Object.keys(rows[0]!)
+  // Every column any row has, in first-seen order (a baseline row may lack the ratio columns).
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))]
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`
   return [
     line(columns),

@@ -118,7 +118,7 @@ export async function pgBench(options: { quick?: boolean } = {}): Promise<PgBenc
         [WRAPPER_DEFAULT]: (n) => load(wrapperDefault, n, 8),
       },
       {
-        operations: quick ? 1_000 : 4_000,
+        operations: quick ? 500 : 2_500,
         baselines: {
           [CLIENT]: CLIENT,
           '@privatelink/pg createClient': CLIENT,
