@@ -48,6 +48,15 @@ export interface HealthCheckOptions {
   timeoutMs?: number
   /** Failed checks in a row that eject a zone (a failed check is repeated at once). @default 2 */
   unhealthyThreshold?: number
+  /**
+   * A protocol step after TCP (and TLS) that a live service answers, for services that do their
+   * own TLS (PostgreSQL's SSLRequest): a zone that accepts TCP but no longer answers fails it.
+   * Must settle within the check's time; rejecting fails the check. @default none
+   */
+  handshake?: (
+    socket: Socket | TLSSocket,
+    context: { zone: EndpointZone; target: ResolvedTarget; signal: AbortSignal },
+  ) => Promise<void>
 }
 
 /** One priority group: an endpoint with its own naming and signing region (Envoy's priority levels). */
@@ -262,6 +271,12 @@ export function createConnector(options: ConnectorOptions): Connector {
     ? 0
     : integerOption('healthCheck.intervalMs', check.intervalMs, 2_000, 0)
   const healthTimeoutMs = integerOption('healthCheck.timeoutMs', check.timeoutMs, 1_000, 1)
+  const handshake = functionOption<NonNullable<HealthCheckOptions['handshake']>>(
+    'healthCheck.handshake',
+    check.handshake,
+    async () => {},
+  )
+  const hasHandshake = check.handshake !== undefined
   // Zones of every target, in priority order; keys stay unique when two targets share AZ IDs
   // (two endpoints in one region, one of them cross-region).
   const allZones: EndpointZone[] = []
@@ -609,13 +624,37 @@ export function createConnector(options: ConnectorOptions): Connector {
     const used = portTls.get(port)
     const tls = used === undefined ? undefined : (targetOfZone.get(zone)!.tls ?? used)
     const started = performance.now()
-    let socket: Socket | undefined
+    let socket: Socket | TLSSocket | undefined
     try {
       const opened = await openTcp(candidate, port, healthTimeoutMs, stopping.signal)
       socket = opened.socket
       if (tls !== undefined) {
         const left = Math.max(1, healthTimeoutMs - Math.round(performance.now() - started))
         socket = await tlsUpgrade(socket, tls, left, stopping.signal)
+      }
+      if (hasHandshake) {
+        const left = Math.max(1, healthTimeoutMs - Math.round(performance.now() - started))
+        const controller = new AbortController()
+        const onStop = () => controller.abort(stopping.signal.reason)
+        stopping.signal.addEventListener('abort', onStop, { once: true })
+        let timer: NodeJS.Timeout | undefined
+        try {
+          await Promise.race([
+            handshake(socket, { zone, target: targetOfZone.get(zone)!, signal: controller.signal }),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                const error = Object.assign(new Error('health-check handshake timed out'), {
+                  code: 'ETIMEDOUT',
+                })
+                controller.abort(error)
+                reject(error)
+              }, left)
+            }),
+          ])
+        } finally {
+          clearTimeout(timer)
+          stopping.signal.removeEventListener('abort', onStop)
+        }
       }
       return Math.round((performance.now() - started) * 1000) / 1000
     } catch (error) {

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { PrivateLinkError } from '@privatelink/core'
 import { authRetryChannel } from './diagnostics.js'
 import { type EndpointSource, endpointSource } from './endpoint-source.js'
@@ -5,6 +7,7 @@ import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js
 import { type AuthContext, connectError, isAuthFailure } from './errors.js'
 import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
 import { pgOnly, validateOptions } from './options.js'
+import { probeHandshake } from './probe-handshake.js'
 import { secretPassword } from './secret-password.js'
 import { createIamTokenProvider, type IamTokenProvider } from './token-provider.js'
 
@@ -35,7 +38,24 @@ export function connectionPlan(
   pgDefaults: Record<string, unknown>,
 ): ConnectionPlan {
   const options = validateOptions(input)
-  const source = endpointSource(options.endpoint, options.port, options.profile, options.connector)
+  // Health checks speak PostgreSQL's SSLRequest and TLS, so a zone whose proxy accepts TCP but
+  // no longer answers is found (the stream context, defined below, names the proxy per target).
+  const healthCheck = {
+    ...options.connector.healthCheck,
+    handshake: (
+      socket: Socket | TLSSocket,
+      check: { target: { index: number }; signal: AbortSignal },
+    ) =>
+      probeHandshake(
+        socket,
+        streamContext.tlsFor?.(check.target.index) ?? streamContext.tls,
+        check.signal,
+      ),
+  }
+  const source = endpointSource(options.endpoint, options.port, options.profile, {
+    ...options.connector,
+    healthCheck,
+  })
   const region = options.region ?? source.region
   const context: AuthContext = {
     proxyHost: options.proxyHost,

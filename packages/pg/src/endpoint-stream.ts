@@ -44,6 +44,8 @@ export class EndpointStream extends Duplex {
   #abort = new AbortController()
   /** A request was written and its answer has not ended (ReadyForQuery): a death now loses it. */
   #outstanding = false
+  /** When the current request's last progress was seen (performance.now): a write or a read. */
+  #progressAt = 0
   /** The last bytes received, to spot a ReadyForQuery split across chunks. */
   #tail: Buffer = Buffer.alloc(0)
   /** pg sent Terminate: the server closing now is the goodbye, not a failure. */
@@ -176,6 +178,7 @@ export class EndpointStream extends Duplex {
     this.#socket = socket
     if (this.#unref) socket.unref()
     socket.on('data', (chunk: Buffer) => {
+      this.#progressAt = performance.now()
       if (this.#outstanding && this.#answered(chunk)) this.#outstanding = false
       if (!this.push(chunk)) socket.pause()
     })
@@ -225,6 +228,11 @@ export class EndpointStream extends Duplex {
     return this.#outstanding
   }
 
+  /** How long a waiting request has gone without a byte (ms); 0 when nothing waits. */
+  stalledFor(): number {
+    return this.#outstanding ? performance.now() - this.#progressAt : 0
+  }
+
   override _read(): void {
     this.#socket?.resume()
   }
@@ -241,7 +249,10 @@ export class EndpointStream extends Duplex {
     }
     // Terminate ('X', length 4) expects no answer; everything else does.
     if (chunk.length === 5 && chunk[0] === 0x58) this.#terminating = true
-    else this.#outstanding = true
+    else {
+      if (!this.#outstanding) this.#progressAt = performance.now()
+      this.#outstanding = true
+    }
     socket.write(chunk, callback)
   }
 

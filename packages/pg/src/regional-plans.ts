@@ -7,6 +7,7 @@ import {
 } from '@privatelink/core'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
 import type { PgFailoverTarget, PrivateLinkPgOptions } from './options.js'
+import { probeHandshake } from './probe-handshake.js'
 
 const isEndpoint = (value: unknown): value is Endpoint =>
   typeof value === 'object' &&
@@ -80,15 +81,22 @@ export function regionalPlans(
     endpoint: target.endpoint,
     region: target.region,
   }))
+  let plans: ConnectionPlan[] = []
   const shared = createConnector({
     ...(options.connector ?? {}),
+    // SSLRequest and TLS with the proxy name of the target the check reached.
+    healthCheck: {
+      ...options.connector?.healthCheck,
+      handshake: (socket, check) =>
+        probeHandshake(socket, plans[check.target.index]!.streamContext.tls, check.signal),
+    },
     endpoint: connectorTargets,
     port: options.port ?? 5432,
     profile: options.profile ?? 'default',
   })
   // Every plan dials through the shared connector, whose race crosses targets; the stream then
   // verifies, and the password signs for, the proxy of the target the socket reached.
-  const plans = targets.map((target) =>
+  plans = targets.map((target) =>
     connectionPlan(
       {
         ...options,

@@ -10,9 +10,19 @@ const streamOf = (client: pg.Client): EndpointStream | undefined => {
 }
 
 /**
- * Follows which of a pool's clients are idle, and when the connector ejects a zone closes the
- * clients in it: idle ones through the pool's own idle-error path (removed at once, before any
- * checkout can pick them), busy ones by failing their socket with a typed error.
+ * A busy connection in an ejected zone is closed only once its query has gone this long without
+ * a byte: in a zone that refuses new connections, open ones may still work (a listener change),
+ * and a query making progress there is left to finish.
+ */
+const STALL_MS = 2_000
+
+/**
+ * Follows which of a pool's clients are idle, and moves them off zones traffic has left:
+ * - a zone ejected: idle clients close at once (through the pool's own idle-error path, before
+ *   any checkout can pick them); busy ones close when released, or with a typed error once their
+ *   query has stalled (a frozen path);
+ * - a better zone readmitted (or a better target back): clients in less preferred zones close
+ *   when idle, so new connections return to the own zone.
  */
 export function retireEjectedZones(
   pool: pg.Pool,
@@ -23,23 +33,62 @@ export function retireEjectedZones(
   prefer(keep: (zone: string) => boolean): void
   stop(): void
 } {
+  const idle = new Set<pg.Client>()
+  const live = new Set<pg.Client>()
+  /** Busy clients to close when released. */
+  const leaving = new Set<pg.Client>()
+  /** Busy clients in ejected zones, closed if their query stalls. */
+  const suspects = new Set<pg.Client>()
   let keep: (zone: string) => boolean = () => true
+  let sweep: NodeJS.Timeout | undefined
+
   const retireIdle = (client: pg.Client, zone: string) => {
     idle.delete(client)
     live.delete(client)
+    leaving.delete(client)
+    // pg-pool listens for 'error' on idle clients and removes them synchronously.
     client.emit('error', zoneEjectedError(proxyHost, zone))
   }
-  const idle = new Set<pg.Client>()
-  const live = new Set<pg.Client>()
+  const retire = (client: pg.Client, zone: string) => {
+    if (idle.has(client)) retireIdle(client, zone)
+    else leaving.add(client)
+  }
+  const checkSuspects = () => {
+    for (const client of suspects) {
+      const stream = streamOf(client)
+      if (stream === undefined || !live.has(client) || idle.has(client)) {
+        suspects.delete(client)
+        continue
+      }
+      if (stream.stalledFor() >= STALL_MS) {
+        suspects.delete(client)
+        stream.abandon(
+          connectionLostError(
+            proxyHost,
+            stream.zone,
+            undefined,
+            `zone ${stream.zone} ejected and the query stalled`,
+          ),
+        )
+      }
+    }
+    if (suspects.size === 0 && sweep !== undefined) {
+      clearInterval(sweep)
+      sweep = undefined
+    }
+  }
+
   pool.on('connect', (client) => live.add(client))
   pool.on('acquire', (client) => idle.delete(client))
   pool.on('release', (error, client) => {
     if (error !== undefined && error !== null) return
     idle.add(client)
+    suspects.delete(client)
     const zone = streamOf(client)?.zone
-    // Released into a zone traffic has left (another region): close it rather than reuse it,
-    // once pg-pool has filed it as idle (unless a waiting checkout took it at once).
-    if (zone !== undefined && !keep(zone))
+    if (zone === undefined) return
+    // Released into a zone traffic has left: close it rather than reuse it, once pg-pool has
+    // filed it as idle (unless a waiting checkout took it at once).
+    if (leaving.has(client) || !keep(zone))
       queueMicrotask(() => {
         if (idle.has(client)) retireIdle(client, zone)
       })
@@ -47,47 +96,58 @@ export function retireEjectedZones(
   pool.on('remove', (client) => {
     idle.delete(client)
     live.delete(client)
+    leaving.delete(client)
+    suspects.delete(client)
   })
   let unsubscribe: (() => void) | undefined
   return {
     watch(connector) {
       if (unsubscribe !== undefined) return
       unsubscribe = connector.onZoneChange((event) => {
-        if (event.type !== 'eject') return
         let closed = 0
-        for (const client of [...live]) {
-          const stream = streamOf(client)
-          if (stream === undefined || stream.zone !== event.zone) continue
-          closed++
-          if (idle.has(client)) {
-            idle.delete(client)
-            live.delete(client)
-            // pg-pool listens for 'error' on idle clients and removes them synchronously.
-            client.emit('error', zoneEjectedError(proxyHost, event.zone))
-          } else {
-            stream.abandon(
-              connectionLostError(
-                proxyHost,
-                event.zone,
-                undefined,
-                `zone ${event.zone} ejected (${event.signal ?? 'failures'})`,
-              ),
-            )
+        if (event.type === 'eject') {
+          for (const client of [...live]) {
+            if (streamOf(client)?.zone !== event.zone) continue
+            closed++
+            if (idle.has(client)) retireIdle(client, event.zone)
+            else {
+              leaving.add(client)
+              suspects.add(client)
+            }
+          }
+          if (suspects.size > 0 && sweep === undefined) {
+            sweep = setInterval(checkSuspects, 250)
+            sweep.unref()
+          }
+          checkSuspects()
+        } else {
+          // Readmitted: connections in zones ranked after it move back to it when idle.
+          const ranked = connector.preferredZones().map((zone) => connector.zoneKey(zone))
+          const rank = ranked.indexOf(event.zone)
+          if (rank === -1) return
+          for (const client of [...live]) {
+            const zone = streamOf(client)?.zone
+            if (zone === undefined || zone === event.zone) continue
+            const own = ranked.indexOf(zone)
+            if (own !== -1 && own < rank) continue
+            closed++
+            retire(client, zone)
           }
         }
         if (closed > 0 && zoneRetiredChannel.hasSubscribers)
-          zoneRetiredChannel.publish({ zone: event.zone, clients: closed })
+          zoneRetiredChannel.publish({ zone: event.zone, clients: closed, reason: event.type })
       })
     },
     prefer(next) {
       keep = next
-      for (const client of [...idle]) {
+      for (const client of [...live]) {
         const zone = streamOf(client)?.zone
-        if (zone !== undefined && !keep(zone)) retireIdle(client, zone)
+        if (zone !== undefined && !keep(zone)) retire(client, zone)
       }
     },
     stop() {
       unsubscribe?.()
+      if (sweep !== undefined) clearInterval(sweep)
     },
   }
 }
