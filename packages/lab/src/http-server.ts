@@ -31,7 +31,10 @@ export async function startHttpServer(
       response.end(String(error))
     })
   })
-  server.keepAliveTimeout = 1000
+  // undici drops a connection whose Keep-Alive hint (`timeout=<keepAliveTimeout in s>`) is under
+  // its 2 s threshold: a short one made every SDK call a new connection, which AWS does not.
+  // close() destroys every tracked socket, so a long idle timeout never holds the lab open.
+  server.keepAliveTimeout = 30_000
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -45,8 +48,10 @@ export async function startHttpServer(
     port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
         server.close(() => resolve())
+        // After close(): no new connection can slip in between the sweep and the listener's end.
+        server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
       }),
   }
 }
