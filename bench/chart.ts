@@ -17,15 +17,16 @@ const colours = { throughput: '#3c78d0', cpu: '#d08c3c', time: '#3ca05a' } as co
  * whiskers across rounds. Hand-rolled SVG: no browser, no plotting dependency.
  */
 export function barChart(title: string, bars: Bar[], footnote = '1.0 = raw library'): string {
-  const labelWidth = 460
+  const labelWidth = 580
   const plotWidth = 320
   const rowHeight = 26
   const top = 40
   const height = top + bars.length * rowHeight + 30
-  const maxRatio = Math.max(1.5, ...bars.map((r) => r.ratio.max)) * 1.05
-  const x = (ratio: number) => labelWidth + (ratio / maxRatio) * plotWidth
+  // The axis stops at 3x: a bar beyond it is drawn to the edge, its figure still printed.
+  const maxRatio = Math.min(3, Math.max(1.5, ...bars.map((r) => r.ratio.max))) * 1.05
+  const x = (ratio: number) => labelWidth + (Math.min(ratio, maxRatio) / maxRatio) * plotWidth
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 70}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 130}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
   ]
@@ -35,7 +36,7 @@ export function barChart(title: string, bars: Bar[], footnote = '1.0 = raw libra
       `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(bar.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(1, x(bar.ratio.median) - labelWidth).toFixed(1)}" height="14" fill="${colours[bar.kind]}"/>`,
       `<line x1="${x(bar.ratio.min).toFixed(1)}" x2="${x(bar.ratio.max).toFixed(1)}" y1="${y + 11}" y2="${y + 11}" stroke="#222"/>`,
-      `<text x="${(x(bar.ratio.max) + 6).toFixed(1)}" y="${y + 15}">${bar.ratio.median.toFixed(2)}x</text>`,
+      `<text x="${(x(bar.ratio.max) + 6).toFixed(1)}" y="${y + 15}">${bar.ratio.median.toFixed(2)}x${bar.ratio.max > maxRatio ? ' (axis cut)' : ''}</text>`,
     )
   })
   const one = x(1)

@@ -3,6 +3,7 @@ import { createConnector } from '@privatelink/core'
 import { createEndpointDispatcher } from '@privatelink/http'
 import { createTestCa, type Lab, startLab } from '@privatelink/lab'
 import { Agent, type Dispatcher, fetch, request } from 'undici'
+import { steadyChartName } from './bar-charts.js'
 import { timelineChart } from './chart.js'
 import { type FailoverTimeline, failoverTimeline } from './failover-timeline.js'
 import {
@@ -133,10 +134,6 @@ export interface HttpBench {
   timeline: FailoverTimeline
   markdown: string
 }
-
-/** The chart file each steady-state comparison is drawn into. */
-export const steadyChartName = (c: Comparison) =>
-  `http-steady-${c.title.match(/(\d+) in flight/)?.[1] ?? 'x'}.svg`
 
 const AGENT = 'undici Agent request() (raw)'
 const DISPATCHER = '@privatelink/http dispatcher request()'

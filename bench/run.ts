@@ -1,12 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Bar, barChart, comparisonBars, ratioChart, timedBars } from './chart.js'
+import { barCharts, type ChartedResults } from './bar-charts.js'
 import { type ColdImportBench, coldImportBench } from './cold-import.js'
 import { dnsBench } from './dns.js'
 import { goals } from './goals.js'
-import { type HttpBench, httpBench, steadyChartName } from './http.js'
+import { type HttpBench, httpBench } from './http.js'
 import { type LambdaBundle, lambdaBundle } from './lambda-bundle.js'
 import { machine, machineInfo, table } from './measure.js'
 import { type PgBench, pgBench } from './pg.js'
@@ -14,6 +14,14 @@ import { type RedisBench, redisBench } from './redis.js'
 
 // Every side-by-side figure, each comparison in this one process with the one method
 // (measure.ts). `--quick` proves the suite works (CI); `--only=http,pg` runs some sections.
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url))
+if (process.argv.includes('--redraw')) {
+  // Bar charts again from results/latest.json, after a change to the drawing only.
+  const saved = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as ChartedResults
+  for (const [name, svg] of Object.entries(barCharts(saved)))
+    writeFileSync(join(resultsDir, name), svg)
+  process.exit()
+}
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
 const runs = (name: string) => only === undefined || only.split(',').includes(name)
@@ -37,7 +45,6 @@ const results: {
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
 } = {}
-const summaryBars: Bar[] = []
 
 /** Runs one section; a failure is reported and the others still run. */
 async function section(name: string, run: () => Promise<void>): Promise<void> {
@@ -58,8 +65,6 @@ async function section(name: string, run: () => Promise<void>): Promise<void> {
 await section('dns', async () => {
   const dns = await dnsBench({ quick })
   json['dns'] = dns.comparison
-  charts['dns.svg'] = ratioChart(dns.comparison)
-  summaryBars.push(...comparisonBars(dns.comparison, 'dns ').filter((b) => b.kind === 'cpu'))
   sections.push(
     `## DNS: cached lookups\n\nRatios against cacheable-lookup; CPU µs per lookup is the figure to read.\n\n${dns.markdown}\n\n![dns](dns.svg)`,
   )
@@ -69,8 +74,6 @@ await section('redis', async () => {
   const redis = await redisBench({ quick })
   results.redis = redis
   json['redis'] = redis.steady
-  charts['redis.svg'] = ratioChart(redis.steady)
-  summaryBars.push(...comparisonBars(redis.steady, 'redis '))
   sections.push(
     `## Redis: createRedis vs ioredis, GET/SET, 16 in flight\n\nSame redis-server, plain TCP, the endpoint's zones pointing at it (the adapter's own cost).\n\n${redis.markdown}\n\n![redis](redis.svg)`,
   )
@@ -80,10 +83,6 @@ await section('pg', async () => {
   const pg = await pgBench({ quick })
   results.pg = pg
   json['pg'] = { steady: pg.steady, newConnection: pg.newConnection }
-  charts['pg.svg'] = ratioChart(pg.steady)
-  summaryBars.push(
-    ...comparisonBars(pg.steady, 'pg ').filter((b) => b.label.includes('@privatelink')),
-  )
   sections.push(
     `## PostgreSQL: createPool vs pg.Pool vs aws-advanced-nodejs-wrapper\n\nSELECT 1 on the same PostgreSQL, plain TCP without TLS (the test server has none; \`ssl: { insecure: 'plaintext' }\` on our side), static password auth, the endpoint's zones pointing at the server. Pools against pg.Pool, single clients (8 queries queued on one connection) against pg.Client.\n\n${pg.markdown}\n\n![pg](pg.svg)`,
   )
@@ -101,15 +100,6 @@ await section('http', async () => {
     warm: http.warm.rows,
     failoverTimeline: http.timeline.rows,
   }
-  for (const steady of http.steady) {
-    charts[steadyChartName(steady)] = ratioChart(steady)
-    summaryBars.push(
-      ...comparisonBars(steady, `http ${steady.title.match(/\d+ in flight/)?.[0]} `).filter((b) =>
-        b.label.includes('dispatcher'),
-      ),
-    )
-  }
-  for (const burst of http.bursts) summaryBars.push(...timedBars(burst, 'http '))
   charts['warm-zone-loss.svg'] = http.warm.svg
   charts['failover-timeline.svg'] = http.timeline.svg
   sections.push(`## HTTP: endpoint dispatcher vs undici Agent vs undici fetch\n\n${http.markdown}`)
@@ -119,12 +109,6 @@ await section('cold-import', async () => {
   const coldImport = await coldImportBench({ quick })
   results.coldImport = coldImport
   json['coldImport'] = coldImport.comparison
-  charts['cold-import.svg'] = barChart(
-    'Cold import: ratio to the raw library (median, min-max)',
-    timedBars(coldImport.comparison),
-    '1.0 = raw library; lower is better',
-  )
-  summaryBars.push(...timedBars(coldImport.comparison, 'cold import '))
   sections.push(
     `## Cold import (fresh processes, interleaved)\n\n${coldImport.markdown}\n\n![cold import](cold-import.svg)`,
   )
@@ -153,11 +137,7 @@ const goalTable = table(
     met: g.met === null ? '(no goal)' : g.met ? 'met' : '**not met**',
   })),
 )
-charts['summary.svg'] = barChart(
-  'privatelink vs the raw libraries (median ratio, min-max over rounds)',
-  summaryBars,
-  '1.0 = raw library; blue throughput (higher is better), orange CPU and green time (lower is better)',
-)
+Object.assign(charts, barCharts(json as ChartedResults))
 const elapsed = ((Date.now() - started.getTime()) / 1000).toFixed(0)
 const footer = `Finished in ${elapsed} s; ${machine()} at the end.`
 const markdown = [
@@ -179,10 +159,7 @@ const markdown = [
 ].join('\n')
 console.log(`## Goals\n\n${goalTable}\n\n${footer}`)
 
-const dir =
-  quick || only !== undefined
-    ? join(tmpdir(), 'privatelink-bench')
-    : fileURLToPath(new URL('./results/', import.meta.url))
+const dir = quick || only !== undefined ? join(tmpdir(), 'privatelink-bench') : resultsDir
 mkdirSync(dir, { recursive: true })
 writeFileSync(join(dir, 'latest.md'), markdown)
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`)
