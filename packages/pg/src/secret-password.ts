@@ -1,16 +1,33 @@
-import { PrivateLinkError } from '@privatelink/core'
+import { invalidOption, PrivateLinkError } from '@privatelink/core'
 
 /** The part of SecretsManagerClient we use (inject one in tests, or to share a client). */
 export interface SecretsManagerClientLike {
   send(command: unknown): Promise<{ SecretString?: string | undefined }>
 }
 
+/**
+ * `SecretsManagerClientConfig` from @aws-sdk/client-secrets-manager, typed structurally so that
+ * this package's types do not need the optional peer installed.
+ */
+export type SecretsManagerClientConfigLike = Readonly<Record<string, unknown>>
+
 export interface SecretAuth {
   secretId: string
   /** @default the pool's region */
   region?: string
-  /** @default a SecretsManagerClient from @aws-sdk/client-secrets-manager, loaded on first use */
+  /**
+   * A SecretsManagerClient of your own (shared, or configured as you like); anything with the
+   * same `send()` works too (a test double receives `{ input: { SecretId } }`).
+   * @default a SecretsManagerClient from @aws-sdk/client-secrets-manager, loaded on first use
+   */
   client?: SecretsManagerClientLike
+  /**
+   * Config for the SecretsManagerClient pg creates (not with `client`), spread after `region` and
+   * the pool's `credentials`: e.g. `{ requestHandler: createAwsRequestHandler(...) }` from
+   * @privatelink/aws-sdk to reach Secrets Manager through its interface endpoint.
+   * @default {}
+   */
+  clientConfig?: SecretsManagerClientConfigLike
 }
 
 export interface SecretPassword {
@@ -19,6 +36,8 @@ export interface SecretPassword {
   /** Drops the cache so the next get() reads the secret again (after an auth failure: rotation). */
   invalidate(): void
 }
+
+type Sdk = typeof import('@aws-sdk/client-secrets-manager')
 
 /**
  * Reads `{ username, password }` from Secrets Manager, caches it, and reads it again only after
@@ -30,35 +49,40 @@ export function secretPassword(
   region: string | undefined,
   credentials: unknown,
 ): SecretPassword {
+  validateClientConfig(auth)
   let cached: Promise<string> | undefined
   let client:
     | Promise<{ client: SecretsManagerClientLike; command: (id: string) => unknown }>
     | undefined
   const load = async () => {
     client ??= (async () => {
-      if (auth.client !== undefined)
-        return { client: auth.client, command: (id: string) => ({ input: { SecretId: id } }) }
-      const sdk = await import('@aws-sdk/client-secrets-manager').catch((cause: unknown) => {
-        throw new PrivateLinkError(
-          'ERR_PG_SECRETS_MANAGER_MISSING',
-          'auth: { secretId } needs @aws-sdk/client-secrets-manager, which is not installed',
-          {
-            hint: 'Install it next to @privatelink/pg (npm i @aws-sdk/client-secrets-manager), or pass auth.client.',
-            details: { secretId: auth.secretId },
-            cause,
-          },
-        )
-      })
+      const given = auth.client
+      if (given !== undefined) {
+        // A real SDK client runs the command's own middleware (resolveMiddleware): it needs a
+        // GetSecretValueCommand, not the bare `{ input }` a client-like double accepts.
+        if (!isSdkClient(given))
+          return { client: given, command: (id: string) => ({ input: { SecretId: id } }) }
+        const sdk = await loadSdk(auth.secretId)
+        return {
+          client: given,
+          command: (id: string) => new sdk.GetSecretValueCommand({ SecretId: id }),
+        }
+      }
+      const sdk = await loadSdk(auth.secretId)
       const region_ = auth.region ?? region
       const instance = new sdk.SecretsManagerClient({
         ...(region_ === undefined ? {} : { region: region_ }),
         ...(credentials === undefined ? {} : { credentials: credentials as never }),
+        ...auth.clientConfig,
       })
       return {
         client: instance as SecretsManagerClientLike,
         command: (id: string) => new sdk.GetSecretValueCommand({ SecretId: id }),
       }
-    })()
+    })().catch((error: unknown) => {
+      client = undefined
+      throw error
+    })
     const { client: instance, command } = await client
     let text: string | undefined
     try {
@@ -94,6 +118,39 @@ export function secretPassword(
       cached = undefined
     },
   }
+}
+
+function validateClientConfig(auth: SecretAuth): void {
+  const config: unknown = auth.clientConfig
+  if (config === undefined) return
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw invalidOption('auth.clientConfig', 'a SecretsManagerClient config object', config)
+  if (auth.client !== undefined)
+    throw invalidOption(
+      'auth.clientConfig',
+      'no clientConfig beside auth.client (it configures the client pg creates)',
+      '[object]',
+    )
+}
+
+/** Smithy clients carry a middleware stack; a client-like double has only `send()`. */
+function isSdkClient(client: SecretsManagerClientLike): boolean {
+  const stack = (client as { middlewareStack?: { resolve?: unknown } }).middlewareStack
+  return typeof stack === 'object' && stack !== null && typeof stack.resolve === 'function'
+}
+
+async function loadSdk(secretId: string): Promise<Sdk> {
+  return import('@aws-sdk/client-secrets-manager').catch((cause: unknown) => {
+    throw new PrivateLinkError(
+      'ERR_PG_SECRETS_MANAGER_MISSING',
+      'auth: { secretId } needs @aws-sdk/client-secrets-manager, which is not installed',
+      {
+        hint: 'Install it next to @privatelink/pg (npm i @aws-sdk/client-secrets-manager), or pass auth.client.',
+        details: { secretId },
+        cause,
+      },
+    )
+  })
 }
 
 function secretError(secretId: string, why: string, cause?: unknown): PrivateLinkError {

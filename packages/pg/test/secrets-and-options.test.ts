@@ -136,6 +136,12 @@ describe('options are validated at construction', () => {
     ['auth', { auth: 'password' }],
     ['auth.password', { auth: { password: 42 } }],
     ['auth.secretId', { auth: { secretId: '' } }],
+    ['auth.clientConfig', { auth: { secretId: 'prod/db', clientConfig: 'us-west-2' } }],
+    ['auth.clientConfig', { auth: { secretId: 'prod/db', clientConfig: null } }],
+    [
+      'auth.clientConfig',
+      { auth: { secretId: 'prod/db', client: { send: async () => ({}) }, clientConfig: {} } },
+    ],
     ['handshakeTimeoutMs', { handshakeTimeoutMs: 0 }],
     ['host', { host: 'db.internal' }],
     ['password', { password: 'hunter2' }],

@@ -1,3 +1,5 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { type AwsRequestHandler, createAwsRequestHandler } from '@privatelink/aws-sdk'
 import {
   type Lab,
   type RdsProxyFront,
@@ -7,13 +9,14 @@ import {
   startLab,
 } from '@privatelink/lab'
 import { createIamTokenProvider, createPool } from '@privatelink/pg'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { postgresTarget, zoneA } from './support.js'
 
 const target = postgresTarget()
 let lab: Lab
 let proxy: RdsProxyFront
 let secrets: SecretsManagerFront
+let requestHandler: AwsRequestHandler
 
 beforeAll(async () => {
   proxy = rdsProxyFront({
@@ -28,42 +31,58 @@ beforeAll(async () => {
   secrets = secretsManagerFront()
   lab = await startLab({
     fronts: [proxy, secrets],
-    services: [{ name: 'postgres', port: 5432, target: { front: 'rds-proxy' } }],
+    services: [
+      { name: 'postgres', port: 5432, target: { front: 'rds-proxy' } },
+      // The same lab endpoint carries Secrets Manager: HTTPS for secretsmanager.<region>.amazonaws.com.
+      { name: 'secretsmanager', port: 443, target: { front: secrets.name } },
+    ],
+  })
+  requestHandler = createAwsRequestHandler({
+    endpoints: { secretsmanager: lab.endpoint },
+    ca: lab.ca.certificatePem,
+    locality: zoneA,
   })
 })
 afterAll(async () => {
-  vi.unstubAllEnvs()
+  await requestHandler?.close()
   await lab?.close()
 })
+
+/** An IAM token for app_user, which the secret holds: the lab's RDS Proxy verifies it at login. */
+const putToken = async (secretId: string) => {
+  const token = await createIamTokenProvider({
+    hostname: proxy.proxyHost,
+    username: 'app_user',
+    region: lab.region,
+    credentials: lab.aws.issueSession(3600),
+  }).getToken()
+  secrets.put(secretId, { username: 'app_user', password: token })
+}
+const poolOptions = (auth: Parameters<typeof createPool>[0]['auth']) => ({
+  endpoint: lab.endpoint,
+  proxyHost: proxy.proxyHost,
+  user: 'app_user',
+  database: target.database,
+  auth,
+  credentials: lab.aws.credentials,
+  ssl: { ca: lab.ca.certificatePem },
+  connector: { locality: zoneA },
+  max: 2,
+})
+const readsOf = (secretId: string) =>
+  secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId)
 
 describe("auth: { secretId } with the real SecretsManagerClient against the lab's emulator", () => {
   // The local PostgreSQL trusts every login, so pg would never ask for the password and the
   // secret would go unread. The lab's RDS Proxy does ask, and checks what it gets as an IAM token:
   // the secret holds one, so a password that did not come out of Secrets Manager fails the login.
-  it('reads { username, password } with GetSecretValue (SigV4-verified) and logs in with it', async () => {
-    const session = lab.aws.issueSession(3600)
-    const token = await createIamTokenProvider({
-      hostname: proxy.proxyHost,
-      username: 'app_user',
-      region: lab.region,
-      credentials: session,
-    }).getToken()
-    secrets.put('prod/app_user', { username: 'app_user', password: token })
-    // pg creates its SecretsManagerClient itself and takes no client config: the SDK's own
-    // service endpoint variable is the one way to point it at the lab.
-    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', secrets.endpoint)
-
-    const pool = createPool({
-      endpoint: lab.endpoint,
-      proxyHost: proxy.proxyHost,
-      user: 'app_user',
-      database: target.database,
-      auth: { secretId: 'prod/app_user' },
-      credentials: lab.aws.credentials,
-      ssl: { ca: lab.ca.certificatePem },
-      connector: { locality: zoneA },
-      max: 2,
-    })
+  it('reads { username, password } with GetSecretValue (SigV4-verified) through the interface endpoint (clientConfig) and logs in with it', async () => {
+    await putToken('prod/app_user')
+    // pg creates its SecretsManagerClient itself; clientConfig hands it the endpoint's request
+    // handler, so GetSecretValue goes over TLS through the zone ENIs (no public Secrets Manager).
+    const pool = createPool(
+      poolOptions({ secretId: 'prod/app_user', clientConfig: { requestHandler } }),
+    )
     try {
       const results = await Promise.all(
         Array.from({ length: 4 }, () =>
@@ -73,14 +92,13 @@ describe("auth: { secretId } with the real SecretsManagerClient against the lab'
       // The proxy logs in upstream as its own user, as RDS Proxy does.
       for (const { rows } of results) expect(rows[0]).toEqual({ user: target.user, one: 1 })
       // One read for the pool, signed by the pool's credentials and verified by the emulator.
-      const reads = secrets.requests.filter((r) => r.operation === 'GetSecretValue')
-      expect(reads).toEqual([
+      expect(readsOf('prod/app_user')).toEqual([
         {
           operation: 'GetSecretValue',
           secretId: 'prod/app_user',
           status: 200,
           principal: `arn:aws:iam::${lab.aws.accountId}:user/privatelink-lab`,
-          via: 'http',
+          via: 'tls',
         },
       ])
       // The user and password from the secret reached the proxy, which verified the token.
@@ -93,7 +111,37 @@ describe("auth: { secretId } with the real SecretsManagerClient against the lab'
         })
     } finally {
       await pool.end()
-      vi.unstubAllEnvs()
+    }
+  })
+
+  it('a real SecretsManagerClient passed as auth.client is sent a GetSecretValueCommand', async () => {
+    await putToken('prod/app_user-own-client')
+    const client = new SecretsManagerClient({
+      region: lab.region,
+      credentials: lab.aws.credentials,
+      requestHandler,
+    })
+    const sent: unknown[] = []
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        sent.push(context.commandName)
+        return next(args)
+      },
+      { step: 'initialize', name: 'recordCommand' },
+    )
+    const pool = createPool(poolOptions({ secretId: 'prod/app_user-own-client', client }))
+    try {
+      const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one')
+      expect(rows[0]!.one).toBe(1)
+      expect(sent).toEqual(['GetSecretValueCommand'])
+      expect(readsOf('prod/app_user-own-client')).toMatchObject([{ status: 200, via: 'tls' }])
+      // The client stays the caller's: still usable for their own commands.
+      const own = await client.send(
+        new GetSecretValueCommand({ SecretId: 'prod/app_user-own-client' }),
+      )
+      expect(JSON.parse(own.SecretString!)).toMatchObject({ username: 'app_user' })
+    } finally {
+      await pool.end()
     }
   })
 })
