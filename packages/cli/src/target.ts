@@ -12,7 +12,13 @@ export type Target =
   | { kind: 'endpoint-id'; input: string; endpointId: string }
   | { kind: 'service-name'; input: string; serviceName: string; region?: string }
   /** A `vpce-...vpce.amazonaws.com` name (regional or zonal): the endpoint ID is in it. */
-  | { kind: 'endpoint-dns-name'; input: string; name: string; endpointId: string; region: string }
+  | {
+      kind: 'endpoint-dns-name'
+      input: string
+      name: string
+      endpointId: string
+      region: string | undefined
+    }
   /** Any other name: the service's private DNS name (or a custom alias). */
   | { kind: 'dns-name'; input: string; name: string }
 

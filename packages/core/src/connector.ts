@@ -340,6 +340,8 @@ export function createConnector(options: ConnectorOptions): Connector {
   const pending = new Map<string, Set<AbortController>>()
   /** When each zone last completed a TCP connect (performance.now): proof it is alive. */
   const lastConnected = new Map<string, number>()
+  /** When each zone last completed a TLS handshake (performance.now). */
+  const lastHandshake = new Map<string, number>()
 
   const findZone = (name: string): EndpointZone | undefined =>
     byKey.get(name) ?? allZones.find((z) => z.azName === name || z.azId === name)
@@ -568,10 +570,15 @@ export function createConnector(options: ConnectorOptions): Connector {
         // keep waiting rather than spreading the burst over other zones.
         keepWaiting: (candidate, startedAt) =>
           (lastConnected.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= startedAt,
-        onFailure: (candidate, error) => {
+        onFailure: (candidate, error, startedAt) => {
           const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
           report(candidate, code)
-          if (!isAbandon(error))
+          // A timeout in a zone that completed other connects meanwhile is this host's
+          // congestion (a burst on a busy CPU), not the zone's failure.
+          const alive =
+            code === 'ETIMEDOUT' &&
+            (lastConnected.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= startedAt
+          if (!isAbandon(error) && !alive)
             verdicts.set(candidate.key, { signal: 'connect-failed', cause: code })
         },
         onAbandon: (candidate, overtaken, startedAt) => {
@@ -757,6 +764,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     const reports: AttemptReport[] = []
     const excluded = new Set<string>()
     const started = performance.now()
+    let rounds = 0
     for (;;) {
       const remaining = zones.filter((zone) => !excluded.has(keyFor(zone)))
       if (remaining.length === 0) throw unreachableError(endpointIds, port, reports)
@@ -767,8 +775,10 @@ export function createConnector(options: ConnectorOptions): Connector {
         // The handshake runs on the winner only: racing it would spread every burst over all
         // zones on a busy CPU. A failure here counts against the zone, and the next zone is tried.
         const { controller, release } = attemptIn(candidate.key, signal)
+        const handshakeStarted = performance.now()
         try {
           socket = await tlsUpgrade(tcp, tls, tlsTimeoutMs, controller.signal)
+          lastHandshake.set(candidate.key, performance.now())
         } catch (error) {
           if (signal?.aborted) throw signal.reason
           const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
@@ -780,7 +790,13 @@ export function createConnector(options: ConnectorOptions): Connector {
             port: dialPort(candidate.zone, port),
             code,
           })
-          if (!isAbandon(error)) record(candidate.key, 'connect-failed', code)
+          // Other handshakes with this zone completed while ours waited: the zone is alive and this
+          // host is busy (a burst). Neither count it nor leave the zone: try again, boundedly.
+          const busy =
+            code === 'ETIMEDOUT' &&
+            (lastHandshake.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= handshakeStarted
+          if (busy && rounds++ < zones.length) continue
+          if (!isAbandon(error) && !busy) record(candidate.key, 'connect-failed', code)
           excluded.add(candidate.key)
           continue
         } finally {

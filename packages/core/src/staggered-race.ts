@@ -11,7 +11,7 @@ export interface RaceOptions<C, T> {
   start(candidate: C, signal: AbortSignal): Promise<T>
   /** Disposes of a value that arrived after another attempt had won. */
   dispose(value: T): void
-  onFailure?(candidate: C, error: unknown): void
+  onFailure?(candidate: C, error: unknown, startedAt: number): void
   /** An error no other candidate can fix (a certificate for the wrong name): stop the race with it. */
   isFatal?(error: unknown): boolean
   /**
@@ -110,6 +110,7 @@ export function staggeredRace<C, T>(
           resolve({ value, candidate })
         },
         (error: unknown) => {
+          const attempt = running.get(candidate)
           if (!running.delete(candidate) || settled) return
           if (options.isFatal?.(error)) {
             finish()
@@ -119,7 +120,7 @@ export function staggeredRace<C, T>(
             return
           }
           failures.push({ candidate, error })
-          options.onFailure?.(candidate, error)
+          options.onFailure?.(candidate, error, attempt!.startedAt)
           if (next < candidates.length) launch()
           else if (running.size === 0) {
             finish()

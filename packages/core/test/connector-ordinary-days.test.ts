@@ -213,7 +213,7 @@ describe('connector on ordinary days', () => {
   })
 
   it('a blackholed own zone under a health check: ejected with probe-failed, the rest stay in', async () => {
-    const c = connector({ healthCheck: { timeoutMs: 100 } })
+    const c = connector({ healthCheck: { timeoutMs: 500 } })
     const warm = await c.connect()
     await lab.zone('us-west-2b').fail('blackhole')
     const results = await c.probe()

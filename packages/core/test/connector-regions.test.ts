@@ -73,7 +73,7 @@ describe('priority groups (regions)', () => {
   })
 
   it('a whole region down: new connections go to the next, the failover is published, and traffic returns after health checks pass', async () => {
-    const c = twoRegions({ ejection: { consecutiveFailures: 1 }, healthCheck: { timeoutMs: 200 } })
+    const c = twoRegions({ ejection: { consecutiveFailures: 1 }, healthCheck: { timeoutMs: 500 } })
     const failover = record('privatelink:connector:region-failover')
     const back = record('privatelink:connector:region-return')
     const changes: unknown[] = []

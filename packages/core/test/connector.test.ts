@@ -395,7 +395,7 @@ describe('connector TLS', () => {
     const c = connector({
       port: TLS_PORT,
       tls: { servername, ca: ca() },
-      healthCheck: { timeoutMs: 150 },
+      healthCheck: { timeoutMs: 500 },
     })
     const warm = await c.connect()
     expect(c.zoneOf(warm)?.azName).toBe('us-west-2b')

@@ -65,7 +65,8 @@ export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConn
   )
   return function connect(request, callback) {
     const hostname = unbracket(String(request.hostname))
-    const port = Number(request.port)
+    // undici passes '' for a URL's default port.
+    const port = Number(request.port) || (String(request.protocol) === 'https:' ? 443 : 80)
     // Refuse a literal before any socket exists: nothing gets dialled.
     if (isIP(hostname) !== 0) {
       const refused = guard.refusal(hostname)

@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls'
 import {
   type Connector,
   type ConnectorOptions,
@@ -294,7 +295,12 @@ export class EndpointDispatcher extends Dispatcher {
       },
       tls: (connectOptions) => ({
         servername: options.servername ?? connectOptions.servername ?? connectOptions.hostname,
-        ...(options.ca !== undefined ? { ca: options.ca } : {}),
+        // Extra CAs join Node's roots (Amazon Trust Services included), as documented.
+        ...(options.ca !== undefined
+          ? {
+              ca: [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])],
+            }
+          : {}),
       }),
       emit: (event, url, targets, error) => this.#emit(event, url, targets, error),
     })

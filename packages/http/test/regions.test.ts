@@ -32,7 +32,7 @@ describe('a dispatcher over two regions', () => {
       locality: { source: 'options', azId: 'usw2-az1' },
       ca: env.caPem,
       clock: () => env.clock.now,
-      healthCheck: { timeoutMs: 200 },
+      healthCheck: { timeoutMs: 500 },
     })
     const moves: string[] = []
     dispatcher.connector.onTargetChange((event) => moves.push(`${event.type} ${event.to}`))

@@ -259,6 +259,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         subnetId: newId('subnet'),
         networkInterfaceId: newId('eni'),
         addresses: [address],
+        // The subnet's CIDR, as discovery reads it from DescribeSubnets (the inventory's below).
+        cidrs: [`10.0.${index}.0/24`],
       }
       if (Object.keys(portMap).length > 0) endpointZone.portMap = portMap
       endpointZones.push(endpointZone)

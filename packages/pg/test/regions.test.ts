@@ -59,7 +59,7 @@ const options = () => ({
   connector: {
     locality: { source: 'options' as const, azId: 'usw2-az1' },
     clock: () => now,
-    healthCheck: { timeoutMs: 300 },
+    healthCheck: { timeoutMs: 500 },
   },
   max: 4,
 })
