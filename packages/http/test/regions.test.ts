@@ -68,8 +68,10 @@ describe('a dispatcher over two regions', () => {
       // The primary comes back; once its ejections ran out and it passed two checks, traffic returns.
       for (const zone of env.lab.endpoint.zones) await env.lab.zone(zone.azName).restore()
       env.clock.now += 120_000
-      await dispatcher.connector.probe()
-      await dispatcher.connector.probe()
+      // Two passing checks in a row bring it back; a check already running when the region was
+      // restored (the periodic one) may still fail, so check until it is back, boundedly.
+      for (let i = 0; i < 10 && dispatcher.connector.activeTarget().name !== 'us-west-2'; i++)
+        await dispatcher.connector.probe()
       expect(dispatcher.connector.activeTarget().name).toBe('us-west-2')
       const okAtReturn = ok
       while (ok < okAtReturn + 100) await new Promise((resolve) => setImmediate(resolve))
