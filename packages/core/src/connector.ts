@@ -314,7 +314,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     ),
   })
   validateTls(options.tls, 'tls')
-  targets.forEach((target, index) => validateTls(target.tls, `endpoint[${index}].tls`))
+  for (const target of targets) validateTls(target.tls, `endpoint[${target.index}].tls`)
   const probeIntervalMs = lambda
     ? 0
     : integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)

@@ -1,4 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
 import { createPool } from '@privatelink/pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'

@@ -1,7 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { PrivateLinkError } from '@privatelink/core'
 import {
-  authChannel,
   type CreateRedisOptions,
   createElastiCacheTokenProvider,
   createRedis,
