@@ -77,13 +77,23 @@ export function privateApiGateway(options: PrivateApiGatewayOptions): PrivateApi
   const mode = options.mode ?? 'header'
   if (!['header', 'alias', 'private-dns'].includes(mode))
     throw invalidOption('mode', "'header', 'alias' or 'private-dns'", mode)
+  if (
+    options.endpoint !== undefined &&
+    (typeof options.endpoint !== 'object' || options.endpoint === null)
+  )
+    throw invalidOption('endpoint', 'an Endpoint or a Connector', options.endpoint)
+  if (options.vpceDnsName !== undefined && typeof options.vpceDnsName !== 'string')
+    throw invalidOption('vpceDnsName', "the endpoint's DNS name", options.vpceDnsName)
   const endpoint =
     options.endpoint === undefined
       ? undefined
       : 'connect' in options.endpoint
         ? options.endpoint.endpoint
         : options.endpoint
-  const vpceDnsName = (options.vpceDnsName ?? endpoint?.dnsName)?.toLowerCase()
+  const dnsName = options.vpceDnsName ?? endpoint?.dnsName
+  if (dnsName !== undefined && typeof dnsName !== 'string')
+    throw invalidOption('endpoint', 'an Endpoint with a dnsName', options.endpoint)
+  const vpceDnsName = dnsName?.toLowerCase()
   if (vpceDnsName === undefined)
     throw invalidOption('endpoint', 'an execute-api endpoint, or vpceDnsName', undefined)
   const vpceId = parseEndpointDnsName(vpceDnsName).endpointId

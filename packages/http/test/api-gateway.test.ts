@@ -85,6 +85,9 @@ describe('privateApiGateway', () => {
     ['stage', { stage: 'a/b' }],
     ['mode', { mode: 'magic' }],
     ['endpoint', { endpoint: undefined }],
+    ['endpoint', { endpoint: -2.15e134 }],
+    ['endpoint', { endpoint: 'vpce-name' }],
+    ['vpceDnsName', { vpceDnsName: 42 }],
   ])('rejects a bad %s', (option, bad) => {
     expect(() =>
       privateApiGateway({
