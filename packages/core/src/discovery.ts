@@ -1,4 +1,4 @@
-import { invalidOption, parseCidr, parseIpAddress } from '@privatelink/dns'
+import { invalidOption, PrivateLinkError, parseCidr, parseIpAddress } from '@privatelink/dns'
 import {
   ambiguousError,
   discoveryFailedError,
@@ -343,6 +343,22 @@ function identityOf(value: unknown): string | number | null {
   return id
 }
 
+/**
+ * EC2 answered with a shape discovery does not know (a missing list, a field of another type):
+ * a typed error naming it rather than a TypeError from deep inside. Our own errors pass through.
+ */
+function unexpectedShape(error: unknown): never {
+  if (PrivateLinkError.isInstance(error) || !(error instanceof TypeError)) throw error
+  throw new PrivateLinkError(
+    'ERR_DISCOVERY_FAILED',
+    `The EC2 API answered with a response discovery cannot read (${error.message})`,
+    {
+      hint: 'Check that the EC2 endpoint (ec2ClientConfig.endpoint, AWS_ENDPOINT_URL_EC2) is the EC2 API itself, not a proxy or emulator that changes its answers; pass a static config (endpointFromConfig) meanwhile.',
+      details: { cause: error.message },
+    },
+  )
+}
+
 /** Discovery with a TTL cache; concurrent calls for one endpoint share one set of requests. */
 export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}): EndpointDiscovery {
   const cacheTtlMs = integerOption('cacheTtlMs', options.cacheTtlMs, 300_000, 0)
@@ -367,7 +383,7 @@ export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}):
       const now = clock()
       const cached = cache.get(key)
       if (cached !== undefined && cached.expiresAt > now) return cached.promise
-      const promise = describe(query)
+      const promise = describe(query).catch(unexpectedShape)
       const entry = { promise, expiresAt: Number.POSITIVE_INFINITY }
       cache.set(key, entry)
       promise.then(
