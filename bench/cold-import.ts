@@ -70,6 +70,7 @@ export async function coldImportBench(options: { quick?: boolean } = {}): Promis
     ),
     {
       rounds: options.quick ? 5 : 11,
+      warmup: options.quick ? 0 : 1,
       // A raw library is its own baseline; core has none (it is what the others load).
       baselines: {
         'pg + @aws-sdk/rds-signer': 'pg + @aws-sdk/rds-signer',

@@ -203,9 +203,9 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
               ),
           },
           {
-            operations: quick ? 300 : 2_000,
+            operations: quick ? Math.max(inFlight, 200) : 2_000,
             // Enough for every variant to open its connections before the first round.
-            warmup: Math.max(inFlight * 2, quick ? 100 : 300),
+            warmup: quick ? inFlight : Math.max(inFlight * 2, 300),
             baselines: { [FETCH_DISPATCHER]: FETCH },
           },
         ),
