@@ -240,7 +240,14 @@ export class FailoverHandler implements LegacyHandler, Attempt {
     if (!RETRYABLE.has(code)) return undefined
     // Before any byte was written any method may go again; after, only idempotent ones.
     if (this.#started ? !this.#idempotent() : !replayable(this.#options.body)) return undefined
-    const cost = TIMEOUTS.has(code) ? this.#policy.timeoutCost : this.#policy.retryCost
+    // A connection we closed because its zone was ejected is our doing, not the service's
+    // trouble: its retry is free, so a zone loss under heavy load does not drain the budget.
+    const cost =
+      code === 'ERR_ZONE_EJECTED'
+        ? 0
+        : TIMEOUTS.has(code)
+          ? this.#policy.timeoutCost
+          : this.#policy.retryCost
     if (!this.#policy.budget.take(cost)) return undefined
     this.#lastCost = cost
     // A connection that died took its zone with it: another zone can take the request at once.

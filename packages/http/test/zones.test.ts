@@ -90,10 +90,17 @@ describe('pools per zone, for real', () => {
     }
   })
 
-  it.each(['blackhole', 'hang'] as const)(
-    'own zone %s under warm keep-alive load, default options: ejected by health checks, 0 failed requests',
-    async (mode) => {
-      const dispatcher = env.dispatcherFor()
+  it.each([
+    ['blackhole', 'default'],
+    ['hang', 'default'],
+    // Requests on connections we closed for an ejection are retried without touching the budget.
+    ['blackhole', 'empty'],
+  ] as const)(
+    'own zone %s under warm keep-alive load, %s retry budget: ejected by health checks, 0 failed requests',
+    async (mode, budget) => {
+      const dispatcher = env.dispatcherFor(
+        budget === 'empty' ? { retry: { budget: { capacity: 0 } } } : {},
+      )
       const events: ZoneChangeEvent[] = []
       dispatcher.connector.onZoneChange((event) => events.push(event))
       const othersBefore = env.accepted('us-west-2b') + env.accepted('us-west-2c')
