@@ -51,10 +51,13 @@ export interface EndpointDiscovery {
 
 type Ec2Module = typeof import('@aws-sdk/client-ec2')
 
-// Loaded on first discovery only: importing this package must not pay the SDK's ~280 ms.
+// Loaded on first discovery only: importing this package must not pay the SDK's ~280 ms. The
+// name is not a literal so bundlers (esbuild for a Lambda) leave the 1 MB client out; Lambda's
+// Node runtimes ship the AWS SDK v3, and elsewhere it is an ordinary dependency.
+const EC2_CLIENT = '@aws-sdk/client-ec2'
 async function loadSdk(): Promise<Ec2Module> {
   try {
-    return await import('@aws-sdk/client-ec2')
+    return (await import(/* @vite-ignore */ EC2_CLIENT)) as Ec2Module
   } catch (cause) {
     throw missingSdkError(cause)
   }
