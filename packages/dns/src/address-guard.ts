@@ -6,6 +6,7 @@ import { notPrivateError } from './dns-errors.js'
 import { invalidOption, type PrivateLinkError } from './errors.js'
 import type { LookupFunction } from './lookup.js'
 
+/** Options of `createAddressGuard`. */
 export interface AddressGuardOptions {
   /** CIDRs an address to dial may fall in. @default RFC 1918, 100.64.0.0/10, fc00::/7 */
   allowedRanges?: readonly string[]
@@ -13,6 +14,7 @@ export interface AddressGuardOptions {
 
 /** Decides whether an address may be dialled, whatever its origin: a DNS answer, a literal or static config. */
 export interface AddressGuard {
+  /** The CIDRs in force (the defaults or the ones passed), frozen; shown in refusals and reports. */
   readonly allowedRanges: readonly string[]
   /** Whether `address` (an IP literal) is inside the ranges; false for anything that is not a literal. */
   allows(address: string): boolean
@@ -20,6 +22,10 @@ export interface AddressGuard {
   refusal(address: string, hostname?: string): PrivateLinkError | undefined
 }
 
+/**
+ * Builds the guard that keeps connections inside private address space, so a poisoned or public
+ * DNS answer cannot send traffic (and IAM tokens) out of the VPC. Every CIDR is validated now.
+ */
 export function createAddressGuard(options: AddressGuardOptions = {}): AddressGuard {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)

@@ -9,6 +9,7 @@ export const DEFAULT_ALLOWED_RANGES: readonly string[] = Object.freeze([
   'fc00::/7',
 ])
 
+/** Whether an IP literal of the given family lies in one of the compiled ranges. */
 export type AddressMatcher = (address: string, family: 4 | 6) => boolean
 
 interface Ipv4Range {

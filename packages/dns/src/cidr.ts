@@ -3,10 +3,13 @@ import { PrivateLinkError } from './errors.js'
 
 /** An IP address as bytes: 4 for IPv4, 16 for IPv6. */
 export interface IpAddress {
+  /** IP version: 4 or 6. */
   family: 4 | 6
+  /** Address in network byte order: 4 bytes for IPv4, 16 for IPv6. */
   bytes: Uint8Array
 }
 
+/** An address range as parsed by `parseCidr`: the network address (host bits zero) and a prefix length. */
 export interface Cidr extends IpAddress {
   /** Exactly the number written after '/', or 32 / 128 for a bare address. */
   prefix: number
@@ -118,6 +121,7 @@ export function formatIpAddress(address: IpAddress): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`
 }
 
+/** Canonical "address/prefix" text for a range, as `formatIpAddress` writes the address. */
 export function formatCidr(cidr: Cidr): string {
   return `${formatIpAddress(cidr)}/${cidr.prefix}`
 }

@@ -5,6 +5,7 @@ import { invalidOption } from './errors.js'
 import type { LookupFunction } from './lookup.js'
 import { createResolver } from './resolver.js'
 
+/** Options of `guardedConnect`. */
 export interface GuardedConnectOptions {
   /** CIDRs a dialled address may fall in. @default RFC 1918, 100.64.0.0/10, fc00::/7 */
   allowedRanges?: string[]
@@ -16,25 +17,32 @@ export interface GuardedConnectOptions {
   tls?: ConnectionOptions
   /** TCP connect plus TLS handshake. @default 10000 */
   timeoutMs?: number
-  /** @default true, with a 60 s initial delay */
+  /** TCP keep-alive on each socket, so a dead peer is noticed. @default true, with a 60 s initial delay */
   keepAlive?: boolean
 }
 
 /** What undici's `connect` function receives (the part we use). */
 export interface ConnectRequest {
+  /** Name or IP literal to dial; IPv6 may come bracketed (`[fd00::1]`). */
   hostname: string
   /** `name:port` as in the Host header; gives the TLS server name when dialling a literal. */
   host?: string | undefined
+  /** `'https:'` dials TLS; anything else plain TCP. */
   protocol?: string | undefined
+  /** TCP port; `''` (undici's value for a URL's default port) means 443 for `https:`, else 80. */
   port: number | string
+  /** TLS server name (SNI) to send; wins over `tls.servername` and the `host` name. */
   servername?: string | null | undefined
+  /** Local address to bind the socket to. */
   localAddress?: string | null | undefined
+  /** An existing socket to run TLS over (undici passes it for a proxy tunnel). */
   httpSocket?: Socket
 }
 
 /** undici's connector callback: an error, or the connected socket. */
 export type ConnectCallback = (...args: [null, Socket | TLSSocket] | [Error, null]) => void
 
+/** The function `guardedConnect` returns: undici's `connect` shape, refusing any address outside the guard. */
 export type GuardedConnector = (request: ConnectRequest, callback: ConnectCallback) => void
 
 /**

@@ -1,8 +1,10 @@
 import { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
 import { invalidOption } from './errors.js'
 
+/** IP version to resolve: 4, 6, or 0 for both. */
 export type AddressFamily = 0 | 4 | 6
 
+/** Options of `createResolver`: servers, deadlines, cache lifetimes and the private-address check. */
 export interface ResolverOptions {
   /**
    * DNS servers as `host` or `host:port` (IPv6 as `[addr]:port`).

@@ -8,22 +8,33 @@ import { invalidOption, PrivateLinkError } from './errors.js'
 import { createLookup, type LookupFunction } from './lookup.js'
 import { type AddressFamily, type ResolverOptions, resolveOptions } from './options.js'
 
+/** One address of a resolution. */
 export interface ResolvedAddress {
+  /** IP literal; inside `allowedRanges` unless `privateOnly` is false. */
   address: string
+  /** IP version of `address`. */
   family: 4 | 6
   /** Time left before this answer expires. */
   ttlMs: number
 }
 
+/**
+ * Where an answer came from: a DNS query just now, a fresh cache entry, an expired entry served
+ * because the server failed (RFC 8767), or the hostname itself being an IP literal.
+ */
 export type ResolutionSource = 'network' | 'cache' | 'stale' | 'literal'
 
+/** The answer of `Resolver.resolve`. */
 export interface Resolution {
+  /** At least one address; IPv4 before IPv6 when both families were resolved. */
   addresses: ResolvedAddress[]
   /** Clock time when the answer expires; Infinity for IP literals. */
   expiresAt: number
+  /** Where the answer came from; `stale` when any family was served past its TTL. */
   source: ResolutionSource
 }
 
+/** Counters since the resolver was created, for metrics and tests. */
 export interface ResolverStats {
   /** Record-type lookups answered from a fresh cache entry. */
   hits: number
@@ -41,11 +52,19 @@ export interface ResolverStats {
   entries: number
 }
 
+/** A caching DNS resolver that, by default, only answers private addresses; see `createResolver`. */
 export interface Resolver {
+  /**
+   * Resolves `hostname` (an IP literal is only checked by the guard). Rejects with a
+   * PrivateLinkError: ERR_DNS_NOT_PRIVATE, ERR_DNS_NOT_FOUND, ERR_DNS_TIMEOUT, ERR_DNS_SERVFAIL,
+   * ERR_DNS_FAILED or ERR_DNS_INVALID_NAME.
+   */
   resolve(hostname: string, options?: { family?: AddressFamily }): Promise<Resolution>
   /** Drop-in for `dns.lookup`; bound, so it can be passed as `lookup` to net, tls, undici and ioredis. */
   readonly lookup: LookupFunction
+  /** A snapshot of the counters. */
   stats(): ResolverStats
+  /** Empties the answer cache (stale entries included); the next lookups query the server. */
   clear(): void
 }
 
@@ -67,6 +86,11 @@ interface FamilyResult {
 // Authoritative answers: a server that says "no such name" is not a failing server.
 const AUTHORITATIVE = new Set(['ERR_DNS_NOT_FOUND', 'ERR_DNS_NOT_PRIVATE'])
 
+/**
+ * A resolver for VPC endpoint names: queries the servers through c-ares with a hard deadline,
+ * caches within TTL bounds, coalesces concurrent queries, serves stale answers when the server
+ * fails and, with `privateOnly`, refuses any answer outside the allowed ranges.
+ */
 export function createResolver(options: ResolverOptions = {}): Resolver {
   const settings = resolveOptions(options)
   const { clock } = settings
