@@ -25,6 +25,7 @@ export type SharedDispatcherOptions = Omit<
   'endpoint' | 'origins' | 'servername' | 'passthrough'
 >
 
+/** Options of `createAwsRequestHandler`: which endpoint serves which service. Give `endpoint`, `endpoints` or both. */
 export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
   /**
    * One interface endpoint for one AWS service. Its service is read from the endpoint's
@@ -250,6 +251,10 @@ export class AwsRequestHandler {
     return this.#routes.get(hostname.toLowerCase())?.dispatcher
   }
 
+  /**
+   * Sends one SDK request through the endpoint that serves its hostname. A hostname no endpoint
+   * serves is rejected at once (ERR_ORIGIN_NOT_PINNED) instead of going to a public address.
+   */
   async handle(...[request, options]: HandleArguments): HandleResult {
     const hostname = request.hostname.toLowerCase()
     const route = this.#routes.get(hostname)
@@ -266,6 +271,7 @@ export class AwsRequestHandler {
   /** The SDK's hook for client-level settings; the dispatchers are this handler's own. */
   updateHttpClientConfig(_key: never, _value: never): void {}
 
+  /** The SDK reads client-level HTTP settings here; always empty, the dispatchers hold them. */
   httpHandlerConfigs(): Record<string, never> {
     return {}
   }

@@ -5,12 +5,13 @@ import { isRegion, isServiceKey, serviceHostname } from './service-hosts.js'
 export type S3EndpointKind = 'bucket' | 'accesspoint' | 'control'
 const S3_KINDS: readonly S3EndpointKind[] = ['bucket', 'accesspoint', 'control']
 
+/** Options of `awsServiceEndpoint`. */
 export interface AwsServiceEndpointOptions {
   /** The service key, as the endpoint's service name ends: `secretsmanager`, `sts`, `s3`, `ecr.api`. */
   service: string
   /** The interface endpoint (discoverEndpoint / endpointFromConfig). */
   endpoint: Endpoint
-  /** @default `endpoint.serviceRegion ?? endpoint.region` */
+  /** Region in the service's hostname, e.g. `us-west-2`. @default `endpoint.serviceRegion ?? endpoint.region` */
   region?: string
   /** S3 only: which vpce name. @default 'bucket' */
   s3?: S3EndpointKind
