@@ -15,7 +15,11 @@ export type {
   PrivateLinkPgOptions,
   PrivateLinkSslOptions,
 } from './options.js'
-export type { SecretAuth, SecretsManagerClientLike } from './secret-password.js'
+export type {
+  SecretAuth,
+  SecretsManagerClientConfigLike,
+  SecretsManagerClientLike,
+} from './secret-password.js'
 export type {
   AwsCredentials,
   AwsCredentialsProvider,

@@ -4,6 +4,7 @@ import type { ConnectorSettings } from './endpoint-source.js'
 import type { SecretAuth } from './secret-password.js'
 import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
 
+/** TLS to the proxy: always verified against `proxyHost` unless `insecure` says otherwise. */
 export interface PrivateLinkSslOptions {
   /**
    * CA certificates (PEM) that replace Node's roots, or 'rds' for the RDS CA bundle from
@@ -19,7 +20,17 @@ export interface PrivateLinkSslOptions {
   insecure?: boolean | 'plaintext'
 }
 
-export type PrivateLinkAuth = 'iam' | { password: string } | SecretAuth
+/**
+ * How pg authenticates: `'iam'` signs an RDS IAM token per connection (cached, refreshed ahead of
+ * expiry), `{ password }` sends a fixed password, a `SecretAuth` reads it from Secrets Manager.
+ */
+export type PrivateLinkAuth =
+  | 'iam'
+  | {
+      /** The database password; kept out of errors and logs. */
+      password: string
+    }
+  | SecretAuth
 
 /** What createPool and createClient take on top of pg's own options. */
 export interface PrivateLinkPgOptions {
@@ -29,16 +40,17 @@ export interface PrivateLinkPgOptions {
   proxyHost: string
   /** The proxy's (and the NLB listener's) port. @default 5432 */
   port?: number
+  /** The database user; with `auth: 'iam'`, the token's DBUser. */
   user: string
-  /** @default the user name (pg's default) */
+  /** The database to connect to. @default the user name (pg's default) */
   database?: string
   /** The proxy's region, for the IAM token. @default the endpoint's region */
   region?: string
   /** Signs IAM tokens (and reads the secret). @default the SDK's default credential chain */
   credentials?: AwsCredentials | AwsCredentialsProvider
-  /** @default 'iam' */
+  /** How to authenticate: an IAM token, a password, or a Secrets Manager secret. @default 'iam' */
   auth?: PrivateLinkAuth
-  /** @default verify-full against proxyHost with Node's root certificates */
+  /** TLS settings. @default verify-full against proxyHost with Node's root certificates */
   ssl?: PrivateLinkSslOptions
   /**
    * 'lambda': max 1, idleTimeoutMillis 30000, allowExitOnIdle, and the connector without
@@ -68,7 +80,9 @@ export interface PrivateLinkPgOptions {
 
 /** A secondary target for createPool: an endpoint and the RDS Proxy behind it. */
 export interface PgFailoverTarget {
+  /** The target's interface endpoint (an Endpoint; a Connector or DNS name is not accepted here). */
   endpoint: Endpoint
+  /** The RDS Proxy endpoint name behind it: what its IAM tokens and TLS check use. */
   proxyHost: string
   /** The proxy's region. @default the endpoint's service region, else its region */
   region?: string
@@ -227,7 +241,7 @@ function validateAuth(auth: PrivateLinkAuth | undefined): ValidatedOptions['auth
   }
   throw invalidOption(
     'auth',
-    "'iam', { password } or { secretId, region? }",
+    "'iam', { password } or { secretId, region?, client?, clientConfig? }",
     typeof auth === 'object' && auth !== null ? '[object]' : auth,
   )
 }

@@ -2,7 +2,11 @@ import { invalidOption, PrivateLinkError } from '@privatelink/core'
 
 /** The part of SecretsManagerClient we use (inject one in tests, or to share a client). */
 export interface SecretsManagerClientLike {
-  send(command: unknown): Promise<{ SecretString?: string | undefined }>
+  /** Runs a GetSecretValue command (a `GetSecretValueCommand`, or `{ input: { SecretId } }` for a double). */
+  send(command: unknown): Promise<{
+    /** The secret's text: RDS's JSON `{ "username", "password" }`. */
+    SecretString?: string | undefined
+  }>
 }
 
 /**
@@ -11,9 +15,14 @@ export interface SecretsManagerClientLike {
  */
 export type SecretsManagerClientConfigLike = Readonly<Record<string, unknown>>
 
+/**
+ * `auth` for a password kept in Secrets Manager: read on first connect, cached, and read again
+ * after an authentication failure (the secret was rotated).
+ */
 export interface SecretAuth {
+  /** The secret's name or ARN; its value is the JSON `{ "username", "password" }` RDS writes. */
   secretId: string
-  /** @default the pool's region */
+  /** The secret's region. @default the pool's region */
   region?: string
   /**
    * A SecretsManagerClient of your own (shared, or configured as you like); anything with the

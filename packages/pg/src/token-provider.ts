@@ -4,9 +4,13 @@ import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.
 
 /** AWS credentials as the SDK's providers return them. */
 export interface AwsCredentials {
+  /** Access key ID (`AKIA...` long-term, `ASIA...` temporary). */
   accessKeyId: string
+  /** Secret access key; never logged or put in an error. */
   secretAccessKey: string
+  /** Session token; present with temporary credentials (a role, SSO, Lambda). */
   sessionToken?: string
+  /** When temporary credentials expire; a token is never served past it. Absent: they do not expire. */
   expiration?: Date
 }
 
@@ -16,16 +20,17 @@ export type AwsCredentialsProvider = (options?: never) => Promise<AwsCredentials
 
 type Refreshable = (options?: { forceRefresh?: boolean }) => Promise<AwsCredentials>
 
+/** Options of `createIamTokenProvider`: what the token is for, and how to sign and refresh it. */
 export interface IamTokenProviderOptions {
   /** The RDS Proxy endpoint name the token is signed for (never the vpce name you dial). */
   hostname: string
-  /** @default 5432 */
+  /** The proxy's port, part of what is signed. @default 5432 */
   port?: number
   /** The database user; the token's DBUser. */
   username: string
   /** The proxy's region (a vpce name does not tell it reliably). */
   region: string
-  /** @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
+  /** Credentials that sign the tokens. @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
   credentials?: AwsCredentials | AwsCredentialsProvider
   /** Milliseconds since the epoch; decides when a token is stale. @default Date.now */
   clock?: () => number
@@ -37,6 +42,7 @@ export interface IamTokenProviderOptions {
   refreshMarginMs?: number
 }
 
+/** Counters since the provider was created, for metrics and tests. */
 export interface IamTokenProviderStats {
   /** Tokens signed. */
   signed: number
@@ -48,10 +54,18 @@ export interface IamTokenProviderStats {
   refreshFailures: number
 }
 
+/**
+ * Caches and refreshes the RDS IAM token for one proxy, user and region; share one between pools
+ * with the `tokenProvider` option.
+ */
 export interface IamTokenProvider {
+  /** The RDS Proxy endpoint name the tokens are signed for. */
   readonly hostname: string
+  /** The port the tokens are signed for. */
   readonly port: number
+  /** The database user (DBUser) the tokens are for. */
   readonly username: string
+  /** The region the tokens are signed in. */
   readonly region: string
   /** A token valid for at least `refreshMarginMs`; waits for signing only when none is. */
   getToken(): Promise<string>
@@ -59,6 +73,7 @@ export interface IamTokenProvider {
   refresh(): Promise<void>
   /** When the cached token stops being served (ms since the epoch), if there is one. */
   expiresAt(): number | undefined
+  /** A snapshot of the counters. */
   stats(): IamTokenProviderStats
 }
 
