@@ -1,13 +1,18 @@
 /** A stream the CLI writes to: process.stdout / process.stderr, or a test double. */
 export interface OutputStream {
+  /** Writes text as given (the CLI adds its own newlines). */
   write(text: string): unknown
+  /** True on a terminal: enables colour and the progress line. Absent counts as false. */
   readonly isTTY?: boolean
 }
 
 /** Everything the CLI touches outside itself, so `main()` runs in-process too. */
 export interface CliIo {
+  /** Results: the report, the token, `--json` documents. */
   stdout: OutputStream
+  /** Errors, warnings and progress; never anything a script parses. */
   stderr: OutputStream
+  /** Environment read in place of process.env (AWS_REGION, NO_COLOR, PRIVATELINK_ENDPOINTS, ...). */
   env: Record<string, string | undefined>
   /** Stops a long-running command (`lab`). @default SIGINT or SIGTERM */
   stopSignal?: () => Promise<string>

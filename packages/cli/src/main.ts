@@ -10,7 +10,14 @@ import { type CliIo, hasColour, processIo } from './io.js'
 import { VERSION } from './version.js'
 
 /** Exit codes: 0 success, 1 a check failed or an error, 2 a usage error (bad flag, unknown command). */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+export const EXIT = {
+  /** Success; for `doctor`, no check failed (warnings allowed). */
+  ok: 0,
+  /** A check failed, or the command hit an error. */
+  failed: 1,
+  /** A usage error: a bad flag or argument, an unknown command. */
+  usage: 2,
+} as const
 
 function buildProgram(context: CommandContext): Command {
   const { io } = context

@@ -25,16 +25,44 @@ interface LabFlags {
 
 /** `privatelink lab --json`: see schema/lab.schema.json. */
 export interface LabReport {
+  /** Names the document's format and version, described by schema/lab.schema.json. */
   schema: 'privatelink.lab/1'
+  /** The lab's AWS region (`--region`). */
   region: string
+  /** The lab's own loopback block, `127.X.0.0/16`: pass it to `--allow` / `allowedRanges`. */
   addressBlock: string
+  /** The endpoint model (see schema/endpoint.schema.json), as `describe --json` prints it. */
   endpoint: unknown
-  credentials: { accessKeyId: string; secretAccessKey: string }
-  roles: { arn: string; externalId?: string }[]
+  /** Credentials the lab's AWS APIs accept; they work nowhere else. */
+  credentials: {
+    /** Access key ID for AWS_ACCESS_KEY_ID. */
+    accessKeyId: string
+    /** Secret access key for AWS_SECRET_ACCESS_KEY. */
+    secretAccessKey: string
+  }
+  /** IAM roles the lab's STS lets these credentials assume. */
+  roles: {
+    /** The role's ARN. */
+    arn: string
+    /** The ExternalId its trust policy requires, if any. */
+    externalId?: string
+  }[]
+  /** `host:port` of the lab's DNS server: pass it as `--dns` or a resolver's `servers`. */
   dns: string
+  /** Path of the lab CA's PEM, removed when the lab stops. */
   caFile: string
-  rdsProxy: { host: string; port: number; user: string } | null
+  /** The RDS Proxy front (`--rds-proxy`), else null. */
+  rdsProxy: {
+    /** The proxy endpoint name: sign tokens for it and verify TLS against it. */
+    host: string
+    /** The proxy's port. */
+    port: number
+    /** The database user it was started for. */
+    user: string
+  } | null
+  /** Environment variables that point an app at the lab (PRIVATELINK_ENDPOINTS, AWS_*, NODE_EXTRA_CA_CERTS). */
   env: Record<string, string>
+  /** Ready-to-paste commands to try against the lab (doctor, resolve, describe, token, psql). */
   commands: string[]
 }
 

@@ -12,17 +12,32 @@ interface ResolveFlags {
 
 /** `privatelink resolve --json`: see schema/resolve.schema.json. */
 export interface ResolveReport {
+  /** Names the document's format and version, described by schema/resolve.schema.json. */
   schema: 'privatelink.resolve/1'
+  /** The name resolved, as given. */
   name: string
+  /** DNS servers asked (`--dns`); empty: the system resolver. */
   servers: string[]
+  /** Every address answered, allowed or not. */
   addresses: {
+    /** IP literal. */
     address: string
+    /** IP version. */
     family: 4 | 6
+    /** TTL left on the answer, in seconds (rounded). */
     ttlSeconds: number
+    /** The AZ from PRIVATELINK_ENDPOINTS or a zonal vpce name (`us-west-2a (usw2-az1)`), else null. */
     zone: string | null
+    /** Whether the address is inside `guard.allowedRanges`. */
     allowed: boolean
   }[]
-  guard: { allowedRanges: string[]; wouldBlock: boolean }
+  /** What the SDK's private-address guard would do with this answer. */
+  guard: {
+    /** CIDRs checked (`--allow`, else the defaults). */
+    allowedRanges: string[]
+    /** True when any address is outside the ranges: the SDK would refuse to connect (exit code 1). */
+    wouldBlock: boolean
+  }
 }
 
 /** Zone of each address, from PRIVATELINK_ENDPOINTS or a zonal vpce name. */

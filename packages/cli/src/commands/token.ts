@@ -16,12 +16,19 @@ interface TokenFlags {
 
 /** `privatelink token --json`: see schema/token.schema.json. */
 export interface TokenReport {
+  /** Names the document's format and version, described by schema/token.schema.json. */
   schema: 'privatelink.token/1'
+  /** The token, the password for psql (`host:port/?Action=connect&DBUser=...&X-Amz-Signature=...`). */
   token: string
+  /** The RDS Proxy (or DB) endpoint name the token is signed for (`--host`). */
   host: string
+  /** The port the token is signed for (`--port`). */
   port: number
+  /** The database user, the token's DBUser (`--user`). */
   user: string
+  /** The region the token is signed in. */
   region: string
+  /** The role assumed before signing (`--role-arn`), else null: the default credentials signed. */
   roleArn: string | null
   /** ISO time the token stops working (15 minutes, or earlier with short-lived credentials). */
   expiresAt: string

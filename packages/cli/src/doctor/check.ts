@@ -1,3 +1,4 @@
+/** A check's outcome; `skip` when what it needs is missing (no address for a zone, no VPC named). */
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip'
 
 /** One line of `privatelink doctor`: what was checked, what was seen, and how to fix it. */
@@ -6,6 +7,7 @@ export interface CheckResult {
   id: string
   /** Short human title, e.g. `endpoint state`. */
   title: string
+  /** The outcome; only `fail` makes the exit code 1. */
   status: CheckStatus
   /** What was seen, in one sentence. */
   seen: string
@@ -15,18 +17,23 @@ export interface CheckResult {
   zone?: string
   /** The DNS name, for `dns.resolve` checks. */
   name?: string
+  /** Wall time the check took, in whole milliseconds. */
   durationMs: number
 }
 
 /** `privatelink doctor --json`: see schema/doctor.schema.json. */
 export interface DoctorReport {
+  /** Names the document's format and version, described by schema/doctor.schema.json. */
   schema: 'privatelink.doctor/1'
+  /** The endpoint ID, service name or DNS name as given. */
   target: string
   /** True when no check failed (warnings allowed): the exit code is 0 exactly then. */
   ok: boolean
+  /** Number of checks per status. */
   summary: Record<CheckStatus, number>
   /** The endpoint model once it could be described (the JSON `describe --json` prints), else null. */
   endpoint: unknown
+  /** Every check, in the order run. */
   checks: CheckResult[]
 }
 
