@@ -70,6 +70,7 @@ export interface ElastiCacheStats {
   active: number
 }
 
+/** The ElastiCache (or MemoryDB) emulator: a lab front, plus its names, counters and events. */
 export interface ElastiCacheFront extends LabFront {
   /** The cache name tokens are signed for. */
   readonly cacheName: string

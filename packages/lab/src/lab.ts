@@ -23,6 +23,7 @@ import {
   ZonalListener,
 } from './zonal-listener.js'
 
+/** One Availability Zone of the lab's endpoint. */
 export interface LabZoneOptions {
   /** AZ name, e.g. `us-west-2a`. */
   name: string
@@ -32,22 +33,36 @@ export interface LabZoneOptions {
 
 /** A service that speaks a protocol (an RDS Proxy or ElastiCache auth front), started before the relays. */
 export interface LabFront {
+  /** How lab services refer to it: `target: { front: name }`; unique within a lab. */
   name: string
-  start(context: LabFrontContext): Promise<{ host: string; port: number; close(): Promise<void> }>
+  /** Called once by `startLab`: starts listening and says where; the lab relays zone traffic there. */
+  start(context: LabFrontContext): Promise<{
+    /** The loopback address it listens on. */
+    host: string
+    /** The port it listens on. */
+    port: number
+    /** Stops it; the lab calls this when it closes. */
+    close(): Promise<void>
+  }>
 }
 
 /** What a front gets from its lab: the CA for its certificate, the lab clock, and the lab's keys. */
 export interface LabFrontContext {
+  /** The lab's CA: issue the front's server certificate from it, so clients trust `lab.ca`. */
   ca: TestCa
+  /** The lab clock (ms since the epoch): token and signature dates are checked against it. */
   clock: () => number
   /** The region the service lives in, which tokens are signed for: `serviceRegion` when the endpoint is cross-region. */
   region: string
+  /** The lab's account ID (`LabOptions.accountId`), as ARNs and caller identities carry it. */
   accountId: string
   /** The lab's key store: long-term key and STS sessions (with secrets; never log them). */
   store: CredentialsStore
 }
 
+/** A service behind the lab's endpoint: a port every zone listens on, and where it relays. */
 export interface LabServiceOptions {
+  /** Names the service in `lab.zone(...).stats()` and fault injection; unique within a lab. */
   name: string
   /**
    * The NLB listener port. Each zone listens on it when it can be bound; when not (taken, or
@@ -56,9 +71,15 @@ export interface LabServiceOptions {
    */
   port: number
   /** Where the "NLB" relays to: an address, or a front by name. */
-  target: Target | { front: string }
+  target:
+    | Target
+    | {
+        /** The `name` of one of `LabOptions.fronts`. */
+        front: string
+      }
 }
 
+/** Options of `startLab`; every field is optional (the defaults: 3 zones in us-west-2). */
 export interface LabOptions {
   /** The consumer's region: the endpoint, its zones, DNS names and the EC2/STS APIs. @default 'us-west-2' */
   region?: string
@@ -70,9 +91,17 @@ export interface LabOptions {
    * @default region
    */
   serviceRegion?: string
-  /** @default three zones: `<region>a/b/c` with IDs `usw2-az1..3`-style */
+  /**
+   * The endpoint's zones, 1 to 250.
+   * @default three zones: `<region>a/b/c` with IDs `usw2-az1..3`-style
+   */
   zones?: LabZoneOptions[]
+  /** Services the endpoint serves: one relay per service in every zone. @default none */
   services?: LabServiceOptions[]
+  /**
+   * Protocol fronts (RDS Proxy, ElastiCache, Secrets Manager), started first; services target
+   * them by name. @default none
+   */
   fronts?: LabFront[]
   /** The service's private DNS name, answered like the regional name. */
   privateDnsName?: string
@@ -91,18 +120,26 @@ export interface LabOptions {
   addressBlock?: number
 }
 
+/** A handle on one zone: inject faults into its relays and read their counters. */
 export interface LabZone {
+  /** AZ name, e.g. `us-west-2a`. */
   readonly name: string
+  /** AZ ID, e.g. `usw2-az1`. */
   readonly id: string
   /** The zone's "ENI" address on loopback: `127.X.n.1` in the lab's block. */
   readonly address: string
+  /** Puts every service's relay in this zone into a fault mode (see `FaultMode`) until `restore()`. */
   fail(mode: FaultMode, options?: FaultOptions): Promise<void>
+  /** Ends the fault: the zone's relays work normally again. */
   restore(): Promise<void>
+  /** Each service's relay counters in this zone, by service name. */
   stats(): Record<string, ListenerStats>
 }
 
+/** The compute platform whose metadata environment `LabMetadata.env` reproduces. */
 export type RuntimeKind = 'ec2' | 'ecs' | 'lambda'
 
+/** The lab's metadata services (EC2 IMDS, ECS task metadata, Lambda): where "this machine" runs. */
 export interface LabMetadata {
   /** Value for AWS_EC2_METADATA_SERVICE_ENDPOINT. */
   imdsEndpoint: string
@@ -110,6 +147,7 @@ export interface LabMetadata {
   ecsMetadataUri: string
   /** Value for AWS_LAMBDA_METADATA_API (host:port). */
   lambdaMetadataApi: string
+  /** Value for AWS_LAMBDA_METADATA_TOKEN: the bearer token the Lambda metadata API requires. */
   lambdaMetadataToken: string
   /** Moves "this machine" to another zone. */
   setZone(azName: string): void
@@ -119,16 +157,38 @@ export interface LabMetadata {
   env(kind: RuntimeKind): Record<string, string>
 }
 
+/** The lab's EC2 and STS APIs (SigV4-verified), their data, and switches for tests. */
 export interface LabAws {
   /** `http://127.0.0.1:<port>`: pass as `endpoint` to the EC2 and STS clients. */
   endpoint: string
+  /** The region signatures must be scoped to: the consumer's region. */
   region: string
+  /** The consumer account the lab's key belongs to. */
   accountId: string
   /** A long-term key the lab's APIs accept. */
-  credentials: { accessKeyId: string; secretAccessKey: string }
+  credentials: {
+    /** Access key ID, for AWS_ACCESS_KEY_ID. */
+    accessKeyId: string
+    /** Secret access key, for AWS_SECRET_ACCESS_KEY; a lab secret, still never log it. */
+    secretAccessKey: string
+  }
+  /** Roles the lab's STS lets the lab's key assume (`LabOptions.roles`). */
   roles: LabRole[]
+  /** What the EC2 API answers from; edit it to change the next answers. */
   inventory: Ec2Inventory
-  requests: { service: string; action: string; status: number }[]
+  /** Every request the APIs answered, oldest first (tests count calls). */
+  requests: {
+    /** `ec2` or `sts`, from the request's API version. */
+    service: string
+    /** The Query API action, e.g. `DescribeVpcEndpoints`; '' when absent. */
+    action: string
+    /** The HTTP status answered. */
+    status: number
+  }[]
+  /**
+   * Sets an endpoint's state as EC2 reports it (e.g. `pendingAcceptance`).
+   * @default endpointId: the lab's endpoint
+   */
   setEndpointState(state: string, endpointId?: string): void
   /**
    * Adds a decoy endpoint to the inventory (paging and ambiguity tests); returns its id. With
@@ -140,6 +200,7 @@ export interface LabAws {
     state?: string
     serviceRegion?: string
   }): string
+  /** Turns a DNS attribute of the lab's VPC on or off, as DescribeVpcAttribute then reports it. */
   setVpcAttribute(attribute: 'enableDnsSupport' | 'enableDnsHostnames', value: boolean): void
   /** Whether network interfaces report their AZ ID (older API shapes do not). */
   setInterfaceAzIds(enabled: boolean): void
@@ -153,12 +214,19 @@ export interface LabAws {
   verify(request: SignedRequest, expected?: VerifyExpectations): Promise<VerifyResult>
 }
 
+/** A running lab: a PrivateLink endpoint on loopback and the AWS pieces around it. Call `close()`. */
 export interface Lab {
+  /** The consumer's region (`LabOptions.region`). */
   readonly region: string
+  /** The endpoint model, as discovery would build it: pass to the SDK's connectors. */
   readonly endpoint: Endpoint
+  /** The DNS server answering the endpoint's names (regional, zonal, private DNS name). */
   readonly dns: LabDnsServer
+  /** The metadata services that tell a process its zone. */
   readonly metadata: LabMetadata
+  /** The EC2 and STS APIs. */
   readonly aws: LabAws
+  /** The CA every front's certificate comes from: pass its `certificatePem` as `ca`. */
   readonly ca: TestCa
   /** The lab's own loopback block, `127.X.0.0/16`: no other lab uses it. */
   readonly addressBlock: string
@@ -166,8 +234,11 @@ export interface Lab {
   readonly allowedRanges: string[]
   /** The endpoint as JSON for `PRIVATELINK_ENDPOINTS` / `endpointFromConfig`, port maps included. */
   endpointJson(): string
+  /** The zone with this AZ name or AZ ID; throws for an unknown one. */
   zone(name: string): LabZone
+  /** Relay counters of every zone: zone name, then service name. */
   stats(): Record<string, Record<string, ListenerStats>>
+  /** Stops everything the lab started, in reverse order, and frees its address block. */
   close(): Promise<void>
 }
 

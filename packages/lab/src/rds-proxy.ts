@@ -63,6 +63,7 @@ export interface RdsProxyStats {
   cancels: number
 }
 
+/** The RDS Proxy emulator: a lab front, plus its name, counters and events. */
 export interface RdsProxyFront extends LabFront {
   /** The proxy endpoint name (available once the lab started the front, unless given). */
   readonly proxyHost: string

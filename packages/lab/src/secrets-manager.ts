@@ -31,6 +31,7 @@ export interface SecretsManagerRequest {
   operation: string
   /** The request's SecretId (or CreateSecret's Name), when it had one. */
   secretId?: string
+  /** The HTTP status answered. */
   status: number
   /** The error's `__type`, for refusals. */
   error?: string
@@ -59,7 +60,12 @@ export interface SecretsManagerFront extends LabFront {
     name: string,
     value: string | object,
     options?: { readers?: string[] },
-  ): { arn: string; versionId: string }
+  ): {
+    /** The secret's ARN. */
+    arn: string
+    /** The new version's ID (AWSCURRENT from now on). */
+    versionId: string
+  }
   /** The secret's ARN (with AWS's random 6-character suffix). */
   arn(name: string): string
 }

@@ -3,11 +3,13 @@ import type { ApiResponse } from './ec2-api.js'
 import { newAccessKeyId } from './identifiers.js'
 import { type QueryParams, toXml, type XmlNode } from './query-protocol.js'
 
+/** An IAM role the lab's STS lets the lab's key assume with AssumeRole. */
 export interface LabRole {
+  /** The role's ARN, e.g. `arn:aws:iam::222222222222:role/name`. */
   arn: string
   /** When set, AssumeRole must pass this ExternalId (the confused-deputy guard of cross-account roles). */
   externalId?: string
-  /** @default 3600 */
+  /** Longest DurationSeconds AssumeRole accepts (900 is the least). @default 3600 */
   maxSessionDuration?: number
 }
 
