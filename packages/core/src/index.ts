@@ -1,5 +1,5 @@
 export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
-export { invalidOption, PrivateLinkError } from '@privatelink/dns'
+export { invalidOption, PrivateLinkError, sharedSecureContext } from '@privatelink/dns'
 export type {
   ConnectOptions,
   Connector,

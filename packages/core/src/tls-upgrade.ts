@@ -5,7 +5,7 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls'
-import { invalidOption } from '@privatelink/dns'
+import { invalidOption, sharedSecureContext } from '@privatelink/dns'
 import { tlsError } from './connector-errors.js'
 
 /**
@@ -70,8 +70,10 @@ export function tlsUpgrade(
   return new Promise((resolve, reject) => {
     let presented: string | undefined
     const check = tlsOptions.checkServerIdentity ?? checkServerIdentity
+    const secureContext = sharedSecureContext(tlsOptions)
     const secure = tlsConnect({
       ...tlsOptions,
+      ...(secureContext === undefined ? {} : { secureContext }),
       socket,
       servername: options.servername,
       rejectUnauthorized: dangerouslySkipVerification !== true,

@@ -4,6 +4,7 @@ import { type AddressGuard, createAddressGuard, guardedLookup } from './address-
 import { invalidOption } from './errors.js'
 import type { LookupFunction } from './lookup.js'
 import { createResolver } from './resolver.js'
+import { sharedSecureContext } from './secure-context.js'
 
 /** Options of `guardedConnect`. */
 export interface GuardedConnectOptions {
@@ -67,6 +68,9 @@ export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConn
   if (options.lookup !== undefined && typeof options.lookup !== 'function')
     throw invalidOption('lookup', 'a dns.lookup function', options.lookup)
   const keepAlive = options.keepAlive ?? true
+  // The CA bundle parsed once, not on every handshake.
+  const secureContext = options.tls === undefined ? undefined : sharedSecureContext(options.tls)
+  const sharedContext = secureContext === undefined ? {} : { secureContext }
   const lookup = guardedLookup(
     options.lookup ?? createResolver({ allowedRanges: [...guard.allowedRanges] }).lookup,
     guard,
@@ -96,6 +100,7 @@ export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConn
       socket = tlsConnect({
         ALPNProtocols: ['http/1.1'],
         ...options.tls,
+        ...sharedContext,
         ...common,
         ...(servername ? { servername } : {}),
         ...(request.httpSocket ? { socket: request.httpSocket } : {}),

@@ -25,3 +25,4 @@ export type {
   ResolverStats,
 } from './resolver.js'
 export { createResolver } from './resolver.js'
+export { sharedSecureContext } from './secure-context.js'

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
-import type { Connector } from '@privatelink/core'
+import { type Connector, sharedSecureContext } from '@privatelink/core'
 import { connectionLostError, idleClosedError, tlsError, tlsRefusedError } from './errors.js'
 
 export interface StreamTls {
@@ -152,7 +152,8 @@ export class EndpointStream extends Duplex {
         secure = tlsConnect({
           socket: raw,
           servername,
-          ...(ca === undefined ? {} : { ca }),
+          // One parsed CA bundle for every connection (the RDS bundle is ~100 certificates).
+          ...(ca === undefined ? {} : { secureContext: sharedSecureContext({ ca })! }),
           rejectUnauthorized: insecure !== true,
           checkServerIdentity: (host, certificate) => {
             presented = certificate.subjectaltname
