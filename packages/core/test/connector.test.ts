@@ -443,6 +443,9 @@ describe('connector options', () => {
     ['endpoint', { endpoint: { zones: [] } }],
     ['port', { port: 0 }],
     ['port', { port: 70_000 }],
+    // Past Node's timer limit (2^31 - 1 ms) setTimeout fires after 1 ms: refused, not shortened.
+    ['connectTimeoutMs', { connectTimeoutMs: 2 ** 31 }],
+    ['ejection.maxMs', { ejection: { maxMs: 3e12 } }],
     ['attemptDelayMs', { attemptDelayMs: -1 }],
     ['connectTimeoutMs', { connectTimeoutMs: 0 }],
     ['ejection.baseMs', { ejection: { baseMs: 0 } }],

@@ -65,10 +65,20 @@ export interface ResolvedResolverOptions {
   clock: () => number
 }
 
+/** Node's timers take at most 2^31 - 1 ms; beyond it setTimeout fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647
+
 function integer(option: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalidOption(option, `an integer >= ${min}`, value)
+  const max = option.endsWith('Ms') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOption(
+      option,
+      max === MAX_TIMER_MS
+        ? `an integer from ${min} to ${max} (milliseconds)`
+        : `an integer >= ${min}`,
+      value,
+    )
   }
   return value
 }

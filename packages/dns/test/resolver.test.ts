@@ -306,6 +306,8 @@ describe('options', () => {
     ['servers', { servers: 'x' }],
     ['servers', { servers: ['not a server!'] }],
     ['timeoutMs', { timeoutMs: 0 }],
+    // Past Node's timer limit a timeout would fire after 1 ms (or c-ares throws a RangeError).
+    ['timeoutMs', { timeoutMs: 2 ** 31 }],
     ['tries', { tries: 1.5 }],
     ['minTtlMs', { minTtlMs: -1 }],
     ['maxTtlMs', { maxTtlMs: 'x' }],

@@ -170,8 +170,10 @@ export class EndpointDispatcher extends Dispatcher {
       'bodyTimeoutMs',
     ] as const) {
       const value = options[name]
-      if (value !== undefined && (!Number.isInteger(value) || value < 0))
-        throw invalidOption(name, 'an integer >= 0', value)
+      // Durations must fit a Node timer (2^31 - 1 ms): beyond it they fire after 1 ms.
+      const max = name.endsWith('Ms') ? 2_147_483_647 : Number.MAX_SAFE_INTEGER
+      if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max))
+        throw invalidOption(name, `an integer from 0 to ${max}`, value)
     }
     if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
       throw invalidOption('passthrough', 'a boolean', options.passthrough)

@@ -54,8 +54,10 @@ export interface RetryPolicy {
 
 const integer = (name: string, value: unknown, fallback: number, min: number): number => {
   const result = value ?? fallback
-  if (typeof result !== 'number' || !Number.isInteger(result) || result < min)
-    throw invalidOption(name, `an integer >= ${min}`, value)
+  // Durations must fit a Node timer (2^31 - 1 ms): beyond it they fire after 1 ms.
+  const max = name.endsWith('Ms') ? 2_147_483_647 : Number.MAX_SAFE_INTEGER
+  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max)
+    throw invalidOption(name, `an integer from ${min} to ${max}`, value)
   return result
 }
 

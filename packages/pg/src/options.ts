@@ -188,8 +188,16 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
     throw invalidOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
   }
   const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
-  if (!Number.isInteger(handshakeTimeoutMs) || handshakeTimeoutMs < 1)
-    throw invalidOption('handshakeTimeoutMs', 'an integer >= 1', options.handshakeTimeoutMs)
+  if (
+    !Number.isInteger(handshakeTimeoutMs) ||
+    handshakeTimeoutMs < 1 ||
+    handshakeTimeoutMs > 2_147_483_647
+  )
+    throw invalidOption(
+      'handshakeTimeoutMs',
+      'an integer from 1 to 2147483647 (a Node timer)',
+      options.handshakeTimeoutMs,
+    )
   if (
     options.connector !== undefined &&
     (typeof options.connector !== 'object' || options.connector === null)
