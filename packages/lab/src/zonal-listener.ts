@@ -88,7 +88,9 @@ export class ZonalListener {
   #latencyMs = 0
   #idleMs = 0
   #relays = new Set<Relay>()
-  #timers = new Set<NodeJS.Timeout>()
+  /** Actions held by `latency`, oldest first. */
+  #delayed: { due: number; action: () => void }[] = []
+  #delayTimer: NodeJS.Timeout | undefined
 
   private constructor(host: string, port: number, target: () => Target) {
     this.host = host
@@ -222,17 +224,32 @@ export class ZonalListener {
     })
   }
 
-  // Timers of equal delay fire in order, so latency keeps the byte order.
+  // One FIFO for every delayed action, so bytes keep their order when the latency changes: a chunk
+  // that arrives after restore() waits behind chunks still held by the old delay (overtaking them
+  // corrupted TLS records and RESP replies).
   #later(action: () => void): void {
-    if (this.#mode !== 'latency' || this.#latencyMs === 0) {
+    const delay = this.#mode === 'latency' ? this.#latencyMs : 0
+    if (delay === 0 && this.#delayed.length === 0) {
       action()
       return
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer)
-      action()
-    }, this.#latencyMs)
-    this.#timers.add(timer)
+    this.#delayed.push({ due: performance.now() + delay, action })
+    this.#scheduleDelayed()
+  }
+
+  #scheduleDelayed(): void {
+    const head = this.#delayed[0]
+    if (head === undefined || this.#delayTimer !== undefined) return
+    this.#delayTimer = setTimeout(
+      () => {
+        this.#delayTimer = undefined
+        const now = performance.now()
+        while (this.#delayed.length > 0 && this.#delayed[0]!.due <= now + 1)
+          this.#delayed.shift()!.action()
+        this.#scheduleDelayed()
+      },
+      Math.max(0, head.due - performance.now()),
+    )
   }
 
   #touch(relay: Relay): void {
@@ -341,8 +358,9 @@ export class ZonalListener {
   async close(): Promise<void> {
     if (this.#blackhole !== undefined) await this.#blackhole.stop()
     this.#blackhole = undefined
-    for (const timer of this.#timers) clearTimeout(timer)
-    this.#timers.clear()
+    if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer)
+    this.#delayTimer = undefined
+    this.#delayed = []
     for (const relay of this.#relays) {
       if (relay.idleTimer !== undefined) clearTimeout(relay.idleTimer)
       relay.client.destroy()

@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { type Lab, startLab } from '@privatelink/lab'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { roundTrip, startEchoServer, tryConnect } from './helpers.js'
 
 let echo: Awaited<ReturnType<typeof startEchoServer>>
@@ -115,6 +115,27 @@ describe('zonal ENIs', () => {
     expect(await roundTrip(outcome.socket, 'slow', 3000)).toBe('slow')
     // Generous bound: two one-way delays of 150 ms, on a shared machine.
     expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    outcome.socket.destroy()
+  })
+
+  it('latency: bytes keep their order when the zone is restored mid-stream', async () => {
+    await lab.zone('us-west-2a').fail('latency', { ms: 150 })
+    const outcome = await tryConnect(addressOf('us-west-2a'), portOf('us-west-2a'), 2000)
+    if (outcome.kind !== 'connected') throw new Error('expected a connection')
+    const before = lab.stats()['us-west-2a']!['echo']!.bytesIn
+    let echoed = ''
+    outcome.socket.on('data', (chunk: Buffer) => {
+      echoed += chunk.toString()
+    })
+    outcome.socket.write('first;')
+    // The relay holds "first;" for 150 ms; "second;" arrives after restore() and must wait behind it.
+    await vi.waitFor(() =>
+      expect(lab.stats()['us-west-2a']!['echo']!.bytesIn).toBe(before + 'first;'.length),
+    )
+    await lab.zone('us-west-2a').restore()
+    outcome.socket.write('second;')
+    await vi.waitFor(() => expect(echoed).toHaveLength('first;second;'.length), { timeout: 3000 })
+    expect(echoed).toBe('first;second;')
     outcome.socket.destroy()
   })
 
