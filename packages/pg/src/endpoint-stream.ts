@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
-import { type Connector, sharedSecureContext } from '@privatelink/core'
+import { type Connector, PrivateLinkError, sharedSecureContext } from '@privatelink/core'
 import { connectionLostError, idleClosedError, tlsError, tlsRefusedError } from './errors.js'
 
 export interface StreamTls {
@@ -74,28 +74,51 @@ export class EndpointStream extends Duplex {
     return this
   }
 
+  /**
+   * A TCP connection from the connector, then SSLRequest and TLS. A zone that accepts TCP but
+   * resets or stalls the handshake counts against that zone, and the next zone is tried: a new
+   * connection fails only once every zone did, and then with a typed error.
+   */
   async #open(port: number): Promise<Socket | TLSSocket> {
     const connector = await this.#context.connector()
     this.#connector = connector
     const signal = this.#abort.signal
-    const raw = (await connector.connect({ port, tls: false, signal })) as Socket
-    const zone = connector.zoneOf(raw)
-    this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
-    this.target = connector.targetOf?.(raw)?.index
-    if (this.destroyed) return raw
-    if (this.#tls().insecure === 'plaintext') return raw
-    try {
-      return await this.#upgrade(raw, signal)
-    } catch (error) {
-      raw.destroy()
-      const code = (error as { code?: string }).code
-      // Name and trust errors are configuration, not zone health.
-      if (
-        this.zone !== undefined &&
-        (code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE')
-      )
-        connector.report(this.zone, 'connect-failed', code)
-      throw error
+    const tried = new Set<string>()
+    for (;;) {
+      const next =
+        tried.size === 0
+          ? undefined
+          : connector
+              .preferredZones()
+              .map((zone) => connector.zoneKey(zone))
+              .find((key) => !tried.has(key))
+      const raw = (await connector.connect({
+        port,
+        tls: false,
+        signal,
+        ...(next === undefined ? {} : { preferZone: next }),
+      })) as Socket
+      const zone = connector.zoneOf(raw)
+      this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
+      this.target = connector.targetOf?.(raw)?.index
+      if (this.destroyed) return raw
+      if (this.#tls().insecure === 'plaintext') return raw
+      try {
+        return await this.#upgrade(raw, signal)
+      } catch (error) {
+        raw.destroy()
+        if (PrivateLinkError.isInstance(error) || signal.aborted || this.destroyed) throw error
+        const code = (error as { code?: string }).code ?? 'UNKNOWN'
+        const transient = code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE'
+        if (this.zone !== undefined && transient)
+          connector.report(this.zone, 'connect-failed', code)
+        if (this.zone !== undefined) tried.add(this.zone)
+        const more = connector
+          .preferredZones()
+          .some((candidate) => !tried.has(connector.zoneKey(candidate)))
+        if (!transient || !more || this.zone === undefined)
+          throw tlsError(error, this.#tls().servername, undefined)
+      }
     }
   }
 
