@@ -2,6 +2,7 @@ import { invalidOption } from '@privatelink/core'
 import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis'
 import { authenticate, exchange } from './authenticate.js'
 import { endpointConnectorClass } from './endpoint-connector.js'
+import { clusterFailoverError } from './errors.js'
 import { announcedAddresses, NodeMap, type NodeNatMap, validateNatMap } from './node-map.js'
 import {
   connectorFor,
@@ -24,6 +25,11 @@ export interface RedisClusterOptions
   natMap?: NodeNatMap
   /** Options for every node connection (not host, port, tls or credentials: ours replace them). */
   redisOptions?: Omit<RedisOptions, 'host' | 'port' | 'tls' | 'Connector' | 'username' | 'password'>
+  /**
+   * Not in cluster mode: refused with ERR_INVALID_OPTION (an open Cluster cannot move to another
+   * region's cluster; see the README's regions section).
+   */
+  failover?: never
 }
 
 /**
@@ -43,11 +49,13 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
       throw invalidOption(`nodes[${index}].port`, 'an integer from 1 to 65535', port)
     return port
   })
+  if (options.failover !== undefined) throw clusterFailoverError()
   const natMap = validateNatMap(options.natMap)
   const resolved = resolveAuthOptions(options)
   const { connector, owned } = connectorFor(options, ports[0]!)
   const tracker = new SocketTracker(connector)
   const { servername, tls, authenticator, clock } = resolved
+  const targets = [{ servername, tls, authenticator }]
 
   const discover = async (): Promise<Map<string, number>> => {
     const found = new Map<string, number>()
@@ -71,9 +79,8 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
   let everReady = false
   const Connector = endpointConnectorClass({
     connector,
-    servername,
-    tls,
-    authenticator,
+    targets,
+    connectTls: tls,
     clock,
     tracker,
     portFor: (host, port) => nodeMap.portFor(host, port),
@@ -99,7 +106,7 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
     cluster.on('+node', (redis: Redis) =>
       keepAuthenticated(redis, {
         user: authenticator.user,
-        provider: authenticator.provider,
+        providerFor: () => authenticator.provider,
         clock,
         afterMs: resolved.reauthAfterMs,
         checkIntervalMs: resolved.reauthCheckIntervalMs,

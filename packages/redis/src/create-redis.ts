@@ -1,6 +1,14 @@
-import { invalidOption } from '@privatelink/core'
+import type { Socket } from 'node:net'
+import { type Connector, invalidOption } from '@privatelink/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import { endpointConnectorClass } from './endpoint-connector.js'
+import {
+  failoverConnector,
+  type RedisFailoverTarget,
+  resolveFailoverTargets,
+  type TargetAuth,
+} from './failover-targets.js'
+import { followActiveTarget } from './follow-target.js'
 import {
   connectorFor,
   type EndpointAuthOptions,
@@ -23,14 +31,24 @@ type Replaced =
   | 'name'
 
 export interface CreateRedisOptions extends EndpointAuthOptions, Omit<RedisOptions, Replaced> {
-  /** The NLB listener port. @default 6379 */
+  /** The NLB listener port (the same in every target). @default 6379 */
   port?: number
+  /**
+   * More targets after this one, in priority order, each an endpoint with its own cache name on
+   * the certificate and, with IAM, its own cache name, region and credentials for tokens (another
+   * region, or a cross-region endpoint). Connections stay in the first target while any of its
+   * zones is in, move to the next when all are out, and come back once it passes health checks.
+   * Not with `connector`. @default none
+   */
+  failover?: RedisFailoverTarget[]
 }
 
 /**
  * An ioredis `Redis` whose connections come through a PrivateLink endpoint: own zone first, zone
  * health and failover from `@privatelink/core`, TLS verified against `servername`, and every
  * (re)connect authenticated with the password or a current IAM token before ioredis sees it.
+ * With `failover`, one connector over every target: a connection is verified and authenticated
+ * for the target (region) it reached, and connections follow traffic when it changes region.
  */
 export function createRedis(options: CreateRedisOptions): Redis {
   if (typeof options !== 'object' || options === null)
@@ -49,16 +67,26 @@ export function createRedis(options: CreateRedisOptions): Redis {
       )
   }
   const resolved = resolveAuthOptions(options)
-  const { connector, owned } = connectorFor(options, port)
+  let targets: TargetAuth[] = [
+    { servername: resolved.servername, tls: resolved.tls, authenticator: resolved.authenticator },
+  ]
+  let connector: Connector
+  let owned = true
+  if (options.failover === undefined) ({ connector, owned } = connectorFor(options, port))
+  else {
+    const failover = resolveFailoverTargets(options, resolved)
+    targets = failover.targets
+    connector = failoverConnector(options, failover.endpoints, port)
+  }
   const tracker = new SocketTracker(connector)
   const redisOptions: Record<string, unknown> = { ...options }
   for (const key of [...OWN_OPTIONS, 'port']) delete redisOptions[key]
   let everReady = false
   const Connector = endpointConnectorClass({
     connector,
-    servername: resolved.servername,
-    tls: resolved.tls,
-    authenticator: resolved.authenticator,
+    targets,
+    // With failover targets the connector applies the TLS name of the target a socket lands in.
+    connectTls: options.failover === undefined || resolved.tls === false ? resolved.tls : undefined,
     clock: resolved.clock,
     tracker,
     portFor: () => port,
@@ -75,16 +103,24 @@ export function createRedis(options: CreateRedisOptions): Redis {
   })
   const { authenticator } = resolved
   if (authenticator?.kind === 'iam') {
+    const providerFor = (stream: Socket | undefined) => {
+      const index = stream === undefined ? 0 : (connector.targetOf(stream)?.index ?? 0)
+      const own = targets[index]?.authenticator
+      return own?.kind === 'iam' ? own.provider : authenticator.provider
+    }
     keepAuthenticated(redis, {
       user: authenticator.user,
-      provider: authenticator.provider,
+      providerFor,
       clock: resolved.clock,
       afterMs: resolved.reauthAfterMs,
       checkIntervalMs: resolved.reauthCheckIntervalMs,
       connector,
     })
   }
+  const unfollow =
+    options.failover === undefined ? undefined : followActiveTarget(redis, connector, tracker)
   redis.once('end', () => {
+    unfollow?.()
     tracker.close()
     if (owned) connector.close()
   })

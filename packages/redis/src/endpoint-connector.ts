@@ -2,9 +2,10 @@ import { Socket } from 'node:net'
 import type { Connector, ConnectorTlsOptions } from '@privatelink/core'
 import { PrivateLinkError } from '@privatelink/core'
 import { AbstractConnector } from 'ioredis'
-import { type Authenticator, authenticate, isAuthRefusal } from './authenticate.js'
+import { authenticate, isAuthRefusal } from './authenticate.js'
 import { authChannel } from './diagnostics.js'
 import { redisTlsError } from './errors.js'
+import type { TargetAuth } from './failover-targets.js'
 import type { SocketTracker } from './socket-tracker.js'
 
 /** ioredis' own message for a connect cancelled by disconnect(). */
@@ -13,9 +14,13 @@ const FATAL_TLS = new Set(['ERR_TLS_NAME_MISMATCH', 'ERR_TLS_UNTRUSTED'])
 
 export interface EndpointConnectorSettings {
   connector: Connector
-  servername: string
-  tls: ConnectorTlsOptions | false
-  authenticator: Authenticator | undefined
+  /** By connector target index, in priority order: one entry without failover targets. */
+  targets: readonly TargetAuth[]
+  /**
+   * The TLS connect() asks for: the one target's, `false` for plain TCP, or undefined with
+   * failover targets so the connector uses the TLS name of the target each socket lands in.
+   */
+  connectTls: ConnectorTlsOptions | false | undefined
   clock: () => number
   tracker: SocketTracker
   /** The endpoint (listener) port for the host and port ioredis asks for. */
@@ -28,6 +33,12 @@ export interface EndpointConnectorSettings {
 }
 
 type ConnectorConstructor = new (options: unknown) => AbstractConnector
+
+/** The name core's TLS error was checked against (the target the handshake reached). */
+const nameIn = (error: PrivateLinkError): string | undefined => {
+  const name = error.details['expected'] ?? error.details['servername']
+  return typeof name === 'string' ? name : undefined
+}
 
 const codeOf = (error: unknown): string => {
   const code = (error as { code?: unknown } | null)?.code
@@ -42,7 +53,9 @@ const codeOf = (error: unknown): string => {
  * certificates, and refused credentials before the first success, end the client with our error.
  */
 export function endpointConnectorClass(settings: EndpointConnectorSettings): ConnectorConstructor {
-  const { connector, servername, tls, authenticator, clock, tracker } = settings
+  const { connector, targets, connectTls, clock, tracker } = settings
+  const targetOf = (socket: Socket): TargetAuth =>
+    targets[connector.targetOf(socket)?.index ?? 0] ?? targets[0]!
   return class EndpointConnector extends AbstractConnector {
     readonly #options: { host?: string; port?: number; connectTimeout?: number }
     #abort: AbortController | undefined
@@ -71,7 +84,13 @@ export function endpointConnectorClass(settings: EndpointConnectorSettings): Con
       let socket: Socket | undefined
       try {
         const port = await settings.portFor(this.#options.host, this.#options.port ?? 6379)
-        socket = await connector.connect({ port, signal: abort.signal, tls })
+        socket = await connector.connect({
+          port,
+          signal: abort.signal,
+          ...(connectTls === undefined ? {} : { tls: connectTls }),
+        })
+        // The race may land in any target: verify and sign for the one the socket reached.
+        const { servername, authenticator } = targetOf(socket)
         if (authenticator !== undefined) {
           await authenticate(socket, authenticator, {
             servername,
@@ -91,6 +110,7 @@ export function endpointConnectorClass(settings: EndpointConnectorSettings): Con
             authChannel.publish({
               user: authenticator.user ?? 'default',
               zone: zone === undefined ? null : connector.zoneKey(zone),
+              target: connector.targetOf(socket)?.name ?? null,
               reauth: false,
               ok: true,
             })
@@ -105,12 +125,14 @@ export function endpointConnectorClass(settings: EndpointConnectorSettings): Con
         if (!this.connecting || abort.signal.aborted) throw new Error(CONNECTION_CLOSED)
         const code = codeOf(error)
         if (PrivateLinkError.isInstance(error) && FATAL_TLS.has(code))
-          throw redisTlsError(error, servername)
+          throw redisTlsError(error, nameIn(error) ?? targets[0]!.servername)
         if (isAuthRefusal(code)) {
+          const target = socket === undefined ? undefined : connector.targetOf(socket)
           if (authChannel.hasSubscribers)
             authChannel.publish({
-              user: authenticator?.user ?? 'default',
+              user: targets[target?.index ?? 0]?.authenticator?.user ?? 'default',
               zone: null,
+              target: target?.name ?? null,
               reauth: false,
               ok: false,
               code,

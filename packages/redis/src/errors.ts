@@ -109,3 +109,15 @@ export function authTimeoutError(servername: string, timeoutMs: number): Private
     },
   )
 }
+
+/** createRedisCluster refuses failover targets: an open Cluster cannot move to another cluster. */
+export function clusterFailoverError(): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_INVALID_OPTION',
+    "Invalid option 'failover': createRedisCluster does not take failover targets",
+    {
+      hint: "A Cluster holds one cluster's slot map, its nodes' announced addresses and one listener port per node; another region is another cluster (a Global Datastore secondary: other nodes, other listeners, read-only until promoted) that ioredis cannot swap in under an open Cluster, and MOVED replies would name nodes of both. Create one createRedisCluster per region and switch between them in the application (e.g. on privatelink:connector:region-failover), or use createRedis with failover for a cluster-mode-disabled cache.",
+      details: { option: 'failover', expected: 'nothing (cluster mode)', received: 'an array' },
+    },
+  )
+}

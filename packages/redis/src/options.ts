@@ -49,7 +49,10 @@ export interface EndpointAuthOptions {
   username?: string
   /** How connections authenticate. @default none */
   auth?: RedisAuth
-  /** Share a connector (one per endpoint and port is enough). @default one created for this client, closed with it */
+  /**
+   * Share a connector over this one endpoint (one per endpoint and port is enough); not with
+   * `failover`. @default one created for this client, closed with it
+   */
   connector?: Connector
   /** Where this code runs. @default detected by the connector */
   locality?: Locality | null
@@ -169,6 +172,13 @@ export function connectorFor(
   if (options.connector !== undefined) {
     if (typeof options.connector?.connect !== 'function')
       throw invalidOption('connector', 'a Connector from createConnector', options.connector)
+    // Each target needs its own TLS name and token: only createRedis's failover option knows them.
+    if ((options.connector.targets?.length ?? 1) > 1)
+      throw invalidOption(
+        'connector',
+        "a connector over one endpoint (for more than one region, pass createRedis's failover option instead)",
+        '[connector]',
+      )
     return { connector: options.connector, owned: false }
   }
   const connector = createConnector({
@@ -193,4 +203,5 @@ export const OWN_OPTIONS = [
   'clock',
   'reauthAfterMs',
   'reauthCheckIntervalMs',
+  'failover',
 ] as const

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { Connector } from '@privatelink/core'
 import type { Redis } from 'ioredis'
 import { authChannel } from './diagnostics.js'
@@ -5,7 +6,8 @@ import type { ElastiCacheTokenProvider } from './token-provider.js'
 
 export interface ReauthSettings {
   user: string
-  provider: ElastiCacheTokenProvider
+  /** The token provider of the target the connection is in (each signs for its own cache and region). */
+  providerFor(stream: Socket | undefined): ElastiCacheTokenProvider
   clock: () => number
   /** Re-AUTH an open connection this long after its last authentication. */
   afterMs: number
@@ -22,17 +24,23 @@ export interface ReauthSettings {
  * drops it, and the reconnect reports the typed error.
  */
 export function keepAuthenticated(redis: Redis, settings: ReauthSettings): void {
-  const { user, provider, clock, afterMs, checkIntervalMs, connector } = settings
+  const { user, providerFor, clock, afterMs, checkIntervalMs, connector } = settings
   let authenticatedAt: number | undefined
   let running = false
-  const zoneOf = () => {
-    const stream = (redis as unknown as { stream?: import('node:net').Socket }).stream
+  const streamOf = () => (redis as unknown as { stream?: Socket }).stream
+  const where = () => {
+    const stream = streamOf()
     const zone = stream === undefined ? undefined : connector.zoneOf(stream)
-    return zone === undefined ? null : connector.zoneKey(zone)
+    const target = stream === undefined ? undefined : connector.targetOf(stream)
+    return {
+      zone: zone === undefined ? null : connector.zoneKey(zone),
+      target: target?.name ?? null,
+    }
   }
   const reauth = async () => {
     running = true
     try {
+      const provider = providerFor(streamOf())
       let ok = false
       let code: string | undefined
       for (const fresh of [false, true]) {
@@ -47,12 +55,12 @@ export function keepAuthenticated(redis: Redis, settings: ReauthSettings): void 
       }
       if (ok) authenticatedAt = clock()
       if (authChannel.hasSubscribers)
-        authChannel.publish({ user, zone: zoneOf(), reauth: true, ok, ...(ok ? {} : { code }) })
+        authChannel.publish({ user, ...where(), reauth: true, ok, ...(ok ? {} : { code }) })
     } catch (error) {
       if (authChannel.hasSubscribers)
         authChannel.publish({
           user,
-          zone: zoneOf(),
+          ...where(),
           reauth: true,
           ok: false,
           code: (error as { code?: string }).code ?? 'UNKNOWN',
