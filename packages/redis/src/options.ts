@@ -65,7 +65,10 @@ export interface EndpointAuthOptions {
    * 12 hours, and an hour of slack covers a stalled check. @default 39600000 (11 h)
    */
   reauthAfterMs?: number
-  /** How often open connections check whether a re-AUTH is due. @default 60000 */
+  /**
+   * How often open connections check whether a re-AUTH is due: an integer up to 2147483647 (a
+   * Node timer's limit; beyond it setTimeout fires after 1 ms). @default 60000
+   */
   reauthCheckIntervalMs?: number
 }
 
@@ -79,11 +82,13 @@ export interface ResolvedAuthOptions {
 }
 
 const TWELVE_HOURS_MS = 12 * 3_600_000
+/** Node's timers take at most 2^31 - 1 ms; beyond it setTimeout fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
+function duration(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
-    throw invalidOption(name, 'a positive integer (milliseconds)', value)
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS)
+    throw invalidOption(name, `an integer from 1 to ${MAX_TIMER_MS} (milliseconds)`, value)
   return value
 }
 
@@ -108,14 +113,14 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
     throw invalidOption('username', 'a non-empty string', username)
   const clock = options.clock ?? Date.now
   if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
-  const reauthAfterMs = positiveInteger('reauthAfterMs', options.reauthAfterMs, 11 * 3_600_000)
+  const reauthAfterMs = duration('reauthAfterMs', options.reauthAfterMs, 11 * 3_600_000)
   if (reauthAfterMs >= TWELVE_HOURS_MS)
     throw invalidOption(
       'reauthAfterMs',
       'less than 43200000 (ElastiCache drops connections at 12 hours)',
       reauthAfterMs,
     )
-  const reauthCheckIntervalMs = positiveInteger(
+  const reauthCheckIntervalMs = duration(
     'reauthCheckIntervalMs',
     options.reauthCheckIntervalMs,
     60_000,

@@ -278,6 +278,21 @@ describe.skipIf(redisUrl === '')('createRedis through the endpoint', () => {
     expect(code(() => createRedis({ ...base, reauthAfterMs: 12 * 3_600_000 }))).toBe(
       'ERR_INVALID_OPTION',
     )
+    // Past Node's timer limit (2^31 - 1 ms) setTimeout fires after 1 ms: refused, not shortened.
+    for (const reauthCheckIntervalMs of [2 ** 31, 1.5, 0]) {
+      expect(() => createRedis({ ...base, reauthCheckIntervalMs })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_OPTION',
+          details: expect.objectContaining({
+            option: 'reauthCheckIntervalMs',
+            expected: 'an integer from 1 to 2147483647 (milliseconds)',
+          }),
+        }),
+      )
+    }
+    const longest = createRedis({ ...base, reauthCheckIntervalMs: 2_147_483_647 })
+    expect(longest.status).toBe('wait')
+    longest.disconnect()
     // @ts-expect-error: host is replaced by the endpoint
     expect(code(() => createRedis({ ...base, host: '10.0.0.1' }))).toBe('ERR_INVALID_OPTION')
   })
