@@ -53,7 +53,8 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
   const natMap = validateNatMap(options.natMap)
   const resolved = resolveAuthOptions(options)
   const { connector, owned } = connectorFor(options, ports[0]!)
-  const tracker = new SocketTracker(connector)
+  // The tracker drains node connections when a better zone is readmitted (see the README).
+  const tracker = new SocketTracker(connector, () => cluster.nodes('all'))
   const { servername, tls, authenticator, clock } = resolved
   const targets = [{ servername, tls, authenticator }]
 

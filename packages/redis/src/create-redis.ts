@@ -78,7 +78,8 @@ export function createRedis(options: CreateRedisOptions): Redis {
     targets = failover.targets
     connector = failoverConnector(options, failover.endpoints, port)
   }
-  const tracker = new SocketTracker(connector)
+  // The tracker drains this client's one connection when a better zone is readmitted.
+  const tracker = new SocketTracker(connector, () => [redis])
   const redisOptions: Record<string, unknown> = { ...options }
   for (const key of [...OWN_OPTIONS, 'port']) delete redisOptions[key]
   let everReady = false

@@ -1,28 +1,31 @@
 import type { Socket } from 'node:net'
 import type { Connector } from '@privatelink/core'
+import { drain, type RedisConnection } from './drain.js'
 
 interface Tracked {
   zone: string
   /** bytesWritten when the last reply bytes arrived: more written since means a command is outstanding. */
   writtenAtLastRead: number
-  /** Closed by us (ejection, retirement, ioredis' disconnect): not a health signal. */
+  /** Closed by us (ejection, a drain, ioredis' disconnect): not a health signal. */
   ours: boolean
-  /** Close once nothing is outstanding (its zone is no longer the preferred one). */
-  retire: boolean
 }
 
 /**
  * Every socket the adapter handed to ioredis, by zone: tells zone health how each one ended
  * (`lost-in-flight` when a command was outstanding, `idle-close` otherwise), closes a zone's
- * sockets when it is ejected, and moves idle connections back to the own zone when it returns.
+ * sockets when it is ejected, and moves connections back to the preferred zone (the own zone)
+ * when it is readmitted: each one elsewhere drains, so a busy client returns too.
  */
 export class SocketTracker {
   readonly #connector: Connector
+  readonly #connections: () => Iterable<RedisConnection>
   readonly #sockets = new Map<Socket, Tracked>()
   readonly #unsubscribe: () => void
 
-  constructor(connector: Connector) {
+  /** `connections`: the client's ioredis connections (one, or a Cluster's nodes), to drain. */
+  constructor(connector: Connector, connections: () => Iterable<RedisConnection>) {
     this.#connector = connector
+    this.#connections = connections
     this.#unsubscribe = connector.onZoneChange((event) => {
       if (event.type === 'eject') {
         // In-flight commands are resent by ioredis on the new connection (autoResendUnfulfilledCommands).
@@ -31,13 +34,8 @@ export class SocketTracker {
         return
       }
       const preferred = connector.preferredZones()[0]
-      const key = preferred === undefined ? undefined : connector.zoneKey(preferred)
-      if (key !== event.zone) return
-      for (const [socket, tracked] of this.#sockets) {
-        if (tracked.zone === key) continue
-        tracked.retire = true
-        if (!this.#outstanding(socket, tracked)) this.#close(socket, tracked)
-      }
+      if (preferred === undefined || connector.zoneKey(preferred) !== event.zone) return
+      this.#leave(event.zone)
     })
   }
 
@@ -57,16 +55,11 @@ export class SocketTracker {
       zone: this.#connector.zoneKey(zone),
       writtenAtLastRead: socket.bytesWritten,
       ours: false,
-      retire: false,
     }
     this.#sockets.set(socket, tracked)
     let failed: Error | undefined
     socket.on('data', () => {
       tracked.writtenAtLastRead = socket.bytesWritten
-      if (tracked.retire && !this.#outstanding(socket, tracked))
-        setImmediate(() => {
-          if (!this.#outstanding(socket, tracked)) this.#close(socket, tracked)
-        })
     })
     socket.once('error', (error) => {
       failed = error
@@ -89,6 +82,25 @@ export class SocketTracker {
 
   close(): void {
     this.#unsubscribe()
+  }
+
+  /**
+   * Every connection outside `zone` drains (drain.ts): under constant load there is no idle moment
+   * to wait for, and closing a busy socket would resend what it had written.
+   */
+  #leave(zone: string): void {
+    const owners = new Map<Socket, RedisConnection>()
+    for (const connection of this.#connections())
+      if (connection.stream !== undefined) owners.set(connection.stream, connection)
+    for (const [socket, tracked] of this.#sockets) {
+      if (tracked.zone === zone) continue
+      const owner = owners.get(socket)
+      if (owner !== undefined) drain(owner, () => this.#close(socket, tracked))
+      // A connection we cannot see (ioredis' sharded subscribers are not among a Cluster's nodes)
+      // cannot have its commands held back: it is closed while nothing is outstanding on it (it
+      // carries subscriptions), and ioredis' subscriber group replaces it and resubscribes.
+      else if (!this.#outstanding(socket, tracked)) this.#close(socket, tracked)
+    }
   }
 
   #outstanding(socket: Socket, tracked: Tracked): boolean {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { type ElastiCacheFront, elastiCacheFront, type Lab, startLab } from '@privatelink/lab'
 import type { Redis } from 'ioredis'
 
@@ -64,6 +65,55 @@ export function load(redis: Pick<Redis, 'set' | 'get'>, workers: number, prefix:
     },
     failures,
     stats: () => ({ completed, completedAfterFault }),
+    stop: async () => {
+      running = false
+      await Promise.all(loops)
+    },
+  }
+}
+
+/**
+ * Runs `workers` loops of INCR, each worker on its own counter, until `stop()`; every failed
+ * command is recorded. From `check()` on, each worker counts on a fresh key and every reply must
+ * be one past the one before: a command that ran twice (resent after the server had run it) or
+ * not at all shows as a wrong count.
+ */
+export function counters(redis: Pick<Redis, 'incr'>, workers: number, prefix: string) {
+  const run = `${prefix}:${randomUUID()}`
+  let running = true
+  let checking = false
+  const failures: string[] = []
+  let completed = 0
+  let checked = 0
+  const loops = Array.from({ length: workers }, async (_, worker) => {
+    let key = `${run}:${worker}:unchecked`
+    let count: number | undefined
+    while (running) {
+      if (checking && count === undefined) {
+        key = `${run}:${worker}:checked`
+        count = 0
+      }
+      try {
+        const value = await redis.incr(key)
+        completed++
+        if (count === undefined) continue
+        count++
+        checked++
+        if (value !== count) {
+          failures.push(`${key} is ${value} after ${count} INCR: a command ran twice or not at all`)
+          count = value
+        }
+      } catch (error) {
+        failures.push(`${(error as { code?: string }).code ?? ''} ${(error as Error).message}`)
+      }
+    }
+  })
+  return {
+    check: () => {
+      checking = true
+    },
+    failures,
+    stats: () => ({ completed, checked }),
     stop: async () => {
       running = false
       await Promise.all(loops)

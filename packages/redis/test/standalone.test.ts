@@ -6,8 +6,8 @@ import {
   createRedis,
 } from '@privatelink/redis'
 import type { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { load, ready, type StandaloneLab, startStandaloneLab, until } from './setup.js'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { counters, load, ready, type StandaloneLab, startStandaloneLab, until } from './setup.js'
 
 const redisUrl = inject('redisUrl')
 
@@ -53,11 +53,17 @@ const accepted = (zone: number) => {
   return env.lab.zone(name).stats()['redis']!.accepted
 }
 
+const active = (zone: number) => {
+  const name = env.lab.endpoint.zones[zone]!.azName
+  return env.lab.zone(name).stats()['redis']!.active
+}
+
 describe.skipIf(redisUrl === '')('createRedis through the endpoint', () => {
   beforeAll(async () => {
     env = await startStandaloneLab(redisUrl)
   })
   afterEach(async () => {
+    vi.useRealTimers()
     for (const redis of clients.splice(0)) redis.disconnect()
     for (const zone of env.lab.endpoint.zones) await env.lab.zone(zone.azName).restore()
   })
@@ -118,6 +124,65 @@ describe.skipIf(redisUrl === '')('createRedis through the endpoint', () => {
     expect(traffic.failures).toEqual([])
     expect(traffic.stats().completedAfterFault).toBeGreaterThanOrEqual(200)
     expect(accepted(1) + accepted(2)).toBeGreaterThan(otherBefore)
+  })
+
+  it('returns to the own zone once it is readmitted, under constant load: the connection elsewhere drains, 0 failed commands, none resent', async () => {
+    // Health checks run on setInterval: each poll below fires one round (real I/O). The ejection
+    // runs on the lab clock, so it ends when the test moves the clock, not after a wait.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const start = env.clock.now
+    const redis = client({
+      connectorOptions: { clock: () => env.clock.now, healthCheck: { timeoutMs: 300 } },
+    })
+    await ready(redis)
+    const own = env.lab.zone(env.lab.endpoint.zones[0]!.azName)
+    const inOwnZone = () => redis.status === 'ready' && redis.stream.remoteAddress === own.address
+    expect(inOwnZone()).toBe(true)
+    const traffic = counters(redis, 4, 'privatelink:redis:readmit')
+    try {
+      await vi.waitFor(() => expect(traffic.stats().completed).toBeGreaterThanOrEqual(20))
+      await own.fail('blackhole')
+      const atFault = traffic.stats().completed
+      // Two failed health checks in a row eject the own zone: its connection is closed and ioredis
+      // reconnects (resending what was unanswered) in another zone.
+      await vi.waitFor(
+        () => {
+          vi.advanceTimersByTime(2_000)
+          expect(redis.status).toBe('ready')
+          expect(inOwnZone()).toBe(false)
+          expect(traffic.stats().completed).toBeGreaterThanOrEqual(atFault + 200)
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+
+      // The zone comes back: its ejection runs out (at most ejection.maxMs, 60 s on the connector's
+      // clock) and the next health check readmits it. The loops never pause, so the connection
+      // elsewhere is never idle: it drains. From here every INCR must succeed and run exactly once.
+      await own.restore()
+      env.clock.now += 60_000
+      traffic.check()
+      await vi.waitFor(
+        () => {
+          vi.advanceTimersByTime(2_000)
+          expect(inOwnZone()).toBe(true)
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      // It stays there while the loops keep running, and nothing is left in the other zones.
+      const stream = redis.stream
+      const checked = traffic.stats().checked
+      await vi.waitFor(() => expect(traffic.stats().checked).toBeGreaterThanOrEqual(checked + 200))
+      expect(redis.stream).toBe(stream)
+      expect(inOwnZone()).toBe(true)
+      await vi.waitFor(() => expect(active(1) + active(2)).toBe(0))
+      await traffic.stop()
+      expect(traffic.failures).toEqual([])
+    } finally {
+      const stopping = traffic.stop()
+      redis.disconnect()
+      await stopping
+      env.clock.now = start
+    }
   })
 
   it('signs a fresh token for a reconnect after the first one expired', async () => {
