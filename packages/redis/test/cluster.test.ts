@@ -2,9 +2,9 @@ import { PrivateLinkError } from '@privatelink/core'
 import { type ElastiCacheFront, elastiCacheFront, type Lab, startLab } from '@privatelink/lab'
 import { createRedisCluster, type RedisClusterOptions } from '@privatelink/redis'
 import type { Cluster } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RedisCluster, startRedisCluster } from '../../../test/support/redis-cluster.js'
-import { load, until } from './setup.js'
+import { counters, load, until } from './setup.js'
 
 const started = await startRedisCluster()
 if ('unavailable' in started) {
@@ -79,7 +79,9 @@ describe.skipIf(redisCluster === undefined)(
       await redisCluster!.announce(fronts.map((_, index) => fronts[0]!.nodeName(index + 1)))
     })
     afterEach(async () => {
+      vi.useRealTimers()
       for (const client of clients.splice(0)) client.disconnect()
+      for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).restore()
     })
     afterAll(async () => {
       await lab?.close()
@@ -136,6 +138,88 @@ describe.skipIf(redisCluster === undefined)(
       expect(after.moved - before.moved).toBeLessThanOrEqual(16)
       expect(await client.get(`${probe}:0:1`)).not.toBeNull()
     })
+
+    // ioredis gives node connections no retryStrategy: a drained one ends, and the Cluster sends
+    // the commands that waited in its queue (never written) again through a new one. With ioredis
+    // 6's clusterNodeRetryStrategy a node connection reconnects by itself, as createRedis's does.
+    it.each([
+      { nodes: 'end and are replaced', options: {}, replaced: true },
+      {
+        nodes: 'reconnect (clusterNodeRetryStrategy)',
+        options: { clusterNodeRetryStrategy: () => 50 } as Partial<RedisClusterOptions>,
+        replaced: false,
+      },
+    ])(
+      'node connections return to the own zone once it is readmitted, under constant load: they drain and $nodes; 0 failed commands, none run twice',
+      async ({ options, replaced }) => {
+        // Health checks run on setInterval: each poll below fires one round (real I/O). Ejections
+        // run on the connector's clock, so one ends when the test moves that clock.
+        vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+        let now = Date.now()
+        const client = cluster({
+          connectorOptions: { clock: () => now, healthCheck: { timeoutMs: 300 } },
+          ...options,
+        })
+        const own = lab.zone(lab.endpoint.zones[0]!.azName)
+        const activeElsewhere = () =>
+          lab.endpoint.zones
+            .slice(1)
+            .flatMap((zone) => Object.values(lab.zone(zone.azName).stats()))
+            .reduce((sum, listener) => sum + listener.active, 0)
+        const connected = () => client.nodes('all').filter((node) => node.status === 'ready')
+        const inOwnZone = (node: { stream: { remoteAddress?: string } }) =>
+          node.stream.remoteAddress === own.address
+        const traffic = counters(client, 8, 'privatelink:cluster:readmit')
+        try {
+          await vi.waitFor(() => expect(traffic.stats().completed).toBeGreaterThanOrEqual(50))
+          expect(connected().every(inOwnZone)).toBe(true)
+          await own.fail('blackhole')
+          const atFault = traffic.stats().completed
+          // Two failed health checks in a row eject the own zone: its sockets are closed and the
+          // node connections come back in other zones.
+          await vi.waitFor(
+            () => {
+              vi.advanceTimersByTime(2_000)
+              expect(connected().length).toBeGreaterThan(0)
+              expect(connected().some(inOwnZone)).toBe(false)
+              expect(traffic.stats().completed).toBeGreaterThanOrEqual(atFault + 200)
+            },
+            { timeout: 15_000, interval: 50 },
+          )
+
+          // The zone comes back: its ejection runs out (at most ejection.maxMs, 60 s on the
+          // connector's clock) and the next health check readmits it. The loops never pause: the
+          // node connections elsewhere drain. From here every INCR must succeed and run once.
+          await own.restore()
+          now += 60_000
+          let removed = 0
+          client.on('-node', () => removed++)
+          traffic.check()
+          await vi.waitFor(
+            () => {
+              vi.advanceTimersByTime(2_000)
+              expect(connected().length).toBeGreaterThan(0)
+              expect(connected().every(inOwnZone)).toBe(true)
+            },
+            { timeout: 15_000, interval: 50 },
+          )
+          // They stay there while the loops keep running, and nothing is left in the other zones.
+          const checked = traffic.stats().checked
+          await vi.waitFor(() =>
+            expect(traffic.stats().checked).toBeGreaterThanOrEqual(checked + 200),
+          )
+          expect(connected().every(inOwnZone)).toBe(true)
+          await vi.waitFor(() => expect(activeElsewhere()).toBe(0))
+          await traffic.stop()
+          expect(traffic.failures).toEqual([])
+          expect(removed > 0).toBe(replaced)
+        } finally {
+          const stopping = traffic.stop()
+          client.disconnect()
+          await stopping
+        }
+      },
+    )
 
     it('maps announced names with an explicit natMap and keeps working', async () => {
       const natMap = Object.fromEntries(
