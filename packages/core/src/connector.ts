@@ -19,6 +19,8 @@ import {
   regionReturnChannel,
 } from './diagnostics.js'
 import { endpointAllowedRanges } from './endpoint-guard.js'
+import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
+import { hedgedConnect } from './hedged-connect.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
@@ -114,7 +116,10 @@ export interface ConnectorOptions {
   attemptDelayMs?: number
   /** Give up on one TCP connect after this long. @default 10000 */
   connectTimeoutMs?: number
-  /** Give up on a TLS handshake after this long; the same connect() then tries the next zone. @default 10000 */
+  /**
+   * Give up on a TLS handshake after this long; the same connect() then tries the next zone. Long
+   * before, a handshake still pending is hedged in another zone (see the README). @default 10000
+   */
   tlsTimeoutMs?: number
   /** Outlier ejection of failing zones. */
   ejection?: EjectionOptions
@@ -214,6 +219,15 @@ export interface Connector {
   onZoneChange(listener: (event: ZoneChangeEvent) => void): () => void
   /** Stops health checks and background locality detection. Idempotent. */
   close(): void
+}
+
+/** One leg's connection: TCP, then TLS on it when the connect uses TLS. */
+interface Opened {
+  candidate: Candidate
+  tcp: Socket
+  socket: Socket | TLSSocket
+  /** The event loop's state when the handshake began. */
+  loop: LoopMark
 }
 
 interface Candidate {
@@ -548,6 +562,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     port: number,
     signal: AbortSignal | undefined,
     reports: AttemptReport[],
+    handshakeFollows: (zone: EndpointZone) => boolean,
   ): Promise<{ socket: Socket; candidate: Candidate }> => {
     const report = (candidate: Candidate, code: string) =>
       reports.push({
@@ -598,7 +613,9 @@ export function createConnector(options: ConnectorOptions): Connector {
       // A zone that won does not count its other address's failures against itself.
       for (const [key, verdict] of verdicts)
         if (key !== winner?.key) record(key, verdict.signal, verdict.cause)
-      if (winner !== undefined) succeeded(winner.key)
+      // With a handshake to follow, the zone has succeeded only once it completes: a zone that
+      // accepts TCP but no longer answers must not clear its failure streak on every connect.
+      if (winner !== undefined && !handshakeFollows(winner.zone)) succeeded(winner.key)
     }
   }
 
@@ -637,7 +654,9 @@ export function createConnector(options: ConnectorOptions): Connector {
       socket = opened.socket
       if (tls !== undefined) {
         const left = Math.max(1, healthTimeoutMs - Math.round(performance.now() - started))
+        const handshakeStarted = performance.now()
         socket = await tlsUpgrade(socket, tls, left, stopping.signal)
+        health.recordHandshakeTime(candidate.key, performance.now() - handshakeStarted)
       }
       if (hasHandshake) {
         const left = Math.max(1, healthTimeoutMs - Math.round(performance.now() - started))
@@ -762,70 +781,102 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
     const first = zones[0]!
     const reports: AttemptReport[] = []
-    const excluded = new Set<string>()
     const started = performance.now()
     let rounds = 0
-    for (;;) {
-      const remaining = zones.filter((zone) => !excluded.has(keyFor(zone)))
-      if (remaining.length === 0) throw unreachableError(endpointIds, port, reports)
-      const { socket: tcp, candidate } = await raceTcp(remaining, port, signal, reports)
-      let socket: Socket | TLSSocket = tcp
-      const tls = tlsFor(candidate.zone)
-      if (tls !== undefined) {
-        // The handshake runs on the winner only: racing it would spread every burst over all
-        // zones on a busy CPU. A failure here counts against the zone, and the next zone is tried.
-        const { controller, release } = attemptIn(candidate.key, signal)
+    const reportAttempt = ({ candidate }: Opened, code: string) =>
+      reports.push({
+        azName: candidate.zone.azName,
+        ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
+        address: candidate.address ?? candidate.zone.dnsName ?? '',
+        port: dialPort(candidate.zone, port),
+        code,
+      })
+    /** Another handshake with this zone completed since `since`: the zone is alive, this host busy. */
+    const shookSince = (zone: EndpointZone, since: number) =>
+      (lastHandshake.get(keyFor(zone)) ?? Number.NEGATIVE_INFINITY) >= since
+    const { opened } = await hedgedConnect<EndpointZone, Opened>({
+      zones,
+      ...(signal ? { signal } : {}),
+      connect: async (legZones, legSignal) => {
+        const won = await raceTcp(legZones, port, legSignal, reports, (zone) => !!tlsFor(zone))
+        const loop = performance.eventLoopUtilization()
+        return { zone: won.candidate.zone, opened: { ...won, tcp: won.socket, loop } }
+      },
+      // The handshake runs on a TCP winner only: racing it would spread every burst over all zones
+      // on a busy CPU. A zone that accepts TCP but no longer answers is what the hedge is for.
+      handshake: async (zone, leg, legSignal) => {
+        const tls = tlsFor(zone)
+        if (tls === undefined) return leg
+        const key = keyFor(zone)
+        const { controller, release } = attemptIn(key, legSignal)
         const handshakeStarted = performance.now()
         try {
-          socket = await tlsUpgrade(tcp, tls, tlsTimeoutMs, controller.signal)
-          lastHandshake.set(candidate.key, performance.now())
-        } catch (error) {
-          if (signal?.aborted) throw signal.reason
-          const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
-          if (FATAL_TLS.has(code)) throw error
-          reports.push({
-            azName: candidate.zone.azName,
-            ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
-            address: candidate.address ?? candidate.zone.dnsName ?? '',
-            port: dialPort(candidate.zone, port),
-            code,
-          })
-          // Other handshakes with this zone completed while ours waited: the zone is alive and this
-          // host is busy (a burst). Neither count it nor leave the zone: try again, boundedly.
-          const busy =
-            code === 'ETIMEDOUT' &&
-            (lastHandshake.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= handshakeStarted
-          if (busy && rounds++ < zones.length) continue
-          if (!isAbandon(error) && !busy) record(candidate.key, 'connect-failed', code)
-          excluded.add(candidate.key)
-          continue
+          const secure = await tlsUpgrade(leg.tcp, tls, tlsTimeoutMs, controller.signal)
+          lastHandshake.set(key, performance.now())
+          health.recordHandshakeTime(key, performance.now() - handshakeStarted)
+          succeeded(key)
+          return { ...leg, socket: secure }
         } finally {
           release()
         }
-      }
-      track(socket, candidate.zone)
-      if (socket !== tcp) sockets.set(tcp, candidate.zone)
-      if (candidate.zone !== first && failoverChannel.hasSubscribers) {
-        failoverChannel.publish({
-          endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
-          from: first.azName,
-          to: candidate.zone.azName,
-          cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
-        })
-      }
-      if (connectChannel.hasSubscribers) {
-        connectChannel.publish({
-          endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
-          azName: candidate.zone.azName,
-          azId: candidate.zone.azId,
-          address: candidate.address,
-          port: dialPort(candidate.zone, port),
-          durationMs: performance.now() - started,
-          attempts: reports.length + 1,
-        })
-      }
-      return socket
+      },
+      hedgeDelayMs: (zone) =>
+        tlsFor(zone) === undefined ? undefined : hedgeDelay(health.handshakeMs(keyFor(zone))),
+      // Never hedge a burst: the zone completed another handshake meanwhile, the server has
+      // answered this one, or the event loop had no time to spare; each says the zone is alive
+      // and the slowness is this host's.
+      keepWaiting: (zone, leg, startedAt) =>
+        shookSince(zone, startedAt) || (leg.tcp.bytesRead ?? 0) > 0 || loopBusySince(leg.loop),
+      eligible: (candidates) =>
+        candidates.filter((zone) => !health.isEjected(keyFor(zone), clock())),
+      onHandshakeFailure: (zone, leg, error, startedAt) => {
+        const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
+        if (FATAL_TLS.has(code)) return 'fatal'
+        const key = keyFor(zone)
+        reportAttempt(leg, code)
+        // Other handshakes with this zone completed while ours waited: the zone is alive and this
+        // host is busy (a burst). Neither count it nor leave the zone: try again, boundedly.
+        const busy = code === 'ETIMEDOUT' && shookSince(zone, startedAt)
+        if (busy && rounds++ < zones.length) return 'retry'
+        if (!isAbandon(error) && !busy) record(key, 'connect-failed', code)
+        return 'exclude'
+      },
+      // A hedge won while this handshake was still waiting: slow, not failed.
+      onOvertaken: (zone, leg, startedAt) => {
+        if (shookSince(zone, startedAt)) return
+        reportAttempt(leg, 'slow')
+        record(keyFor(zone), 'connect-slow', 'slow')
+      },
+      exhausted: () => unreachableError(endpointIds, port, reports),
+      cancelled: () => abandoned('another attempt won'),
+      dispose: (leg) => {
+        leg.socket.destroy()
+        leg.tcp.destroy()
+      },
+    })
+    const { socket, tcp, candidate } = opened
+    track(socket, candidate.zone)
+    if (socket !== tcp) sockets.set(tcp, candidate.zone)
+    if (candidate.zone !== first && failoverChannel.hasSubscribers) {
+      failoverChannel.publish({
+        endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
+        from: first.azName,
+        to: candidate.zone.azName,
+        cause: reports.find((r) => r.azName === first.azName)?.code ?? 'slow',
+      })
     }
+    if (connectChannel.hasSubscribers) {
+      connectChannel.publish({
+        endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,
+        azName: candidate.zone.azName,
+        azId: candidate.zone.azId,
+        address: candidate.address,
+        port: dialPort(candidate.zone, port),
+        durationMs: performance.now() - started,
+        attempts: reports.length + 1,
+      })
+    }
+    return socket
   }
 
   const undici: UndiciConnect = (undiciOptions, callback) => {

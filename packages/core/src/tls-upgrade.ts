@@ -67,6 +67,11 @@ export function tlsUpgrade(
       { code: 'PRIVATELINK_INSECURE_TLS' },
     )
   }
+  // An abort before the start fires no event: without this the socket would wait for the deadline.
+  if (signal.aborted) {
+    socket.destroy()
+    return Promise.reject(signal.reason)
+  }
   return new Promise((resolve, reject) => {
     let presented: string | undefined
     const check = tlsOptions.checkServerIdentity ?? checkServerIdentity

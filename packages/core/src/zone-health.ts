@@ -55,6 +55,8 @@ interface State {
   readmittedAt: number | undefined
   /** Exponentially weighted TCP connect time (ms); undefined until measured. */
   connectMs: number | undefined
+  /** Exponentially weighted TLS handshake time (ms); undefined until measured. */
+  handshakeMs: number | undefined
 }
 
 export type HealthEvent =
@@ -90,6 +92,7 @@ export class ZoneHealth {
         level: 0,
         readmittedAt: undefined,
         connectMs: undefined,
+        handshakeMs: undefined,
       })
     }
   }
@@ -119,6 +122,10 @@ export class ZoneHealth {
 
   connectMs(key: string): number | undefined {
     return this.#state(key).connectMs
+  }
+
+  handshakeMs(key: string): number | undefined {
+    return this.#state(key).handshakeMs
   }
 
   /** Ejections that have run out: each zone is readmitted once, with an event. */
@@ -207,6 +214,13 @@ export class ZoneHealth {
     const before = state.connectMs
     state.connectMs = before === undefined ? connectMs : before * 0.7 + connectMs * 0.3
     this.version++
+  }
+
+  /** A completed TLS handshake's time: sets the hedge delay (not the order, so no version bump). */
+  recordHandshakeTime(key: string, handshakeMs: number): void {
+    const state = this.#state(key)
+    const before = state.handshakeMs
+    state.handshakeMs = before === undefined ? handshakeMs : before * 0.7 + handshakeMs * 0.3
   }
 
   snapshot(now: number): Record<string, ZoneHealthSnapshot> {

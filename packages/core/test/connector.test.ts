@@ -391,7 +391,7 @@ describe('connector TLS', () => {
     })
   })
 
-  it('own zone hanging, default deadlines: a failed health check ejects it and frees the waiting connect', async () => {
+  it('own zone hanging, default deadlines: a failed health check ejects it, and the waiting connect ends elsewhere', async () => {
     const c = connector({
       port: TLS_PORT,
       tls: { servername, ca: ca() },
@@ -402,9 +402,10 @@ describe('connector TLS', () => {
     await lab.zone('us-west-2b').fail('hang')
     const changes: unknown[] = []
     c.onZoneChange((event) => changes.push(event))
-    // TCP reaches the hung zone and the handshake waits (10 s by default) ...
+    // TCP reaches the hung zone and the handshake waits: a hedge in another zone frees the connect
+    // (connector-hedge.test.ts), and the zone is ejected ...
     const waiting = c.connect()
-    // ... until a health check (TCP + TLS, as the port is used with TLS) fails twice in a row.
+    // ... once a health check (TCP + TLS, as the port is used with TLS) fails twice in a row.
     const checked = await c.probe()
     expect(checked['us-west-2b']).toBe('ETIMEDOUT')
     expect(typeof checked['us-west-2a']).toBe('number')
