@@ -18,7 +18,7 @@ const WORKERS = 16
 const MIN_HOLD_MS = Number(process.env['RELIABILITY_MIN_HOLD_MS'] ?? 2_000)
 const MAX_HOLD_MS = Number(process.env['RELIABILITY_MAX_HOLD_MS'] ?? 5_000)
 const COME_BACK_MS = Number(process.env['RELIABILITY_COME_BACK_MS'] ?? 2_500)
-const FLAP_MS = Number(process.env['RELIABILITY_FLAP_MS'] ?? 5_000)
+const FLAP_MS = Number(process.env['RELIABILITY_FLAP_MS'] ?? 20_000)
 
 const SERVICE: Record<Kind, string> = { http: 'api', pg: 'postgres', redis: 'redis' }
 const SECOND = 'us-west-2b'
