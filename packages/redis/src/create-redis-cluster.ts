@@ -13,11 +13,19 @@ import {
 import { keepAuthenticated } from './reauth.js'
 import { SocketTracker } from './socket-tracker.js'
 
+/**
+ * Options of createRedisCluster: the endpoint, TLS and auth options (no `port`: see `nodes`), the
+ * listener per node, plus ioredis' `ClusterOptions` except `natMap` and `dnsLookup`, which this
+ * package owns. Checked at construction: a bad value throws `ERR_INVALID_OPTION` naming the option.
+ */
 export interface RedisClusterOptions
   extends EndpointAuthOptions,
     Omit<ClusterOptions, 'natMap' | 'dnsLookup' | 'redisOptions'> {
   /** The endpoint's listener ports, one per node (an NLB listener and target group per node). */
-  nodes: { port: number }[]
+  nodes: {
+    /** The listener port leading to this node: an integer from 1 to 65535. */
+    port: number
+  }[]
   /**
    * Announced node address (`host:port`, as CLUSTER SLOTS and MOVED name it) -> listener port.
    * @default discovered: each listener is asked which node it leads to (CLUSTER NODES, `myself`)

@@ -30,6 +30,12 @@ type Replaced =
   | 'sentinels'
   | 'name'
 
+/**
+ * Options of createRedis: the endpoint, TLS and auth options, `port` and `failover`, plus ioredis'
+ * own options except those that would bypass the endpoint or our AUTH (`host`, `path`,
+ * `Connector`, `password`, `sentinels` are refused). Checked at construction: a bad value throws
+ * `ERR_INVALID_OPTION` naming the option.
+ */
 export interface CreateRedisOptions extends EndpointAuthOptions, Omit<RedisOptions, Replaced> {
   /** The NLB listener port (the same in every target). @default 6379 */
   port?: number

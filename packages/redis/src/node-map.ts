@@ -3,11 +3,26 @@ import { unmappedNodeError } from './errors.js'
 
 /**
  * Announced node address (`host:port`, as CLUSTER SLOTS and MOVED name it) -> the endpoint's
- * listener port for that node. An object, or a function for addresses it does not list.
+ * listener port for that node, as a number or `{ port }`: an object (checked at construction) or
+ * a function called with the address. An address it does not map (the function returns
+ * `undefined`) is found by discovery instead: each listener is asked which node it leads to.
  */
 export type NodeNatMap =
-  | Record<string, { port: number } | number>
-  | ((address: string) => { port: number } | number | undefined)
+  | Record<
+      string,
+      | {
+          /** The listener port leading to this node: an integer from 1 to 65535. */
+          port: number
+        }
+      | number
+    >
+  | ((address: string) =>
+      | {
+          /** The listener port leading to this node: an integer from 1 to 65535. */
+          port: number
+        }
+      | number
+      | undefined)
 
 export interface NodeMapSettings {
   natMap: NodeNatMap | undefined

@@ -14,29 +14,65 @@ import {
   createElastiCacheTokenProvider,
 } from './token-provider.js'
 
+/**
+ * ElastiCache / MemoryDB IAM authentication (`auth: { iam }`): every connection sends
+ * `AUTH userId token` with a token signed for `cacheName` in `region`, re-signed before it expires
+ * (15 minutes). Requires TLS; `username`, if given, must equal `userId`.
+ */
 export interface IamAuthOptions {
   /** The IAM-enabled user's ID (its user name is the same). */
   userId: string
   /** Replication group ID or serverless cache name (MemoryDB: cluster name); never a DNS name. */
   cacheName: string
+  /**
+   * The cache's region, which tokens are signed for, e.g. `us-east-1` (with a cross-region
+   * endpoint, the cache's region, not yours).
+   */
   region: string
-  /** @default false */
+  /** A serverless cache: tokens carry `ResourceType=ServerlessCache`. @default false */
   serverless?: boolean
-  /** @default 'elasticache' */
+  /** The signing service: `'memorydb'` for MemoryDB (with its cluster name as `cacheName`). @default 'elasticache' */
   service?: 'elasticache' | 'memorydb'
-  /** @default the SDK's default chain, loaded on first use */
+  /**
+   * Signs the tokens: fixed credentials, or a provider (called for each signing; asked to
+   * force-refresh when its credentials expire within twice `refreshMarginMs`).
+   * @default the SDK's default chain, loaded on first use
+   */
   credentials?: AwsCredentials | AwsCredentialsProvider
-  /** @default 60000 */
+  /**
+   * Milliseconds before a token expires that it stops being used (clock skew, a slow handshake):
+   * an integer from 0 to 599999. @default 60000
+   */
   refreshMarginMs?: number
 }
 
-export type RedisAuth = { password: string } | { iam: IamAuthOptions }
+/**
+ * How connections authenticate: `{ password }` for a fixed secret (Redis AUTH, ElastiCache RBAC or
+ * an AUTH token), `{ iam }` for ElastiCache / MemoryDB IAM tokens. Sent on every (re)connect
+ * before ioredis sees the connection.
+ */
+export type RedisAuth =
+  | {
+      /**
+       * Sent as `AUTH password`, or `AUTH username password` with `username`; with `failover`, to
+       * every target. A non-empty string, never shown in errors.
+       */
+      password: string
+    }
+  | {
+      /** IAM token authentication; requires TLS. */
+      iam: IamAuthOptions
+    }
 
 /** TLS settings besides the name (`servername` is its own option). */
 export type RedisTlsOptions = Omit<ConnectorTlsOptions, 'servername'>
 
 /** What createRedis and createRedisCluster share. */
 export interface EndpointAuthOptions {
+  /**
+   * The PrivateLink interface endpoint connections go through, from `discoverEndpoint` or
+   * `endpointFromConfig` (`@privatelink/core`): its zones are dialled, own zone first.
+   */
   endpoint: Endpoint
   /**
    * The name on the cache's certificate, checked whatever address is dialled (verify-full): the

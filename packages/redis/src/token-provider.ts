@@ -5,9 +5,17 @@ import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.
 
 /** AWS credentials as the SDK's providers return them. */
 export interface AwsCredentials {
+  /** The access key ID (`AKIA...` long-term, `ASIA...` temporary). */
   accessKeyId: string
+  /** The secret access key that signs the tokens (never sent: a token carries only the signature). */
   secretAccessKey: string
+  /** The session token of temporary (STS) credentials; none for long-term keys. */
   sessionToken?: string
+  /**
+   * When temporary credentials lapse. A token never outlives them (its life is cut to this), and a
+   * provider whose credentials lapse within twice `refreshMarginMs` is asked to force-refresh
+   * before signing. None: they do not expire.
+   */
   expiration?: Date
 }
 
@@ -16,6 +24,10 @@ export type AwsCredentialsProvider = (options?: {
   forceRefresh?: boolean
 }) => Promise<AwsCredentials>
 
+/**
+ * Options of createElastiCacheTokenProvider. Checked at construction: a bad value throws
+ * `ERR_INVALID_OPTION` naming the option.
+ */
 export interface ElastiCacheTokenProviderOptions {
   /** The IAM-enabled user's ID; ElastiCache requires its user name to be the same. */
   userId: string
@@ -28,32 +40,55 @@ export interface ElastiCacheTokenProviderOptions {
   region: string
   /** A serverless cache: the token carries `ResourceType=ServerlessCache`. @default false */
   serverless?: boolean
-  /** @default 'elasticache' */
+  /** The signing service: `'memorydb'` for MemoryDB (with its cluster name as `cacheName`). @default 'elasticache' */
   service?: 'elasticache' | 'memorydb'
-  /** @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
+  /**
+   * Signs the tokens: fixed credentials, or a provider (called for each signing; asked to
+   * force-refresh when its credentials expire within twice `refreshMarginMs`).
+   * @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use
+   */
   credentials?: AwsCredentials | AwsCredentialsProvider
   /** Milliseconds since the epoch: signing date and staleness. @default Date.now */
   clock?: () => number
   /**
    * A token is no longer handed out this long before it expires (clock skew, a slow handshake); a
-   * background refresh starts once it is past half its life. @default 60000
+   * background refresh starts once it is past half its life. An integer from 0 to 599999.
+   * @default 60000
    */
   refreshMarginMs?: number
 }
 
+/** Counters since the provider was created, from `stats()`: a snapshot, not updated afterwards. */
 export interface ElastiCacheTokenProviderStats {
+  /** Tokens signed, background refreshes included. */
   signed: number
+  /** getToken() calls answered with the cached token, without waiting. */
   cached: number
   /** getToken() calls that waited for signing. */
   waited: number
+  /**
+   * Background refreshes that failed while the cached token was still handed out (each published
+   * on `tokenRefreshFailedChannel`; the next try waits 5 s). A failure a caller waited for
+   * rejects its getToken() instead and is not counted here.
+   */
   refreshFailures: number
 }
 
+/**
+ * IAM auth tokens for one user of one cache, from createElastiCacheTokenProvider: one cached token,
+ * refreshed ahead of expiry. createRedis and createRedisCluster make one from `auth: { iam }`; use
+ * it yourself to authenticate a client they do not create. The token never shows in `inspect`.
+ */
 export interface ElastiCacheTokenProvider {
+  /** The IAM user ID tokens are signed for, also the AUTH user name. */
   readonly userId: string
+  /** The replication group ID or serverless cache name (MemoryDB: cluster name) tokens are for. */
   readonly cacheName: string
+  /** The region tokens are signed for. */
   readonly region: string
+  /** The signing service: `'elasticache'` or `'memorydb'`. */
   readonly service: 'elasticache' | 'memorydb'
+  /** Whether tokens carry `ResourceType=ServerlessCache`. */
   readonly serverless: boolean
   /** A token valid for at least `refreshMarginMs`; waits for signing only when none is cached. */
   getToken(): Promise<string>
@@ -61,6 +96,7 @@ export interface ElastiCacheTokenProvider {
   refresh(): Promise<void>
   /** When the cached token stops being handed out (ms since the epoch), if there is one. */
   expiresAt(): number | undefined
+  /** A copy of the signing and cache counters, for metrics and tests. */
   stats(): ElastiCacheTokenProviderStats
 }
 
