@@ -23,6 +23,7 @@ import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
 import { hedgedConnect } from './hedged-connect.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
+import { isFatalUpgradeError, runUpgrade } from './socket-upgrade.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
 import { abandoned, type Dial, tcpConnect } from './tcp-connect.js'
 import { type ConnectorTlsOptions, FATAL_TLS, tlsUpgrade, validateTls } from './tls-upgrade.js'
@@ -148,8 +149,37 @@ export interface ConnectOptions {
   onlyZone?: string
   /** Dial this target's zones only (its name or index), e.g. the one a token was signed for. */
   target?: string | number
-  /** Overrides the connector's TLS options for this connection; `false` for plain TCP. */
+  /**
+   * Overrides the connector's TLS options for this connection; `false` for plain TCP. With
+   * `upgrade`, leave it out or pass `false`: the upgrade does the TLS.
+   */
   tls?: ConnectorTlsOptions | false
+  /**
+   * A protocol step run on the TCP winner in place of the TLS handshake, for services that speak
+   * before TLS (PostgreSQL's SSLRequest): resolve with the socket to hand out (a TLSSocket over
+   * `socket`, or `socket` itself). It is treated as the handshake is: timed into the zone's
+   * smoothed handshake time, hedged in another zone while still pending after the hedge delay
+   * (see the README), and the zone has succeeded only once it resolves, not on the TCP connect
+   * under it. A raw socket error (ECONNRESET, ETIMEDOUT, EPIPE...) or a PrivateLinkError coded
+   * ERR_TLS_HANDSHAKE counts `connect-failed` against the zone and the same connect tries the
+   * next one; any other PrivateLinkError (a certificate name or trust error, or the upgrade's own
+   * typed error such as "the service refused TLS") ends the connect with it, as no other zone
+   * fixes configuration. The upgrade owns its deadline (`tlsTimeoutMs` does not apply) and must
+   * settle when `context.signal` aborts (another attempt won, the zone was ejected, the caller
+   * gave up); the connector then destroys the socket and never counts the abort. Not with `tls`.
+   * @default none: the connector's TLS (or plain TCP)
+   */
+  upgrade?: (socket: Socket, context: UpgradeContext) => Promise<Socket | TLSSocket>
+}
+
+/** What `ConnectOptions.upgrade` is given with the socket: where it landed and when to stop. */
+export interface UpgradeContext {
+  /** The zone the TCP connect reached. */
+  zone: EndpointZone
+  /** The target (priority group) of that zone: its TLS name may differ from the others'. */
+  target: ResolvedTarget
+  /** Aborts when this attempt is abandoned; the upgrade must then reject and stop. */
+  signal: AbortSignal
 }
 
 /** What undici's `connect` option calls (structurally undici's `buildConnector.connector`). */
@@ -221,7 +251,7 @@ export interface Connector {
   close(): void
 }
 
-/** One leg's connection: TCP, then TLS on it when the connect uses TLS. */
+/** One leg's connection: TCP, then TLS (or the caller's upgrade) on it when the connect has one. */
 interface Opened {
   candidate: Candidate
   tcp: Socket
@@ -354,7 +384,7 @@ export function createConnector(options: ConnectorOptions): Connector {
   const pending = new Map<string, Set<AbortController>>()
   /** When each zone last completed a TCP connect (performance.now): proof it is alive. */
   const lastConnected = new Map<string, number>()
-  /** When each zone last completed a TLS handshake (performance.now). */
+  /** When each zone last completed a handshake, TLS or an upgrade (performance.now). */
   const lastHandshake = new Map<string, number>()
 
   const findZone = (name: string): EndpointZone | undefined =>
@@ -739,6 +769,21 @@ export function createConnector(options: ConnectorOptions): Connector {
   async function connect(connectOptions: ConnectOptions = {}): Promise<Socket | TLSSocket> {
     const port = connectOptions.port ?? defaultPort
     const signal = connectOptions.signal
+    const upgrade = connectOptions.upgrade
+    if (upgrade !== undefined) {
+      if (typeof upgrade !== 'function')
+        throw invalidOption(
+          'connect({ upgrade })',
+          'a function (socket, { zone, target, signal }) => Promise<Socket>',
+          upgrade,
+        )
+      if (connectOptions.tls !== undefined && connectOptions.tls !== false)
+        throw invalidOption(
+          'connect({ tls })',
+          'nothing or false with upgrade (the upgrade does the TLS)',
+          connectOptions.tls,
+        )
+    }
     // Unknown locality: rank zones by a measured connect time, refreshed rarely, never awaited here.
     if (
       owns[active] === undefined &&
@@ -749,10 +794,16 @@ export function createConnector(options: ConnectorOptions): Connector {
     }
     if (connectOptions.tls) validateTls(connectOptions.tls, 'connect({ tls })')
     const tlsFor = (zone: EndpointZone) =>
-      connectOptions.tls === false
+      connectOptions.tls === false || upgrade !== undefined
         ? undefined
         : (connectOptions.tls ?? targetOfZone.get(zone)!.tls ?? options.tls)
-    const tls = connectOptions.tls === undefined ? options.tls : connectOptions.tls || undefined
+    // A port used with an upgrade is checked with the health check's own handshake, not TLS.
+    const tls =
+      upgrade !== undefined
+        ? undefined
+        : connectOptions.tls === undefined
+          ? options.tls
+          : connectOptions.tls || undefined
     if (!portTls.has(port) || tls !== undefined) portTls.set(port, tls)
     let zones = order().race
     if (connectOptions.target !== undefined) {
@@ -791,6 +842,8 @@ export function createConnector(options: ConnectorOptions): Connector {
         port: dialPort(candidate.zone, port),
         code,
       })
+    /** A handshake follows the TCP connect: TLS, or the caller's upgrade. */
+    const handshakeIn = (zone: EndpointZone) => upgrade !== undefined || tlsFor(zone) !== undefined
     /** Another handshake with this zone completed since `since`: the zone is alive, this host busy. */
     const shookSince = (zone: EndpointZone, since: number) =>
       (lastHandshake.get(keyFor(zone)) ?? Number.NEGATIVE_INFINITY) >= since
@@ -798,20 +851,28 @@ export function createConnector(options: ConnectorOptions): Connector {
       zones,
       ...(signal ? { signal } : {}),
       connect: async (legZones, legSignal) => {
-        const won = await raceTcp(legZones, port, legSignal, reports, (zone) => !!tlsFor(zone))
+        const won = await raceTcp(legZones, port, legSignal, reports, handshakeIn)
         const loop = performance.eventLoopUtilization()
         return { zone: won.candidate.zone, opened: { ...won, tcp: won.socket, loop } }
       },
-      // The handshake runs on a TCP winner only: racing it would spread every burst over all zones
-      // on a busy CPU. A zone that accepts TCP but no longer answers is what the hedge is for.
+      // The handshake (TLS, or the caller's upgrade) runs on a TCP winner only: racing it would
+      // spread every burst over all zones on a busy CPU. A zone that accepts TCP but no longer
+      // answers is what the hedge is for.
       handshake: async (zone, leg, legSignal) => {
+        if (!handshakeIn(zone)) return leg
         const tls = tlsFor(zone)
-        if (tls === undefined) return leg
         const key = keyFor(zone)
         const { controller, release } = attemptIn(key, legSignal)
         const handshakeStarted = performance.now()
         try {
-          const secure = await tlsUpgrade(leg.tcp, tls, tlsTimeoutMs, controller.signal)
+          const secure =
+            upgrade === undefined
+              ? await tlsUpgrade(leg.tcp, tls!, tlsTimeoutMs, controller.signal)
+              : await runUpgrade(upgrade, leg.tcp, {
+                  zone,
+                  target: targetOfZone.get(zone)!,
+                  signal: controller.signal,
+                })
           lastHandshake.set(key, performance.now())
           health.recordHandshakeTime(key, performance.now() - handshakeStarted)
           succeeded(key)
@@ -821,7 +882,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         }
       },
       hedgeDelayMs: (zone) =>
-        tlsFor(zone) === undefined ? undefined : hedgeDelay(health.handshakeMs(keyFor(zone))),
+        handshakeIn(zone) ? hedgeDelay(health.handshakeMs(keyFor(zone))) : undefined,
       // Never hedge a burst: the zone completed another handshake meanwhile, the server has
       // answered this one, or the event loop had no time to spare; each says the zone is alive
       // and the slowness is this host's.
@@ -832,6 +893,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       onHandshakeFailure: (zone, leg, error, startedAt) => {
         const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
         if (FATAL_TLS.has(code)) return 'fatal'
+        if (upgrade !== undefined && isFatalUpgradeError(error)) return 'fatal'
         const key = keyFor(zone)
         reportAttempt(leg, code)
         // Other handshakes with this zone completed while ours waited: the zone is alive and this

@@ -12,6 +12,7 @@ export type {
   ResolvedTarget,
   TargetChangeEvent,
   UndiciConnect,
+  UpgradeContext,
   ZoneChangeEvent,
   ZoneStatus,
 } from './connector.js'
