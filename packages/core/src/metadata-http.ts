@@ -1,7 +1,9 @@
-// Default imports are the live module objects: `http.request` is looked up at call time, as the
-// AWS SDK does, so instrumentation (and msw in tests) sees these requests too.
-import http from 'node:http'
-import https from 'node:https'
+// node:http and node:https load on the first metadata request, not at import (~5 ms of every cold
+// start, and a dispatcher user never needs them). The module objects are the live ones:
+// `request` is looked up at call time, as the AWS SDK does, so instrumentation (and msw in tests)
+// sees these requests too.
+const loadHttp = () => import('node:http')
+const loadHttps = () => import('node:https')
 
 export interface MetadataResponse {
   status: number
@@ -23,10 +25,14 @@ const MAX_BODY = 64 * 1024
  * 169.254.169.254), and without loading undici (a cold-start cost). Rejects with an Error whose
  * `code` is the socket's (ECONNREFUSED, ...), 'ETIMEDOUT' or 'ABORT_ERR'.
  */
-export function metadataRequest(url: string, options: MetadataRequest): Promise<MetadataResponse> {
+export async function metadataRequest(
+  url: string,
+  options: MetadataRequest,
+): Promise<MetadataResponse> {
+  const target = new URL(url)
+  const module = target.protocol === 'https:' ? await loadHttps() : await loadHttp()
+  const send = (module.default ?? module).request
   return new Promise((resolve, reject) => {
-    const target = new URL(url)
-    const send = target.protocol === 'https:' ? https.request : http.request
     let settled = false
     const fail = (error: Error) => {
       if (settled) return
