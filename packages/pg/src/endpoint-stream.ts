@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
-import { type Connector, PrivateLinkError, sharedSecureContext } from '@privatelink/core'
+import { type Connector, sharedSecureContext, type UpgradeContext } from '@privatelink/core'
 import { connectionLostError, idleClosedError, tlsError, tlsRefusedError } from './errors.js'
 
 export interface StreamTls {
@@ -75,61 +75,50 @@ export class EndpointStream extends Duplex {
   }
 
   /**
-   * A TCP connection from the connector, then SSLRequest and TLS. A zone that accepts TCP but
-   * resets or stalls the handshake counts against that zone, and the next zone is tried: a new
-   * connection fails only once every zone did, and then with a typed error.
+   * A connection from the connector: TCP, then SSLRequest and TLS as the connector's `upgrade`,
+   * so the handshake is treated as a TLS handshake is there. A zone still silent after the hedge
+   * delay (100-1000 ms) is hedged in another zone rather than costing handshakeTimeoutMs; a failed
+   * handshake counts against its zone and the same connect tries the next one; the zone succeeds
+   * only once the handshake completes, so a zone that accepts TCP and never answers is ejected
+   * after a few connects. A new connection fails only once every zone did, with a typed error.
    */
   async #open(port: number): Promise<Socket | TLSSocket> {
     const connector = await this.#context.connector()
     this.#connector = connector
-    const signal = this.#abort.signal
-    const tried = new Set<string>()
-    for (;;) {
-      const next =
-        tried.size === 0
-          ? undefined
-          : connector
-              .preferredZones()
-              .map((zone) => connector.zoneKey(zone))
-              .find((key) => !tried.has(key))
-      const raw = (await connector.connect({
-        port,
-        tls: false,
-        signal,
-        ...(next === undefined ? {} : { preferZone: next }),
-      })) as Socket
-      const zone = connector.zoneOf(raw)
-      this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
-      this.target = connector.targetOf?.(raw)?.index
-      if (this.destroyed) return raw
-      if (this.#tls().insecure === 'plaintext') return raw
-      try {
-        return await this.#upgrade(raw, signal)
-      } catch (error) {
-        raw.destroy()
-        if (PrivateLinkError.isInstance(error) || signal.aborted || this.destroyed) throw error
-        const code = (error as { code?: string }).code ?? 'UNKNOWN'
-        const transient = code === 'ETIMEDOUT' || code === 'ECONNRESET' || code === 'EPIPE'
-        if (this.zone !== undefined && transient)
-          connector.report(this.zone, 'connect-failed', code)
-        if (this.zone !== undefined) tried.add(this.zone)
-        const more = connector
-          .preferredZones()
-          .some((candidate) => !tried.has(connector.zoneKey(candidate)))
-        if (!transient || !more || this.zone === undefined)
-          throw tlsError(error, this.#tls().servername, undefined)
-      }
-    }
+    const plaintext = this.#context.tls.insecure === 'plaintext'
+    // A hedge runs two handshakes at once, maybe on two targets: each verifies the proxy name of
+    // the target its own socket reached, never the stream's.
+    const upgrade = (raw: Socket, { target, signal }: UpgradeContext) =>
+      this.#upgrade(raw, this.#tlsOf(target.index), signal)
+    const socket = await connector.connect({
+      port,
+      tls: false,
+      signal: this.#abort.signal,
+      ...(plaintext ? {} : { upgrade }),
+    })
+    const zone = connector.zoneOf(socket)
+    this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
+    this.target = connector.targetOf?.(socket)?.index
+    return socket
   }
 
   /** The TLS of the target the socket reached (its proxy's name), or the one given. */
   #tls(): StreamTls {
-    const { tlsFor, tls } = this.#context
-    return tlsFor !== undefined && this.target !== undefined ? tlsFor(this.target) : tls
+    return this.#tlsOf(this.target)
   }
 
-  #upgrade(raw: Socket, signal: AbortSignal): Promise<TLSSocket> {
-    const { servername, ca, insecure } = this.#tls()
+  #tlsOf(target: number | undefined): StreamTls {
+    const { tlsFor, tls } = this.#context
+    return tlsFor !== undefined && target !== undefined ? tlsFor(target) : tls
+  }
+
+  /**
+   * SSLRequest, 'S', then TLS verified against `tls.servername`, within handshakeTimeoutMs. Errors
+   * the connector sorts: raw socket errors and ERR_TLS_HANDSHAKE are the zone's (the next zone is
+   * tried); ERR_PG_TLS_REFUSED and certificate name or trust errors end the connect.
+   */
+  #upgrade(raw: Socket, tls: StreamTls, signal: AbortSignal): Promise<TLSSocket> {
+    const { servername, ca, insecure } = tls
     return new Promise<TLSSocket>((resolve, reject) => {
       let secure: TLSSocket | undefined
       let presented: string | undefined

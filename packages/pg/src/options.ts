@@ -62,7 +62,11 @@ export interface PrivateLinkPgOptions {
   connector?: ConnectorSettings
   /** A provider from createIamTokenProvider to share (and read stats() from). @default one per pool */
   tokenProvider?: IamTokenProvider
-  /** Time for the SSLRequest answer and the TLS handshake after TCP connects. @default 10000 */
+  /**
+   * Time for the SSLRequest answer and the TLS handshake after TCP connects, per attempt: a
+   * timeout counts against the zone and the same connect tries the next one. A zone that stays
+   * silent is left long before, by the connector's hedged handshake (100-1000 ms). @default 10000
+   */
   handshakeTimeoutMs?: number
   /** Token freshness margin for the pool's own provider. @default 60000 */
   refreshMarginMs?: number

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
 import { createPool } from '@privatelink/pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -29,9 +30,10 @@ afterEach(async () => {
   for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).restore()
 })
 
-const pool = (extra: { handshakeTimeoutMs?: number } = {}) =>
+// Default deadlines (handshakeTimeoutMs 10 s): a hung zone must cost a new connection the hedge
+// delay, not the handshake deadline. Health checks off: only new connections can eject the zone.
+const pool = () =>
   createPool({
-    ...extra,
     endpoint: lab.endpoint,
     proxyHost: front.proxyHost,
     user: 'app_user',
@@ -45,15 +47,22 @@ const pool = (extra: { handshakeTimeoutMs?: number } = {}) =>
 const accepted = (zone: string) => lab.zone(zone).stats()['postgres']!.accepted
 
 describe('a zone that fails connections during the handshake', () => {
-  it('new connections move to the next zone: none fails', async () => {
-    // 'hang': TCP is accepted, the SSLRequest is never answered. The handshake deadline is short
-    // only so the test is quick: what is tested is that the same connect moves on.
-    const p = pool({ handshakeTimeoutMs: 300 })
+  it('new connections are hedged into the next zone with default options: none fails, and a few connects eject the hung zone', async () => {
+    // 'hang': TCP is accepted, the SSLRequest is never answered.
+    const p = pool()
+    let connects = 0
+    const ejections: string[] = []
+    const onEject = (message: unknown) => {
+      const { endpointId, azName, signal } = message as Record<string, string>
+      if (endpointId === lab.endpoint.id) ejections.push(`${azName} ${signal} after ${connects}`)
+    }
+    subscribe('privatelink:connector:eject', onEject)
     try {
       await lab.zone('us-west-2a').fail('hang')
       const before = accepted('us-west-2a')
       const failures: string[] = []
       for (let i = 0; i < 10; i++) {
+        connects++
         try {
           const client = await p.connect()
           const { rows } = await client.query<{ n: number }>('SELECT $1::int AS n', [i])
@@ -64,9 +73,12 @@ describe('a zone that fails connections during the handshake', () => {
         }
       }
       expect(failures).toEqual([])
-      // The hung zone was really dialled (and then avoided once zone health ejected it).
+      // The hung zone was really dialled, and each connect that reached it was hedged and
+      // reported slow: the third ejects it (ejection.consecutiveFailures), not a health check.
       expect(accepted('us-west-2a')).toBeGreaterThan(before)
+      expect(ejections[0]).toBe('us-west-2a connect-slow after 3')
     } finally {
+      unsubscribe('privatelink:connector:eject', onEject)
       await p.end()
     }
   })
