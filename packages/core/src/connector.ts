@@ -270,6 +270,9 @@ interface Candidate {
 /** AZ ID when known (the same physical zone in every account), else the AZ name. */
 export const zoneKey = (zone: EndpointZone): string => zone.azId ?? zone.azName
 
+/** See `track`: a handed-out socket never emits an unhandled 'error'. */
+const ignoreSocketError = (): void => {}
+
 /** One connector per endpoint and port: zone preference, racing and zone health, written once. */
 export function createConnector(options: ConnectorOptions): Connector {
   if (typeof options !== 'object' || options === null)
@@ -656,6 +659,10 @@ export function createConnector(options: ConnectorOptions): Connector {
   let checkTimer: NodeJS.Timeout | undefined
   const track = (socket: Socket, zone: EndpointZone) => {
     sockets.set(socket, zone)
+    // An error between the hand-off and the owner's own listener (undici, pg, ioredis attach
+    // theirs a tick or an await later; a TLS record corrupted on the path fails a write at once)
+    // must not crash the process: the owner still sees 'error' and 'close'.
+    socket.on('error', ignoreSocketError)
     open++
     socket.once('close', () => {
       open--
@@ -918,7 +925,10 @@ export function createConnector(options: ConnectorOptions): Connector {
     })
     const { socket, tcp, candidate } = opened
     track(socket, candidate.zone)
-    if (socket !== tcp) sockets.set(tcp, candidate.zone)
+    if (socket !== tcp) {
+      sockets.set(tcp, candidate.zone)
+      tcp.on('error', ignoreSocketError)
+    }
     if (candidate.zone !== first && failoverChannel.hasSubscribers) {
       failoverChannel.publish({
         endpointId: targetOfZone.get(candidate.zone)!.endpoint.id,

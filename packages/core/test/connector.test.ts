@@ -365,6 +365,20 @@ describe('connector TLS', () => {
     socket.destroy()
   })
 
+  it("a handed-out socket (and the TCP socket under TLS) never throws an unhandled 'error'", async () => {
+    const c = connector({ port: TLS_PORT, tls: { servername, ca: ca() } })
+    const socket = await c.connect()
+    // As a corrupted TLS record would, before the owner attached its own listener: no throw, and
+    // a listener added afterwards still sees the error.
+    const seen: unknown[] = []
+    expect(() => socket.emit('error', new Error('write EPROTO'))).not.toThrow()
+    socket.on('error', (error) => seen.push(error))
+    socket.emit('error', new Error('later'))
+    expect(seen).toHaveLength(1)
+    socket.destroy()
+    c.close()
+  })
+
   it('names expected and presented names on a mismatch', async () => {
     const error = (await connector({
       port: TLS_PORT,
