@@ -89,6 +89,19 @@ export function goals(results: {
       measured: `${failed} failed, max ${(max / 1000).toFixed(2)} s`,
       met: failed === 0 && max <= 5_000,
     })
+    const region = http.region
+    const seconds = (value: number | undefined) =>
+      value === undefined ? 'not seen' : `${value.toFixed(2)} s`
+    out.push({
+      issue: 20,
+      goal: 'a whole region blackholed under keep-alive load (HTTP, default options): 0 failed, traffic in the secondary < 2 s, back after restore',
+      measured: `${region.failed} failed; first request served by the secondary ${seconds(region.firstSecondaryS)} after the fault (failover event ${seconds(region.failoverS)}); return ${seconds(region.returnS)} after the restore`,
+      met:
+        region.failed === 0 &&
+        region.firstSecondaryS !== undefined &&
+        region.firstSecondaryS < 2 &&
+        region.returnS !== undefined,
+    })
   }
   if (pg !== undefined) {
     const d = variant(pg.steady, '@privatelink/pg createPool')
