@@ -1,9 +1,21 @@
 import { dnsErrorHints, PrivateLinkError } from '@privatelink/dns'
 
+/**
+ * One failed or overtaken attempt of a connect. A connect that fails in every zone lists them in
+ * its error's `details.attempts` (ERR_ENDPOINT_UNREACHABLE, or the ERR_DNS_* / ERR_TLS_* code every
+ * zone shared), in the order they ended.
+ */
 export interface AttemptReport {
+  /** The zone's AZ name in the endpoint owner's account, e.g. `us-east-1a`. */
   azName: string
+  /** The zone's AZ ID, e.g. `use1-az4`, when the endpoint knows it. */
   azId?: string
+  /**
+   * The IP address dialled; for a zone without addresses, its zonal DNS name (resolved at each
+   * attempt); empty when the zone has neither.
+   */
   address: string
+  /** The port dialled: the listener port, or the zone's `portMap` entry for it. */
   port: number
   /** Error code, or 'slow' when another zone won while this one was still connecting. */
   code: string

@@ -40,6 +40,11 @@ import { findOwnZone, orderZones } from './zone-order.js'
 export type { Dial } from './tcp-connect.js'
 export type { ConnectorTlsOptions } from './tls-upgrade.js'
 
+/**
+ * Active health checks: while the connector has sockets open, every zone not ejected gets a TCP
+ * connect (plus TLS on a port used with TLS, then `handshake` when given), and `unhealthyThreshold`
+ * failures in a row eject it. Off with `profile: 'lambda'`. Each option is checked at construction.
+ */
 export interface HealthCheckOptions {
   /**
    * Every zone gets a TCP connect (plus a TLS handshake on TLS ports) this often while the
@@ -64,6 +69,10 @@ export interface HealthCheckOptions {
 
 /** One priority group: an endpoint with its own naming and signing region (Envoy's priority levels). */
 export interface ConnectorTarget {
+  /**
+   * This group's endpoint (discoverEndpoint or endpointFromConfig), with at least one zone. Past
+   * the first target, its zone keys are prefixed with the endpoint ID (`vpce-.../use1-az1`).
+   */
   endpoint: Endpoint
   /** A label for events and zones(). @default the service's region (`endpoint.serviceRegion ?? endpoint.region`) */
   name?: string
@@ -73,21 +82,51 @@ export interface ConnectorTarget {
   region?: string
 }
 
+/**
+ * A ConnectorTarget with its defaults filled in: what `connector.targets`, `activeTarget()`,
+ * `targetOf()` and an upgrade's or health check's context give.
+ */
 export interface ResolvedTarget {
+  /** The position in the priority order: 0 is the target traffic prefers. */
   index: number
+  /**
+   * The target's `name`, else its signing region; a name an earlier target already has gets
+   * `#<index>` appended, so names are unique. Events, zones() and `connect({ target })` use it.
+   */
   name: string
+  /** The endpoint this target's connections dial. */
   endpoint: Endpoint
+  /**
+   * The region tokens and SigV4 are signed for: the target's `region`, else
+   * `endpoint.serviceRegion ?? endpoint.region`.
+   */
   region: string
+  /**
+   * The target's own TLS options, when it has them; without them its connections use the
+   * connector's `tls`. A connect's own `tls` overrides both.
+   */
   tls?: ConnectorTlsOptions
 }
 
 /** Traffic moved between priority groups: `failover` when every zone of the active one is out, `return` when a better one passed its health checks. */
 export interface TargetChangeEvent {
+  /**
+   * `failover`: to a lower-priority target, every zone of the active one being ejected; `return`:
+   * back to a higher-priority one, once one of its zones is in rotation and (with health checks
+   * on) has passed two checks in a row.
+   */
   type: 'failover' | 'return'
+  /** The `name` of the target traffic left. */
   from: string
+  /** The `name` of the target new connections now go to first. */
   to: string
 }
 
+/**
+ * Options of createConnector: the endpoint (or targets) and port, locality, TLS, timing, zone
+ * health and the seams (resolver, clock, dial). Checked at construction: a bad value throws
+ * `ERR_INVALID_OPTION` naming the option.
+ */
 export interface ConnectorOptions {
   /**
    * The endpoint; or an ordered list of targets (priority groups): traffic stays in the first while
@@ -124,6 +163,10 @@ export interface ConnectorOptions {
   tlsTimeoutMs?: number
   /** Outlier ejection of failing zones. */
   ejection?: EjectionOptions
+  /**
+   * Active health checks of every zone while sockets are open; with `profile: 'lambda'` they never
+   * run. @default each field's default: a check every 2000 ms
+   */
   healthCheck?: HealthCheckOptions
   /** Resolves zonal DNS names for zones without addresses. @default a private-only resolver */
   resolver?: Resolver
@@ -139,7 +182,15 @@ export interface ConnectorOptions {
   probeIntervalMs?: number
 }
 
+/**
+ * Options of one `connector.connect()`: where to connect (port, zone, target) and how (TLS or an
+ * upgrade). What is left out comes from the connector's options.
+ */
 export interface ConnectOptions {
+  /**
+   * The listener port for this connection, dialled as the zone's `portMap` maps it. Health checks
+   * use the first port connected with. @default the connector's `port`
+   */
   port?: number
   /** The caller's abort: the connect rejects with `signal.reason`. */
   signal?: AbortSignal
@@ -200,15 +251,25 @@ export interface ZoneStatus extends ZoneHealthSnapshot {
   zone: string
   /** The target (priority group) the zone belongs to. */
   target: string
+  /** The AZ name in the endpoint owner's account, e.g. `us-east-1a`. */
   azName: string
+  /** The AZ ID, e.g. `use1-az4`, when the endpoint knows it. */
   azId?: string
 }
 
+/** A zone left or rejoined rotation: what `onZoneChange` listeners get, when it happens. */
 export interface ZoneChangeEvent {
+  /**
+   * `eject`: out of rotation after failures in a row (connects, lost requests, health checks) for
+   * a backoff that grows with each incident (EjectionOptions); `readmit`: back in, once its
+   * ejection ran out (seen at the next connect or health check) or it connected while ejected.
+   */
   type: 'eject' | 'readmit'
   /** The zone key: AZ ID when known, else the AZ name. */
   zone: string
+  /** The AZ name in the endpoint owner's account, e.g. `us-east-1a`. */
   azName: string
+  /** The AZ ID, e.g. `use1-az4`, when the endpoint knows it. */
   azId?: string
   /** On eject: the signal that ejected it. */
   signal?: HealthSignal
@@ -216,6 +277,11 @@ export interface ZoneChangeEvent {
 
 export type { HealthSignal } from './zone-health.js'
 
+/**
+ * What createConnector returns: connections to one endpoint (or an ordered list of targets) that
+ * prefer the own zone, race the others and leave failing zones out. Adapters share one per
+ * endpoint and port, so every connection feeds the same zone health.
+ */
 export interface Connector {
   /** The first target's endpoint. */
   readonly endpoint: Endpoint
@@ -225,7 +291,19 @@ export interface Connector {
   activeTarget(): ResolvedTarget
   /** The target a socket from this connector was opened in. */
   targetOf(socket: Socket): ResolvedTarget | undefined
+  /**
+   * Moves between targets (priority groups): `failover` and `return`. Returns a function that
+   * removes the listener.
+   */
   onTargetChange(listener: (event: TargetChangeEvent) => void): () => void
+  /**
+   * Opens one connection: zones in preferred order, TCP raced across them (the next starts after
+   * the attempt delay), then TLS or the `upgrade` on the winner, hedged in another zone when slow.
+   * Resolves with a TLSSocket with TLS, else the TCP socket. Rejects with ERR_ENDPOINT_UNREACHABLE
+   * when every zone failed (`details.attempts`: AttemptReport[]), or with the ERR_DNS_* /
+   * ERR_TLS_* error every zone shared; a certificate error (ERR_TLS_NAME_MISMATCH,
+   * ERR_TLS_UNTRUSTED) ends the connect at once, as no other zone fixes it.
+   */
   connect(options?: ConnectOptions): Promise<Socket | TLSSocket>
   /** For undici's `connect` option: plain TCP for http:, TLS with undici's servername for https:. */
   readonly undici: UndiciConnect
@@ -233,6 +311,10 @@ export interface Connector {
   preferredZones(): readonly EndpointZone[]
   /** The zone this code runs in, once known. */
   ownZone(): EndpointZone | undefined
+  /**
+   * Every zone of every target with its health now: ejection, failure streaks, backoff level,
+   * smoothed connect time. Targets in priority order, each endpoint's zones in its own order.
+   */
   zones(): ZoneStatus[]
   /**
    * Checks every zone that is not ejected at once: a TCP connect, plus a TLS handshake on a port

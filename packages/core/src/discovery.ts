@@ -15,13 +15,30 @@ import { parseServiceName } from './service-name.js'
 
 /** The part of an EC2 client discovery uses; any `EC2Client` fits. */
 export interface Ec2ClientLike {
+  /**
+   * Sends one EC2 command (DescribeVpcEndpoints, DescribeNetworkInterfaces, DescribeSubnets) and
+   * resolves with its output.
+   */
   send(command: unknown): Promise<unknown>
 }
 
+/**
+ * Which endpoint to discover (`endpointId`, or `serviceName` and `vpcId`) and how to reach the EC2
+ * API. Exactly one endpoint must match, and it must be `available`.
+ */
 export interface DiscoverEndpointOptions {
   /** `vpce-...`; or find it by `serviceName` (and `vpcId`). */
   endpointId?: string
+  /**
+   * The endpoint service's name, e.g. `com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0`
+   * (checked with parseServiceName): finds the endpoint to it, or with `endpointId`, checks that
+   * the endpoint leads to it. Its region is the EC2 region of last resort (see `region`).
+   */
   serviceName?: string
+  /**
+   * The consumer VPC (`vpc-...`): only an endpoint in it matches, for when several VPCs have an
+   * endpoint to `serviceName` (otherwise ERR_AMBIGUOUS_ENDPOINT).
+   */
   vpcId?: string
   /**
    * The region whose EC2 API is asked: the endpoint's (the consumer's), which for a cross-region
@@ -37,15 +54,29 @@ export interface DiscoverEndpointOptions {
   client?: Ec2ClientLike
 }
 
+/** Options of createEndpointDiscovery. Checked at construction (`ERR_INVALID_OPTION`). */
 export interface EndpointDiscoveryOptions {
-  /** How long a discovered endpoint is reused. @default 300000 */
+  /**
+   * Milliseconds a discovered endpoint is reused, counted from when discovery finished; failures
+   * are never cached. 0: no reuse, though concurrent calls still share one discovery. An integer
+   * from 0 to 2147483647. @default 300000
+   */
   cacheTtlMs?: number
-  /** @default Date.now */
+  /** Milliseconds since the epoch, for the cache's expiry. @default Date.now */
   clock?: () => number
 }
 
+/** Endpoint discovery with a cache, from createEndpointDiscovery. */
 export interface EndpointDiscovery {
+  /**
+   * The endpoint, from the cache while fresh, else from the EC2 API (DescribeVpcEndpoints, then
+   * its network interfaces and subnets). Calls with the same query, region, EC2 API endpoint,
+   * client and credentials share one discovery. Rejects with ERR_ENDPOINT_NOT_FOUND,
+   * ERR_AMBIGUOUS_ENDPOINT, ERR_ENDPOINT_NOT_AVAILABLE, ERR_DISCOVERY_FAILED (or
+   * ERR_DISCOVERY_THROTTLED), or ERR_MISSING_DEPENDENCY without `@aws-sdk/client-ec2`.
+   */
   discover(options: DiscoverEndpointOptions): Promise<Endpoint>
+  /** Forgets every cached endpoint: the next discover() asks EC2 again. */
   clear(): void
 }
 

@@ -2,28 +2,57 @@ import { PrivateLinkError } from '@privatelink/dns'
 import { describeInput, inputText } from './describe-input.js'
 import { isAzNameOf, REGION_PATTERN } from './region.js'
 
+/**
+ * An interface endpoint's DNS name taken apart (parseEndpointDnsName), or to put together
+ * (formatEndpointDnsName): the regional name, a zonal name, or an API Gateway private API alias.
+ * Every part is lower case.
+ */
 export type EndpointDnsName =
   /** `vpce-0123456789abcdef0-abcd1234.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com` */
   | {
+      /** The regional name: it answers with every zone's addresses. */
       kind: 'regional'
+      /** `vpce-` and 17 (or, for older endpoints, 8) hex digits. */
       endpointId: string
+      /** The 8 characters AWS appends to the endpoint ID, e.g. `abcd1234`. */
       suffix: string
+      /** The service's DNS labels, e.g. `vpce-svc-0123456789abcdef0`, `s3` or `execute-api`. */
       servicePart: string
+      /** The endpoint's region, e.g. `us-east-1`. */
       region: string
+      /** `amazonaws.com`, or `amazonaws.com.cn` in the China regions. */
       domain: string
     }
   /** `vpce-0123456789abcdef0-abcd1234-us-east-1a.vpce-svc-....us-east-1.vpce.amazonaws.com` */
   | {
+      /** One zone's name: it answers with that zone's addresses only. */
       kind: 'zonal'
+      /** `vpce-` and 17 (or, for older endpoints, 8) hex digits. */
       endpointId: string
+      /** The 8 characters AWS appends to the endpoint ID, e.g. `abcd1234`. */
       suffix: string
+      /** The zone's AZ name in the endpoint owner's account, e.g. `us-east-1a`, in `region`. */
       azName: string
+      /** The service's DNS labels, e.g. `vpce-svc-0123456789abcdef0`, `s3` or `execute-api`. */
       servicePart: string
+      /** The endpoint's region, e.g. `us-east-1`. */
       region: string
+      /** `amazonaws.com`, or `amazonaws.com.cn` in the China regions. */
       domain: string
     }
   /** `a1b2c3d4e5-vpce-0123456789abcdef0.execute-api.us-east-1.amazonaws.com` (private API alias) */
-  | { kind: 'execute-api-alias'; apiId: string; endpointId: string; region: string; domain: string }
+  | {
+      /** A private REST API reached through this endpoint without private DNS. */
+      kind: 'execute-api-alias'
+      /** The API Gateway API ID: 10 lower-case letters and digits. */
+      apiId: string
+      /** `vpce-` and 17 (or, for older endpoints, 8) hex digits. */
+      endpointId: string
+      /** The region, e.g. `us-east-1`. */
+      region: string
+      /** `amazonaws.com`, or `amazonaws.com.cn` in the China regions. */
+      domain: string
+    }
 
 const id = 'vpce-(?:[0-9a-f]{17}|[0-9a-f]{8})'
 const domain = '(amazonaws\\.com(?:\\.cn)?)'
@@ -48,6 +77,11 @@ function invalid(input: unknown, why: string): PrivateLinkError {
   )
 }
 
+/**
+ * Takes an endpoint DNS name apart (trimmed, lower-cased, a trailing dot dropped). Throws
+ * ERR_INVALID_DNS_NAME for anything else: a private DNS name, a name over 253 characters, a
+ * malformed label, or a zonal name whose zone is not in its region.
+ */
 export function parseEndpointDnsName(input: string): EndpointDnsName {
   if (typeof input !== 'string') throw invalid(input, 'not a string')
   const name = input.trim().toLowerCase().replace(/\.$/, '')
@@ -90,6 +124,7 @@ export function parseEndpointDnsName(input: string): EndpointDnsName {
   }
 }
 
+/** The DNS name of its parts: the inverse of parseEndpointDnsName. The parts are not checked. */
 export function formatEndpointDnsName(name: EndpointDnsName): string {
   if (name.kind === 'execute-api-alias')
     return `${name.apiId}-${name.endpointId}.execute-api.${name.region}.${name.domain}`

@@ -7,6 +7,7 @@ import {
 } from '@privatelink/dns'
 import type { Endpoint } from './model.js'
 
+/** Options of endpointAllowedRanges and createEndpointGuard. */
 export interface EndpointGuardOptions {
   /**
    * The endpoint subnets' CIDRs, IPv4 and IPv6 (DescribeSubnets: CidrBlock and

@@ -5,22 +5,47 @@ import { integerOption } from './options.js'
 
 /** Why one metadata source gave no answer: a socket code, `HTTP 404`, `timeout`, ... Never a token. */
 export interface LocalityFailure {
+  /** The metadata source: Lambda's metadata endpoint, ECS task metadata v4, or EC2 IMDSv2. */
   source: 'lambda' | 'ecs' | 'imds'
+  /**
+   * What went wrong: a socket code (`ECONNREFUSED`), `timeout`, `aborted`, `HTTP 404`, `not a
+   * JSON object`, `no AvailabilityZone`, `empty token`, `not asked on Lambda`...
+   */
   error: string
 }
 
 /** A Locality; when `source` is 'unknown', `reasons` says what each source tried answered. */
-export type DetectedLocality = Locality & { reasons?: LocalityFailure[] }
+export type DetectedLocality = Locality & {
+  /**
+   * Only with `source: 'unknown'`: why each source tried gave no answer, in order (one source may
+   * add several).
+   */
+  reasons?: LocalityFailure[]
+}
 
+/** Options of detectLocality; without them it reads the environment, then the metadata services. */
 export interface DetectLocalityOptions {
-  /** Known already: skips every probe. */
+  /** The AZ ID, when known already (e.g. `use1-az4`): skips every probe. */
   azId?: string
+  /** The AZ name, when known already (e.g. `us-east-1b`): skips every probe, as `azId` does. */
   azName?: string
+  /**
+   * The region to report when the answer's source has none (IMDS and ECS report their own).
+   * @default AWS_REGION, else AWS_DEFAULT_REGION, from `env`
+   */
   region?: string
   /** Per metadata request; a missing IMDS (or a hop limit of 1 in a container) must not stall a cold start. @default 300 */
   timeoutMs?: number
+  /**
+   * Aborts the metadata requests: pending and later ones fail as `aborted`, and detection answers
+   * `source: 'unknown'`. @default none
+   */
   signal?: AbortSignal
-  /** @default process.env */
+  /**
+   * The environment read for PRIVATELINK_AZ_ID / PRIVATELINK_AZ, the region and the metadata
+   * services' variables (AWS_LAMBDA_METADATA_API, ECS_CONTAINER_METADATA_URI_V4, AWS_EC2_*).
+   * @default process.env
+   */
   env?: Record<string, string | undefined>
   /**
    * A fetch to use instead of the built-in node:http client (which never goes through undici's

@@ -2,32 +2,63 @@ import { PrivateLinkError } from '@privatelink/dns'
 import { describeInput, inputText } from './describe-input.js'
 import { REGION_PATTERN } from './region.js'
 
+/**
+ * A VPC endpoint service name taken apart (parseServiceName), or to put together
+ * (formatServiceName): an AWS service, or an endpoint service (your own, a SaaS, a Marketplace
+ * product). Every part is lower case.
+ */
 export type ServiceName =
   /**
    * `com.amazonaws.us-east-1.s3`, `com.amazonaws.us-east-1.ecr.dkr`; in the China regions also
    * `cn.com.amazonaws.cn-north-1.ecr.api` (AWS lists several China services under that prefix).
    */
   | {
+      /** A service AWS runs. */
       kind: 'aws'
+      /** `cn.com.amazonaws` only with a China region (`cn-...`). */
       prefix: 'com.amazonaws' | 'cn.com.amazonaws'
+      /** The service's region, e.g. `us-east-1`. */
       region: string
+      /** One or more DNS labels, e.g. `s3`, `ecr.dkr`, `execute-api`. */
       service: string
     }
   /** `aws.sagemaker.us-east-1.notebook`, `aws.api.us-east-1.kendra-ranking` */
-  | { kind: 'aws'; prefix: `aws.${string}`; region: string; service: string }
+  | {
+      /** A service AWS runs. */
+      kind: 'aws'
+      /** `aws.` and a namespace, e.g. `aws.sagemaker`. */
+      prefix: `aws.${string}`
+      /** The service's region, e.g. `us-east-1`. */
+      region: string
+      /** One or more DNS labels, e.g. `notebook`, `kendra-ranking`. */
+      service: string
+    }
   /**
    * A global service, no region in the name: `com.amazonaws.iam`, `com.amazonaws.route53`
    * (cross-region enabled; the endpoint's region is where your VPC is).
    */
-  | { kind: 'aws'; prefix: 'com.amazonaws'; region: undefined; service: GlobalService }
+  | {
+      /** A service AWS runs. */
+      kind: 'aws'
+      /** Global services have no China form. */
+      prefix: 'com.amazonaws'
+      /** None: the service is global. */
+      region: undefined
+      /** `iam` or `route53`. */
+      service: GlobalService
+    }
   /**
    * `com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0` (your own, a SaaS or a Marketplace
    * service); `cn.com.amazonaws.vpce.cn-north-1.vpce-svc-...` in the China regions.
    */
   | {
+      /** A service its provider publishes as an endpoint service (`vpce-svc-...`). */
       kind: 'endpoint-service'
+      /** `cn.com.amazonaws.vpce` only with a China region (`cn-...`). */
       prefix: 'com.amazonaws.vpce' | 'cn.com.amazonaws.vpce'
+      /** The region the service is hosted in, e.g. `us-east-1`. */
       region: string
+      /** `vpce-svc-` and 17 hex digits. */
       serviceId: string
     }
 
@@ -51,6 +82,11 @@ const awsNamespaced = new RegExp(
 const prefixFitsRegion = (prefix: string, region: string) =>
   !prefix.startsWith('cn.') || region.startsWith('cn-')
 
+/**
+ * Takes an endpoint service name apart (trimmed, lower-cased). Throws ERR_INVALID_SERVICE_NAME for
+ * anything else, e.g. a `cn.` prefix with a region outside China or a global name other than
+ * `com.amazonaws.iam` and `com.amazonaws.route53`.
+ */
 export function parseServiceName(input: string): ServiceName {
   if (typeof input === 'string') {
     const name = input.trim().toLowerCase()
@@ -95,6 +131,7 @@ export function parseServiceName(input: string): ServiceName {
   )
 }
 
+/** The service name of its parts: the inverse of parseServiceName. The parts are not checked. */
 export function formatServiceName(name: ServiceName): string {
   if (name.kind === 'endpoint-service') return `${name.prefix}.${name.region}.${name.serviceId}`
   return name.region === undefined

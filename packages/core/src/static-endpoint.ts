@@ -16,8 +16,17 @@ import type { Endpoint, EndpointZone } from './model.js'
 import { isAzNameOf, isRegion } from './region.js'
 import { parseServiceName } from './service-name.js'
 
+/** One zone of a StaticEndpointConfig: its AZ, and the ENI's addresses to dial without DNS. */
 export interface StaticZoneConfig {
+  /**
+   * The AZ name in the endpoint owner's account, e.g. `us-east-1a`: a zone of the endpoint's
+   * region, one entry per zone.
+   */
   azName: string
+  /**
+   * The AZ ID, e.g. `use1-az4`: the own zone is matched by AZ ID when the zones and the locality
+   * have one, since AZ names map to different zones in different accounts.
+   */
   azId?: string
   /**
    * The ENI's IPs; when absent the connector resolves the zonal DNS name. Each must be inside
@@ -29,15 +38,34 @@ export interface StaticZoneConfig {
    * them through, so no wider than a subnet can be: IPv4 /16 or longer, IPv6 /44 or longer.
    */
   cidrs?: string[]
+  /**
+   * The zonal DNS name; it must equal the one derived from the regional `dnsName`.
+   * @default derived from `dnsName` and `azName`
+   */
   dnsName?: string
+  /** The endpoint's subnet in this zone (`subnet-` and 8 or 17 hex digits); not used to connect. */
   subnetId?: string
+  /**
+   * The endpoint's network interface in this zone (`eni-` and 8 or 17 hex digits); not used to
+   * connect.
+   */
   networkInterfaceId?: string
+  /**
+   * Listener port -> port dialled in this zone, integers 1-65535. AWS never needs it (an NLB
+   * listens on the same port in every zone); the lab uses it for ports it could not bind.
+   * @default none: the listener port
+   */
   portMap?: Record<string, number>
 }
 
+/**
+ * An endpoint described by hand, for endpointFromConfig and PRIVATELINK_ENDPOINTS: the shape
+ * `privatelink describe --json` prints. Only `dnsName` and `zones` are required.
+ */
 export interface StaticEndpointConfig {
   /** The regional DNS name (`vpce-<id>-<suffix>.<service>.<region>.vpce.amazonaws.com`). */
   dnsName: string
+  /** One entry per Availability Zone the endpoint has a network interface in; at least one. */
   zones: StaticZoneConfig[]
   /** Taken from `dnsName` when absent. */
   id?: string
@@ -49,9 +77,22 @@ export interface StaticEndpointConfig {
    * @default the endpoint's region
    */
   serviceRegion?: string
+  /**
+   * The endpoint service's name, e.g. `com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0`
+   * (checked with parseServiceName); endpointFromEnv can select by it.
+   */
   serviceName?: string
+  /**
+   * The service's private DNS name, e.g. `api.example.com` (stored lower-cased, without a trailing
+   * dot); endpointFromEnv can select by it.
+   */
   privateDnsName?: string
+  /** The consumer VPC the endpoint is in (`vpc-` and 8 or 17 hex digits); not used to connect. */
   vpcId?: string
+  /**
+   * The endpoint's state as EC2 reports it, e.g. `available` (letters only); endpointFromConfig
+   * accepts any.
+   */
   state?: string
 }
 
@@ -66,6 +107,7 @@ function configError(why: string, input: unknown): PrivateLinkError {
   )
 }
 
+/** Options of endpointFromConfig, endpointsFromEnv and endpointFromEnv. */
 export interface StaticConfigOptions {
   /**
    * CIDRs a zone address may fall in. Loopback is in the default because a static address is
@@ -357,8 +399,8 @@ export function endpointFromConfig(
 
 /**
  * Endpoints from `PRIVATELINK_ENDPOINTS`: one endpoint object or an array of them (the JSON
- * `privatelink describe --json` prints). With `select`, the one whose id, dnsName,
- * privateDnsName or serviceName matches.
+ * `privatelink describe --json` prints), each checked as endpointFromConfig does. Unset or
+ * blank: none.
  */
 export function endpointsFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -377,6 +419,11 @@ export function endpointsFromEnv(
   )
 }
 
+/**
+ * The one endpoint in `PRIVATELINK_ENDPOINTS` (see endpointsFromEnv), or with `select`, the one
+ * whose id, dnsName, privateDnsName or serviceName equals it. Throws ERR_ENDPOINT_NOT_FOUND when
+ * none matches (or the variable is unset) and ERR_AMBIGUOUS_ENDPOINT when several do.
+ */
 export function endpointFromEnv(
   select?: string,
   env: Record<string, string | undefined> = process.env,
