@@ -32,6 +32,8 @@ export async function metadataRequest(
   const target = new URL(url)
   const module = target.protocol === 'https:' ? await loadHttps() : await loadHttp()
   const send = (module.default ?? module).request
+  // Aborted while the module loaded: no request at all.
+  if (options.signal?.aborted) throw Object.assign(new Error('aborted'), { code: 'ABORT_ERR' })
   return new Promise((resolve, reject) => {
     let settled = false
     const fail = (error: Error) => {
@@ -46,6 +48,8 @@ export async function metadataRequest(
       headers: options.headers ?? {},
       agent: false,
     })
+    // First, so that destroying it on any path below never emits an unhandled 'error'.
+    request.on('error', fail)
     const timer = setTimeout(
       () =>
         fail(
@@ -60,7 +64,6 @@ export async function metadataRequest(
     }
     if (options.signal?.aborted) return onAbort()
     options.signal?.addEventListener('abort', onAbort, { once: true })
-    request.on('error', fail)
     request.on('response', (response) => {
       const chunks: Buffer[] = []
       let size = 0
