@@ -23,6 +23,7 @@ import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
 import { hedgedConnect } from './hedged-connect.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import { functionOption, integerOption } from './options.js'
+import { probeTimeout } from './probe-timeout.js'
 import { isFatalUpgradeError, runUpgrade } from './socket-upgrade.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
 import { abandoned, type Dial, tcpConnect } from './tcp-connect.js'
@@ -52,7 +53,11 @@ export interface HealthCheckOptions {
    * waiting for a request to time out. 0 turns it off. @default 2000
    */
   intervalMs?: number
-  /** A check that takes longer fails. In-region connects take a millisecond or two. @default 1000 */
+  /**
+   * A check that takes longer fails (unless the event loop was too busy to tell). In-region
+   * connects take a millisecond or two. @default adaptive: 10x the zone's smoothed connect plus
+   * handshake time, 300 to 1000 ms; 1000 until measured
+   */
   timeoutMs?: number
   /** Failed checks in a row that eject a zone (a failed check is repeated at once). @default 2 */
   unhealthyThreshold?: number
@@ -399,7 +404,11 @@ export function createConnector(options: ConnectorOptions): Connector {
   const healthIntervalMs = lambda
     ? 0
     : integerOption('healthCheck.intervalMs', check.intervalMs, 2_000, 0)
-  const healthTimeoutMs = integerOption('healthCheck.timeoutMs', check.timeoutMs, 1_000, 1)
+  // Unset: adaptive per zone (probe-timeout.ts).
+  const fixedHealthTimeoutMs =
+    check.timeoutMs === undefined
+      ? undefined
+      : integerOption('healthCheck.timeoutMs', check.timeoutMs, 1_000, 1)
   const handshake = functionOption<NonNullable<HealthCheckOptions['handshake']>>(
     'healthCheck.handshake',
     check.handshake,
@@ -767,6 +776,10 @@ export function createConnector(options: ConnectorOptions): Connector {
     const used = portTls.get(port)
     const tls = used === undefined ? undefined : (targetOfZone.get(zone)!.tls ?? used)
     const started = performance.now()
+    const healthTimeoutMs =
+      fixedHealthTimeoutMs ??
+      probeTimeout(health.connectMs(candidate.key), health.handshakeMs(candidate.key))
+    const loop = performance.eventLoopUtilization()
     let socket: Socket | TLSSocket | undefined
     try {
       const opened = await openTcp(candidate, port, healthTimeoutMs, stopping.signal)
@@ -804,8 +817,12 @@ export function createConnector(options: ConnectorOptions): Connector {
       return Math.round((performance.now() - started) * 1000) / 1000
     } catch (error) {
       const code = PrivateLinkError.isInstance(error) ? error.code : errorCode(error)
-      // A timeout that fired far too late says the event loop was blocked, not that the zone is.
-      if (code === 'ETIMEDOUT' && performance.now() - started > healthTimeoutMs * 1.5)
+      // A timeout that fired far too late, or while the event loop had no time to spare, says
+      // this host was busy, not that the zone is down.
+      if (
+        code === 'ETIMEDOUT' &&
+        (performance.now() - started > healthTimeoutMs * 1.5 || loopBusySince(loop))
+      )
         return 'inconclusive'
       return code
     } finally {
@@ -831,13 +848,33 @@ export function createConnector(options: ConnectorOptions): Connector {
         // Every zone failing at once says more about this host than about the zones.
         const allFailed =
           round === 0 && zones.length > 1 && outcomes.every(([, r]) => typeof r === 'string')
+        const isFailure = (r: number | string) =>
+          typeof r === 'string' && r !== 'inconclusive' && r !== 'ABORT_ERR'
+        // Every zone of a target failing in one round while another target answers is neither
+        // this host (another region got through) nor one lost SYN (all its zones failed): the
+        // region is out at once, without the repeat, so traffic moves within one check.
+        const regionDown = new Set<ResolvedTarget>()
+        if (round === 0 && multi)
+          for (const target of targets) {
+            const own = outcomes.filter(([zone]) => targetOfZone.get(zone) === target)
+            if (
+              own.length > 0 &&
+              own.every(([, r]) => isFailure(r)) &&
+              outcomes.some(
+                ([zone, r]) => targetOfZone.get(zone) !== target && typeof r === 'number',
+              )
+            )
+              regionDown.add(target)
+          }
         const failed: EndpointZone[] = []
         for (const [zone, result] of outcomes) {
           results.set(zone, result)
           const key = keyFor(zone)
           if (typeof result === 'number') succeeded(key, true)
-          else if (result !== 'inconclusive' && result !== 'ABORT_ERR' && !allFailed) {
-            record(key, 'probe-failed', result)
+          else if (isFailure(result) && !allFailed) {
+            const times = regionDown.has(targetOfZone.get(zone)!) ? health.unhealthyThreshold : 1
+            for (let i = 0; i < times && !health.isEjected(key, clock()); i++)
+              record(key, 'probe-failed', result)
             if (!health.isEjected(key, clock())) failed.push(zone)
           }
         }

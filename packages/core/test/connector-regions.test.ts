@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { connect as netConnect } from 'node:net'
 import { type Connector, createConnector, type PrivateLinkError } from '@privatelink/core'
 import { type Lab, startLab } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -110,6 +111,55 @@ describe('priority groups (regions)', () => {
     } finally {
       failover.stop()
       back.stop()
+    }
+  })
+
+  it('one health check round fails a whole region over while the other region answers; one zone alone needs the repeat', async () => {
+    // Fixed check timeout: the test is about how many checks it takes, not how long one is.
+    const dialled: string[] = []
+    const c = twoRegions({
+      healthCheck: { intervalMs: 0, timeoutMs: 300 },
+      dial: (target: { host: string; port: number }) => {
+        dialled.push(target.host)
+        return netConnect(target)
+      },
+    })
+    const primaryAddresses = primary.endpoint.zones.map((zone) => zone.addresses[0]!)
+    const dialsTo = (address: string) => dialled.filter((host) => host === address).length
+    const ejections = record('privatelink:connector:eject')
+    try {
+      ;(await c.connect()).destroy()
+      // One zone silent: the failed check is repeated at once (one lost SYN is not an outage).
+      await primary.zone('us-west-2b').fail('blackhole')
+      const silent = primary.zone('us-west-2b').address
+      const before = dialsTo(silent)
+      await c.probe()
+      expect(dialsTo(silent) - before).toBe(2)
+      expect(ejections.events.map((e) => [e['azName'], e['signal']])).toEqual([
+        ['us-west-2b', 'probe-failed'],
+      ])
+      await primary.zone('us-west-2b').restore()
+      ejections.events.length = 0
+      now += 120_000
+      await c.probe()
+      // The whole region silent while us-east-1 answers the same round: out after that round.
+      await blackholeRegion(primary)
+      const changes: unknown[] = []
+      c.onTargetChange((event) => changes.push(event))
+      const dialsBefore = primaryAddresses.map(dialsTo)
+      const result = await c.probe()
+      // One check each, no repeat: the other region answered the same round.
+      expect(primaryAddresses.map((address, i) => dialsTo(address) - dialsBefore[i]!)).toEqual([
+        1, 1, 1,
+      ])
+      expect(Object.values(result).filter((r) => typeof r === 'string')).toHaveLength(3)
+      expect(c.activeTarget().name).toBe('us-east-1')
+      expect(changes).toEqual([{ type: 'failover', from: 'us-west-2', to: 'us-east-1' }])
+      expect(new Set(ejections.events.map((e) => e['azName']))).toEqual(
+        new Set(primary.endpoint.zones.map((zone) => zone.azName)),
+      )
+    } finally {
+      ejections.stop()
     }
   })
 
