@@ -107,8 +107,14 @@ export function timelineChart(
   const bottom = 40
   const top = 50
   const all = series.flatMap((s) => s.points)
-  const maxT = Math.max(1, ...all.map((p) => p.t))
-  const maxMs = Math.max(1, ...all.map((p) => p.ms)) * 1.1
+  // A loop, not Math.max(...all): a warm-load run has ~100k points, past the argument limit.
+  let maxT = 1
+  let maxMs = 1
+  for (const p of all) {
+    if (p.t > maxT) maxT = p.t
+    if (p.ms > maxMs) maxMs = p.ms
+  }
+  maxMs *= 1.1
   const log = options.logScale === true
   // Log scale from 0.1 ms: a 1 ms connect and a 10 s one fit on one chart.
   const minLog = -1

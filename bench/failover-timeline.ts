@@ -107,7 +107,7 @@ export async function failoverTimeline(
         failed: inPhase.filter((p) => !p.ok).length,
         'p50 ms': shown(percentile(ms, 50)),
         'p99 ms': shown(percentile(ms, 99)),
-        'max ms': shown(Math.max(...ms)),
+        'max ms': shown(ms.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY)),
       }
     }),
   )

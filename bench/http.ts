@@ -114,7 +114,10 @@ const summary = (label: string, samples: Sample[], baseline?: number) => {
     failed: samples.filter((s) => !s.ok).length,
     'p50 ms': shown(percentile(ms, 50), 2),
     'p99 ms': shown(p99, 2),
-    'max ms': shown(Math.max(...ms), 1),
+    'max ms': shown(
+      ms.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY),
+      1,
+    ),
     ...(baseline === undefined ? {} : { 'added p99 ms': shown(p99 - baseline, 2) }),
   }
 }
@@ -441,7 +444,8 @@ export async function httpBench(options: { quick?: boolean } = {}): Promise<Http
     const firstSecondary =
       servedAfter.length === 0
         ? undefined
-        : Math.min(...servedAfter.map((x) => x.t + x.ms / 1000)) - regionPhase
+        : servedAfter.reduce((a, x) => Math.min(a, x.t + x.ms / 1000), Number.POSITIVE_INFINITY) -
+          regionPhase
     const failoverMove = moves.find((m) => m.type === 'failover')
     const returnMove = moves.find((m) => m.type === 'return')
     const regionRows = (

@@ -53,8 +53,8 @@ export function percentile(values: number[], p: number): number {
 
 export const spread = (values: number[]): Spread => ({
   median: percentile(values, 50),
-  min: Math.min(...values),
-  max: Math.max(...values),
+  min: values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY),
+  max: values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY),
 })
 
 export function table(rows: Record<string, string | number>[]): string {
