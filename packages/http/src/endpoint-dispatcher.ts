@@ -15,8 +15,9 @@ import { Agent, Dispatcher, errors } from 'undici'
 import { originNotPinnedError } from './errors.js'
 import { FailoverHandler, type Route } from './failover-handler.js'
 import { asLegacy } from './legacy-handler.js'
-import { OriginPool } from './origin-pool.js'
+import { type Connection, OriginPool } from './origin-pool.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
+import { stallWatch } from './stall-watch.js'
 
 /** Options of {@link createEndpointDispatcher}; each is validated at construction. */
 export interface EndpointDispatcherOptions {
@@ -71,6 +72,14 @@ export interface EndpointDispatcherOptions {
   resolver?: Resolver
   /** Ejection windows and Retry-After dates. @default Date.now */
   clock?: () => number
+  /**
+   * A request that has received no byte for this long asks the connector for a health check of
+   * every zone now (at most once a second), so a zone that dies under keep-alive traffic is
+   * ejected, and its idempotent requests moved, within one check timeout instead of at the next
+   * periodic round (up to 2 s later). A slow but alive backend costs only those checks. 0 turns
+   * it off. @default 500; 0 with `profile: 'lambda'`
+   */
+  stallCheckMs?: number
 }
 
 const isConnector = (value: unknown): value is Connector =>
@@ -125,6 +134,7 @@ export class EndpointDispatcher extends Dispatcher {
   #destroyed = false
   #closing: Promise<void> | undefined
   #destroying: Promise<void> | undefined
+  readonly #stall: ReturnType<typeof stallWatch>
 
   constructor(options: EndpointDispatcherOptions) {
     super()
@@ -184,6 +194,16 @@ export class EndpointDispatcher extends Dispatcher {
     if (options.ca !== undefined)
       this.#ca = [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])]
     this.#policy = retryPolicy(options.retry)
+    const stallMs = options.stallCheckMs ?? (options.profile === 'lambda' ? 0 : 500)
+    if (!Number.isInteger(stallMs) || stallMs < 0 || stallMs > 2_147_483_647)
+      throw invalidOption('stallCheckMs', 'an integer from 0 to 2147483647', options.stallCheckMs)
+    this.#stall = stallWatch({
+      stallMs,
+      sockets: () => this.#liveConnections(),
+      check: () => {
+        this.connector.probe().catch(() => {})
+      },
+    })
     if (options.passthrough === true) {
       const agent = new Agent()
       for (const event of ['connect', 'disconnect', 'connectionError', 'drain'] as const) {
@@ -288,6 +308,10 @@ export class EndpointDispatcher extends Dispatcher {
     return route
   }
 
+  *#liveConnections(): Iterable<Connection> {
+    for (const pool of this.#pools.values()) yield* pool.live()
+  }
+
   #pool(origin: string): OriginPool {
     const existing = this.#pools.get(origin)
     if (existing !== undefined) return existing
@@ -306,6 +330,9 @@ export class EndpointDispatcher extends Dispatcher {
         ...(this.#ca === undefined ? {} : { ca: this.#ca }),
       }),
       emit: (event, url, targets, error) => this.#emit(event, url, targets, error),
+      sent: () => {
+        if (!this.#closed) this.#stall.start()
+      },
     })
     this.#pools.set(origin, pool)
     return pool
@@ -387,6 +414,7 @@ export class EndpointDispatcher extends Dispatcher {
     passthrough: (agent: Agent) => Promise<void>,
   ): Promise<void> {
     this.#closed = true
+    this.#stall.stop()
     this.#unsubscribe()
     this.#unsubscribeTargets()
     if (this.#ownsConnector) this.connector.close()

@@ -16,6 +16,11 @@ export interface Connection {
   ours: boolean
   /** Free for one more request (on the idle list). */
   free: boolean
+  /** Its socket, once connected (the stall watch samples bytesRead). */
+  socket: Socket | undefined
+  /** The stall watch's last sample of bytesRead, and the ticks since it moved. */
+  seenBytes: number
+  quietTicks: number
 }
 
 /** What the pool needs from a request's handler: where its current attempt runs. */
@@ -33,6 +38,8 @@ export interface OriginPoolOptions {
   tls: (connectOptions: { hostname: string; servername?: string | null }) => ConnectorTlsOptions
   /** Forwards client events as undici's Pool does: `targets` starts with the client. */
   emit: (event: string, origin: URL, targets: readonly Dispatcher[], error?: Error) => void
+  /** A request went out on a connection (the dispatcher's stall watch starts). */
+  sent: () => void
 }
 
 interface Queued {
@@ -116,6 +123,11 @@ export class OriginPool {
     }
   }
 
+  /** Connections with a live socket (the stall watch's sample). */
+  live(): Iterable<Connection> {
+    return this.#live
+  }
+
   /** Waits for queued and running requests, then closes every connection. */
   async close(): Promise<void> {
     if (this.#queue.length > 0) await new Promise<void>((resolve) => (this.#closing = resolve))
@@ -178,6 +190,7 @@ export class OriginPool {
   ): void {
     handler.connection = connection
     connection.running++
+    this.#options.sent()
     if (connection.client.dispatch(options, handler)) this.#release(connection)
   }
 
@@ -225,6 +238,9 @@ export class OriginPool {
       retired: false,
       ours: false,
       free: false,
+      socket: undefined,
+      seenBytes: 0,
+      quietTicks: 0,
     }
     const client = new Client(this.#origin, {
       ...this.#options.client,
@@ -268,6 +284,7 @@ export class OriginPool {
   // Our listeners run before undici's (added first): `running` still counts the request a dying socket carried.
   #watch(connection: Connection, socket: Socket): void {
     this.#live.add(connection)
+    connection.socket = socket
     let code: string | undefined
     socket.on('error', (error: NodeJS.ErrnoException) => {
       code ??= String(error.code ?? error.name)

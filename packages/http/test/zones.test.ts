@@ -95,11 +95,17 @@ describe('pools per zone, for real', () => {
     ['hang', 'default'],
     // Requests on connections we closed for an ejection are retried without touching the budget.
     ['blackhole', 'empty'],
+    // Periodic checks off: stalled requests alone ask for the check that ejects the zone.
+    ['hang', 'stall-only'],
   ] as const)(
     'own zone %s under warm keep-alive load, %s retry budget: ejected by health checks, 0 failed requests',
     async (mode, budget) => {
       const dispatcher = env.dispatcherFor(
-        budget === 'empty' ? { retry: { budget: { capacity: 0 } } } : {},
+        budget === 'empty'
+          ? { retry: { budget: { capacity: 0 } } }
+          : budget === 'stall-only'
+            ? { healthCheck: { intervalMs: 0 } }
+            : {},
       )
       const events: ZoneChangeEvent[] = []
       dispatcher.connector.onZoneChange((event) => events.push(event))
