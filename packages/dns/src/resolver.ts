@@ -1,6 +1,6 @@
 import { promises as dnsPromises } from 'node:dns'
 import { isIP } from 'node:net'
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
 import { createAddressMatcher } from './address-ranges.js'
 import { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
 import { invalidHostname, notPrivateError, resolutionError } from './dns-errors.js'
@@ -108,7 +108,15 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     }
   }
   const servers = cares.getServers()
-  const cache = new LRUCache<string, Entry>({ max: settings.maxEntries })
+  // lru-cache loads with the first resolution, not at import: ~5 ms of every cold start, and a
+  // dispatcher whose zones have addresses never resolves a name.
+  let cache: LRUCache<string, Entry> | undefined
+  let opening: Promise<LRUCache<string, Entry>> | undefined
+  const openCache = () =>
+    (opening ??= import('lru-cache').then(({ LRUCache: Lru }) => {
+      cache = new Lru<string, Entry>({ max: settings.maxEntries })
+      return cache
+    }))
   const inflight = new Map<string, Promise<Entry>>()
   // Timeouts remembered briefly, apart from the answers: a stale answer must survive them.
   const timeouts = new Map<string, { error: PrivateLinkError; until: number }>()
@@ -156,7 +164,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
         // the other record type may still have addresses.
         const entry: Entry = { addresses: [], expiresAt: clock() + settings.negativeTtlMs }
         if (code === 'ENOTFOUND') entry.error = error
-        cache.set(key, entry)
+        ;(cache ?? (await openCache())).set(key, entry)
         timeouts.delete(key)
         return entry
       }
@@ -180,7 +188,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       }
       entry.addresses.push({ address: record.address, family, ttlMs })
     }
-    cache.set(key, entry)
+    ;(cache ?? (await openCache())).set(key, entry)
     return entry
   }
 
@@ -222,8 +230,9 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
 
   async function resolveFamily(hostname: string, family: 4 | 6): Promise<FamilyResult> {
     const key = `${family}:${hostname}`
+    const entries = cache ?? (await openCache())
     const now = clock()
-    const entry = cache.get(key)
+    const entry = entries.get(key)
     if (entry !== undefined && now < entry.expiresAt) {
       counters.hits++
       return fromEntry(entry, 'cache', now)
@@ -362,8 +371,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   const resolver: Resolver = {
     resolve,
     lookup: createLookup(resolve),
-    stats: () => ({ ...counters, entries: cache.size }),
-    clear: () => cache.clear(),
+    stats: () => ({ ...counters, entries: cache?.size ?? 0 }),
+    clear: () => cache?.clear(),
   }
   return resolver
 }
