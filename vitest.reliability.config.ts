@@ -25,7 +25,10 @@ export default defineConfig({
     include: ['test/reliability/**/*.reliability.ts'],
     globalSetup: ['./test/support/global-setup.ts'],
     setupFiles: ['./test/reliability/support/capture-setup.ts'],
-    env: { AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
     // Load tests on a shared 2-core machine: one file at a time, so each file's load is its own.
     fileParallelism: false,
     // gc() before heap readings in the resource-hygiene file.
