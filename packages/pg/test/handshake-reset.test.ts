@@ -1,8 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
+import type { Lab, RdsProxyFront } from '@privatelink/lab'
 import { createPool } from '@privatelink/pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { postgresTarget, zoneA } from './support.js'
+import { postgresTarget, startProxyLab, zoneA } from './support.js'
 
 // A zone that accepts TCP and then fails the SSLRequest / TLS handshake (an NLB target going away,
 // a proxy restarting, a hung path): the connector's TCP race was already won when it fails.
@@ -11,19 +11,7 @@ let lab: Lab
 let front: RdsProxyFront
 
 beforeAll(async () => {
-  front = rdsProxyFront({
-    upstream: {
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      database: target.database,
-      ...(target.password === '' ? {} : { password: target.password }),
-    },
-  })
-  lab = await startLab({
-    fronts: [front],
-    services: [{ name: 'postgres', port: 5432, target: { front: 'rds-proxy' } }],
-  })
+  ;({ lab, front } = await startProxyLab())
 })
 afterAll(() => lab?.close())
 afterEach(async () => {

@@ -1,7 +1,7 @@
-import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
+import type { Lab, RdsProxyFront } from '@privatelink/lab'
 import { createPool } from '@privatelink/pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { postgresTarget, zoneA } from './support.js'
+import { postgresTarget, startProxyLab, zoneA } from './support.js'
 
 // A zone whose proxy accepts TCP but never answers (a hung target): TCP health checks pass it,
 // the pool's SSLRequest + TLS checks do not.
@@ -11,20 +11,7 @@ let front: RdsProxyFront
 const now = Date.now()
 
 beforeAll(async () => {
-  front = rdsProxyFront({
-    upstream: {
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      database: target.database,
-      ...(target.password === '' ? {} : { password: target.password }),
-    },
-  })
-  lab = await startLab({
-    clock: () => now,
-    fronts: [front],
-    services: [{ name: 'postgres', port: 5432, target: { front: 'rds-proxy' } }],
-  })
+  ;({ lab, front } = await startProxyLab({ clock: () => now }))
 })
 afterAll(() => lab?.close())
 afterEach(async () => {

@@ -1,5 +1,11 @@
 import type { Locality } from '@privatelink/core'
-import { type Lab, startLab } from '@privatelink/lab'
+import {
+  type Lab,
+  type LabOptions,
+  type RdsProxyFront,
+  rdsProxyFront,
+  startLab,
+} from '@privatelink/lab'
 import { inject } from 'vitest'
 
 /** The test PostgreSQL (found or started by the global setup), as host, port, user, password. */
@@ -26,6 +32,31 @@ export async function startPlainLab(): Promise<Lab> {
   return await startLab({
     services: [{ name: 'pg', port: 5432, target: { host: target.host, port: target.port } }],
   })
+}
+
+/**
+ * A lab whose "NLB" on 5432 leads to an RDS Proxy front (TLS, IAM tokens checked against the
+ * lab's keys) in front of the test PostgreSQL. `options` adds to the lab's (a clock, say).
+ */
+export async function startProxyLab(
+  options: Partial<LabOptions> = {},
+): Promise<{ lab: Lab; front: RdsProxyFront }> {
+  const target = postgresTarget()
+  const front = rdsProxyFront({
+    upstream: {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      database: target.database,
+      ...(target.password === '' ? {} : { password: target.password }),
+    },
+  })
+  const lab = await startLab({
+    ...options,
+    fronts: [front],
+    services: [{ name: 'postgres', port: 5432, target: { front: 'rds-proxy' } }],
+  })
+  return { lab, front }
 }
 
 export const zoneA: Locality = { azName: 'us-west-2a', azId: 'usw2-az1', source: 'options' }

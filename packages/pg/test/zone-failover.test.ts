@@ -1,28 +1,16 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { EventEmitter, once } from 'node:events'
-import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
+import type { Lab, RdsProxyFront } from '@privatelink/lab'
 import { createPool } from '@privatelink/pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bytesByZone, postgresTarget, zoneA } from './support.js'
+import { bytesByZone, postgresTarget, startProxyLab, zoneA } from './support.js'
 
 const target = postgresTarget()
 let lab: Lab
 let front: RdsProxyFront
 
 beforeAll(async () => {
-  front = rdsProxyFront({
-    upstream: {
-      host: target.host,
-      port: target.port,
-      user: target.user,
-      database: target.database,
-      ...(target.password === '' ? {} : { password: target.password }),
-    },
-  })
-  lab = await startLab({
-    fronts: [front],
-    services: [{ name: 'postgres', port: 5432, target: { front: 'rds-proxy' } }],
-  })
+  ;({ lab, front } = await startProxyLab())
 })
 afterAll(() => lab?.close())
 
