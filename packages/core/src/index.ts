@@ -55,5 +55,15 @@ export {
   endpointsFromEnv,
   STATIC_ALLOWED_RANGES,
 } from './static-endpoint.js'
+export type {
+  SignedToken,
+  TokenCache,
+  TokenCacheOptions,
+  TokenCacheStats,
+  TokenCredentials,
+  TokenCredentialsProvider,
+  TokenLife,
+} from './token-cache.js'
+export { createTokenCache } from './token-cache.js'
 export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
 export { findOwnZone, orderZones } from './zone-order.js'

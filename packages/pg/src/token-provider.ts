@@ -1,5 +1,10 @@
 import { inspect } from 'node:util'
-import { invalidOption, PrivateLinkError } from '@privatelink/core'
+import {
+  createTokenCache,
+  invalidOption,
+  PrivateLinkError,
+  type TokenLife,
+} from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 
 /** AWS credentials as the SDK's providers return them. */
@@ -17,8 +22,6 @@ export interface AwsCredentials {
 /** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn, ExternalId } })`. */
 // `never` accepts every SDK provider's parameter shape; we call it with `{ forceRefresh }`.
 export type AwsCredentialsProvider = (options?: never) => Promise<AwsCredentials>
-
-type Refreshable = (options?: { forceRefresh?: boolean }) => Promise<AwsCredentials>
 
 /** Options of `createIamTokenProvider`: what the token is for, and how to sign and refresh it. */
 export interface IamTokenProviderOptions {
@@ -79,29 +82,13 @@ export interface IamTokenProvider {
 
 /** RDS IAM tokens live 15 minutes (X-Amz-Expires=900). */
 const TOKEN_LIFETIME_MS = 900_000
-/** Wait between failed background refreshes while a valid token is still served. */
-const REFRESH_RETRY_MS = 5_000
-
-interface CachedToken {
-  token: string
-  /** Time the token was signed (X-Amz-Date). */
-  issuedAt: number
-  /** No longer served from here on. */
-  usableUntil: number
-  /** A background refresh starts from here on. */
-  refreshFrom: number
-
-  /** Really expired from here on (no margin). */
-  expiresAt: number
-  /** Whether the credentials, not the 15 minutes, bound the token's life. */
-  boundByCredentials: boolean
-}
 
 type SignerModule = typeof import('@aws-sdk/rds-signer')
 
 /**
  * IAM authentication tokens for RDS Proxy, shaped like smithy's memoize: one cached token per
- * provider, refreshed ahead of expiry in the background, concurrent refreshes collapsed.
+ * provider, refreshed ahead of expiry in the background, concurrent refreshes collapsed. The
+ * caching is core's `createTokenCache`; this file signs and names the errors.
  */
 export function createIamTokenProvider(options: IamTokenProviderOptions): IamTokenProvider {
   if (typeof options !== 'object' || options === null)
@@ -133,121 +120,55 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
   }
 
   let signerModule: Promise<SignerModule> | undefined
-  let defaultCredentials: Promise<AwsCredentialsProvider> | undefined
-  const resolveCredentials = async (): Promise<AwsCredentials> => {
-    if (typeof credentialsOption === 'function') {
-      const credentials = await credentialsOption()
-      const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
-      // Like @aws-sdk/rds-signer: credentials about to lapse would make a short-lived token.
-      if (left > 2 * refreshMarginMs) return credentials
-      return await (credentialsOption as Refreshable)({ forceRefresh: true })
-    }
-    if (credentialsOption !== undefined) return credentialsOption
-    defaultCredentials ??= import('@aws-sdk/credential-providers').then(
-      ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
-    )
-    return await (await defaultCredentials)()
-  }
-
-  // The token lives in this closure only: never on an enumerable property.
-  let cached: CachedToken | undefined
-  let inFlight: Promise<CachedToken> | undefined
-  // After a failed background refresh, the next one waits a little: no STS storm per connect.
-  let backgroundAfter = 0
-  const counts: IamTokenProviderStats = { signed: 0, cached: 0, waited: 0, refreshFailures: 0 }
   const base = { hostname, port, username, region }
 
-  const sign = async (): Promise<CachedToken> => {
-    const started = performance.now()
-    const credentials = await resolveCredentials()
-    signerModule ??= import('@aws-sdk/rds-signer')
-    const { Signer } = await signerModule
-    // Static credentials: the token is signed with exactly the identity whose expiry we know.
-    const signer = new Signer({ hostname, port, username, region, credentials })
-    const token = await signer.getAuthToken()
-    counts.signed++
-    const issuedAt = signedAt(token) ?? clock()
-    const expiresAt = Math.min(
-      issuedAt + TOKEN_LIFETIME_MS,
-      credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY,
-    )
-    const usableUntil = expiresAt - refreshMarginMs
-    const entry: CachedToken = {
-      token,
-      issuedAt,
-      usableUntil,
-      expiresAt,
-      boundByCredentials: expiresAt < issuedAt + TOKEN_LIFETIME_MS,
-      refreshFrom: issuedAt + Math.max(0, usableUntil - issuedAt) / 2,
-    }
-    if (tokenRefreshedChannel.hasSubscribers) {
-      tokenRefreshedChannel.publish({
-        ...base,
-        validForMs: usableUntil - clock(),
-        signMs: performance.now() - started,
-      })
-    }
-    return entry
-  }
-
-  const refreshOnce = (): Promise<CachedToken> => {
-    inFlight ??= sign()
-      .then((entry) => {
-        cached = entry
-        return entry
-      })
-      .finally(() => {
-        inFlight = undefined
-      })
-    return inFlight
-  }
-
-  const getToken = async (): Promise<string> => {
-    const now = clock()
-    const entry = cached
-    if (entry !== undefined && now < entry.usableUntil) {
-      counts.cached++
-      if (now >= entry.refreshFrom && now >= backgroundAfter && inFlight === undefined) {
-        refreshOnce().catch((error: unknown) => {
-          counts.refreshFailures++
-          backgroundAfter = clock() + REFRESH_RETRY_MS
-          if (tokenRefreshFailedChannel.hasSubscribers) {
-            tokenRefreshFailedChannel.publish({
-              ...base,
-              code: (error as { code?: string; name?: string })?.code ?? (error as Error)?.name,
-              message: (error as Error)?.message,
-              tokenValidForMs: entry.usableUntil - clock(),
-            })
-          }
+  const cache = createTokenCache({
+    credentials: credentialsOption,
+    loadDefaultCredentials: () =>
+      import('@aws-sdk/credential-providers').then(
+        ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
+      ),
+    clock,
+    refreshMarginMs,
+    async sign(credentials) {
+      signerModule ??= import('@aws-sdk/rds-signer')
+      const { Signer } = await signerModule
+      // Static credentials: the token is signed with exactly the identity whose expiry we know.
+      const signer = new Signer({ hostname, port, username, region, credentials })
+      const token = await signer.getAuthToken()
+      const issuedAt = signedAt(token) ?? clock()
+      return { token, signedAt: issuedAt, expiresAt: issuedAt + TOKEN_LIFETIME_MS }
+    },
+    // Inside the margin but not expired: better to try than to fail here.
+    checkFresh: (life, now) =>
+      now >= life.expiresAt ? unusableTokenError(base, life, now) : undefined,
+    signingError: (cause) => signingError(base, cause),
+    onSigned(life, signMs) {
+      if (tokenRefreshedChannel.hasSubscribers) {
+        tokenRefreshedChannel.publish({ ...base, validForMs: life.usableUntil - clock(), signMs })
+      }
+    },
+    onRefreshFailed(error, tokenValidForMs) {
+      if (tokenRefreshFailedChannel.hasSubscribers) {
+        tokenRefreshFailedChannel.publish({
+          ...base,
+          code: (error as { code?: string; name?: string })?.code ?? (error as Error)?.name,
+          message: (error as Error)?.message,
+          tokenValidForMs,
         })
       }
-      return entry.token
-    }
-    counts.waited++
-    try {
-      const fresh = await refreshOnce()
-      // Inside the margin but not expired: better to try than to fail here.
-      if (clock() >= fresh.expiresAt) throw unusableTokenError(base, fresh, clock())
-      return fresh.token
-    } catch (error) {
-      throw PrivateLinkError.isInstance(error) ? error : signingError(base, error)
-    }
-  }
+    },
+  })
 
   const provider: IamTokenProvider = {
     hostname,
     port,
     username,
     region,
-    getToken,
-    async refresh() {
-      cached = undefined
-      await refreshOnce().catch((error: unknown) => {
-        throw signingError(base, error)
-      })
-    },
-    expiresAt: () => cached?.usableUntil,
-    stats: () => ({ ...counts }),
+    getToken: cache.getToken,
+    refresh: cache.refresh,
+    expiresAt: cache.expiresAt,
+    stats: cache.stats,
   }
   Object.defineProperty(provider, inspect.custom, {
     enumerable: false,
@@ -286,7 +207,7 @@ function signingError(base: Base, cause: unknown): PrivateLinkError {
   )
 }
 
-function unusableTokenError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+function unusableTokenError(base: Base, entry: TokenLife, now: number): PrivateLinkError {
   if (entry.boundByCredentials) {
     return new PrivateLinkError(
       'ERR_PG_CREDENTIALS_EXPIRING',
@@ -299,7 +220,7 @@ function unusableTokenError(base: Base, entry: CachedToken, now: number): Privat
   }
   return new PrivateLinkError(
     'ERR_PG_TOKEN_EXPIRED',
-    `A freshly signed IAM token for ${base.username}@${base.hostname} is already expired by this clock (signed ${Math.round((now - entry.issuedAt) / 1000)} s ago)`,
+    `A freshly signed IAM token for ${base.username}@${base.hostname} is already expired by this clock (signed ${Math.round((now - entry.signedAt) / 1000)} s ago)`,
     {
       hint: 'Tokens live 15 minutes from X-Amz-Date, which comes from the system clock: check that the clock option agrees with it (and that the host clock is synchronised).',
       details: { ...base },

@@ -1,5 +1,10 @@
 import { inspect } from 'node:util'
-import { invalidOption, PrivateLinkError } from '@privatelink/core'
+import {
+  createTokenCache,
+  invalidOption,
+  PrivateLinkError,
+  type TokenLife,
+} from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 
@@ -102,13 +107,6 @@ export interface ElastiCacheTokenProvider {
 
 /** ElastiCache and MemoryDB tokens live 15 minutes. */
 export const TOKEN_LIFETIME_SECONDS = 900
-const REFRESH_RETRY_MS = 5_000
-
-interface CachedToken {
-  token: string
-  usableUntil: number
-  refreshFrom: number
-}
 
 const uriEscape = (value: string) =>
   encodeURIComponent(value).replace(
@@ -163,22 +161,6 @@ export function createElastiCacheTokenProvider(
       '[credentials]',
     )
 
-  let defaultCredentials: Promise<AwsCredentialsProvider> | undefined
-  const resolveCredentials = async (): Promise<AwsCredentials> => {
-    if (typeof credentialsOption === 'function') {
-      const credentials = await credentialsOption()
-      const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
-      // Credentials about to lapse would make a token that dies with them.
-      if (left > 2 * refreshMarginMs) return credentials
-      return await credentialsOption({ forceRefresh: true })
-    }
-    if (credentialsOption !== undefined) return credentialsOption
-    defaultCredentials ??= import('@aws-sdk/credential-providers').then(
-      ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
-    )
-    return await (await defaultCredentials)()
-  }
-
   let signerClass: Promise<(credentials: AwsCredentials) => SignatureV4> | undefined
   const loadSigner = () => {
     signerClass ??= Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')])
@@ -199,112 +181,67 @@ export function createElastiCacheTokenProvider(
     return signerClass
   }
 
-  // The token lives in this closure only: never on an enumerable property.
-  let cached: CachedToken | undefined
-  let inFlight: Promise<CachedToken> | undefined
-  let backgroundAfter = 0
-  const counts: ElastiCacheTokenProviderStats = {
-    signed: 0,
-    cached: 0,
-    waited: 0,
-    refreshFailures: 0,
-  }
   const base = { userId, cacheName, region, service, serverless }
 
-  const sign = async (): Promise<CachedToken> => {
-    const started = performance.now()
-    const credentials = await resolveCredentials()
-    const signer = (await loadSigner())(credentials)
-    const signedAt = clock()
-    const query: Record<string, string> = { Action: 'connect', User: userId }
-    if (serverless) query['ResourceType'] = 'ServerlessCache'
-    const presigned = await signer.presign(
-      {
-        method: 'GET',
-        protocol: 'http:',
-        hostname: cacheName,
-        path: '/',
-        query,
-        headers: { host: cacheName },
-      },
-      { expiresIn: TOKEN_LIFETIME_SECONDS, signingDate: new Date(signedAt) },
-    )
-    const queryString = Object.entries(presigned.query ?? {})
-      .map(([key, value]) => `${uriEscape(key)}=${uriEscape(String(value))}`)
-      .join('&')
-    counts.signed++
-    const expiresAt = Math.min(
-      // X-Amz-Date has whole seconds: the token's life starts at the second it was signed in.
-      Math.floor(signedAt / 1000) * 1000 + TOKEN_LIFETIME_SECONDS * 1000,
-      credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY,
-    )
-    const usableUntil = expiresAt - refreshMarginMs
-    if (tokenRefreshedChannel.hasSubscribers)
-      tokenRefreshedChannel.publish({
-        ...base,
-        validForMs: usableUntil - clock(),
-        signMs: performance.now() - started,
-      })
-    return {
-      token: `${cacheName}/?${queryString}`,
-      usableUntil,
-      refreshFrom: signedAt + Math.max(0, usableUntil - signedAt) / 2,
-    }
-  }
-
-  const refreshOnce = (): Promise<CachedToken> => {
-    inFlight ??= sign()
-      .then((entry) => {
-        cached = entry
-        return entry
-      })
-      .finally(() => {
-        inFlight = undefined
-      })
-    return inFlight
-  }
-
-  const getToken = async (): Promise<string> => {
-    const now = clock()
-    const entry = cached
-    if (entry !== undefined && now < entry.usableUntil) {
-      counts.cached++
-      if (now >= entry.refreshFrom && now >= backgroundAfter && inFlight === undefined) {
-        refreshOnce().catch((error: unknown) => {
-          counts.refreshFailures++
-          backgroundAfter = clock() + REFRESH_RETRY_MS
-          if (tokenRefreshFailedChannel.hasSubscribers)
-            tokenRefreshFailedChannel.publish({
-              ...base,
-              code: (error as { code?: string })?.code ?? (error as Error)?.name,
-              message: (error as Error)?.message,
-              tokenValidForMs: entry.usableUntil - clock(),
-            })
-        })
+  const cache = createTokenCache({
+    credentials: credentialsOption,
+    loadDefaultCredentials: () =>
+      import('@aws-sdk/credential-providers').then(
+        ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
+      ),
+    clock,
+    refreshMarginMs,
+    async sign(credentials) {
+      const signer = (await loadSigner())(credentials)
+      const signedAt = clock()
+      const query: Record<string, string> = { Action: 'connect', User: userId }
+      if (serverless) query['ResourceType'] = 'ServerlessCache'
+      const presigned = await signer.presign(
+        {
+          method: 'GET',
+          protocol: 'http:',
+          hostname: cacheName,
+          path: '/',
+          query,
+          headers: { host: cacheName },
+        },
+        { expiresIn: TOKEN_LIFETIME_SECONDS, signingDate: new Date(signedAt) },
+      )
+      const queryString = Object.entries(presigned.query ?? {})
+        .map(([key, value]) => `${uriEscape(key)}=${uriEscape(String(value))}`)
+        .join('&')
+      return {
+        token: `${cacheName}/?${queryString}`,
+        signedAt,
+        // X-Amz-Date has whole seconds: the token's life starts at the second it was signed in.
+        expiresAt: Math.floor(signedAt / 1000) * 1000 + TOKEN_LIFETIME_SECONDS * 1000,
       }
-      return entry.token
-    }
-    counts.waited++
-    try {
-      const fresh = await refreshOnce()
-      if (clock() >= fresh.usableUntil) throw credentialsExpiringError(base, fresh, clock())
-      return fresh.token
-    } catch (error) {
-      throw PrivateLinkError.isInstance(error) ? error : signingError(base, error)
-    }
-  }
+    },
+    // Unlike pg, a token already inside the margin is refused: it would die during the AUTH.
+    checkFresh: (life, now) =>
+      now >= life.usableUntil ? credentialsExpiringError(base, life, now) : undefined,
+    signingError: (cause) => signingError(base, cause),
+    onSigned(life, signMs) {
+      if (tokenRefreshedChannel.hasSubscribers)
+        tokenRefreshedChannel.publish({ ...base, validForMs: life.usableUntil - clock(), signMs })
+    },
+    onRefreshFailed(error, tokenValidForMs) {
+      if (tokenRefreshFailedChannel.hasSubscribers)
+        tokenRefreshFailedChannel.publish({
+          ...base,
+          code: (error as { code?: string })?.code ?? (error as Error)?.name,
+          message: (error as Error)?.message,
+          tokenValidForMs,
+        })
+    },
+  })
 
   const provider: ElastiCacheTokenProvider = {
     ...base,
-    getToken,
-    async refresh() {
-      cached = undefined
-      await refreshOnce().catch((error: unknown) => {
-        throw signingError(base, error)
-      })
-    },
-    expiresAt: () => cached?.usableUntil,
-    stats: () => ({ ...counts }),
+    getToken: cache.getToken,
+    refresh: cache.refresh,
+    expiresAt: cache.expiresAt,
+    stats: cache.stats,
   }
   Object.defineProperty(provider, inspect.custom, {
     enumerable: false,
@@ -334,7 +271,7 @@ function signingError(base: Base, cause: unknown): PrivateLinkError {
   )
 }
 
-function credentialsExpiringError(base: Base, entry: CachedToken, now: number): PrivateLinkError {
+function credentialsExpiringError(base: Base, entry: TokenLife, now: number): PrivateLinkError {
   return new PrivateLinkError(
     'ERR_REDIS_CREDENTIALS_EXPIRING',
     `The credentials signing IAM tokens for ${base.userId}@${base.cacheName} expire too soon: a new token would be valid for ${Math.round((entry.usableUntil - now) / 1000)} s after the margin`,
