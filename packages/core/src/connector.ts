@@ -626,6 +626,14 @@ export function createConnector(options: ConnectorOptions): Connector {
   }
 
   const dialPort = (zone: EndpointZone, port: number) => zone.portMap?.[String(port)] ?? port
+  /** What one failed attempt says in ERR_ENDPOINT_UNREACHABLE's details. */
+  const attemptReport = (candidate: Candidate, port: number, code: string): AttemptReport => ({
+    azName: candidate.zone.azName,
+    ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
+    address: candidate.address ?? candidate.zone.dnsName ?? '',
+    port: dialPort(candidate.zone, port),
+    code,
+  })
 
   /** An attempt's own abort: the caller's signal, or its zone being ejected while it waits. */
   const attemptIn = (key: string, signal: AbortSignal | undefined) => {
@@ -689,13 +697,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     handshakeFollows: (zone: EndpointZone) => boolean,
   ): Promise<{ socket: Socket; candidate: Candidate }> => {
     const report = (candidate: Candidate, code: string) =>
-      reports.push({
-        azName: candidate.zone.azName,
-        ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
-        address: candidate.address ?? candidate.zone.dnsName ?? '',
-        port: dialPort(candidate.zone, port),
-        code,
-      })
+      reports.push(attemptReport(candidate, port, code))
     const verdicts = new Map<string, { signal: HealthSignal; cause: string }>()
     let winner: Candidate | undefined
     try {
@@ -961,13 +963,7 @@ export function createConnector(options: ConnectorOptions): Connector {
     const started = performance.now()
     let rounds = 0
     const reportAttempt = ({ candidate }: Opened, code: string) =>
-      reports.push({
-        azName: candidate.zone.azName,
-        ...(candidate.zone.azId ? { azId: candidate.zone.azId } : {}),
-        address: candidate.address ?? candidate.zone.dnsName ?? '',
-        port: dialPort(candidate.zone, port),
-        code,
-      })
+      reports.push(attemptReport(candidate, port, code))
     /** A handshake follows the TCP connect: TLS, or the caller's upgrade. */
     const handshakeIn = (zone: EndpointZone) => upgrade !== undefined || tlsFor(zone) !== undefined
     /** Another handshake with this zone completed since `since`: the zone is alive, this host busy. */

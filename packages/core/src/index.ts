@@ -1,5 +1,10 @@
 export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
-export { invalidOption, PrivateLinkError, sharedSecureContext } from '@privatelink/dns'
+export {
+  integerOption,
+  invalidOption,
+  PrivateLinkError,
+  sharedSecureContext,
+} from '@privatelink/dns'
 export type {
   ConnectOptions,
   Connector,

@@ -7,7 +7,7 @@ export { cidrContains, formatCidr, formatIpAddress, parseCidr, parseIpAddress } 
 export { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
 export { dnsErrorHints } from './dns-errors.js'
 export type { ErrorDetails, PrivateLinkErrorOptions } from './errors.js'
-export { invalidOption, PrivateLinkError } from './errors.js'
+export { integerOption, invalidOption, PrivateLinkError } from './errors.js'
 export type {
   ConnectCallback,
   ConnectRequest,

@@ -1,5 +1,5 @@
 import { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
-import { invalidOption } from './errors.js'
+import { integerOption, invalidOption } from './errors.js'
 
 /** IP version to resolve: 4, 6, or 0 for both. */
 export type AddressFamily = 0 | 4 | 6
@@ -65,24 +65,6 @@ export interface ResolvedResolverOptions {
   clock: () => number
 }
 
-/** Node's timers take at most 2^31 - 1 ms; beyond it setTimeout fires after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647
-
-function integer(option: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  const max = option.endsWith('Ms') ? MAX_TIMER_MS : Number.MAX_SAFE_INTEGER
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOption(
-      option,
-      max === MAX_TIMER_MS
-        ? `an integer from ${min} to ${max} (milliseconds)`
-        : `an integer >= ${min}`,
-      value,
-    )
-  }
-  return value
-}
-
 export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverOptions {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
@@ -106,21 +88,21 @@ export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverO
   }
   if (clock !== undefined && typeof clock !== 'function')
     throw invalidOption('clock', 'a function returning milliseconds', clock)
-  const minTtlMs = integer('minTtlMs', options.minTtlMs, 1_000, 0)
-  const maxTtlMs = integer('maxTtlMs', options.maxTtlMs, 300_000, 0)
+  const minTtlMs = integerOption('minTtlMs', options.minTtlMs, 1_000, 0)
+  const maxTtlMs = integerOption('maxTtlMs', options.maxTtlMs, 300_000, 0)
   if (maxTtlMs < minTtlMs)
     throw invalidOption('maxTtlMs', `an integer >= minTtlMs (${minTtlMs})`, maxTtlMs)
   return {
     servers,
-    timeoutMs: integer('timeoutMs', options.timeoutMs, 1_000, 1),
-    tries: integer('tries', options.tries, 2, 1),
-    timeoutTtlMs: integer('timeoutTtlMs', options.timeoutTtlMs, 5_000, 0),
-    resolutionDelayMs: integer('resolutionDelayMs', options.resolutionDelayMs, 50, 0),
+    timeoutMs: integerOption('timeoutMs', options.timeoutMs, 1_000, 1),
+    tries: integerOption('tries', options.tries, 2, 1),
+    timeoutTtlMs: integerOption('timeoutTtlMs', options.timeoutTtlMs, 5_000, 0),
+    resolutionDelayMs: integerOption('resolutionDelayMs', options.resolutionDelayMs, 50, 0),
     minTtlMs,
     maxTtlMs,
-    staleTtlMs: integer('staleTtlMs', options.staleTtlMs, 3_600_000, 0),
-    negativeTtlMs: integer('negativeTtlMs', options.negativeTtlMs, 10_000, 0),
-    maxEntries: integer('maxEntries', options.maxEntries, 1_000, 1),
+    staleTtlMs: integerOption('staleTtlMs', options.staleTtlMs, 3_600_000, 0),
+    negativeTtlMs: integerOption('negativeTtlMs', options.negativeTtlMs, 10_000, 0),
+    maxEntries: integerOption('maxEntries', options.maxEntries, 1_000, 1),
     privateOnly: privateOnly ?? true,
     allowedRanges: allowedRanges ?? [...DEFAULT_ALLOWED_RANGES],
     family: family ?? 0,

@@ -7,6 +7,7 @@ import {
   type EjectionOptions,
   type Endpoint,
   type HealthCheckOptions,
+  integerOption,
   invalidOption,
   type Locality,
 } from '@privatelink/core'
@@ -179,11 +180,7 @@ export class EndpointDispatcher extends Dispatcher {
       'headersTimeoutMs',
       'bodyTimeoutMs',
     ] as const) {
-      const value = options[name]
-      // Durations must fit a Node timer (2^31 - 1 ms): beyond it they fire after 1 ms.
-      const max = name.endsWith('Ms') ? 2_147_483_647 : Number.MAX_SAFE_INTEGER
-      if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max))
-        throw invalidOption(name, `an integer from 0 to ${max}`, value)
+      integerOption(name, options[name], 0)
     }
     if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
       throw invalidOption('passthrough', 'a boolean', options.passthrough)
@@ -194,9 +191,11 @@ export class EndpointDispatcher extends Dispatcher {
     if (options.ca !== undefined)
       this.#ca = [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])]
     this.#policy = retryPolicy(options.retry)
-    const stallMs = options.stallCheckMs ?? (options.profile === 'lambda' ? 0 : 500)
-    if (!Number.isInteger(stallMs) || stallMs < 0 || stallMs > 2_147_483_647)
-      throw invalidOption('stallCheckMs', 'an integer from 0 to 2147483647', options.stallCheckMs)
+    const stallMs = integerOption(
+      'stallCheckMs',
+      options.stallCheckMs,
+      options.profile === 'lambda' ? 0 : 500,
+    )
     this.#stall = stallWatch({
       stallMs,
       sockets: () => this.#liveConnections(),

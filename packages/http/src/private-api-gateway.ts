@@ -2,6 +2,7 @@ import { rootCertificates } from 'node:tls'
 import {
   type Connector,
   type Endpoint,
+  integerOption,
   invalidOption,
   type Locality,
   parseEndpointDnsName,
@@ -142,11 +143,7 @@ function guardedAgent(options: PrivateApiGatewayOptions): Agent {
   if (typeof settings !== 'object' || settings === null)
     throw invalidOption('dispatcher', 'an object of dispatcher options', settings)
   for (const name of AGENT_INTEGERS) {
-    const value = settings[name]
-    // Durations must fit a Node timer (2^31 - 1 ms): beyond it they fire after 1 ms.
-    const max = name.endsWith('Ms') ? 2_147_483_647 : Number.MAX_SAFE_INTEGER
-    if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > max))
-      throw invalidOption(`dispatcher.${name}`, `an integer from 0 to ${max}`, value)
+    integerOption(`dispatcher.${name}`, settings[name], 0)
   }
   const { ca, servername, resolver } = settings
   if (ca !== undefined && typeof ca !== 'string' && !Array.isArray(ca))

@@ -1,4 +1,4 @@
-import { invalidOption } from '@privatelink/core'
+import { integerOption, invalidOption } from '@privatelink/core'
 import { RetryBudget } from './retry-budget.js'
 
 /** The timer functions backoff waits use (inject fakes in tests). */
@@ -52,14 +52,9 @@ export interface RetryPolicy {
   timers: RetryTimers
 }
 
-const integer = (name: string, value: unknown, fallback: number, min: number): number => {
-  const result = value ?? fallback
-  // Durations must fit a Node timer (2^31 - 1 ms): beyond it they fire after 1 ms.
-  const max = name.endsWith('Ms') ? 2_147_483_647 : Number.MAX_SAFE_INTEGER
-  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max)
-    throw invalidOption(name, `an integer from ${min} to ${max}`, value)
-  return result
-}
+// null reads as unset here, as it always has.
+const integer = (name: string, value: unknown, fallback: number, min: number): number =>
+  integerOption(name, value ?? undefined, fallback, min)
 
 const defaultTimers: RetryTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),

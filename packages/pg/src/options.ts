@@ -1,5 +1,5 @@
 import type { Connector, Endpoint } from '@privatelink/core'
-import { invalidOption } from '@privatelink/core'
+import { integerOption, invalidOption } from '@privatelink/core'
 import type { ConnectorSettings } from './endpoint-source.js'
 import type { SecretAuth } from './secret-password.js'
 import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
@@ -191,17 +191,12 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
   ) {
     throw invalidOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
   }
-  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000
-  if (
-    !Number.isInteger(handshakeTimeoutMs) ||
-    handshakeTimeoutMs < 1 ||
-    handshakeTimeoutMs > 2_147_483_647
+  const handshakeTimeoutMs = integerOption(
+    'handshakeTimeoutMs',
+    options.handshakeTimeoutMs,
+    10_000,
+    1,
   )
-    throw invalidOption(
-      'handshakeTimeoutMs',
-      'an integer from 1 to 2147483647 (a Node timer)',
-      options.handshakeTimeoutMs,
-    )
   if (
     options.connector !== undefined &&
     (typeof options.connector !== 'object' || options.connector === null)

@@ -4,6 +4,7 @@ import {
   type ConnectorTlsOptions,
   createConnector,
   type Endpoint,
+  integerOption,
   invalidOption,
   type Locality,
 } from '@privatelink/core'
@@ -118,15 +119,8 @@ export interface ResolvedAuthOptions {
 }
 
 const TWELVE_HOURS_MS = 12 * 3_600_000
-/** Node's timers take at most 2^31 - 1 ms; beyond it setTimeout fires after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647
-
-function duration(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS)
-    throw invalidOption(name, `an integer from 1 to ${MAX_TIMER_MS} (milliseconds)`, value)
-  return value
-}
+const duration = (name: string, value: unknown, fallback: number): number =>
+  integerOption(name, value, fallback, 1)
 
 export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOptions {
   const { endpoint, tls, username, auth } = options
