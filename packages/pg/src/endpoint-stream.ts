@@ -266,7 +266,12 @@ export class EndpointStream extends Duplex {
       if (!this.#outstanding) this.#progressAt = performance.now()
       this.#outstanding = true
     }
-    socket.write(chunk, callback)
+    // A failed write ends the stream through #lost, with the typed error pg's caller gets (a raw
+    // "write ECONNRESET" passed to the callback would reach pool.query as it is).
+    socket.write(chunk, (error) => {
+      if (error) this.#lost(error, (error as { code?: string }).code ?? error.message)
+      callback()
+    })
   }
 
   override _final(callback: (error?: Error | null) => void): void {
