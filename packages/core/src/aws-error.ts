@@ -4,6 +4,7 @@
  * status and request ID, on a plain Error, with the same treatment down the cause chain.
  */
 
+/** What is safe to keep of an AWS SDK error: no request, response, header or credential. */
 export interface AwsErrorFacts {
   /** `UnauthorizedOperation`, `CredentialsProviderError`, or a socket code such as `ECONNREFUSED`. */
   name: string
@@ -28,6 +29,7 @@ const SECRETS: [RegExp, string][] = [
   [/\b[A-Za-z0-9+/]{120,}={0,2}/g, '[redacted]'],
 ]
 
+/** Replaces access key IDs, signatures, session tokens and presigned query parts in `text`. */
 export function redact(text: string): string {
   let out = text
   for (const [pattern, replacement] of SECRETS) out = out.replace(pattern, replacement)
@@ -44,6 +46,7 @@ function field(value: unknown, key: string): unknown {
   }
 }
 
+/** The safe facts of an AWS SDK (or socket) error: name, redacted message, status, request ID. */
 export function awsErrorFacts(error: unknown): AwsErrorFacts {
   const rawName = field(error, 'name')
   const code = field(error, 'code')

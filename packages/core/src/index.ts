@@ -22,6 +22,8 @@ export type {
   ZoneStatus,
 } from './connector.js'
 export { createConnector, zoneKey } from './connector.js'
+export type { AwsErrorFacts } from './aws-error.js'
+export { awsErrorFacts, redact, sanitizedCause } from './aws-error.js'
 export type { AttemptReport } from './connector-errors.js'
 export { localityFromEnv } from './default-locality.js'
 export {
