@@ -8,6 +8,7 @@ import { type AuthContext, connectError, isAuthFailure } from './errors.js'
 import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
 import { pgOnly, validateOptions } from './options.js'
 import { probeHandshake } from './probe-handshake.js'
+import { proxyHostRegion } from './proxy-region.js'
 import { secretPassword } from './secret-password.js'
 import { createIamTokenProvider, type IamTokenProvider } from './token-provider.js'
 
@@ -56,7 +57,9 @@ export function connectionPlan(
     ...options.connector,
     healthCheck,
   })
-  const region = options.region ?? source.region
+  // The proxy verifies tokens in its own region: its name says which, else the endpoint's service
+  // region (a vpce name only names the consumer's region, wrong for a cross-region endpoint).
+  const region = options.region ?? proxyHostRegion(options.proxyHost) ?? source.region
   const context: AuthContext = {
     proxyHost: options.proxyHost,
     port: options.port,

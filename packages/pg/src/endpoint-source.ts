@@ -16,7 +16,10 @@ export type ConnectorSettings = Omit<ConnectorOptions, 'endpoint' | 'port' | 'tl
 export interface EndpointSource {
   /** The connector, built on first use for a regional DNS name (its zones come from DNS). */
   connector(): Connector | Promise<Connector>
-  /** The region named by the endpoint, when it names one. */
+  /**
+   * The region tokens are signed for, as the endpoint tells it: a cross-region endpoint's
+   * service region (the proxy's), else the endpoint's region; undefined when it names none.
+   */
   region: string | undefined
   /** Stops the connector's background work if this source created it. */
   close(): void
@@ -39,7 +42,9 @@ export function endpointSource(
   settings: ConnectorSettings,
 ): EndpointSource {
   if (isConnector(endpoint)) {
-    return { connector: () => endpoint, region: endpoint.endpoint.region, close: () => {} }
+    // The connector resolved its first target's signing region (serviceRegion ?? region).
+    const region = endpoint.targets?.[0]?.region ?? signingRegion(endpoint.endpoint)
+    return { connector: () => endpoint, region, close: () => {} }
   }
   const build = (model: Endpoint) =>
     createConnector({ ...settings, endpoint: model, port, profile })
@@ -92,8 +97,15 @@ export function endpointSource(
     )
   }
   const connector = build(endpoint)
-  return { connector: () => connector, region: endpoint.region, close: () => connector.close() }
+  return {
+    connector: () => connector,
+    region: signingRegion(endpoint),
+    close: () => connector.close(),
+  }
 }
+
+/** A cross-region endpoint's service is in `serviceRegion`: tokens are scoped to it, not the ENIs' region. */
+const signingRegion = (endpoint: Endpoint): string => endpoint.serviceRegion ?? endpoint.region
 
 /**
  * The zones of a regional endpoint name, from DNS alone: each zone has a zonal name

@@ -44,7 +44,11 @@ export interface PrivateLinkPgOptions {
   user: string
   /** The database to connect to. @default the user name (pg's default) */
   database?: string
-  /** The proxy's region, for the IAM token. @default the endpoint's region */
+  /**
+   * The proxy's region, for the IAM token (and the secret's default region).
+   * @default the region in proxyHost, else the endpoint's service region (a cross-region
+   * endpoint's `serviceRegion`), else the endpoint's region
+   */
   region?: string
   /** Signs IAM tokens (and reads the secret). @default the SDK's default credential chain */
   credentials?: AwsCredentials | AwsCredentialsProvider

@@ -3,6 +3,7 @@ import {
   type Lab,
   type LabOptions,
   type RdsProxyFront,
+  type RdsProxyFrontOptions,
   rdsProxyFront,
   startLab,
 } from '@privatelink/lab'
@@ -36,13 +37,16 @@ export async function startPlainLab(): Promise<Lab> {
 
 /**
  * A lab whose "NLB" on 5432 leads to an RDS Proxy front (TLS, IAM tokens checked against the
- * lab's keys) in front of the test PostgreSQL. `options` adds to the lab's (a clock, say).
+ * lab's keys) in front of the test PostgreSQL. `options` adds to the lab's (a clock, say),
+ * `frontOptions` to the front's (a proxyHost, say).
  */
 export async function startProxyLab(
   options: Partial<LabOptions> = {},
+  frontOptions: Omit<RdsProxyFrontOptions, 'upstream'> = {},
 ): Promise<{ lab: Lab; front: RdsProxyFront }> {
   const target = postgresTarget()
   const front = rdsProxyFront({
+    ...frontOptions,
     upstream: {
       host: target.host,
       port: target.port,
