@@ -118,3 +118,41 @@ describe('zone order', () => {
     expect(orderZones(zones, zones[2], (z) => times.get(z))[0]!.azName).toBe('us-west-2c')
   })
 })
+
+describe('zone health: the backoff level is capped where the ejection time reaches maxMs', () => {
+  it('3000 incidents leave the level at the cap, so recovery decays from there, not from 3000', () => {
+    const h = health({ consecutiveFailures: 1 })
+    let now = 0
+    // Each incident: ejected, the ejection runs out, readmitted, refused again at once.
+    for (let incident = 0; incident < 3_000; incident++) {
+      const event = h.record('az1', 'connect-failed', now)
+      if (event?.type !== 'eject') return expect.unreachable()
+      now = event.untilMs
+      h.readmitExpired(now)
+    }
+    // 1000 ms x 2^6 = 64 s is the first ejection past maxMs (60 s): level 7 is the ceiling, as
+    // Envoy's max_ejection_time stops the ejection time growing.
+    expect(h.snapshot(now)['az1']!.level).toBe(7)
+    // Healthy for two decay periods: two levels back, so the next incident ejects for 32 s
+    // (level 6), where an unbounded level (~2998) would still eject for the full minute.
+    now += 2 * 30_000
+    const next = h.record('az1', 'connect-failed', now)
+    expect(next).toMatchObject({ type: 'eject', level: 6, untilMs: now + 32_000 })
+    // Healthy long enough to decay every level: the first ejection is short again.
+    h.readmitExpired(now + 32_000)
+    now += 32_000 + 7 * 30_000
+    expect(h.record('az1', 'connect-failed', now)).toMatchObject({ level: 1, untilMs: now + 1_000 })
+  })
+
+  it('baseMs at or above maxMs: every ejection is maxMs and the level stays 1', () => {
+    const h = health({ consecutiveFailures: 1, baseMs: 90_000 })
+    let now = 0
+    for (let incident = 0; incident < 5; incident++) {
+      const event = h.record('az1', 'connect-failed', now)
+      if (event?.type !== 'eject') return expect.unreachable()
+      expect(event).toMatchObject({ level: 1, untilMs: now + 60_000 })
+      now = event.untilMs
+      h.readmitExpired(now)
+    }
+  })
+})

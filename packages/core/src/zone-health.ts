@@ -26,7 +26,10 @@ export const isHealthSignal = (value: unknown): value is HealthSignal =>
 export interface EjectionOptions {
   /** First ejection lasts this long; each further incident doubles it. @default 1000 */
   baseMs?: number
-  /** Longest ejection. @default 60000 */
+  /**
+   * Longest ejection. Once an ejection lasts this long the backoff level stops growing (Envoy's
+   * max_ejection_time), so a zone back from a long outage decays from here. @default 60000
+   */
   maxMs?: number
   /** Failures in a row (connects, lost requests) that eject a zone. @default 3 */
   consecutiveFailures?: number
@@ -72,6 +75,8 @@ export class ZoneHealth {
   readonly #states = new Map<string, State>()
   readonly #options: ZoneHealthOptions
   readonly #keys: readonly string[]
+  /** The first level whose ejection lasts maxMs: the level never grows past it. */
+  readonly #maxLevel: number
 
   /** Bumped on every change that can alter the zone order. */
   version = 0
@@ -83,6 +88,9 @@ export class ZoneHealth {
   constructor(keys: readonly string[], options: ZoneHealthOptions) {
     this.#keys = keys
     this.#options = options
+    let maxLevel = 1
+    while (maxLevel < 64 && options.baseMs * 2 ** (maxLevel - 1) < options.maxMs) maxLevel++
+    this.#maxLevel = maxLevel
     for (const key of keys) {
       this.#states.set(key, {
         failures: 0,
@@ -181,11 +189,10 @@ export class ZoneHealth {
       const healthyFor = now - state.readmittedAt
       state.level = Math.max(0, state.level - Math.floor(healthyFor / this.#options.decayMs))
     }
-    state.level++
-    const duration = Math.min(
-      this.#options.maxMs,
-      this.#options.baseMs * 2 ** Math.min(state.level - 1, 30),
-    )
+    // Envoy's max_ejection_time: once an ejection lasts maxMs the level stops growing, so a zone
+    // that failed for hours decays back from the cap, not from thousands of incidents.
+    state.level = Math.min(state.level + 1, this.#maxLevel)
+    const duration = Math.min(this.#options.maxMs, this.#options.baseMs * 2 ** (state.level - 1))
     state.ejectedUntil = now + duration
     state.failures = 0
     state.probeFailures = 0
@@ -250,7 +257,10 @@ export interface ZoneHealthSnapshot {
   failures: number
   /** Failed active health checks in a row. */
   probeFailures: number
-  /** Backoff level: the next ejection lasts baseMs * 2^level, capped. */
+  /**
+   * Backoff level: the next ejection lasts baseMs * 2^level, capped at maxMs; the level itself
+   * stops growing at the first one whose ejection reaches maxMs.
+   */
   level: number
   /** Time left until the zone is readmitted; 0 when it is in rotation. */
   ejectedForMs: number
