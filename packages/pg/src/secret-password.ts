@@ -1,4 +1,4 @@
-import { invalidOption, PrivateLinkError } from '@privatelink/core'
+import { awsErrorFacts, invalidOption, PrivateLinkError, sanitizedCause } from '@privatelink/core'
 
 /** The part of SecretsManagerClient we use (inject one in tests, or to share a client). */
 export interface SecretsManagerClientLike {
@@ -97,7 +97,12 @@ export function secretPassword(
     try {
       text = (await instance.send(command(auth.secretId))).SecretString
     } catch (cause) {
-      throw secretError(auth.secretId, `could not be read: ${(cause as Error).message}`, cause)
+      // The SDK's error holds the signed request ($response): only its redacted facts are kept.
+      throw secretError(
+        auth.secretId,
+        `could not be read: ${awsErrorFacts(cause).message}`,
+        sanitizedCause(cause),
+      )
     }
     let value: { username?: unknown; password?: unknown }
     try {

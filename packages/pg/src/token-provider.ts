@@ -1,8 +1,10 @@
 import { inspect } from 'node:util'
 import {
+  awsErrorFacts,
   createTokenCache,
   invalidOption,
   PrivateLinkError,
+  sanitizedCause,
   type TokenLife,
 } from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
@@ -150,10 +152,13 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
     },
     onRefreshFailed(error, tokenValidForMs) {
       if (tokenRefreshFailedChannel.hasSubscribers) {
+        // An SDK error's message may repeat what it signed: the redacted facts only.
+        const facts = awsErrorFacts(error)
+        const code = (error as { code?: unknown } | null)?.code
         tokenRefreshFailedChannel.publish({
           ...base,
-          code: (error as { code?: string; name?: string })?.code ?? (error as Error)?.name,
-          message: (error as Error)?.message,
+          code: typeof code === 'string' ? code : facts.name,
+          message: facts.message,
           tokenValidForMs,
         })
       }
@@ -195,14 +200,16 @@ function signedAt(token: string): number | undefined {
 type Base = { hostname: string; port: number; username: string; region: string }
 
 function signingError(base: Base, cause: unknown): PrivateLinkError {
-  const reason = (cause as Error)?.message ?? String(cause)
+  // The SDK's error holds the signed request ($response: Authorization, session token): keep a
+  // copy with the facts only, as discovery does.
+  const reason = awsErrorFacts(cause).message
   return new PrivateLinkError(
     'ERR_PG_TOKEN_SIGNING_FAILED',
     `Could not sign an IAM token for ${base.username}@${base.hostname}:${base.port}: ${reason}`,
     {
       hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability) and that region is set.',
       details: { ...base },
-      cause,
+      cause: sanitizedCause(cause),
     },
   )
 }

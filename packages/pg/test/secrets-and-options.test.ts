@@ -7,6 +7,7 @@ import {
   type SecretsManagerClientLike,
 } from '@privatelink/pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { everythingShown, LEAKED, leaks, sdkShapedError } from './sdk-error.js'
 import { postgresTarget, zoneA } from './support.js'
 
 const target = postgresTarget()
@@ -104,6 +105,26 @@ describe("auth: { secretId } (RDS Proxy's Secrets Manager mode)", () => {
     const error = (await pg.connect().catch((e: unknown) => e)) as PrivateLinkError
     expect(error.code).toBe('ERR_PG_SECRET_INVALID')
     expect(error.message).toContain('admin')
+  })
+
+  it("a Secrets Manager error is kept without its request: the caller's session token and signature are unreachable", async () => {
+    const failure = sdkShapedError(
+      'AccessDeniedException',
+      `User is not authorized to perform secretsmanager:GetSecretValue (X-Amz-Security-Token=${LEAKED.sessionToken})`,
+    )
+    const client = {
+      async send() {
+        throw failure
+      },
+    }
+    const pg = createClient(options(client))
+    const error = (await pg.connect().catch((e: unknown) => e)) as PrivateLinkError
+    expect(error.code).toBe('ERR_PG_SECRET_INVALID')
+    const shown = everythingShown(error)
+    expect(shown).toContain('AccessDeniedException')
+    expect(shown).toContain('req-0123')
+    expect(leaks(shown)).toBe(false)
+    expect(leaks(JSON.stringify(error))).toBe(false)
   })
 })
 

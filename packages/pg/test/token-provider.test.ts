@@ -3,6 +3,7 @@ import { inspect } from 'node:util'
 import { PrivateLinkError } from '@privatelink/core'
 import { type AwsCredentials, createIamTokenProvider } from '@privatelink/pg'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { everythingShown, LEAKED, leaks, sdkShapedError } from './sdk-error.js'
 
 const HOST = 'app-db.proxy-abcdefghijkl.us-west-2.rds.amazonaws.com'
 const START = Date.UTC(2026, 0, 15, 12, 0, 0)
@@ -207,6 +208,60 @@ describe('createIamTokenProvider', () => {
       unsubscribe('privatelink:pg:token-refresh-failed', listener)
     }
     expect(provider.stats().refreshFailures).toBeGreaterThanOrEqual(1)
+  })
+
+  it('an AWS SDK error while signing is kept without its request: no session token or signature reachable', async () => {
+    // The message repeats the request's key and signature, as some SDK messages do.
+    const failure = sdkShapedError(
+      'InvalidClientTokenId',
+      `The security token included in the request is invalid (Credential=${LEAKED.accessKeyId}/20260115, Signature=${LEAKED.signature})`,
+    )
+    const provider = createIamTokenProvider({
+      hostname: HOST,
+      username: 'u',
+      region: 'us-west-2',
+      credentials: async () => {
+        throw failure
+      },
+    })
+    const waited = await provider.getToken().catch((e: unknown) => e)
+    const refreshed = await provider.refresh().catch((e: unknown) => e)
+    for (const error of [waited, refreshed]) {
+      expect(PrivateLinkError.isInstance(error) && error.code).toBe('ERR_PG_TOKEN_SIGNING_FAILED')
+      const shown = everythingShown(error)
+      expect(shown).toContain('InvalidClientTokenId')
+      expect(shown).toContain('req-0123')
+      expect(leaks(shown)).toBe(false)
+      expect(leaks(JSON.stringify(error))).toBe(false)
+    }
+  })
+
+  it("a failed background refresh publishes no part of the SDK error's request", async () => {
+    let fail = false
+    const provider = createIamTokenProvider({
+      hostname: HOST,
+      username: 'u',
+      region: 'us-west-2',
+      credentials: async () => {
+        if (fail) throw sdkShapedError('ExpiredToken', `token ${LEAKED.sessionToken} expired`)
+        return key('P')
+      },
+    })
+    await provider.getToken()
+    const published: unknown[] = []
+    const listener = (message: unknown) => published.push(message)
+    subscribe('privatelink:pg:token-refresh-failed', listener)
+    try {
+      fail = true
+      vi.setSystemTime(START + 10 * MINUTE)
+      await provider.getToken()
+      await settle()
+    } finally {
+      unsubscribe('privatelink:pg:token-refresh-failed', listener)
+    }
+    expect(published).toHaveLength(1)
+    expect(published[0]).toMatchObject({ code: 'ExpiredToken' })
+    expect(leaks(everythingShown(published))).toBe(false)
   })
 
   it('refresh() replaces the token at once (after an authentication failure)', async () => {
