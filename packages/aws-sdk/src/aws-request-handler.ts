@@ -7,6 +7,7 @@ import {
 } from '@privatelink/http'
 import { UndiciHttpHandler } from '@smithy/undici-http-handler'
 import { asDnsNotPrivate, missingEndpointError } from './errors.js'
+import { markTransient } from './sdk-transient.js'
 import { s3VpceHostnames } from './service-endpoint.js'
 import {
   isRegion,
@@ -262,6 +263,7 @@ export class AwsRequestHandler {
     try {
       return await route.handler.handle(request, options)
     } catch (error) {
+      markTransient(error)
       const service = route.service ?? serviceOfHostname(hostname)?.service
       if (service === undefined) throw error
       throw asDnsNotPrivate(error, hostname, service, route.region) ?? error
