@@ -22,6 +22,13 @@ describe('test services helper: PostgreSQL', () => {
     expect(handle).toMatchObject({ url: 'postgres://nobody@127.0.0.1:1/none', source: 'env' })
   })
 
+  // PG_URL is taken as given: the user's to complete.
+  it.runIf(inject('pgSource') !== 'env')('hands out a URL with a user and a password', () => {
+    const url = new URL(running)
+    expect(url.username).not.toBe('')
+    expect(url.password).not.toBe('')
+  })
+
   it('uses the local server when it answers', async () => {
     const handle = await findPostgres({ env: {}, localUrl: running })
     expect(handle.source).toBe('local')
@@ -36,6 +43,12 @@ describe('test services helper: PostgreSQL', () => {
     try {
       expect(handle.source).toBe('started')
       expect(await selectOne(handle.url)).toBe(1)
+      // It wants the password the URL carries (random, so no test can assume one).
+      const url = new URL(handle.url)
+      expect(url.username).toBe('postgres')
+      expect(url.password).toMatch(/^[0-9a-f]{24}$/)
+      url.password = 'postgres'
+      await expect(selectOne(url.href)).rejects.toThrow(/password authentication failed/)
     } finally {
       await handle.stop()
     }
