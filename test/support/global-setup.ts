@@ -1,6 +1,7 @@
 import type { TestProject } from 'vitest/node'
 import { findPostgres, type ServiceHandle } from './postgres.js'
-import { findRedis } from './redis.js'
+import { findRedis, type RedisResult } from './redis.js'
+import { type RunTmpdir, useRunTmpdir } from './run-tmpdir.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -13,8 +14,9 @@ declare module 'vitest' {
 }
 
 interface Services {
+  tmp: RunTmpdir
   postgres: ServiceHandle
-  redis: Awaited<ReturnType<typeof findRedis>>
+  redis: RedisResult
 }
 
 // Every project runs this file; the servers are found (or started) once per vitest process.
@@ -25,16 +27,37 @@ store[key] ??= { users: 0 }
 const holder = store[key]
 
 async function findAll(): Promise<Services> {
-  const [postgres, redis] = await Promise.all([findPostgres(), findRedis()])
-  if ('unavailable' in redis) {
-    if (process.env['CI'] === 'true') {
-      throw new Error(`Redis is required under CI=true: ${redis.unavailable}`)
+  // First, so that the workers (started after the global setup) and the servers inherit it.
+  const tmp = await useRunTmpdir()
+  try {
+    const [postgres, redis] = await bothOrNeither(findPostgres(), findRedis())
+    if ('unavailable' in redis) {
+      if (process.env['CI'] === 'true') {
+        await postgres.stop()
+        throw new Error(`Redis is required under CI=true: ${redis.unavailable}`)
+      }
+      console.warn(
+        `\n  ┌──────────────────────────────────────────────────────────────\n  │ Redis not available: ${redis.unavailable}\n  │ Redis integration tests will be SKIPPED.\n  └──────────────────────────────────────────────────────────────\n`,
+      )
     }
-    console.warn(
-      `\n  ┌──────────────────────────────────────────────────────────────\n  │ Redis not available: ${redis.unavailable}\n  │ Redis integration tests will be SKIPPED.\n  └──────────────────────────────────────────────────────────────\n`,
-    )
+    return { tmp, postgres, redis }
+  } catch (error) {
+    await tmp.finish()
+    throw error
   }
-  return { postgres, redis }
+}
+
+/** Both servers, or an error with neither left running (a started one keeps vitest alive). */
+async function bothOrNeither(
+  postgres: Promise<ServiceHandle>,
+  redis: Promise<RedisResult>,
+): Promise<[ServiceHandle, RedisResult]> {
+  const [found, other] = await Promise.allSettled([postgres, redis])
+  if (found.status === 'fulfilled' && other.status === 'fulfilled')
+    return [found.value, other.value]
+  if (found.status === 'fulfilled') await found.value.stop()
+  if (other.status === 'fulfilled' && 'stop' in other.value) await other.value.stop()
+  throw found.status === 'rejected' ? found.reason : (other as PromiseRejectedResult).reason
 }
 
 export default async function setup(project: TestProject) {
@@ -56,5 +79,11 @@ export default async function setup(project: TestProject) {
     if (current === undefined) return
     await current.postgres.stop()
     if ('stop' in current.redis) await current.redis.stop()
+    const left = await current.tmp.finish()
+    if (left.length > 0) {
+      console.warn(
+        `\n  Tests left ${left.length} temporary entries (removed): ${left.join(', ')}\n`,
+      )
+    }
   }
 }
