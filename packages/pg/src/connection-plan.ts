@@ -6,7 +6,7 @@ import { type EndpointSource, endpointSource } from './endpoint-source.js'
 import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js'
 import { type AuthContext, connectError, isAuthFailure } from './errors.js'
 import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
-import { pgOnly, validateOptions } from './options.js'
+import { pgOnly, readPgOptions, validateOptions } from './options.js'
 import { probeHandshake } from './probe-handshake.js'
 import { proxyHostRegion } from './proxy-region.js'
 import { secretPassword } from './secret-password.js'
@@ -35,9 +35,10 @@ export interface ConnectionPlan {
 let warnedInsecure = false
 
 export function connectionPlan(
-  input: PrivateLinkPgOptions,
+  given: PrivateLinkPgOptions,
   pgDefaults: Record<string, unknown>,
 ): ConnectionPlan {
+  const input = readPgOptions(given)
   const options = validateOptions(input)
   // Health checks speak PostgreSQL's SSLRequest and TLS, so a zone whose proxy accepts TCP but
   // no longer answers is found (the stream context, defined below, names the proxy per target).

@@ -3,7 +3,7 @@ import { PrivateLinkError } from '@privatelink/core'
 import pg from 'pg'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
 import { EndpointStream } from './endpoint-stream.js'
-import type { PrivateLinkPgOptions } from './options.js'
+import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
 import { regionalPlans } from './regional-plans.js'
 import { retireEjectedZones } from './zone-retirement.js'
 
@@ -24,12 +24,13 @@ type ConnectCallback = (
  * A pg.Pool (every pg API works) whose connections go through the PrivateLink endpoint to RDS
  * Proxy: own zone first, IAM tokens, TLS verify-full against proxyHost.
  */
-export function createPool(options: PrivateLinkPoolOptions): pg.Pool {
-  const lambda = options?.profile === 'lambda'
+export function createPool(given: PrivateLinkPoolOptions): pg.Pool {
+  const options = readPgOptions(given)
+  const lambda = options.profile === 'lambda'
   // Lambda: one connection per sandbox; close it before RDS Proxy's idle client timeout
   // (30 min by default) would; let the process freeze or exit with the pool idle.
   const defaults = lambda ? { max: 1, idleTimeoutMillis: 30_000, allowExitOnIdle: true } : {}
-  if (options?.failover !== undefined) {
+  if (options.failover !== undefined) {
     const regional = regionalPlans(options, defaults)
     const { plans } = regional
     const streams = new WeakMap<object, { stream?: EndpointStream }>()

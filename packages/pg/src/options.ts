@@ -1,6 +1,7 @@
 import type { Connector, Endpoint } from '@privatelink/core'
 import { integerOption, invalidOption } from '@privatelink/core'
 import type { ConnectorSettings } from './endpoint-source.js'
+import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 import type { SecretAuth } from './secret-password.js'
 import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
 
@@ -142,22 +143,32 @@ export function pgOnly<T extends object>(options: T): Record<string, unknown> {
 
 const REFUSED = ['host', 'password', 'stream', 'connectionString'] as const
 
-export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object', options)
+/**
+ * The caller's options read once into a plain object (a throwing getter or a revoked Proxy is
+ * ERR_INVALID_OPTION naming the option): everything after reads the copy.
+ */
+export function readPgOptions<T extends object>(input: T): T {
+  return readOptions(input, '', 'an object of options') as T
+}
+
+export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
+  const options = readPgOptions(input)
   for (const key of REFUSED) {
-    if ((options as unknown as Record<string, unknown>)[key] !== undefined) {
-      throw invalidOption(
-        key,
+    const value = (options as unknown as Record<string, unknown>)[key]
+    if (value !== undefined) {
+      const expected =
         key === 'password'
           ? "nothing: use auth: { password } (or auth: 'iam', the default)"
-          : 'nothing: the endpoint and proxyHost decide where and how pg connects',
-        key === 'password' || key === 'connectionString' ? '[redacted]' : (options as never)[key],
-      )
+          : 'nothing: the endpoint and proxyHost decide where and how pg connects'
+      // A password or connection string (credentials in it) is described, never shown.
+      throw key === 'host'
+        ? invalidOption(key, expected, value)
+        : invalidSecretOption(key, expected, value)
     }
   }
   if (options.endpoint === undefined)
     throw invalidOption('endpoint', 'an Endpoint, a Connector, or the vpce DNS name', undefined)
+  readEndpoint(options.endpoint, 'endpoint')
   if (typeof options.proxyHost !== 'string' || !/^[a-z0-9.-]+$/i.test(options.proxyHost))
     throw invalidOption(
       'proxyHost',
@@ -177,23 +188,21 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
   const profile = options.profile ?? 'default'
   if (profile !== 'default' && profile !== 'lambda')
     throw invalidOption('profile', "'default' or 'lambda'", options.profile)
-  const ssl = options.ssl ?? {}
-  if (typeof ssl !== 'object' || ssl === null)
-    throw invalidOption(
-      'ssl',
-      "{ ca?, insecure? } (TLS is always on unless insecure: 'plaintext')",
-      options.ssl,
-    )
+  const ssl = readOptions(
+    options.ssl ?? {},
+    'ssl',
+    "{ ca?, insecure? } (TLS is always on unless insecure: 'plaintext')",
+  ) as PrivateLinkSslOptions
   const insecure = ssl.insecure ?? false
   if (insecure !== true && insecure !== false && insecure !== 'plaintext')
-    throw invalidOption('ssl.insecure', "false, true or 'plaintext'", ssl.insecure)
+    throw invalidSecretOption('ssl.insecure', "false, true or 'plaintext'", ssl.insecure)
   const ca = ssl.ca
   if (
     ca !== undefined &&
     typeof ca !== 'string' &&
     !(Array.isArray(ca) && ca.every((c) => typeof c === 'string'))
   ) {
-    throw invalidOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
+    throw invalidSecretOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
   }
   const handshakeTimeoutMs = integerOption(
     'handshakeTimeoutMs',
@@ -201,20 +210,24 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
     10_000,
     1,
   )
-  if (
-    options.connector !== undefined &&
-    (typeof options.connector !== 'object' || options.connector === null)
-  )
-    throw invalidOption(
-      'connector',
-      'connector settings ({ locality, resolver, ejection, ... })',
-      options.connector,
-    )
+  const connector = readConnectorSettings(options.connector)
   if (options.clock !== undefined && typeof options.clock !== 'function')
-    throw invalidOption('clock', 'a function returning milliseconds since the epoch', options.clock)
+    throw invalidSecretOption(
+      'clock',
+      'a function returning milliseconds since the epoch',
+      options.clock,
+    )
   const tokenProvider = options.tokenProvider
-  if (tokenProvider !== undefined && typeof tokenProvider?.getToken !== 'function')
-    throw invalidOption('tokenProvider', 'a provider from createIamTokenProvider', tokenProvider)
+  if (tokenProvider !== undefined) {
+    // A token pasted here by mistake is a secret: described, never echoed.
+    const expected = 'a provider from createIamTokenProvider'
+    if (typeof tokenProvider !== 'object' || tokenProvider === null)
+      throw invalidSecretOption('tokenProvider', expected, tokenProvider)
+    for (const key of ['hostname', 'port', 'username', 'region', 'refresh'])
+      readField(tokenProvider, key, `tokenProvider.${key}`)
+    if (typeof readField(tokenProvider, 'getToken', 'tokenProvider.getToken') !== 'function')
+      throw invalidSecretOption('tokenProvider', expected, tokenProvider)
+  }
   return {
     endpoint: options.endpoint,
     proxyHost: options.proxyHost.toLowerCase(),
@@ -225,34 +238,72 @@ export function validateOptions(options: PrivateLinkPgOptions): ValidatedOptions
     ca,
     insecure,
     profile,
-    connector: options.connector ?? {},
+    connector,
     handshakeTimeoutMs,
   }
 }
 
-function validateAuth(auth: PrivateLinkAuth | undefined): ValidatedOptions['auth'] {
-  if (auth === undefined || auth === 'iam') return { kind: 'iam' }
-  if (typeof auth === 'object' && auth !== null) {
-    if ('password' in auth) {
-      if (typeof auth.password !== 'string')
-        throw invalidOption('auth.password', 'a string', '[redacted]')
-      return { kind: 'password', password: auth.password }
-    }
-    if ('secretId' in auth) {
-      if (typeof auth.secretId !== 'string' || auth.secretId === '')
-        throw invalidOption('auth.secretId', 'a secret name or ARN', auth.secretId)
-      if (auth.client !== undefined && typeof auth.client?.send !== 'function')
-        throw invalidOption(
+/** `connector` (and its healthCheck, which pg extends) as plain objects of readable values. */
+function readConnectorSettings(value: unknown): ConnectorSettings {
+  if (value === undefined) return {}
+  const expected = 'connector settings ({ locality, resolver, ejection, ... })'
+  const settings = readOptions(value, 'connector', expected) as ConnectorSettings
+  if (settings.healthCheck === undefined) return settings
+  const healthCheck = readOptions(settings.healthCheck, 'connector.healthCheck', 'an object')
+  return { ...settings, healthCheck } as ConnectorSettings
+}
+
+/**
+ * Reads what pg looks at on an Endpoint or a Connector (a revoked Proxy or a throwing getter
+ * there is ERR_INVALID_OPTION naming `option`); a DNS name is left to the endpoint source.
+ */
+export function readEndpoint(value: unknown, option: string): void {
+  if (typeof value !== 'object' || value === null) return
+  if (!readable(value)) throw invalidSecretOption(option, 'an Endpoint or a Connector', value)
+  for (const key of [
+    'connect',
+    'zoneOf',
+    'zones',
+    'region',
+    'serviceRegion',
+    'targets',
+    'endpoint',
+  ])
+    readField(value, key, `${option}.${key}`)
+}
+
+function validateAuth(input: PrivateLinkAuth | undefined): ValidatedOptions['auth'] {
+  if (input === undefined || input === 'iam') return { kind: 'iam' }
+  // A password passed as `auth` itself (a common slip) is described, never echoed.
+  const expected = "'iam', { password } or { secretId, region?, client?, clientConfig? }"
+  const auth = readOptions(input, 'auth', expected) as Record<string, unknown>
+  if ('password' in auth) {
+    if (typeof auth['password'] !== 'string')
+      throw invalidSecretOption('auth.password', 'a string', auth['password'])
+    return { kind: 'password', password: auth['password'] }
+  }
+  if ('secretId' in auth) {
+    const secretId = auth['secretId']
+    if (typeof secretId !== 'string' || secretId === '')
+      throw invalidOption('auth.secretId', 'a secret name or ARN', secretId)
+    const client = auth['client']
+    if (client !== undefined) {
+      const send =
+        typeof client === 'object' && client !== null
+          ? readField(client, 'send', 'auth.client.send')
+          : undefined
+      if (typeof send !== 'function')
+        throw invalidSecretOption(
           'auth.client',
           'a SecretsManagerClient (anything with send())',
-          auth.client,
+          client,
         )
-      return { kind: 'secret', secret: auth }
     }
+    // Spread into the SecretsManagerClient on first connect: read now, so a bad getter fails here.
+    const clientConfig = auth['clientConfig']
+    if (typeof clientConfig === 'object' && clientConfig !== null && !Array.isArray(clientConfig))
+      auth['clientConfig'] = readOptions(clientConfig, 'auth.clientConfig', 'an object')
+    return { kind: 'secret', secret: auth as unknown as SecretAuth }
   }
-  throw invalidOption(
-    'auth',
-    "'iam', { password } or { secretId, region?, client?, clientConfig? }",
-    typeof auth === 'object' && auth !== null ? '[object]' : auth,
-  )
+  throw invalidSecretOption('auth', expected, input)
 }

@@ -6,8 +6,9 @@ import {
   invalidOption,
 } from '@privatelink/core'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
-import type { PgFailoverTarget, PrivateLinkPgOptions } from './options.js'
+import { type PgFailoverTarget, type PrivateLinkPgOptions, readEndpoint } from './options.js'
 import { probeHandshake } from './probe-handshake.js'
+import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 
 const isEndpoint = (value: unknown): value is Endpoint =>
   typeof value === 'object' &&
@@ -36,13 +37,22 @@ export function regionalPlans(
   options: PrivateLinkPgOptions,
   pgDefaults: Record<string, unknown>,
 ): RegionalPlans {
-  const failover = options.failover
-  if (!Array.isArray(failover) || failover.length === 0)
-    throw invalidOption(
+  const given: unknown = options.failover
+  if (!readable(given) || !Array.isArray(given) || given.length === 0)
+    throw invalidSecretOption(
       'failover',
       'a non-empty array of { endpoint, proxyHost, region? }',
-      failover,
+      given,
     )
+  readEndpoint(options.endpoint, 'endpoint')
+  // Each target read once into a plain object (a bad getter is ERR_INVALID_OPTION naming it).
+  const failover = Array.from({ length: given.length }, (_, index) => {
+    const name = `failover[${index}]`
+    const target = readField(given, String(index), name)
+    const copy = readOptions(target, name, '{ endpoint, proxyHost, region?, credentials? }')
+    readEndpoint(copy['endpoint'], `${name}.endpoint`)
+    return copy as unknown as PgFailoverTarget
+  })
   if (!isEndpoint(options.endpoint))
     throw invalidOption(
       'endpoint',
@@ -50,8 +60,8 @@ export function regionalPlans(
       typeof options.endpoint === 'string' ? options.endpoint : '[object]',
     )
   failover.forEach((target: PgFailoverTarget, index) => {
-    if (typeof target !== 'object' || target === null || !isEndpoint(target.endpoint))
-      throw invalidOption(`failover[${index}].endpoint`, 'an Endpoint', target)
+    if (!isEndpoint(target.endpoint))
+      throw invalidSecretOption(`failover[${index}].endpoint`, 'an Endpoint', target.endpoint)
     if (typeof target.proxyHost !== 'string' || !/^[a-z0-9.-]+$/i.test(target.proxyHost))
       throw invalidOption(
         `failover[${index}].proxyHost`,

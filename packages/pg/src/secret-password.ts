@@ -1,4 +1,5 @@
 import { awsErrorFacts, invalidOption, PrivateLinkError, sanitizedCause } from '@privatelink/core'
+import { invalidSecretOption } from './read-options.js'
 
 /** The part of SecretsManagerClient we use (inject one in tests, or to share a client). */
 export interface SecretsManagerClientLike {
@@ -138,7 +139,7 @@ function validateClientConfig(auth: SecretAuth): void {
   const config: unknown = auth.clientConfig
   if (config === undefined) return
   if (typeof config !== 'object' || config === null || Array.isArray(config))
-    throw invalidOption('auth.clientConfig', 'a SecretsManagerClient config object', config)
+    throw invalidSecretOption('auth.clientConfig', 'a SecretsManagerClient config object', config)
   if (auth.client !== undefined)
     throw invalidOption(
       'auth.clientConfig',

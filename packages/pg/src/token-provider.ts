@@ -8,6 +8,7 @@ import {
   type TokenLife,
 } from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
+import { invalidSecretOption, readField, readOptions } from './read-options.js'
 
 /** AWS credentials as the SDK's providers return them. */
 export interface AwsCredentials {
@@ -92,9 +93,12 @@ type SignerModule = typeof import('@aws-sdk/rds-signer')
  * provider, refreshed ahead of expiry in the background, concurrent refreshes collapsed. The
  * caching is core's `createTokenCache`; this file signs and names the errors.
  */
-export function createIamTokenProvider(options: IamTokenProviderOptions): IamTokenProvider {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object', options)
+export function createIamTokenProvider(given: IamTokenProviderOptions): IamTokenProvider {
+  const options = readOptions(
+    given,
+    '',
+    'an object of options',
+  ) as unknown as IamTokenProviderOptions
   const hostname = stringOption('hostname', options.hostname, 'the RDS Proxy endpoint name')
   const username = stringOption('username', options.username, 'the database user name')
   const region = stringOption('region', options.region, "the proxy's region, e.g. us-west-2")
@@ -112,12 +116,12 @@ export function createIamTokenProvider(options: IamTokenProviderOptions): IamTok
     typeof credentialsOption !== 'function' &&
     (typeof credentialsOption !== 'object' ||
       credentialsOption === null ||
-      typeof credentialsOption.accessKeyId !== 'string')
+      typeof readField(credentialsOption, 'accessKeyId', 'credentials.accessKeyId') !== 'string')
   ) {
-    throw invalidOption(
+    throw invalidSecretOption(
       'credentials',
       'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
-      '[credentials]',
+      credentialsOption,
     )
   }
 
