@@ -10,7 +10,9 @@ import { zoneA } from './support.js'
 // never a raw TypeError (at the call or later).
 let lab: Lab
 beforeAll(async () => {
-  lab = await startLab({ services: [{ name: 'pg', port: 5432, target: { port: 9 } }] })
+  lab = await startLab({
+    services: [{ name: 'pg', port: 5432, target: { host: '127.0.0.1', port: 9 } }],
+  })
 })
 afterAll(() => lab?.close())
 
