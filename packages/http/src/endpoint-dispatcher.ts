@@ -18,6 +18,8 @@ import { FailoverHandler, type Route } from './failover-handler.js'
 import { asLegacy } from './legacy-handler.js'
 import { type Connection, OriginPool } from './origin-pool.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
+import { locationOf, unsafeTarget } from './sigv4-errors.js'
+import { SIGNED, type SignedMark } from './sigv4-marker.js'
 import { stallWatch } from './stall-watch.js'
 
 /** Options of {@link createEndpointDispatcher}; each is validated at construction. */
@@ -109,6 +111,22 @@ const CONNECTOR_OPTIONS = [
   'resolver',
   'clock',
 ] as const
+
+/**
+ * fetch follows a redirect with a new request, which sigv4() signs like any other: a 302 to
+ * another host would carry the key ID and session token out through passthrough. Only a host the
+ * signer was told about (`hosts`) may receive a signed request that way.
+ */
+function refuseSignedPassthrough(options: Dispatcher.DispatchOptions): void {
+  const mark = (options as { [SIGNED]?: SignedMark })[SIGNED]
+  if (mark === undefined || mark.listed) return
+  const origin = new URL(String(options.origin))
+  throw unsafeTarget(
+    { service: mark.service, region: mark.region, host: origin.host },
+    'passthrough',
+    locationOf(origin, options.path),
+  )
+}
 
 /**
  * An undici Dispatcher whose sockets come from core's connector: own zone first, staggered
@@ -262,7 +280,10 @@ export class EndpointDispatcher extends Dispatcher {
       if (this.#closed) throw new errors.ClientClosedError()
       const origin = String(options.origin)
       if (!this.#isPinned(origin)) {
-        if (this.#passthrough !== undefined) return this.#passthrough.dispatch(options, handler)
+        if (this.#passthrough !== undefined) {
+          refuseSignedPassthrough(options)
+          return this.#passthrough.dispatch(options, handler)
+        }
         throw originNotPinnedError(new URL(origin).origin, this.origins)
       }
       return new FailoverHandler(options, legacy, this.#policy, this.#route(origin)).start()

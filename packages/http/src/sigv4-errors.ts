@@ -73,3 +73,53 @@ export function unsignableQuery(
     },
   )
 }
+
+/** Why a request was not signed: it would travel in clear text, or to a host it was not meant for. */
+export type UnsafeTargetReason = 'plaintext' | 'other-host' | 'passthrough'
+
+const unsafeHints: Record<UnsafeTargetReason, string> = {
+  plaintext:
+    'SigV4 never signs an http:// request: the Authorization header and the session token would cross the network in clear text (a redirect to http:// ends here too). Use https://.',
+  'other-host':
+    "SigV4 signs only for the host the request was made for (and the hosts listed in sigv4's 'hosts'): a redirect to another host would hand it your access key ID and session token. Follow such a redirect yourself, or list the host in 'hosts' if it is yours.",
+  passthrough:
+    "A signed request leaves through passthrough (a plain Agent, the public path) only for a host listed in sigv4's 'hosts': with fetch, a redirect to another host is a new request that would otherwise be signed for it. List the host in 'hosts' if it is meant to receive your signed requests.",
+}
+
+/**
+ * A request SigV4 refuses to sign or send: plaintext, or another host than the one signed for.
+ * `location` is origin and path only: a query may carry presigned parts.
+ */
+export function unsafeTarget(
+  target: SigningTarget,
+  reason: UnsafeTargetReason,
+  location: string,
+  signedFor?: string,
+): PrivateLinkError {
+  const why =
+    reason === 'plaintext'
+      ? 'it is plaintext HTTP'
+      : reason === 'other-host'
+        ? `its host is not the one signed for${signedFor === undefined ? '' : ` (${signedFor})`}`
+        : 'it would leave through passthrough to a host not listed in hosts'
+  return new PrivateLinkError(
+    'ERR_SIGV4_UNSAFE_TARGET',
+    `Refusing to send a SigV4-signed request to ${location}: ${why} (service ${target.service}, region ${target.region})`,
+    {
+      hint: unsafeHints[reason],
+      details: {
+        ...target,
+        location,
+        reason,
+        ...(signedFor === undefined ? {} : { signedFor }),
+      },
+    },
+  )
+}
+
+/** `origin + path` without the query (which may carry X-Amz-Signature or a token). */
+export function locationOf(origin: URL, path: unknown): string {
+  const text = String(path ?? '/')
+  const end = text.search(/[?#]/)
+  return `${origin.origin}${end === -1 ? text : text.slice(0, end)}`
+}

@@ -1,7 +1,15 @@
 import { invalidOption } from '@privatelink/core'
 import type { Dispatcher } from 'undici'
 import { type PreparedBody, prepareBody } from './sigv4-body.js'
-import { bodyTooLarge, type SigningTarget, signingFailed, unsignableQuery } from './sigv4-errors.js'
+import {
+  bodyTooLarge,
+  locationOf,
+  type SigningTarget,
+  signingFailed,
+  unsafeTarget,
+  unsignableQuery,
+} from './sigv4-errors.js'
+import { SIGNED, type SignedMark } from './sigv4-marker.js'
 import {
   parseSigningQuery,
   type SigningQuery,
@@ -47,6 +55,14 @@ export interface SigV4Options {
   unsignedPayload?: boolean
   /** Source of the signing time, in ms since the epoch (tests pin it). @default Date.now */
   clock?: () => number
+  /**
+   * Hostnames requests may be signed for; a request (or a redirect) to any other host fails with
+   * ERR_SIGV4_UNSAFE_TARGET before it is signed. Without it, any host is signed, except that a
+   * redirect followed by undici's redirect interceptor keeps the host it started with, and an
+   * endpoint dispatcher's passthrough refuses signed requests.
+   * @default every host
+   */
+  hosts?: string[]
 }
 
 /** @default 10 MiB: a typical API payload is far smaller; buffering more per request risks memory. */
@@ -162,6 +178,14 @@ function validate(options: SigV4Options): void {
     throw invalidOption('unsignedPayload', 'a boolean', options.unsignedPayload)
   if (options.clock !== undefined && typeof options.clock !== 'function')
     throw invalidOption('clock', 'a function', options.clock)
+  const { hosts } = options
+  if (
+    hosts !== undefined &&
+    (!Array.isArray(hosts) ||
+      hosts.length === 0 ||
+      hosts.some((host) => typeof host !== 'string' || host === '' || host.includes('/')))
+  )
+    throw invalidOption('hosts', 'a non-empty array of hostnames', hosts)
 }
 
 /**
@@ -178,6 +202,13 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
   const allowUnsigned = options.unsignedPayload ?? false
   const clock = options.clock ?? Date.now
   const { credentials } = options
+  const listed =
+    options.hosts === undefined
+      ? undefined
+      : new Set(options.hosts.map((host) => host.toLowerCase().replace(/\.$/, '')))
+  // The host each request started with, by its handler: undici's redirect interceptor sends every
+  // hop with the same handler, so a hop to another host is seen here. Weak: handlers come and go.
+  const startedAt = new WeakMap<object, string>()
   // Tags a provider failure, so the error can say the credentials (not the signing) failed.
   const provider =
     typeof credentials === 'function'
@@ -195,6 +226,17 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
   ): Promise<void> {
     const origin = new URL(String(dispatchOptions.origin))
     const target: SigningTarget = { service, region, host: origin.host }
+    // Checked before anything is signed (or a credential fetched): a signed request in clear text
+    // can be replayed by anyone on the path, and another host would get the key ID and token.
+    if (origin.protocol !== 'https:')
+      throw unsafeTarget(target, 'plaintext', locationOf(origin, dispatchOptions.path))
+    const hostname = origin.hostname.toLowerCase().replace(/\.$/, '')
+    if (listed !== undefined && !listed.has(hostname))
+      throw unsafeTarget(target, 'other-host', locationOf(origin, dispatchOptions.path))
+    const first = startedAt.get(handler)
+    if (first === undefined) startedAt.set(handler, origin.host)
+    else if (first !== origin.host)
+      throw unsafeTarget(target, 'other-host', locationOf(origin, dispatchOptions.path), first)
     const headers = headerObject(dispatchOptions.headers)
     headers['host'] ??= origin.host
     const { path, search } = splitTarget(String(dispatchOptions.path ?? '/'))
@@ -246,7 +288,20 @@ export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterc
       await releaseOnFailure?.().catch(() => {})
       throw error
     }
-    dispatch({ ...dispatchOptions, headers: signed.headers, body: body as never }, handler)
+    const mark: SignedMark = { service, region, listed: listed !== undefined }
+    dispatch(
+      {
+        ...dispatchOptions,
+        headers: signed.headers,
+        body: body as never,
+        // A redirect interceptor below the signer would resend these headers to wherever the
+        // Location points (undici keeps x-amz-security-token across hosts): not below us.
+        // Compose the redirect interceptor outside sigv4(), so each hop is checked and signed.
+        maxRedirections: 0,
+        [SIGNED]: mark,
+      } as Dispatcher.DispatchOptions,
+      handler,
+    )
   }
 
   async function sign(

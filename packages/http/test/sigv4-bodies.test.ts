@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { type SigV4Options, sigv4 } from '@privatelink/http'
+import { createTestCa } from '@privatelink/lab'
 import { Agent, type Dispatcher, fetch, request, FormData as UndiciFormData } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { verifyRequest } from './sigv4-oracle.js'
+
+// sigv4() never signs plaintext: the service is HTTPS, with a lab-CA certificate for SERVER_NAME.
+const SERVER_NAME = 'sigv4-bodies.test'
 
 // A loopback service that checks every request the way AWS does, with the test's own SigV4
 // implementation (./sigv4-oracle.ts), computed over the raw target, raw headers and body bytes.
@@ -28,10 +32,14 @@ interface Seen {
 
 let server: Server
 let base: string
+let caPem: string
 let seen: Seen[] = []
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  const ca = await createTestCa()
+  caPem = ca.certificatePem
+  const issued = await ca.issue([SERVER_NAME])
+  server = createServer({ cert: issued.certificatePem, key: issued.privateKeyPem }, (req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
@@ -59,7 +67,7 @@ beforeAll(async () => {
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
 
 afterAll(async () => {
@@ -69,7 +77,7 @@ afterAll(async () => {
 let agent: Agent
 beforeEach(() => {
   seen = []
-  agent = new Agent()
+  agent = new Agent({ connect: { ca: caPem, servername: SERVER_NAME } })
 })
 afterEach(async () => {
   await agent.close()
@@ -214,7 +222,7 @@ describe('sigv4 bounds what it buffers', () => {
     }).catch((caught: unknown) => caught)
     expect((error as Error).cause).toMatchObject({
       code: 'ERR_SIGV4_BODY_TOO_LARGE',
-      details: { host: base.slice('http://'.length), maxBufferedBodyBytes: 16, bytesSeen: 100 },
+      details: { host: base.slice('https://'.length), maxBufferedBodyBytes: 16, bytesSeen: 100 },
     })
     expect(seen).toHaveLength(0)
   })
@@ -301,7 +309,7 @@ describe('sigv4 errors reach the handler, never the process', () => {
     expect(viaRequest).toMatchObject({
       code: 'ERR_SIGV4_FAILED',
       details: {
-        host: base.slice('http://'.length),
+        host: base.slice('https://'.length),
         service: 'execute-api',
         region: 'eu-west-1',
         stage: 'credentials',
