@@ -1,7 +1,20 @@
 // `./dev demo` (pnpm demo): the whole product in under a minute, nothing to configure.
 // What it shows and its output: the README's "Demo" section. Exit code 0 only with 0 failed.
+import { DEMO_USAGE, parseDemoArguments } from './demo/arguments.js'
 import { style } from './demo/format.js'
-import { OWN_ZONE, type Progress, runDemo, summaryLines } from './demo/run-demo.js'
+import type { Progress } from './demo/run-demo.js'
+
+// --help and unknown arguments are answered before the demo's modules (the lab, the AWS SDK) load.
+const parsed = parseDemoArguments(process.argv.slice(2))
+if (parsed.action === 'help') {
+  process.stdout.write(DEMO_USAGE)
+  process.exit(0)
+}
+if (parsed.action === 'refuse') {
+  process.stderr.write(`${parsed.message}\n\n${DEMO_USAGE}`)
+  process.exit(2)
+}
+const { OWN_ZONE, runDemo, summaryLines } = await import('./demo/run-demo.js')
 
 // The AWS SDK warns on every run under Node 20 that later releases will need Node 22: true, but
 // not this demo's business.

@@ -6,8 +6,11 @@ import { describe, expect, inject, it } from 'vitest'
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 /** Runs `pnpm demo` as a user would (tsx examples/demo.ts), output piped: no TTY. */
-async function runDemo(timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
+async function runDemo(
+  timeoutMs: number,
+  args: string[] = [],
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', ...args], {
     cwd: root,
     // The PostgreSQL and Redis the suite found, as the demo would find them on its own; a
     // variable the suite sets for itself (AWS_EC2_METADATA_DISABLED) does not leak in.
@@ -21,13 +24,40 @@ async function runDemo(timeoutMs: number): Promise<{ code: number | null; output
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    output += chunk
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    output += chunk
+    stderr += chunk
+  })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const [code] = (await once(child, 'exit')) as [number | null]
   clearTimeout(timer)
-  return { code, output }
+  return { code, output, stdout, stderr }
 }
+
+describe('./dev demo arguments', () => {
+  it('--help prints the usage and exits 0 without running the demo', async () => {
+    const { code, stdout, stderr } = await runDemo(30_000, ['--help'])
+    expect(stdout).toMatch(/^usage: \.\/dev demo/)
+    expect(stdout).toContain('-h, --help')
+    expect(stdout).not.toContain('PrivateLink SDK demo')
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+  }, 40_000)
+
+  it('an unknown argument is refused with exit 2 and the usage on stderr', async () => {
+    const { code, stdout, stderr } = await runDemo(30_000, ['--zones', '2'])
+    expect(stderr).toMatch(/^\.\/dev demo: unknown argument '--zones'/)
+    expect(stderr).toContain('usage: ./dev demo')
+    expect(stdout).toBe('')
+    expect(code).toBe(2)
+  }, 40_000)
+})
 
 describe('./dev demo', () => {
   it('runs steps 1-5 with default options and ends with 0 failed operations, exit code 0', async () => {

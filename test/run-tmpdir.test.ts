@@ -16,6 +16,7 @@ describe('a test run leaves nothing in the temporary folder (issue 25)', () => {
     expect(env['TMPDIR']).toBe(run.path)
     await mkdir(join(run.path, 'forgotten-folder'))
     await writeFile(join(run.path, 'forgotten-folder', 'ca.pem'), 'x')
+    await mkdir(join(run.path, 'tsx-0')) // a tool's cache, not a test's leftover
     expect(await run.finish()).toEqual(['forgotten-folder'])
     expect(env['TMPDIR']).toBe(tmpdir())
     await expect(stat(run.path)).rejects.toMatchObject({ code: 'ENOENT' })

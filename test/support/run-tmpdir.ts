@@ -2,10 +2,14 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+// Caches the tools keep in the temporary folder (tsx's transforms, Node's compile cache): removed
+// with the run's folder, but not a test's leftover.
+const TOOL_CACHES = /^(tsx-\d+|node-compile-cache)$/
+
 /** The temporary folder of one test run (see useRunTmpdir). */
 export interface RunTmpdir {
   path: string
-  /** Removes the folder and everything in it; resolves the names that were left in it. */
+  /** Removes the folder and everything in it; resolves the names tests left in it. */
   finish(): Promise<string[]>
 }
 
@@ -28,7 +32,7 @@ export async function useRunTmpdir(env: NodeJS.ProcessEnv = process.env): Promis
       else env['TMPDIR'] = previous
       const left = await readdir(path).catch(() => [])
       await rm(path, { recursive: true, force: true })
-      return left
+      return left.filter((name) => !TOOL_CACHES.test(name))
     },
   }
 }
