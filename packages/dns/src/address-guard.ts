@@ -1,6 +1,7 @@
 import type { LookupAddress } from 'node:dns'
 import { isIP } from 'node:net'
 import { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
+import { checkOptions } from './checked-options.js'
 import { blockedChannel } from './diagnostics.js'
 import { notPrivateError } from './dns-errors.js'
 import { invalidOption, type PrivateLinkError } from './errors.js'
@@ -27,12 +28,16 @@ export interface AddressGuard {
  * DNS answer cannot send traffic (and IAM tokens) out of the VPC. Every CIDR is validated now.
  */
 export function createAddressGuard(options: AddressGuardOptions = {}): AddressGuard {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object', options)
-  if (options.allowedRanges !== undefined && !Array.isArray(options.allowedRanges))
-    throw invalidOption('allowedRanges', 'an array of CIDR strings', options.allowedRanges)
-  const allowedRanges = Object.freeze([...(options.allowedRanges ?? DEFAULT_ALLOWED_RANGES)])
-  const custom = options.allowedRanges !== undefined
+  const given = checkOptions('options', options, () => {
+    if (typeof options !== 'object' || options === null)
+      throw invalidOption('options', 'an object', options)
+    const ranges = options.allowedRanges
+    if (ranges !== undefined && !Array.isArray(ranges))
+      throw invalidOption('allowedRanges', 'an array of CIDR strings', ranges)
+    return ranges === undefined ? undefined : [...ranges]
+  })
+  const allowedRanges = Object.freeze(given ?? [...DEFAULT_ALLOWED_RANGES])
+  const custom = given !== undefined
   const matches = createAddressMatcher(allowedRanges)
   const allows = (address: string) => {
     const family = isIP(address)
@@ -49,13 +54,36 @@ export function createAddressGuard(options: AddressGuardOptions = {}): AddressGu
   }
 }
 
+/** Throws ERR_INVALID_OPTION unless `value` is an AddressGuard (createAddressGuard's shape). */
+export function assertAddressGuard(value: unknown, option: string): asserts value is AddressGuard {
+  checkOptions(option, value, () => {
+    const guard = value as Partial<AddressGuard> | null
+    if (
+      typeof guard !== 'object' ||
+      guard === null ||
+      !Array.isArray(guard.allowedRanges) ||
+      !guard.allowedRanges.every((range) => typeof range === 'string') ||
+      typeof guard.allows !== 'function' ||
+      typeof guard.refusal !== 'function'
+    )
+      throw invalidOption(
+        option,
+        'an AddressGuard (createAddressGuard or createEndpointGuard): { allowedRanges, allows, refusal }',
+        value,
+      )
+  })
+}
+
 /**
  * Wraps any `dns.lookup`-style function so that every address it answers is checked: for a
  * lookup that is not this package's resolver (the system's, cacheable-lookup, a test double).
  * One refused address refuses the whole answer, as the resolver does.
  */
 export function guardedLookup(lookup: LookupFunction, guard: AddressGuard): LookupFunction {
-  if (typeof lookup !== 'function') throw invalidOption('lookup', 'a dns.lookup function', lookup)
+  checkOptions('lookup', lookup, () => {
+    if (typeof lookup !== 'function') throw invalidOption('lookup', 'a dns.lookup function', lookup)
+  })
+  assertAddressGuard(guard, 'guard')
   return function guarded(hostname: string, optionsOrCallback: unknown, maybeCallback?: unknown) {
     const callback = (
       typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback

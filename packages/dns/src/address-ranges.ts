@@ -1,4 +1,6 @@
+import { checkOptions } from './checked-options.js'
 import { type Cidr, cidrContains, parseCidr, parseIpAddress, unmapIpv4 } from './cidr.js'
+import { invalidOption } from './errors.js'
 
 /** RFC 1918, RFC 6598 shared address space and IPv6 unique local addresses. */
 export const DEFAULT_ALLOWED_RANGES: readonly string[] = Object.freeze([
@@ -27,9 +29,13 @@ export function createAddressMatcher(
   ranges: readonly string[],
   option = 'allowedRanges',
 ): AddressMatcher {
+  const list = checkOptions(option, ranges, () => {
+    if (!Array.isArray(ranges)) throw invalidOption(option, 'an array of CIDR strings', ranges)
+    return [...ranges]
+  })
   const ipv4: Ipv4Range[] = []
   const ipv6: Cidr[] = []
-  for (const range of ranges) {
+  for (const range of list) {
     const cidr = parseCidr(range, option)
     if (cidr.family === 4) {
       const mask = cidr.prefix === 0 ? 0 : (~0 << (32 - cidr.prefix)) >>> 0

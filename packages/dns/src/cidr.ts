@@ -187,6 +187,11 @@ function cidrError(option: string, value: unknown, why: string): PrivateLinkErro
   )
 }
 
+// Never throws: a revoked Proxy throws even in Array.isArray.
 function typeOf(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
+  try {
+    return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
+  } catch {
+    return 'unreadable object'
+  }
 }

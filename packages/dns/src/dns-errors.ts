@@ -1,5 +1,29 @@
 import { PrivateLinkError } from './errors.js'
 
+/**
+ * dns.lookup's errno for each of our codes (libuv's getaddrinfo codes, the same on every
+ * platform): EAI_NONAME (-3008, code ENOTFOUND there) when the name has no usable address,
+ * EAI_AGAIN (-3001) when the server did not answer. `util.getSystemErrorName(errno)` gives the
+ * name for callers that checked dns.lookup's codes.
+ */
+const LOOKUP_ERRNO: Readonly<Record<string, number>> = {
+  ERR_DNS_NOT_FOUND: -3008,
+  ERR_DNS_NOT_PRIVATE: -3008,
+  ERR_DNS_INVALID_NAME: -3008,
+  ERR_DNS_TIMEOUT: -3001,
+  ERR_DNS_SERVFAIL: -3001,
+  ERR_DNS_FAILED: -3001,
+}
+
+/** Adds dns.lookup's errno, syscall and hostname to one of our DNS errors; the code stays ours. */
+function asLookupError(error: PrivateLinkError, hostname: string): PrivateLinkError {
+  return Object.assign(error, {
+    errno: LOOKUP_ERRNO[error.code] ?? -3008,
+    syscall: 'getaddrinfo',
+    hostname,
+  })
+}
+
 const outsideVpcHint =
   'Check that the endpoint has private DNS enabled, that the VPC has enableDnsSupport and ' +
   'enableDnsHostnames on, that no custom DHCP option set replaces the Amazon-provided resolver, ' +
@@ -19,12 +43,17 @@ export function notPrivateError(
     : 'not a private address'
   const subject =
     hostname === address ? `${address} is` : `${hostname} resolved to ${address}, which is`
-  return new PrivateLinkError('ERR_DNS_NOT_PRIVATE', `${subject} ${what}; refusing to connect`, {
-    hint: customRanges
-      ? `Check allowedRanges: ${address} is not in them. If this address is the endpoint's, add its subnet's CIDR. ${outsideVpcHint}`
-      : `A public answer means traffic would leave the AWS network. ${outsideVpcHint} If this range is yours, add it to allowedRanges.`,
-    details: { hostname, address, allowedRanges: [...allowedRanges] },
-  })
+  const error = new PrivateLinkError(
+    'ERR_DNS_NOT_PRIVATE',
+    `${subject} ${what}; refusing to connect`,
+    {
+      hint: customRanges
+        ? `Check allowedRanges: ${address} is not in them. If this address is the endpoint's, add its subnet's CIDR. ${outsideVpcHint}`
+        : `A public answer means traffic would leave the AWS network. ${outsideVpcHint} If this range is yours, add it to allowedRanges.`,
+      details: { hostname, address, allowedRanges: [...allowedRanges] },
+    },
+  )
+  return asLookupError(error, hostname)
 }
 
 /** The hint each DNS code carries, for callers that only kept the code (the connector's attempts). */
@@ -41,7 +70,7 @@ export const dnsErrorHints: Readonly<Record<string, string>> = Object.freeze({
 })
 
 export function invalidHostname(input: unknown, why: string): PrivateLinkError {
-  return new PrivateLinkError(
+  const error = new PrivateLinkError(
     'ERR_DNS_INVALID_NAME',
     `Invalid hostname ${describeInput(input)}: ${why}`,
     {
@@ -49,6 +78,7 @@ export function invalidHostname(input: unknown, why: string): PrivateLinkError {
       details: { hostname: describeInput(input), reason: why },
     },
   )
+  return asLookupError(error, typeof input === 'string' ? input : describeInput(input))
 }
 
 /** A short, printable description of any input: never throws (BigInt, cycles, a throwing toString). */
@@ -57,11 +87,25 @@ export function describeInput(input: unknown): string {
     return JSON.stringify(input.length > 100 ? `${input.slice(0, 97)}...` : input)
   if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
   if (typeof input === 'bigint') return `${input}n`
-  return Array.isArray(input) ? 'an array' : `a ${typeof input}`
+  if (typeof input === 'symbol') return 'a symbol'
+  try {
+    return Array.isArray(input) ? 'an array' : `a ${typeof input}`
+  } catch {
+    return 'an unreadable object (a revoked Proxy?)'
+  }
 }
 
 /** Maps a c-ares error to our codes. */
 export function resolutionError(
+  hostname: string,
+  servers: readonly string[],
+  cause: unknown,
+  deadlineMs?: number,
+): PrivateLinkError {
+  return asLookupError(caresError(hostname, servers, cause, deadlineMs), hostname)
+}
+
+function caresError(
   hostname: string,
   servers: readonly string[],
   cause: unknown,

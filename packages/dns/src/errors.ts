@@ -67,14 +67,23 @@ export class PrivateLinkError extends Error {
   }
 }
 
-/** A bad option, named, with what was expected. Thrown at construction, never later. */
-export function invalidOption(option: string, expected: string, value: unknown): PrivateLinkError {
+/**
+ * A bad option, named, with what was expected. Thrown at construction, never later. `cause`: the
+ * error reading the value raised, when there was one.
+ */
+export function invalidOption(
+  option: string,
+  expected: string,
+  value: unknown,
+  cause?: unknown,
+): PrivateLinkError {
   return new PrivateLinkError(
     'ERR_INVALID_OPTION',
     `Invalid option '${option}': expected ${expected}`,
     {
       hint: `Pass '${option}' as ${expected}.`,
       details: { option, expected, received: describeValue(value) },
+      ...(cause === undefined ? {} : { cause }),
     },
   )
 }
@@ -102,6 +111,7 @@ export function integerOption(option: string, value: unknown, fallback: number, 
   return value
 }
 
+// Never throws: a symbol has no String(), a revoked Proxy throws even in Array.isArray.
 function describeValue(value: unknown): string {
   if (typeof value === 'string')
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)
@@ -113,5 +123,10 @@ function describeValue(value: unknown): string {
   ) {
     return String(value)
   }
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+  } catch {
+    return 'an unreadable object (a revoked Proxy?)'
+  }
 }

@@ -1,7 +1,13 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls'
-import { type AddressGuard, createAddressGuard, guardedLookup } from './address-guard.js'
-import { invalidOption } from './errors.js'
+import {
+  type AddressGuard,
+  assertAddressGuard,
+  createAddressGuard,
+  guardedLookup,
+} from './address-guard.js'
+import { checkOptions } from './checked-options.js'
+import { integerOption, invalidOption } from './errors.js'
 import type { LookupFunction } from './lookup.js'
 import { createResolver } from './resolver.js'
 import { sharedSecureContext } from './secure-context.js'
@@ -53,32 +59,26 @@ export type GuardedConnector = (request: ConnectRequest, callback: ConnectCallba
  * `connect` option (`new Agent({ connect: guardedConnect() })`) and directly for net/tls.
  */
 export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConnector {
-  if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object', options)
-  const guard =
-    options.guard ??
-    createAddressGuard(
-      options.allowedRanges === undefined ? {} : { allowedRanges: options.allowedRanges },
-    )
-  const timeoutMs = options.timeoutMs ?? 10_000
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-    throw invalidOption('timeoutMs', 'an integer >= 1', options.timeoutMs)
-  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null))
-    throw invalidOption('tls', 'tls.connect options', options.tls)
-  if (options.lookup !== undefined && typeof options.lookup !== 'function')
-    throw invalidOption('lookup', 'a dns.lookup function', options.lookup)
-  const keepAlive = options.keepAlive ?? true
+  const settings = checkOptions('options', options, () => connectSettings(options))
+  const { guard, timeoutMs, keepAlive, tls } = settings
   // The CA bundle parsed once, not on every handshake.
-  const secureContext = options.tls === undefined ? undefined : sharedSecureContext(options.tls)
+  const secureContext = tls === undefined ? undefined : sharedSecureContext(tls)
   const sharedContext = secureContext === undefined ? {} : { secureContext }
   const lookup = guardedLookup(
-    options.lookup ?? createResolver({ allowedRanges: [...guard.allowedRanges] }).lookup,
+    settings.lookup ?? createResolver({ allowedRanges: [...guard.allowedRanges] }).lookup,
     guard,
   )
   return function connect(request, callback) {
-    const hostname = unbracket(String(request.hostname))
-    // undici passes '' for a URL's default port.
-    const port = Number(request.port) || (String(request.protocol) === 'https:' ? 443 : 80)
+    if (typeof callback !== 'function')
+      throw invalidOption('callback', 'a function (error, socket)', callback)
+    let target: ConnectTarget
+    try {
+      target = connectTarget(request)
+    } catch (error) {
+      queueMicrotask(() => callback(error as Error, null))
+      return
+    }
+    const { hostname, port, secure } = target
     // Refuse a literal before any socket exists: nothing gets dialled.
     if (isIP(hostname) !== 0) {
       const refused = guard.refusal(hostname)
@@ -92,18 +92,17 @@ export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConn
       host: hostname,
       port,
       lookup,
-      ...(request.localAddress ? { localAddress: request.localAddress } : {}),
+      ...(target.localAddress ? { localAddress: target.localAddress } : {}),
     }
-    if (request.protocol === 'https:') {
-      const servername =
-        request.servername || options.tls?.servername || serverNameOf(request.host, hostname)
+    if (secure) {
+      const servername = target.servername || tls?.servername || serverNameOf(target.host, hostname)
       socket = tlsConnect({
         ALPNProtocols: ['http/1.1'],
-        ...options.tls,
+        ...tls,
         ...sharedContext,
         ...common,
         ...(servername ? { servername } : {}),
-        ...(request.httpSocket ? { socket: request.httpSocket } : {}),
+        ...(target.httpSocket ? { socket: target.httpSocket } : {}),
       })
     } else {
       socket = netConnect(common)
@@ -130,13 +129,97 @@ export function guardedConnect(options: GuardedConnectOptions = {}): GuardedConn
       finish(error)
     }, timeoutMs)
     socket.once('error', finish)
-    socket.once(request.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
       // Belt and braces: the peer must be an allowed address whatever path led here.
       const remote = socket.remoteAddress
       const refused = remote === undefined ? undefined : guard.refusal(remote, hostname)
       finish(refused ?? null)
     })
   }
+}
+
+interface ConnectSettings {
+  guard: AddressGuard
+  timeoutMs: number
+  keepAlive: boolean
+  tls: ConnectionOptions | undefined
+  lookup: LookupFunction | undefined
+}
+
+function connectSettings(options: GuardedConnectOptions): ConnectSettings {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const { guard, allowedRanges, tls, lookup, keepAlive } = options
+  if (guard !== undefined) assertAddressGuard(guard, 'guard')
+  if (tls !== undefined && (typeof tls !== 'object' || tls === null))
+    throw invalidOption('tls', 'tls.connect options', tls)
+  if (lookup !== undefined && typeof lookup !== 'function')
+    throw invalidOption('lookup', 'a dns.lookup function', lookup)
+  if (keepAlive !== undefined && typeof keepAlive !== 'boolean')
+    throw invalidOption('keepAlive', 'a boolean', keepAlive)
+  return {
+    guard: guard ?? createAddressGuard(allowedRanges === undefined ? {} : { allowedRanges }),
+    // Capped as every other duration: setTimeout turns 2^31 ms and more into 1 ms.
+    timeoutMs: integerOption('timeoutMs', options.timeoutMs, 10_000, 1),
+    keepAlive: keepAlive ?? true,
+    tls: tls === undefined ? undefined : { ...tls },
+    lookup,
+  }
+}
+
+/** What connect() dials, read once from undici's request. */
+interface ConnectTarget {
+  hostname: string
+  port: number
+  secure: boolean
+  host: string | undefined
+  servername: string | undefined
+  localAddress: string | undefined
+  httpSocket: Socket | undefined
+}
+
+const optionalString = (option: string, value: unknown, expected: string) => {
+  if (value === undefined || value === null || value === '') return undefined
+  if (typeof value !== 'string') throw invalidOption(option, expected, value)
+  return value
+}
+
+/** What to dial from undici's request: a typed error for one undici would never send. */
+function connectTarget(request: ConnectRequest): ConnectTarget {
+  return checkOptions('request', request, () => {
+    if (typeof request !== 'object' || request === null)
+      throw invalidOption('request', 'an object { hostname, port, protocol }', request)
+    const { hostname, protocol, port: given, host, servername, localAddress, httpSocket } = request
+    if (typeof hostname !== 'string' || hostname === '')
+      throw invalidOption('request.hostname', 'a host name or IP literal', hostname)
+    if (protocol !== undefined && typeof protocol !== 'string')
+      throw invalidOption('request.protocol', "a string such as 'https:'", protocol)
+    // undici passes '' for a URL's default port.
+    const port =
+      given === '' || given === undefined
+        ? protocol === 'https:'
+          ? 443
+          : 80
+        : typeof given === 'number' || (typeof given === 'string' && /^\d{1,5}$/.test(given))
+          ? Number(given)
+          : Number.NaN
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw invalidOption('request.port', 'a port from 1 to 65535', given)
+    const local = optionalString('request.localAddress', localAddress, 'an IP literal')
+    if (local !== undefined && isIP(local) === 0)
+      throw invalidOption('request.localAddress', 'an IP literal', local)
+    if (httpSocket !== undefined && (typeof httpSocket !== 'object' || httpSocket === null))
+      throw invalidOption('request.httpSocket', 'a net.Socket', httpSocket)
+    return {
+      hostname: unbracket(hostname),
+      port,
+      secure: protocol === 'https:',
+      host: optionalString('request.host', host, "a 'name:port' string"),
+      servername: optionalString('request.servername', servername, 'a DNS name'),
+      localAddress: local,
+      httpSocket,
+    }
+  })
 }
 
 function unbracket(host: string): string {

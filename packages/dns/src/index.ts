@@ -1,6 +1,7 @@
 export type { AddressGuard, AddressGuardOptions } from './address-guard.js'
-export { createAddressGuard, guardedLookup } from './address-guard.js'
+export { assertAddressGuard, createAddressGuard, guardedLookup } from './address-guard.js'
 export type { AddressMatcher } from './address-ranges.js'
+export { checkOptions } from './checked-options.js'
 export { createAddressMatcher, DEFAULT_ALLOWED_RANGES } from './address-ranges.js'
 export type { Cidr, IpAddress } from './cidr.js'
 export { cidrContains, formatCidr, formatIpAddress, parseCidr, parseIpAddress } from './cidr.js'

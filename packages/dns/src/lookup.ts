@@ -1,4 +1,6 @@
 import type { LookupAddress, LookupOptions } from 'node:dns'
+import { checkOptions } from './checked-options.js'
+import { invalidOption } from './errors.js'
 import type { AddressFamily } from './options.js'
 import type { Resolution } from './resolver.js'
 
@@ -19,11 +21,39 @@ export interface LookupFunction {
 
 type Resolve = (hostname: string, options: { family?: AddressFamily }) => Promise<Resolution>
 
+// dns.lookup's families: 0, 4, 6, 'IPv4', 'IPv6' (or none); anything else it throws for, at the call.
 function familyOf(value: unknown): AddressFamily | undefined {
+  if (value === undefined) return undefined
   if (value === 4 || value === 'IPv4') return 4
   if (value === 6 || value === 'IPv6') return 6
   if (value === 0) return 0
-  return undefined
+  throw invalidOption('family', "0, 4, 6, 'IPv4' or 'IPv6' (as dns.lookup)", value)
+}
+
+const ORDERS: ReadonlySet<unknown> = new Set(['verbatim', 'ipv4first', 'ipv6first'])
+
+/** The lookup's options, checked as dns.lookup checks them: a bad one throws at the call. */
+function lookupOptions(optionsOrCallback: unknown): LookupOptions {
+  if (typeof optionsOrCallback === 'function' || optionsOrCallback === undefined) return {}
+  if (typeof optionsOrCallback === 'number') return { family: familyOf(optionsOrCallback) ?? 0 }
+  if (typeof optionsOrCallback !== 'object' || optionsOrCallback === null)
+    throw invalidOption('options', 'an object, a family number or the callback', optionsOrCallback)
+  return checkOptions('options', optionsOrCallback, () => {
+    const options = optionsOrCallback as LookupOptions
+    const { all, order, verbatim } = options
+    if (all !== undefined && typeof all !== 'boolean') throw invalidOption('all', 'a boolean', all)
+    if (verbatim !== undefined && typeof verbatim !== 'boolean')
+      throw invalidOption('verbatim', 'a boolean', verbatim)
+    if (order !== undefined && !ORDERS.has(order))
+      throw invalidOption('order', "'verbatim', 'ipv4first' or 'ipv6first'", order)
+    const family = familyOf(options.family)
+    return {
+      ...(all !== undefined ? { all } : {}),
+      ...(order !== undefined ? { order } : {}),
+      ...(verbatim !== undefined ? { verbatim } : {}),
+      ...(family !== undefined ? { family } : {}),
+    }
+  })
 }
 
 export function createLookup(resolve: Resolve): LookupFunction {
@@ -35,13 +65,13 @@ export function createLookup(resolve: Resolve): LookupFunction {
     const callback = (
       typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback
     ) as (...args: unknown[]) => void
-    const options: LookupOptions =
-      typeof optionsOrCallback === 'number'
-        ? { family: optionsOrCallback }
-        : typeof optionsOrCallback === 'object' && optionsOrCallback !== null
-          ? (optionsOrCallback as LookupOptions)
-          : {}
-    const family = familyOf(options.family)
+    // A revoked Proxy is typeof 'function' too: checked here, not when the answer arrives.
+    checkOptions('callback', callback, () => {
+      if (typeof callback !== 'function')
+        throw invalidOption('callback', 'a function (error, address, family)', callback)
+    })
+    const options = lookupOptions(optionsOrCallback)
+    const family = options.family as AddressFamily | undefined
     const order = options.order ?? (options.verbatim === false ? 'ipv4first' : 'verbatim')
     resolve(hostname, family === undefined ? {} : { family }).then(
       (resolution) => {

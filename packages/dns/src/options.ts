@@ -61,6 +61,8 @@ export interface ResolvedResolverOptions {
   maxEntries: number
   privateOnly: boolean
   allowedRanges: string[]
+  /** `allowedRanges` was given: refusals say "outside the allowed ranges", not "not private". */
+  customRanges: boolean
   family: AddressFamily
   clock: () => number
 }
@@ -82,7 +84,7 @@ export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverO
     throw invalidOption('allowedRanges', 'an array of CIDR strings', allowedRanges)
   }
   // Parsed now so a typo throws at construction, naming the value (see cidr.ts).
-  if (allowedRanges !== undefined) createAddressMatcher(allowedRanges)
+  if (allowedRanges !== undefined) createAddressMatcher([...allowedRanges])
   if (family !== undefined && family !== 0 && family !== 4 && family !== 6) {
     throw invalidOption('family', '0, 4 or 6', family)
   }
@@ -105,6 +107,7 @@ export function resolveOptions(options: ResolverOptions = {}): ResolvedResolverO
     maxEntries: integerOption('maxEntries', options.maxEntries, 1_000, 1),
     privateOnly: privateOnly ?? true,
     allowedRanges: allowedRanges ?? [...DEFAULT_ALLOWED_RANGES],
+    customRanges: allowedRanges !== undefined,
     family: family ?? 0,
     clock: clock ?? Date.now,
   }

@@ -2,6 +2,7 @@ import { promises as dnsPromises } from 'node:dns'
 import { isIP } from 'node:net'
 import type { LRUCache } from 'lru-cache'
 import { createAddressMatcher } from './address-ranges.js'
+import { checkOptions } from './checked-options.js'
 import { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
 import { invalidHostname, notPrivateError, resolutionError } from './dns-errors.js'
 import { invalidOption, PrivateLinkError } from './errors.js'
@@ -20,7 +21,8 @@ export interface ResolvedAddress {
 
 /**
  * Where an answer came from: a DNS query just now, a fresh cache entry, an expired entry served
- * because the server failed (RFC 8767), or the hostname itself being an IP literal.
+ * because the server failed (RFC 8767), or no query at all: the hostname is an IP literal, or
+ * `localhost` (loopback, RFC 6761).
  */
 export type ResolutionSource = 'network' | 'cache' | 'stale' | 'literal'
 
@@ -28,7 +30,7 @@ export type ResolutionSource = 'network' | 'cache' | 'stale' | 'literal'
 export interface Resolution {
   /** At least one address; IPv4 before IPv6 when both families were resolved. */
   addresses: ResolvedAddress[]
-  /** Clock time when the answer expires; Infinity for IP literals. */
+  /** Clock time when the answer expires; Infinity for IP literals and `localhost`. */
   expiresAt: number
   /** Where the answer came from; `stale` when any family was served past its TTL. */
   source: ResolutionSource
@@ -55,12 +57,18 @@ export interface ResolverStats {
 /** A caching DNS resolver that, by default, only answers private addresses; see `createResolver`. */
 export interface Resolver {
   /**
-   * Resolves `hostname` (an IP literal is only checked by the guard). Rejects with a
-   * PrivateLinkError: ERR_DNS_NOT_PRIVATE, ERR_DNS_NOT_FOUND, ERR_DNS_TIMEOUT, ERR_DNS_SERVFAIL,
-   * ERR_DNS_FAILED or ERR_DNS_INVALID_NAME.
+   * Resolves `hostname` (an IP literal is only checked by the guard; `localhost` is loopback,
+   * without a query). Rejects with a PrivateLinkError: ERR_DNS_NOT_PRIVATE, ERR_DNS_NOT_FOUND,
+   * ERR_DNS_TIMEOUT, ERR_DNS_SERVFAIL, ERR_DNS_FAILED or ERR_DNS_INVALID_NAME, each also carrying
+   * dns.lookup's `errno`, `syscall` and `hostname`; ERR_INVALID_OPTION for a family other than
+   * 0, 4 or 6.
    */
   resolve(hostname: string, options?: { family?: AddressFamily }): Promise<Resolution>
-  /** Drop-in for `dns.lookup`; bound, so it can be passed as `lookup` to net, tls, undici and ioredis. */
+  /**
+   * Drop-in for `dns.lookup`; bound, so it can be passed as `lookup` to net, tls, undici and
+   * ioredis. A bad family or option, or no callback, throws ERR_INVALID_OPTION at the call, where
+   * dns.lookup throws; the differences left are listed in the README.
+   */
   readonly lookup: LookupFunction
   /** A snapshot of the counters. */
   stats(): ResolverStats
@@ -92,7 +100,7 @@ const AUTHORITATIVE = new Set(['ERR_DNS_NOT_FOUND', 'ERR_DNS_NOT_PRIVATE'])
  * fails and, with `privateOnly`, refuses any answer outside the allowed ranges.
  */
 export function createResolver(options: ResolverOptions = {}): Resolver {
-  const settings = resolveOptions(options)
+  const settings = checkOptions('options', options, () => resolveOptions(options))
   const { clock } = settings
   const isAllowed = createAddressMatcher(settings.allowedRanges)
   const cares = new dnsPromises.Resolver({ timeout: settings.timeoutMs, tries: settings.tries })
@@ -122,7 +130,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   const timeouts = new Map<string, { error: PrivateLinkError; until: number }>()
   // The documented budget: c-ares alone doubles its timeout per retry (1000 ms x 2 tries is 3 s).
   const deadlineMs = settings.timeoutMs * settings.tries
-  const customRanges = options.allowedRanges !== undefined
+  const customRanges = settings.customRanges
   const counters = {
     hits: 0,
     misses: 0,
@@ -276,7 +284,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     callOptions: { family?: AddressFamily } = {},
   ): Promise<Resolution> {
     const started = performance.now() // real elapsed time; the clock drives TTLs only
+    const family = callFamily(callOptions) ?? settings.family
     const hostname = normaliseHostname(name)
+    // RFC 6761: localhost is loopback, answered without a query, as dns.lookup answers it from
+    // /etc/hosts. Loopback never leaves the host, so the guard has nothing to keep in.
+    if (hostname === 'localhost') return localhost(family)
     const literal = isIP(hostname)
     if (literal !== 0) {
       const family = literal as 4 | 6
@@ -288,7 +300,6 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
         source: 'literal',
       }
     }
-    const family = callOptions.family ?? settings.family
     const resolution =
       family === 0 ? await resolveBoth(hostname) : await resolveFamily(hostname, family)
     if (resolution.addresses.length === 0) {
@@ -375,6 +386,27 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     clear: () => cache?.clear(),
   }
   return resolver
+}
+
+/** The family a resolve() call asks for, checked: 0, 4 or 6 (or none: the resolver's). */
+function callFamily(callOptions: unknown): AddressFamily | undefined {
+  if (callOptions === undefined) return undefined
+  return checkOptions('options', callOptions, () => {
+    if (typeof callOptions !== 'object' || callOptions === null)
+      throw invalidOption('options', 'an object such as { family: 4 }', callOptions)
+    const family = (callOptions as { family?: unknown }).family
+    if (family !== undefined && family !== 0 && family !== 4 && family !== 6)
+      throw invalidOption('family', '0, 4 or 6', family)
+    return family
+  })
+}
+
+function localhost(family: AddressFamily): Resolution {
+  const ttlMs = Number.POSITIVE_INFINITY
+  const addresses: ResolvedAddress[] = []
+  if (family !== 6) addresses.push({ address: '127.0.0.1', family: 4, ttlMs })
+  if (family !== 4) addresses.push({ address: '::1', family: 6, ttlMs })
+  return { addresses, expiresAt: ttlMs, source: 'literal' }
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,4 +1,6 @@
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls'
+import { checkOptions } from './checked-options.js'
+import { invalidOption } from './errors.js'
 
 /**
  * TLS options that only shape the secure context. With any other context option set (a client
@@ -41,6 +43,16 @@ const MAX_STRING_KEYS = 16
  * `secureContext`. The bundle is keyed by identity (an array or Buffer) or by value (a string).
  */
 export function sharedSecureContext(
+  options: { secureContext?: SecureContext } & SecureContextOptions,
+): SecureContext | undefined {
+  return checkOptions('tls', options, () => {
+    if (typeof options !== 'object' || options === null)
+      throw invalidOption('tls', 'tls.connect options', options)
+    return sharedContextOf(options)
+  })
+}
+
+function sharedContextOf(
   options: { secureContext?: SecureContext } & SecureContextOptions,
 ): SecureContext | undefined {
   if (options.secureContext !== undefined) return undefined
