@@ -73,9 +73,10 @@ const readsOf = (secretId: string) =>
   secrets.requests.filter((r) => r.operation === 'GetSecretValue' && r.secretId === secretId)
 
 describe("auth: { secretId } with the real SecretsManagerClient against the lab's emulator", () => {
-  // The local PostgreSQL trusts every login, so pg would never ask for the password and the
-  // secret would go unread. The lab's RDS Proxy does ask, and checks what it gets as an IAM token:
-  // the secret holds one, so a password that did not come out of Secrets Manager fails the login.
+  // Whatever the test PostgreSQL's own authentication (trust on some machines, scram in an
+  // embedded server), the client never logs in to it: the lab's RDS Proxy asks every client for a
+  // password and checks it as an IAM token, then logs in upstream with the services helper's
+  // credentials. The secret holds a token, so a password not read from Secrets Manager fails.
   it('reads { username, password } with GetSecretValue (SigV4-verified) through the interface endpoint (clientConfig) and logs in with it', async () => {
     await putToken('prod/app_user')
     // pg creates its SecretsManagerClient itself; clientConfig hands it the endpoint's request
