@@ -1,6 +1,7 @@
 import { invalidOption } from '@privatelink/core'
-import { Cluster, type ClusterOptions, type Redis, type RedisOptions } from 'ioredis'
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { authenticate, exchange } from './authenticate.js'
+import { EndpointCluster } from './endpoint-cluster.js'
 import { endpointConnectorClass } from './endpoint-connector.js'
 import { clusterFailoverError } from './errors.js'
 import { announcedAddresses, NodeMap, type NodeNatMap, validateNatMap } from './node-map.js'
@@ -97,7 +98,18 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
   })
   const clusterOptions: Record<string, unknown> = { ...options }
   for (const key of [...OWN_OPTIONS, 'nodes', 'natMap', 'redisOptions']) delete clusterOptions[key]
-  const cluster = new Cluster(
+  const reauthenticate = (redis: Redis) => {
+    if (authenticator?.kind !== 'iam') return
+    keepAuthenticated(redis, {
+      user: authenticator.user,
+      providerFor: () => authenticator.provider,
+      clock,
+      afterMs: resolved.reauthAfterMs,
+      checkIntervalMs: resolved.reauthCheckIntervalMs,
+      connector,
+    })
+  }
+  const cluster: Cluster = new EndpointCluster(
     ports.map((port) => ({ host: servername, port })),
     {
       // Over TLS through a proxy a slot refresh takes a handshake; ioredis' 1 s is often too short.
@@ -107,22 +119,23 @@ export function createRedisCluster(options: RedisClusterOptions): Cluster {
       dnsLookup: (address, callback) => callback(null, address),
       redisOptions: { ...options.redisOptions, Connector },
     },
+    {
+      knows: (host, port) => nodeMap.knows(host, port),
+      resolve: (host, port) => nodeMap.portFor(host, port),
+      // The pub/sub connection authenticates and re-authenticates like a node connection.
+      onSubscriber: reauthenticate,
+      duplicate: (override) =>
+        createRedisCluster({
+          ...options,
+          ...(override as Partial<RedisClusterOptions>),
+          redisOptions: { ...options.redisOptions, ...override.redisOptions },
+        }),
+    },
   )
   cluster.once('ready', () => {
     everReady = true
   })
-  if (authenticator?.kind === 'iam') {
-    cluster.on('+node', (redis: Redis) =>
-      keepAuthenticated(redis, {
-        user: authenticator.user,
-        providerFor: () => authenticator.provider,
-        clock,
-        afterMs: resolved.reauthAfterMs,
-        checkIntervalMs: resolved.reauthCheckIntervalMs,
-        connector,
-      }),
-    )
-  }
+  cluster.on('+node', reauthenticate)
   cluster.once('end', () => {
     tracker.close()
     if (owned) connector.close()

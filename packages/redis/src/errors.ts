@@ -121,3 +121,43 @@ export function clusterFailoverError(): PrivateLinkError {
     },
   )
 }
+
+/** An ioredis whose Cluster has no subscriber this package can route through the endpoint. */
+export function unsupportedClusterError(): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_UNSUPPORTED_IOREDIS',
+    "This ioredis' Cluster has no pub/sub subscriber that @privatelink/redis can route through the endpoint",
+    {
+      hint: "ioredis' own cluster subscriber connects to the address each node announces, without the endpoint, TLS or AUTH; @privatelink/redis replaces it and refuses an ioredis where it cannot. Use ioredis 5.4 to 6.x (the versions in its peer dependency range).",
+      details: { ioredis: 'Cluster without a replaceable subscriber' },
+    },
+  )
+}
+
+/** Cluster#duplicate with other startup nodes: they would not be the endpoint's listeners. */
+export function clusterDuplicateError(): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_INVALID_OPTION',
+    "Invalid option 'startupNodes' of duplicate(): a createRedisCluster client's nodes are its listeners",
+    {
+      hint: 'Call duplicate() without startup nodes (the copy uses the same endpoint and listeners), or call createRedisCluster with other nodes.',
+      details: {
+        option: 'startupNodes',
+        expected: 'none (the same listeners)',
+        received: 'an array',
+      },
+    },
+  )
+}
+
+/** SSUBSCRIBE on a Cluster without `shardedSubscribers`: ioredis cannot deliver it. */
+export function shardedPubSubOffError(): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_SHARDED_PUBSUB_OFF',
+    'SSUBSCRIBE needs createRedisCluster({ shardedSubscribers: true })',
+    {
+      hint: "Without shardedSubscribers ioredis sends SSUBSCRIBE on its one cluster-wide subscriber connection, to a node that rarely owns the channel's slot (MOVED until 'Too many Cluster redirections'), and never emits its smessage events. Pass shardedSubscribers: true: one subscriber per shard, each through the endpoint with TLS and AUTH.",
+      details: { command: 'ssubscribe', option: 'shardedSubscribers' },
+    },
+  )
+}

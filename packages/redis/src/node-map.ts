@@ -78,6 +78,11 @@ export class NodeMap {
     return Object.fromEntries(this.#discovered)
   }
 
+  /** Whether the address maps to a listener now, without discovery. */
+  knows(host: string | undefined, port: number): boolean {
+    return this.#lookup(host, port, `${host ?? ''}:${port}`) !== undefined
+  }
+
   async portFor(host: string | undefined, port: number): Promise<number> {
     const address = `${host ?? ''}:${port}`
     const found = this.#lookup(host, port, address)

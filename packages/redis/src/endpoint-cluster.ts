@@ -1,0 +1,98 @@
+import { Cluster, type ClusterNode, type ClusterOptions, type Command, type Redis } from 'ioredis'
+import { EndpointClusterSubscriber } from './cluster-subscriber.js'
+import { clusterDuplicateError, shardedPubSubOffError, unsupportedClusterError } from './errors.js'
+
+/** What the Cluster needs from createRedisCluster. */
+export interface EndpointClusterHooks {
+  /** Whether an announced address maps to a listener now (natMap, startup nodes, discovered). */
+  knows(host: string, port: number): boolean
+  /** Maps it, discovering when needed; rejects with ERR_REDIS_UNMAPPED_NODE. */
+  resolve(host: string, port: number): Promise<unknown>
+  /** Each subscriber connection (re-AUTH). */
+  onSubscriber(redis: Redis): void
+  /** Another createRedisCluster with the same options, these merged in. */
+  duplicate(overrideOptions: ClusterOptions): Cluster
+}
+
+/** `MOVED 3999 host:port` / `ASK 3999 host:port`. */
+const REDIRECT = /^(?:MOVED|ASK) \d+ (.*):(\d+)$/
+
+type Handlers = { maxRedirections(error: Error): void; defaults(): void }
+
+/**
+ * ioredis' Cluster with the places where it would leave the endpoint, or fail untyped, closed. Everything here
+ * works around what ioredis offers no seam for; it stays in this one file.
+ * - Pub/sub: ioredis' `ClusterSubscriber` drops the node's Connector (see cluster-subscriber.ts).
+ *   It is replaced at construction; an ioredis whose Cluster has no such subscriber to replace is
+ *   refused rather than left to dial announced addresses.
+ * - Redirections: a MOVED or ASK to an address no listener leads to would make ioredis open a node
+ *   connection that can only fail, and for ASK send `ASKING` on it with nobody waiting for the
+ *   reply: an unhandled rejection per redirection (plain ioredis does the same), then
+ *   "Too many Cluster redirections". Such a command fails with ERR_REDIS_UNMAPPED_NODE instead.
+ * - duplicate(): ioredis' builds a plain Cluster (with ioredis' subscriber); this one builds
+ *   another createRedisCluster with the same options.
+ * - SSUBSCRIBE without `shardedSubscribers`: ioredis sends it on the one subscriber connection,
+ *   whose node rarely owns the slot (MOVED until "Too many Cluster redirections") and whose
+ *   `smessage` events it never forwards. It is refused at the call with a typed error.
+ */
+export class EndpointCluster extends Cluster {
+  readonly #hooks: EndpointClusterHooks
+
+  constructor(startupNodes: ClusterNode[], options: ClusterOptions, hooks: EndpointClusterHooks) {
+    // ioredis 6 types the options by reply mapping; ours pass through whatever the user chose.
+    super(startupNodes, options as never)
+    this.#hooks = hooks
+    const self = this as unknown as { subscriber?: Partial<EndpointClusterSubscriber> }
+    const theirs = self.subscriber
+    if (
+      typeof theirs?.start !== 'function' ||
+      typeof theirs.stop !== 'function' ||
+      typeof theirs.getInstance !== 'function'
+    ) {
+      this.disconnect()
+      throw unsupportedClusterError()
+    }
+    // Replaced before the Cluster is first ready, which is when it starts its subscriber.
+    self.subscriber = new EndpointClusterSubscriber(this, hooks.onSubscriber)
+  }
+
+  /** @ignore ioredis' handler for MOVED / ASK / TRYAGAIN... replies. */
+  override handleError(error: Error, ttl: { value?: unknown }, handlers: Handlers): void {
+    const redirect = REDIRECT.exec(typeof error?.message === 'string' ? error.message : '')
+    const host = redirect?.[1] ?? ''
+    const port = Number(redirect?.[2])
+    if (redirect === null || this.#hooks.knows(host, port)) {
+      super.handleError(error, ttl, handlers)
+      return
+    }
+    this.#hooks.resolve(host, port).then(
+      () => {
+        try {
+          super.handleError(error, ttl, handlers)
+        } catch {
+          handlers.defaults()
+        }
+      },
+      // The command ends with the typed error: ioredis' handler rejects it with what it is given.
+      (unmapped: Error) => handlers.maxRedirections(unmapped),
+    )
+  }
+
+  /** @ignore Every command goes through here; SSUBSCRIBE needs `shardedSubscribers: true`. */
+  override sendCommand(command: Command, stream?: unknown, node?: unknown): unknown {
+    if (!this.options.shardedSubscribers && command.name.toLowerCase() === 'ssubscribe') {
+      command.reject(shardedPubSubOffError())
+      return command.promise
+    }
+    return super.sendCommand(command, stream as never, node)
+  }
+
+  /**
+   * Another client with the same options (and `overrideOptions`), through the same endpoint, pub/sub
+   * included. Other startup nodes are refused: the listeners are this client's `nodes`.
+   */
+  override duplicate(overrideStartupNodes: ClusterNode[] = [], overrideOptions?: ClusterOptions) {
+    if (overrideStartupNodes.length > 0) throw clusterDuplicateError()
+    return this.#hooks.duplicate(overrideOptions ?? {}) as ReturnType<Cluster['duplicate']>
+  }
+}
