@@ -148,6 +148,7 @@ export function connectionPlan(
       servername: options.proxyHost,
       insecure: options.insecure,
       ca: undefined as string | string[] | undefined,
+      caSource: options.ca === undefined ? 'roots' : options.ca === 'rds' ? 'rds' : 'custom',
     },
     handshakeTimeoutMs: options.handshakeTimeoutMs,
   }

@@ -2,13 +2,21 @@ import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { type Connector, sharedSecureContext, type UpgradeContext } from '@privatelink/core'
-import { connectionLostError, idleClosedError, tlsError, tlsRefusedError } from './errors.js'
+import {
+  type CaSource,
+  connectionLostError,
+  idleClosedError,
+  tlsError,
+  tlsRefusedError,
+} from './errors.js'
 
 export interface StreamTls {
   servername: string
   ca?: string | string[] | undefined
   /** true: no certificate check; 'plaintext': no TLS at all. */
   insecure: boolean | 'plaintext'
+  /** Where the trusted CAs come from, for the hint of an untrusted certificate. @default 'roots' */
+  caSource?: CaSource
 }
 
 export interface EndpointStreamContext {
@@ -157,6 +165,7 @@ export class EndpointStream extends Duplex {
                   Object.assign(new Error('unexpected answer to SSLRequest'), { code: 'EPROTO' }),
                   servername,
                   undefined,
+                  tls.caSource,
                 ),
           )
           return
@@ -172,7 +181,7 @@ export class EndpointStream extends Duplex {
             return checkServerIdentity(host, certificate)
           },
         })
-        secure.once('error', (error) => fail(tlsError(error, servername, presented)))
+        secure.once('error', (error) => fail(tlsError(error, servername, presented, tls.caSource)))
         secure.once('secureConnect', () => {
           cleanup()
           secure!.removeAllListeners('error')

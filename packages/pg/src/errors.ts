@@ -222,10 +222,24 @@ export function zoneEjectedError(proxyHost: string, zone: string): PrivateLinkEr
   )
 }
 
+/** Where the CAs a certificate is checked against come from: Node's roots, the RDS bundle, ssl.ca. */
+export type CaSource = 'roots' | 'rds' | 'custom'
+
+// RDS Proxy's certificates come from ACM and chain to Amazon Trust Services roots (in Node's
+// store); the RDS CA bundle verifies database instances only. The lab signs with its own test CA.
+const LAB_CA =
+  'Against the privatelink lab, trust the CA of the lab running now (each start makes a new one): ssl: { ca: lab.ca.certificatePem } with @privatelink/lab, or, with `privatelink lab`, leave ssl.ca unset and start node with the NODE_EXTRA_CA_CERTS it prints.'
+const UNTRUSTED_HINTS: Record<CaSource, string> = {
+  roots: `RDS Proxy's certificates chain to Amazon Trust Services roots, which Node trusts: against AWS, this endpoint led to something other than the proxy (check proxyHost and the endpoint), or a TLS-inspecting middlebox answered (add its CA with NODE_EXTRA_CA_CERTS). ${LAB_CA}`,
+  rds: `ssl.ca 'rds' replaces Node's roots with the RDS CA bundle, which verifies database instances, not RDS Proxy: for a proxy leave ssl.ca unset (its certificates chain to Amazon Trust Services roots, which Node trusts). ${LAB_CA}`,
+  custom: `ssl.ca replaces Node's roots, and no CA in it signed this certificate. For RDS Proxy leave ssl.ca unset (Amazon Trust Services roots, which Node trusts; the RDS CA bundle does not verify a proxy); for a database instance use ssl: { ca: 'rds' }. ${LAB_CA}`,
+}
+
 export function tlsError(
   error: unknown,
   servername: string,
   presented: string | undefined,
+  caSource: CaSource = 'roots',
 ): PrivateLinkError {
   const code = (error as { code?: string } | null)?.code ?? 'UNKNOWN'
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
@@ -244,8 +258,8 @@ export function tlsError(
       'ERR_TLS_UNTRUSTED',
       `The proxy's certificate for ${servername} could not be verified (${code})`,
       {
-        hint: "RDS Proxy certificates chain to Amazon Trust Services roots, which Node trusts already: leave ssl.ca unset for a proxy. A database instance behind the NLB needs the RDS CA bundle (ssl: { ca: 'rds' }).",
-        details: { servername, cause: code },
+        hint: UNTRUSTED_HINTS[caSource],
+        details: { servername, cause: code, caSource },
         cause: error,
       },
     )

@@ -2,7 +2,13 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { inspect } from 'node:util'
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import type { PrivateLinkError } from '@privatelink/core'
-import { type Lab, type RdsProxyFront, rdsProxyFront, startLab } from '@privatelink/lab'
+import {
+  createTestCa,
+  type Lab,
+  type RdsProxyFront,
+  rdsProxyFront,
+  startLab,
+} from '@privatelink/lab'
 import {
   createClient,
   createIamTokenProvider,
@@ -220,6 +226,35 @@ describe('createPool -> lab ENIs -> RDS Proxy emulator -> PostgreSQL', () => {
     // The RDS CA bundle replaces the roots: the lab's CA (like the proxy's Amazon roots) is not in it.
     const rdsBundle = await refusal({ ...base(), ssl: { ca: 'rds' } })
     expect(rdsBundle.code).toBe('ERR_TLS_UNTRUSTED')
+  })
+
+  it("ERR_TLS_UNTRUSTED's hint is right for AWS and for the lab, whichever CAs were given", async () => {
+    const other = await createTestCa('another lab CA')
+    const [roots, rds, custom] = await Promise.all([
+      refusal({ ...base(), ssl: {} }),
+      refusal({ ...base(), ssl: { ca: 'rds' } }),
+      refusal({ ...base(), ssl: { ca: other.certificatePem } }),
+    ])
+    for (const [error, caSource] of [
+      [roots, 'roots'],
+      [rds, 'rds'],
+      [custom, 'custom'],
+    ] as const) {
+      expect(error.code).toBe('ERR_TLS_UNTRUSTED')
+      expect(error.details['caSource']).toBe(caSource)
+      // AWS: Amazon Trust Services roots verify RDS Proxy; the lab: its own CA, named how to pass.
+      expect(error.hint).toContain('Amazon Trust Services')
+      expect(error.hint).toContain('ssl: { ca: lab.ca.certificatePem }')
+      expect(error.hint).toContain('NODE_EXTRA_CA_CERTS')
+    }
+    // Never "use the RDS bundle" for a proxy: it does not verify one.
+    expect(rds.hint).toMatch(/RDS CA bundle, which verifies database instances, not RDS Proxy/)
+    expect(roots.hint).not.toMatch(/ca: 'rds'/)
+    expect(custom.hint).toMatch(/no CA in it signed this certificate/)
+    // And the lab's CA, given as the hint says, is trusted.
+    const pool = createPool(base())
+    await expect(pool.query('SELECT 1')).resolves.toBeDefined()
+    await pool.end()
   })
 
   it('a plain connection is refused by the proxy: ERR_PG_TLS_REQUIRED', async () => {
