@@ -47,8 +47,12 @@ export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
    */
   hostnames?: Record<string, string[]>
   /**
-   * The region of the service names. @default each endpoint's `serviceRegion ?? region`; for
-   * `'private-dns'` routes: the first endpoint's, else `AWS_REGION`
+   * The region in the service names of routes that do not carry one: `'private-dns'` routes, and
+   * endpoints whose service region is unknown (neither `serviceRegion` nor an AWS service name).
+   * An endpoint's own service region always wins: a cross-region endpoint serves, and its calls
+   * are signed for, the service's region, whatever region this code runs in.
+   * @default endpoints: `serviceRegion`, else the region in `serviceName`, else `region`;
+   * `'private-dns'` routes: the first endpoint's (consumer) region, else `AWS_REGION`
    */
   region?: string
 }
@@ -139,12 +143,18 @@ export class AwsRequestHandler {
     >()
     const endpointOf = (route: Endpoint | Connector) =>
       isConnector(route) ? route.endpoint : route
-    const regionOf = (route: Endpoint | Connector) =>
-      region ?? endpointOf(route).serviceRegion ?? endpointOf(route).region
+    // Where the endpoint's service lives is the endpoint's to say (cross-region: its serviceRegion,
+    // or the region in an AWS service name): signatures must be for that region, whatever region
+    // the consumer runs in. `region` fills in only what the endpoint does not know.
+    const regionOf = (route: Endpoint | Connector) => {
+      const e = endpointOf(route)
+      return e.serviceRegion ?? serviceOfEndpointName(e.serviceName)?.region ?? region ?? e.region
+    }
+    // 'private-dns' names resolve in the consumer's VPC: the consumer's region, not a service's.
     const firstRoute = endpoint ?? Object.values(endpoints).find((r) => r !== 'private-dns')
     const fallbackRegion =
       region ??
-      (firstRoute !== undefined ? regionOf(firstRoute) : undefined) ??
+      (firstRoute !== undefined ? endpointOf(firstRoute).region : undefined) ??
       process.env.AWS_REGION
     this.#region = fallbackRegion
     const add = (
@@ -179,7 +189,7 @@ export class AwsRequestHandler {
 
     if (endpoint !== undefined) {
       const parsed = serviceOfEndpointName(endpointOf(endpoint).serviceName)
-      const serviceRegion = region ?? parsed?.region ?? regionOf(endpoint)
+      const serviceRegion = regionOf(endpoint)
       const names = ownNames(endpoint, parsed?.service)
       if (parsed !== undefined) names.push(serviceHostname(parsed.service, serviceRegion))
       add(endpoint, endpoint, parsed?.service, serviceRegion, [...names, ...extra(parsed?.service)])

@@ -25,6 +25,13 @@ export function missingEndpointError(
     hint = `${hostname} is a global endpoint, which no interface endpoint serves. Give the client a region so that it calls the regional name${host.service === 'sts' ? ' (STS: regional is the default in current SDKs; check AWS_STS_REGIONAL_ENDPOINTS)' : ''}, and create the interface endpoint for that region.`
   } else if (host?.vpce === true) {
     hint = `${hostname} is an interface endpoint's own DNS name, but not one of the endpoints given to this handler. Pass that endpoint in 'endpoints'.`
+  } else if (
+    host?.service !== undefined &&
+    servedElsewhere(host.service, host.region, served) !== undefined
+  ) {
+    // A cross-region endpoint: the SDK client was given the consumer's region, not the service's.
+    const other = servedElsewhere(host.service, host.region, served)!
+    hint = `This handler serves ${host.service} in ${other.region} (${other.hostname}), through a cross-region interface endpoint: create the SDK client with region '${other.region}', so that it calls that name and signs for the service's region.`
   } else if (serviceName !== undefined) {
     hint = `This VPC has no interface endpoint for ${serviceName} configured here. ${createHint(serviceName)}`
   } else {
@@ -42,6 +49,20 @@ export function missingEndpointError(
       },
     },
   )
+}
+
+/** A served name of the same service in another region, if the handler has one. */
+function servedElsewhere(
+  service: string,
+  region: string | undefined,
+  served: readonly string[],
+): { hostname: string; region: string } | undefined {
+  for (const hostname of served) {
+    const other = serviceOfHostname(hostname)
+    if (other?.service === service && other.region !== undefined && other.region !== region)
+      return { hostname, region: other.region }
+  }
+  return undefined
 }
 
 interface Attempt {
