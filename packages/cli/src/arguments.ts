@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { PrivateLinkError, parseCidr as parseRange } from '@privatelink/dns'
 import { InvalidArgumentError } from 'commander'
 
 // Parsers for command-line values. They run before any library sees a value, so a bad flag is
@@ -26,8 +27,16 @@ export interface HostPort {
   port: number
 }
 
-const HOSTNAME =
+const LABELS =
   /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$/i
+
+/**
+ * A DNS name. An all-numeric last label is refused (no top-level domain is numeric, RFC 3696):
+ * "300.1.1.1" is a mistyped address, not a name to look up.
+ */
+function isHostname(value: string): boolean {
+  return LABELS.test(value) && !/(?:^|\.)\d+$/.test(value)
+}
 
 /** `host:port` or `[v6]:port`; `defaultPort` when the port is left out. */
 export function splitHostPort(value: string, defaultPort?: number): HostPort {
@@ -37,7 +46,7 @@ export function splitHostPort(value: string, defaultPort?: number): HostPort {
     : value.includes(':') && value.indexOf(':') === value.lastIndexOf(':')
       ? (value.split(':') as [string, string])
       : [value, undefined]
-  if (host === '' || (isIP(host) === 0 && !HOSTNAME.test(host)))
+  if (host === '' || (isIP(host) === 0 && !isHostname(host)))
     throw new InvalidArgumentError(`Expected host:port, got "${value}".`)
   if (portText === undefined) {
     if (defaultPort === undefined)
@@ -47,28 +56,98 @@ export function splitHostPort(value: string, defaultPort?: number): HostPort {
   return { host, port: parsePort(portText) }
 }
 
-/** A DNS server for --dns: `host` or `host:port` (53 by default). */
+/**
+ * A DNS server for --dns: `ip` or `ip:port` (53 by default), `[v6]:port`. An IP address only: the
+ * resolver (c-ares) cannot look up the name of the server it is to ask.
+ */
 export function parseDnsServer(value: string): string {
-  const { host, port } = splitHostPort(value, 53)
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+  const invalid = () =>
+    new InvalidArgumentError(
+      `Expected a DNS server's IP address, optionally with a port (10.0.0.2, 127.0.0.1:5353, [fd00::2]:53), got "${value}".`,
+    )
+  let server: HostPort
+  try {
+    server = splitHostPort(value, 53)
+  } catch {
+    throw invalid()
+  }
+  const family = isIP(server.host)
+  if (family === 0) throw invalid()
+  return family === 6 ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`
 }
 
 export function parseHostPort(value: string): HostPort {
   return splitHostPort(value)
 }
 
+/**
+ * A range for --allow, checked by the same parser the guard uses (host bits set below the prefix,
+ * "10.0.0.5/8", are refused there), so a range the flag accepts is one the library accepts.
+ */
 export function parseCidr(value: string, previous: string[] = []): string[] {
-  const match = /^([0-9a-f.:]+)\/(\d{1,3})$/i.exec(value)
-  const family = match ? isIP(match[1]!) : 0
-  if (!match || family === 0 || Number(match[2]) > (family === 4 ? 32 : 128))
+  if (!value.includes('/'))
     throw new InvalidArgumentError(`Expected a CIDR such as 10.0.0.0/16, got "${value}".`)
+  try {
+    parseRange(value, '--allow')
+  } catch (error) {
+    if (!PrivateLinkError.isInstance(error)) throw error
+    const reason = error.details['reason']
+    throw new InvalidArgumentError(
+      `Expected a CIDR such as 10.0.0.0/16, got "${value}"${typeof reason === 'string' ? `: ${reason}` : ''}.`,
+    )
+  }
   return [...previous, value]
 }
 
 export function parseHostname(value: string): string {
   const name = value.toLowerCase().replace(/\.$/, '')
-  if (!HOSTNAME.test(name)) throw new InvalidArgumentError(`Expected a DNS name, got "${value}".`)
+  if (!isHostname(name)) throw new InvalidArgumentError(`Expected a DNS name, got "${value}".`)
   return name
+}
+
+/**
+ * The database user a token is signed for (DBUser): PostgreSQL keeps 63 bytes of a name, and a
+ * token for an empty or longer name logs nobody in. "--user --json" is a forgotten value, not a
+ * user named "--json".
+ */
+export function parseDatabaseUser(value: string): string {
+  if (
+    value === '' ||
+    value.startsWith('-') ||
+    Buffer.byteLength(value) > 63 ||
+    [...value].some((character) => character.charCodeAt(0) < 0x20 || character === '\u007f')
+  )
+    throw new InvalidArgumentError(
+      'Expected a database user name of 1 to 63 bytes (not starting with "-": a flag is not a user).',
+    )
+  return value
+}
+
+/** `vpc-` and 8 or 17 hex digits, as EC2 names VPCs. */
+export function parseVpcId(value: string): string {
+  if (!/^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(value))
+    throw new InvalidArgumentError(
+      `Expected a VPC ID such as vpc-0123456789abcdef0, got "${value}".`,
+    )
+  return value
+}
+
+/** An IAM role ARN, for --role-arn. */
+export function parseRoleArn(value: string): string {
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(value))
+    throw new InvalidArgumentError(
+      `Expected a role ARN such as arn:aws:iam::123456789012:role/name, got "${value}".`,
+    )
+  return value
+}
+
+/** STS's ExternalId: 2 to 1224 characters of [\w+=,.@:/-]. */
+export function parseExternalId(value: string): string {
+  if (!/^[\w+=,.@:/-]{2,1224}$/.test(value))
+    throw new InvalidArgumentError(
+      'Expected an external ID of 2 to 1224 letters, digits or +=,.@:/- characters.',
+    )
+  return value
 }
 
 export function parseUrl(value: string): string {

@@ -34,10 +34,32 @@ export function regionFrom(
 }
 
 export function missingRegion(what: string): PrivateLinkError {
-  return new PrivateLinkError('ERR_USAGE', `No region for ${what}`, {
+  return new PrivateLinkError('ERR_USAGE', `No region for ${what}: no --region, no AWS_REGION`, {
     hint: 'Pass --region (e.g. --region us-west-2) or set AWS_REGION.',
     details: { option: '--region' },
   })
+}
+
+/** Static AWS credentials, as the SDK's `credentials` options take them. */
+export interface EnvCredentials {
+  accessKeyId: string
+  secretAccessKey: string
+  sessionToken?: string
+}
+
+/**
+ * The credentials in the CLI's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), read from `io.env` like every other setting, so an in-process run uses the
+ * environment it was given. They come first in the SDK's default chain too, unless AWS_PROFILE is
+ * set; then (and without them) undefined leaves the choice to the SDK's chain.
+ */
+export function credentialsFrom(env: Env): EnvCredentials | undefined {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'] ?? ''
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'] ?? ''
+  if (accessKeyId === '' || secretAccessKey === '' || (env['AWS_PROFILE'] ?? '') !== '')
+    return undefined
+  const sessionToken = env['AWS_SESSION_TOKEN'] ?? ''
+  return { accessKeyId, secretAccessKey, ...(sessionToken !== '' ? { sessionToken } : {}) }
 }
 
 export interface Ec2Client extends Ec2ClientLike {
@@ -48,11 +70,14 @@ export interface Ec2Client extends Ec2ClientLike {
 export async function createEc2Client(
   region: string,
   endpoint: string | undefined,
+  env: Env,
 ): Promise<Ec2Client> {
   const { EC2Client } = await import('@aws-sdk/client-ec2')
+  const credentials = credentialsFrom(env)
   return new EC2Client({
     region,
     ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
     // A doctor must answer quickly: one retry, not the SDK's three with backoff.
     maxAttempts: 2,
   })

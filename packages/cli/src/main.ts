@@ -7,6 +7,7 @@ import { registerResolve } from './commands/resolve.js'
 import { registerToken } from './commands/token.js'
 import { type CommandContext, createContext, isUsageError } from './context.js'
 import { type CliIo, hasColour, processIo } from './io.js'
+import { commanderUsageError, wantsJson } from './usage.js'
 import { VERSION } from './version.js'
 
 /** Exit codes: 0 success, 1 a check failed or an error, 2 a usage error (bad flag, unknown command). */
@@ -19,7 +20,11 @@ export const EXIT = {
   usage: 2,
 } as const
 
-function buildProgram(context: CommandContext): Command {
+/**
+ * The whole command line: every command, flag and parser. With `json`, commander's own error text
+ * is held back: `main` prints the error as one `privatelink.error/1` document on stdout instead.
+ */
+export function buildProgram(context: CommandContext, json = false): Command {
   const { io } = context
   const program = new Command('privatelink')
     .description(
@@ -31,7 +36,7 @@ function buildProgram(context: CommandContext): Command {
     .showHelpAfterError('(run privatelink --help for usage)')
     .configureOutput({
       writeOut: (text) => void io.stdout.write(text),
-      writeErr: (text) => void io.stderr.write(text),
+      writeErr: (text) => void (json ? undefined : io.stderr.write(text)),
       getOutHasColors: () => hasColour(io.stdout, io.env),
       getErrHasColors: () => hasColour(io.stderr, io.env),
       outputError: (text, write) => write(context.errColours.red(text)),
@@ -66,10 +71,19 @@ function report(error: unknown, context: CommandContext, json: boolean): number 
   const code = known ? error.code : ((error as { name?: string } | null)?.name ?? 'Error')
   const message = error instanceof Error ? error.message : String(error)
   const hint = known ? error.hint : undefined
+  const option = usage ? (error as PrivateLinkError).details['option'] : undefined
   if (json) {
     context.out(
       JSON.stringify(
-        { schema: 'privatelink.error/1', error: { code, message, ...(hint ? { hint } : {}) } },
+        {
+          schema: 'privatelink.error/1',
+          error: {
+            code,
+            message,
+            ...(hint ? { hint } : {}),
+            ...(typeof option === 'string' ? { option } : {}),
+          },
+        },
         null,
         2,
       ),
@@ -88,7 +102,8 @@ function report(error: unknown, context: CommandContext, json: boolean): number 
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const context = createContext(io)
-  const program = buildProgram(context)
+  const json = wantsJson(argv)
+  const program = buildProgram(context, json)
   try {
     await program.parseAsync(argv, { from: 'user' })
     if (argv.length === 0) {
@@ -97,7 +112,17 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     }
     return context.exitCode
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage
-    return report(error, context, argv.includes('--json'))
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok
+      // Without --json commander has printed the error (and where to find usage) on stderr.
+      if (!json) return EXIT.usage
+      const command = program.commands.find((c) => c.name() === argv[0])
+      return report(
+        commanderUsageError(error, `privatelink${command ? ` ${command.name()}` : ''}`),
+        context,
+        json,
+      )
+    }
+    return report(error, context, json)
   }
 }

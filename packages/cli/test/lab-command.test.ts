@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { type Endpoint, endpointFromConfig } from '@privatelink/core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { LabReport, ResolveReport } from '../src/index.js'
-import { cleanEnv, cliSource, repoRoot, runCli, schemaValidator } from './support.js'
+import { cleanEnv, cli, schemaValidator, spawnCliProcess, startCli } from './support.js'
 
 const upstream = new URL(inject('pgUrl'))
 let echo: Server
@@ -18,38 +17,12 @@ beforeAll(async () => {
 })
 afterAll(() => new Promise((resolve) => echo.close(resolve)))
 
-/** Starts `privatelink lab` as a user would, and waits for its first output. */
-async function startLabCommand(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliSource, 'lab', ...args], {
-    cwd: repoRoot,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
-  while (!stderr.includes('lab running')) {
-    const exited = await Promise.race([
-      once(child.stderr, 'data').then(() => false),
-      closed.then(() => true),
-    ])
-    if (exited) throw new Error(`lab exited early: ${stderr}`)
-  }
-  return {
-    child,
-    output: () => ({ stdout, stderr }),
-    stop: async (signal: NodeJS.Signals) => {
-      child.kill(signal)
-      const [code, received] = await closed
-      return code ?? received
-    },
-  }
-}
+/** Starts `privatelink lab` in-process; `stop` plays the signal a user would send. */
+const startLabCommand = (args: string[], env: Record<string, string> = {}) =>
+  startCli(['lab', ...args], { env: cleanEnv(env), ready: 'lab running' })
 
-describe('privatelink lab', { timeout: 120_000 }, () => {
-  it('--json prints what an app needs, the other commands work with it, and SIGINT stops it cleanly', async () => {
+describe('privatelink lab', { timeout: 60_000 }, () => {
+  it('--json prints what an app needs, the other commands work with it, and a stop closes it cleanly', async () => {
     const user = decodeURIComponent(upstream.username || 'postgres')
     const lab = await startLabCommand(
       [
@@ -79,10 +52,9 @@ describe('privatelink lab', { timeout: 120_000 }, () => {
       expect(report.commands.some((c) => c.startsWith('psql "host='))).toBe(true)
 
       // describe through the lab's EC2 API with the printed environment: the same endpoint back.
-      const described = await runCli(
-        ['describe', (report.endpoint as { id: string }).id, '--json'],
-        { env: cleanEnv(report.env) },
-      )
+      const described = await cli(['describe', (report.endpoint as { id: string }).id, '--json'], {
+        env: cleanEnv(report.env),
+      })
       expect(described.code, described.stderr).toBe(0)
       expect(validate('endpoint.schema.json', JSON.parse(described.stdout))).toEqual([])
       // Discovery may know more (subnet CIDRs): the fields an app dials by must be the same.
@@ -97,7 +69,7 @@ describe('privatelink lab', { timeout: 120_000 }, () => {
       )
       expect(described.stderr).toBe('')
 
-      const resolved = await runCli(
+      const resolved = await cli(
         [
           'resolve',
           'api.lab.example.com',
@@ -116,7 +88,7 @@ describe('privatelink lab', { timeout: 120_000 }, () => {
         ['us-west-2a (usw2-az1)', true],
         ['us-west-2b (usw2-az2)', true],
       ])
-      const guarded = await runCli(['resolve', 'api.lab.example.com', '--dns', report.dns])
+      const guarded = await cli(['resolve', 'api.lab.example.com', '--dns', report.dns])
       expect(guarded.code).toBe(1)
       expect(guarded.stdout).toContain('guard: would block api.lab.example.com')
     } finally {
@@ -158,29 +130,31 @@ describe('privatelink lab', { timeout: 120_000 }, () => {
     expect(stderr).toContain('SIGTERM: stopping the lab')
   })
 
-  it("describe keeps the SDK's Node version warning out, and other warnings in", async () => {
-    const run = await runCli(
-      [
-        'describe',
-        'vpce-0123456789abcdef0',
-        '--region',
-        'us-west-2',
-        '--endpoint-url',
-        'http://127.0.0.1:9',
-      ],
-      {
-        env: cleanEnv({
-          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'secret',
-          NODE_OPTIONS:
-            '--import=data:text/javascript,process.emitWarning(`privatelink-test-warning`)',
-        }),
-      },
+  // The real signal, in a process of its own: the one spawn of this file.
+  it('SIGINT stops the bin cleanly: exit 0, the CA file removed', async () => {
+    const child = spawnCliProcess(
+      ['lab', '--json', '--zones', '1', '--service', `echo:7072=127.0.0.1:${echoPort}`],
+      cleanEnv(),
     )
-    expect(run.code).toBe(1)
-    expect(run.stderr).toContain('privatelink-test-warning')
-    expect(run.stderr).not.toContain('NodeVersionSupportWarning')
-    expect(run.stderr).toContain('error ERR_DISCOVERY_FAILED: DescribeVpcEndpoints failed')
-    expect(run.stderr).not.toContain('secret')
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>
+    while (!stderr.includes('lab running')) {
+      const exited = await Promise.race([
+        once(child.stderr, 'data').then(() => false),
+        closed.then(() => true),
+      ])
+      if (exited) throw new Error(`lab exited early: ${stderr}`)
+    }
+    const caFile = (JSON.parse(stdout) as LabReport).caFile
+    expect(existsSync(caFile)).toBe(true)
+    child.kill('SIGINT')
+    const [code, signal] = await closed
+    expect({ code, signal }).toEqual({ code: 0, signal: null })
+    expect(stderr).toContain('SIGINT: stopping the lab')
+    expect(stderr).toContain('lab stopped')
+    expect(existsSync(caFile)).toBe(false)
   })
 })

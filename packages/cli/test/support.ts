@@ -1,21 +1,24 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Lab } from '@privatelink/lab'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import { main } from '../src/main.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 export const cliSource = join(repoRoot, 'packages/cli/src/cli.ts')
-export const builtBin = join(repoRoot, 'packages/cli/dist/cli.js')
 
 export interface CliRun {
   code: number | null
-  signal: NodeJS.Signals | null
   stdout: string
   stderr: string
+}
+
+export interface SpawnedRun extends CliRun {
+  signal: NodeJS.Signals | null
 }
 
 /** The environment a user would have: no vitest switches, no AWS settings unless given. */
@@ -49,20 +52,95 @@ export function labEnv(lab: Lab, extra: Record<string, string> = {}): Record<str
   })
 }
 
+/** An output stream that keeps what the CLI writes; `isTTY` plays a terminal. */
+class Capture {
+  text = ''
+  private readonly waiters: { needle: string; resolve: () => void }[] = []
+  constructor(readonly isTTY = false) {}
+  write(chunk: string) {
+    this.text += chunk
+    for (const waiter of this.waiters.filter((w) => this.text.includes(w.needle))) {
+      this.waiters.splice(this.waiters.indexOf(waiter), 1)
+      waiter.resolve()
+    }
+    return true
+  }
+  /** Resolves once the text holds `needle`. */
+  until(needle: string): Promise<void> {
+    if (this.text.includes(needle)) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ needle, resolve }))
+  }
+}
+
+export interface InProcessOptions {
+  env?: Record<string, string>
+  /** stdout and stderr play a terminal. */
+  tty?: boolean
+  /** What stops a long-running command (lab) in place of SIGINT / SIGTERM. */
+  stopSignal?: () => Promise<string>
+}
+
 /**
- * Runs the CLI as a subprocess: the source through tsx (no build needed), or the built bin.
- * Never blocks this process, which serves the lab the CLI talks to.
+ * Runs the CLI in this process through `main()` and its io seam: the same parsing, commands and
+ * exit codes as the bin, without a node start per run. The lab the CLI talks to runs here too.
  */
-export async function runCli(
-  args: string[],
-  options: { env?: Record<string, string>; built?: boolean; timeoutMs?: number } = {},
-): Promise<CliRun> {
-  const command = options.built ? [builtBin] : ['--import', 'tsx', cliSource]
-  const child = spawn(process.execPath, [...command, ...args], {
-    cwd: repoRoot,
+export async function cli(args: string[], options: InProcessOptions = {}): Promise<CliRun> {
+  const stdout = new Capture(options.tty)
+  const stderr = new Capture(options.tty)
+  const code = await main(args, {
+    stdout,
+    stderr,
     env: options.env ?? cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
   })
+  return { code, stdout: stdout.text, stderr: stderr.text }
+}
+
+/**
+ * Starts a long-running command (lab) in-process and waits for `ready` on stderr; `stop` plays the
+ * signal the user would send and resolves to the exit code.
+ */
+export async function startCli(
+  args: string[],
+  options: { env?: Record<string, string>; ready: string },
+) {
+  const stdout = new Capture()
+  const stderr = new Capture()
+  let send!: (signal: string) => void
+  const signal = new Promise<string>((resolve) => {
+    send = resolve
+  })
+  const done = main(args, {
+    stdout,
+    stderr,
+    env: options.env ?? cleanEnv(),
+    stopSignal: () => signal,
+  })
+  const exited = await Promise.race([
+    stderr.until(options.ready).then(() => false),
+    done.then(() => true),
+  ])
+  if (exited) throw new Error(`${args[0]} exited early: ${stderr.text}`)
+  return {
+    output: () => ({ stdout: stdout.text, stderr: stderr.text }),
+    stop: (name: 'SIGINT' | 'SIGTERM') => {
+      send(name)
+      return done
+    },
+  }
+}
+
+/**
+ * Runs the bin's entry (src/cli.ts, through tsx: no build needed) as a subprocess, for what only a
+ * real process shows: exit codes, signals, process warnings. Never blocks this process, which
+ * serves the lab the CLI talks to. The built bin is checked on the packed tarball
+ * (scripts/bin-smoke.mjs), not here.
+ */
+export async function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<SpawnedRun> {
+  const child = spawnCliProcess(args, options.env ?? cleanEnv())
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -73,12 +151,21 @@ export async function runCli(
   return { code, signal, stdout, stderr }
 }
 
-/** Writes the lab CA to a file, as `--ca` takes it. */
-export async function caFile(lab: Lab): Promise<string> {
+/** The bin's entry as a child process; cwd is the repository, whose tsconfig maps the packages to source. */
+export function spawnCliProcess(args: string[], env: Record<string, string>) {
+  return spawn(process.execPath, ['--import', 'tsx', cliSource, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+/** Writes the lab CA to a file, as `--ca` takes it; `remove` deletes its folder. */
+export async function caFile(lab: Lab): Promise<{ file: string; remove(): Promise<void> }> {
   const folder = await mkdtemp(join(tmpdir(), 'privatelink-cli-test-'))
   const file = join(folder, 'ca.pem')
   await writeFile(file, lab.ca.certificatePem)
-  return file
+  return { file, remove: () => rm(folder, { recursive: true, force: true }) }
 }
 
 /** A validator for the schemas the README documents (packages/cli/schema). */

@@ -1,6 +1,6 @@
 import { discoverEndpoint, type Endpoint, PrivateLinkError } from '@privatelink/core'
 import { type Command, Option } from 'commander'
-import { parseRegion, parseUrl } from '../arguments.js'
+import { parseRegion, parseUrl, parseVpcId } from '../arguments.js'
 import { createEc2Client, ec2EndpointUrl, missingRegion, regionFrom } from '../aws-client.js'
 import { type CommandContext, printJson } from '../context.js'
 import { lookupEndpoint, parseTarget, type Target, targetRegion } from '../target.js'
@@ -53,7 +53,7 @@ export function registerDescribe(program: Command, context: CommandContext): voi
         'AWS region (default: AWS_REGION, or the one in the name)',
       ).argParser(parseRegion),
     )
-    .option('--vpc-id <vpc>', 'pick the endpoint in this VPC when several match')
+    .option('--vpc-id <vpc>', 'pick the endpoint in this VPC when several match', parseVpcId)
     .addOption(
       new Option(
         '--endpoint-url <url>',
@@ -79,7 +79,7 @@ async function describeTarget(
 ): Promise<Endpoint> {
   const region = regionFrom(flags.region, env, targetRegion(target))
   if (region === undefined) throw missingRegion('the EC2 API')
-  const client = await createEc2Client(region, ec2EndpointUrl(flags.endpointUrl, env))
+  const client = await createEc2Client(region, ec2EndpointUrl(flags.endpointUrl, env), env)
   try {
     let endpointId = 'endpointId' in target ? target.endpointId : undefined
     if (target.kind === 'dns-name') {

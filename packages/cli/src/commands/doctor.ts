@@ -8,12 +8,14 @@ import {
   parsePositiveInteger,
   parseRegion,
   parseUrl,
+  parseVpcId,
 } from '../arguments.js'
+import { missingRegion, regionFrom } from '../aws-client.js'
 import { type CommandContext, printJson, usageError } from '../context.js'
 import { renderCheck, renderSummary } from '../doctor/render.js'
 import { runDoctor } from '../doctor/run-doctor.js'
 import { progressLine } from '../io.js'
-import { parseTarget, type Target } from '../target.js'
+import { parseTarget, type Target, targetRegion } from '../target.js'
 
 interface DoctorFlags {
   port?: number
@@ -54,10 +56,10 @@ export function registerDoctor(program: Command, context: CommandContext): void 
         'AWS region (default: AWS_REGION, or the one in the name)',
       ).argParser(parseRegion),
     )
-    .option('--vpc-id <vpc>', 'pick the endpoint in this VPC when several match')
+    .option('--vpc-id <vpc>', 'pick the endpoint in this VPC when several match', parseVpcId)
     .option(
-      '--dns <host:port>',
-      'DNS server to ask, repeatable (default: the system resolver, the VPC one inside a VPC)',
+      '--dns <ip:port>',
+      'DNS server address to ask (port 53 unless given), repeatable (default: the system resolver, the VPC one inside a VPC)',
       collect(parseDnsServer),
     )
     .option('--ca <file>', 'PEM file of CAs to trust for the TLS check, besides the system ones')
@@ -102,6 +104,9 @@ export function registerDoctor(program: Command, context: CommandContext): void 
             '--ca',
           )
       }
+      // A usage error comes before any output: a script reading stdout sees nothing or a report.
+      if (regionFrom(flags.region, context.io.env, targetRegion(target)) === undefined)
+        throw missingRegion('the EC2 API')
       const c = context.outColours
       const progress = flags.json
         ? { update() {}, clear() {} }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Command, Option } from 'commander'
 import { parseHostname, parsePositiveInteger, parseRegion } from '../arguments.js'
-import { type CommandContext, printJson } from '../context.js'
+import { type CommandContext, printJson, usageError } from '../context.js'
 import { endpointLines } from './describe.js'
 import {
   labZones,
@@ -124,8 +124,17 @@ export function registerLab(program: Command, context: CommandContext): void {
       '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2',
     )
     .action(async (flags: LabFlags) => {
-      const { rdsProxyFront, startLab } = await import('@privatelink/lab')
       const services = flags.service ?? []
+      // The proxy is the lab service 'rds-proxy' on 5432: a --service there would be served in its
+      // place (or the proxy in the service's), without a word.
+      const clash = services.find((s) => s.port === 5432 || s.name === 'rds-proxy')
+      if (flags.rdsProxy !== undefined && clash !== undefined)
+        throw usageError(
+          `--service ${clash.name}:${clash.port} clashes with --rds-proxy, which is the service rds-proxy on port 5432`,
+          'Give the --service another name and port.',
+          '--service',
+        )
+      const { rdsProxyFront, startLab } = await import('@privatelink/lab')
       const fronts = []
       let proxy: ReturnType<typeof rdsProxyFront> | undefined
       if (flags.rdsProxy !== undefined) {

@@ -74,8 +74,8 @@ export function registerResolve(program: Command, context: CommandContext): void
     )
     .argument('<name>', 'the DNS name to resolve', parseHostname)
     .option(
-      '--dns <host:port>',
-      'DNS server to ask, repeatable (default: the system resolver)',
+      '--dns <ip:port>',
+      'DNS server address to ask (port 53 unless given), repeatable (default: the system resolver)',
       collect(parseDnsServer),
     )
     .option(

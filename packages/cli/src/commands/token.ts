@@ -1,6 +1,14 @@
 import { type Command, Option } from 'commander'
-import { parseHostname, parsePort, parseRegion, parseUrl } from '../arguments.js'
-import { missingRegion, regionFrom, stsEndpointUrl } from '../aws-client.js'
+import {
+  parseDatabaseUser,
+  parseExternalId,
+  parseHostname,
+  parsePort,
+  parseRegion,
+  parseRoleArn,
+  parseUrl,
+} from '../arguments.js'
+import { credentialsFrom, missingRegion, regionFrom, stsEndpointUrl } from '../aws-client.js'
 import { type CommandContext, printJson, usageError } from '../context.js'
 
 interface TokenFlags {
@@ -34,8 +42,6 @@ export interface TokenReport {
   expiresAt: string
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/
-
 export function registerToken(program: Command, context: CommandContext): void {
   program
     .command('token')
@@ -53,14 +59,18 @@ export function registerToken(program: Command, context: CommandContext): void {
         .argParser(parsePort)
         .default(5432),
     )
-    .requiredOption('--user <name>', 'the database user (DBUser)')
+    .requiredOption('--user <name>', 'the database user (DBUser)', parseDatabaseUser)
     .addOption(
       new Option('--region <region>', "the proxy's region (default: AWS_REGION)").argParser(
         parseRegion,
       ),
     )
-    .option('--role-arn <arn>', 'assume this role first (cross-account database access)')
-    .option('--external-id <id>', 'the ExternalId the role trust policy asks for')
+    .option(
+      '--role-arn <arn>',
+      'assume this role first (cross-account database access)',
+      parseRoleArn,
+    )
+    .option('--external-id <id>', 'the ExternalId the role trust policy asks for', parseExternalId)
     .addOption(
       new Option(
         '--sts-endpoint-url <url>',
@@ -76,12 +86,6 @@ export function registerToken(program: Command, context: CommandContext): void {
       const env = context.io.env
       const region = regionFrom(flags.region, env)
       if (region === undefined) throw missingRegion('the token')
-      if (flags.roleArn !== undefined && !ROLE_ARN.test(flags.roleArn))
-        throw usageError(
-          `--role-arn ${flags.roleArn} is not a role ARN`,
-          'Pass --role-arn arn:aws:iam::123456789012:role/name.',
-          '--role-arn',
-        )
       if (flags.externalId !== undefined && flags.roleArn === undefined)
         throw usageError(
           '--external-id needs --role-arn',
@@ -95,11 +99,13 @@ export function registerToken(program: Command, context: CommandContext): void {
           ),
         )
       const { createIamTokenProvider } = await import('@privatelink/pg')
-      let credentials: Parameters<typeof createIamTokenProvider>[0]['credentials']
+      let credentials: Parameters<typeof createIamTokenProvider>[0]['credentials'] =
+        credentialsFrom(env)
       if (flags.roleArn !== undefined) {
         const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers')
         const endpoint = stsEndpointUrl(flags.stsEndpointUrl, env)
         credentials = fromTemporaryCredentials({
+          ...(credentials !== undefined ? { masterCredentials: credentials } : {}),
           params: {
             RoleArn: flags.roleArn,
             RoleSessionName: 'privatelink-cli',

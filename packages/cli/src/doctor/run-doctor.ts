@@ -35,7 +35,7 @@ export async function runDoctor(
   const region = regionFrom(options.region, options.env, targetRegion(options.target))
   if (region === undefined) throw missingRegion('the EC2 API')
   const endpointUrl = ec2EndpointUrl(options.endpointUrl, options.env)
-  const client = await createEc2Client(region, endpointUrl)
+  const client = await createEc2Client(region, endpointUrl, options.env)
   let endpoint: Endpoint | undefined
   try {
     progress.update('DescribeVpcEndpoints')
