@@ -21,8 +21,15 @@ export interface AttemptReport {
   code: string
 }
 
-// Attempts that say nothing about the zone: overtaken by a faster zone, or cancelled by us.
-const NEUTRAL = new Set(['slow', 'cancelled'])
+// Attempts that say nothing about the zone: overtaken by a faster zone, or cancelled by us (an
+// attempt abandoned when its zone was ejected meanwhile).
+const NEUTRAL = new Set(['slow', 'cancelled', 'ABORT_ERR'])
+
+const tlsTimeoutHint =
+  'TCP connected but TLS did not complete: check that the service speaks TLS on this port (a plaintext server, ' +
+  "such as a local redis-server or PostgreSQL, needs TLS off, or the lab's TLS front in front of it), that " +
+  'servername is the name on its certificate, and that this is the TLS port (e.g. 6379 with TLS on ElastiCache, ' +
+  'not a plaintext port). A server that answered with bytes that are not TLS shows them in details.bytesReceived.'
 
 const tlsHints: Record<string, string> = {
   ERR_TLS_NAME_MISMATCH:
@@ -31,7 +38,29 @@ const tlsHints: Record<string, string> = {
     'Pass the CA that issued the certificate as `ca`, and check the system clock for CERT_NOT_YET_VALID / CERT_HAS_EXPIRED.',
   ERR_TLS_HANDSHAKE:
     'Check that the service expects TLS on this port and that the NLB listener is TCP (TLS passes through) or TLS with a certificate for this name.',
+  ERR_TLS_HANDSHAKE_TIMEOUT: tlsTimeoutHint,
 }
+
+/**
+ * A TLS handshake that did not complete in time over a TCP connection that did: the service is
+ * alive but does not speak TLS there (a plaintext server), or the zone hangs. Retryable in
+ * another zone, unlike a certificate error.
+ */
+export function tlsTimeoutError(
+  servername: string,
+  timeoutMs: number,
+  bytesReceived: number,
+): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_TLS_HANDSHAKE_TIMEOUT',
+    `TLS handshake with ${servername} did not complete within ${timeoutMs} ms (TCP connected; ${bytesReceived} bytes received)`,
+    { hint: tlsTimeoutHint, details: { servername, timeoutMs, bytesReceived } },
+  )
+}
+
+/** Whether an attempt's code is a timeout (TCP connect, or a TLS handshake over a connected socket). */
+export const isTimeoutCode = (code: string): boolean =>
+  code === 'ETIMEDOUT' || code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
 
 /**
  * Every zone failed. When every zone failed the same way before or after the network (DNS, TLS),

@@ -8,7 +8,12 @@ import {
   type Resolver,
 } from '@privatelink/dns'
 import { attemptDelay } from './attempt-delay.js'
-import { type AttemptReport, errorCode, unreachableError } from './connector-errors.js'
+import {
+  type AttemptReport,
+  errorCode,
+  isTimeoutCode,
+  unreachableError,
+} from './connector-errors.js'
 import { backgroundLocality } from './default-locality.js'
 import {
   connectChannel,
@@ -822,7 +827,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       // A timeout that fired far too late, or while the event loop had no time to spare, says
       // this host was busy, not that the zone is down.
       if (
-        code === 'ETIMEDOUT' &&
+        isTimeoutCode(code) &&
         (performance.now() - started > healthTimeoutMs * 1.5 || loopBusySince(loop))
       )
         return 'inconclusive'
@@ -1020,7 +1025,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         reportAttempt(leg, code)
         // Other handshakes with this zone completed while ours waited: the zone is alive and this
         // host is busy (a burst). Neither count it nor leave the zone: try again, boundedly.
-        const busy = code === 'ETIMEDOUT' && shookSince(zone, startedAt)
+        const busy = isTimeoutCode(code) && shookSince(zone, startedAt)
         if (busy && rounds++ < zones.length) return 'retry'
         if (!isAbandon(error) && !busy) record(key, 'connect-failed', code)
         return 'exclude'

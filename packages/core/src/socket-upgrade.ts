@@ -51,9 +51,15 @@ export function runUpgrade<C extends { signal: AbortSignal }>(
  * Whether an upgrade's typed failure ends the connect: a typed error of the upgrade's own (pg's
  * ERR_PG_TLS_REFUSED: the service answered "no TLS") is configuration no other zone fixes, and so
  * are certificate name and trust errors (checked by the caller for every handshake). A failed
- * handshake (ERR_TLS_HANDSHAKE) and raw socket errors (ECONNRESET, ETIMEDOUT, EPIPE) are the
+ * or timed-out handshake (ERR_TLS_HANDSHAKE, ERR_TLS_HANDSHAKE_TIMEOUT) and raw socket errors (ECONNRESET, ETIMEDOUT, EPIPE) are the
  * zone's: the connect moves on.
  */
 export function isFatalUpgradeError(error: unknown): boolean {
-  return PrivateLinkError.isInstance(error) && error.code !== 'ERR_TLS_HANDSHAKE'
+  return PrivateLinkError.isInstance(error) && !ZONE_TLS_FAILURES.has(error.code)
 }
+
+// A handshake that failed or timed out over a connected socket: another zone may complete it.
+const ZONE_TLS_FAILURES: ReadonlySet<string> = new Set([
+  'ERR_TLS_HANDSHAKE',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+])

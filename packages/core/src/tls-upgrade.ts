@@ -6,7 +6,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls'
 import { invalidOption, sharedSecureContext } from '@privatelink/dns'
-import { tlsError } from './connector-errors.js'
+import { tlsError, tlsTimeoutError } from './connector-errors.js'
 
 /**
  * TLS for connections the connector opens: Node's `tls.connect` options, less the ones the
@@ -101,13 +101,10 @@ export function tlsUpgrade(
     }
     const onError = (error: Error) => fail(tlsError(error, options.servername, presented))
     const onAbort = () => fail(signal.reason)
+    // TCP is connected: a handshake that times out is TLS not completing (a plaintext server,
+    // most often), which must not read as a connect timeout with a security-group hint.
     const timer = setTimeout(
-      () =>
-        fail(
-          Object.assign(new Error(`TLS handshake timed out after ${timeoutMs} ms`), {
-            code: 'ETIMEDOUT',
-          }),
-        ),
+      () => fail(tlsTimeoutError(options.servername, timeoutMs, socket.bytesRead)),
       timeoutMs,
     )
     secure.once('error', onError)
