@@ -2,6 +2,7 @@ import { invalidOption } from '@privatelink/dns'
 import { type MetadataResponse, metadataRequest } from './metadata-http.js'
 import type { Locality } from './model.js'
 import { integerOption } from './options.js'
+import { regionOfArn, regionOfAzName } from './region.js'
 
 /** Why one metadata source gave no answer: a socket code, `HTTP 404`, `timeout`, ... Never a token. */
 export interface LocalityFailure {
@@ -137,7 +138,14 @@ export async function detectLocality(
     const body = json('ecs', await get('ecs', `${ecsUri.replace(/\/$/, '')}/task`))
     const zone = body?.['AvailabilityZone']
     if (typeof zone === 'string') {
-      return withRegion({ source: 'ecs', azName: zone, region: zone.replace(/[a-z]$/, '') })
+      // The task's own ARN names its region; else the zone's parent region (a Local Zone such as
+      // us-west-2-lax-1a is in us-west-2, not in "us-west-2-lax-1").
+      const ecsRegion = regionOfArn(body?.['TaskARN']) ?? regionOfAzName(zone)
+      return withRegion({
+        source: 'ecs',
+        azName: zone,
+        ...(ecsRegion ? { region: ecsRegion } : {}),
+      })
     }
     if (body !== undefined) reasons.push({ source: 'ecs', error: 'no AvailabilityZone' })
   }

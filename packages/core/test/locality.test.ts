@@ -183,3 +183,60 @@ describe('own zone matching', () => {
     ).toBe('us-west-2a')
   })
 })
+
+describe('detectLocality on ECS in a Local Zone or Wavelength Zone (issue 24, item 14)', () => {
+  // An ECS agent's task metadata endpoint, on loopback: the answer is all that matters here.
+  async function ecsAnswering(task: Record<string, unknown>) {
+    const { createServer } = await import('node:http')
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json')
+      response.end(request.url === '/v4/task' ? JSON.stringify(task) : '{}')
+    })
+    server.listen(0, '127.0.0.1')
+    await new Promise((resolve) => server.once('listening', resolve))
+    const { port } = server.address() as { port: number }
+    return {
+      env: { ...isolated, ECS_CONTAINER_METADATA_URI_V4: `http://127.0.0.1:${port}/v4` },
+      close: () => new Promise((resolve) => server.close(resolve)),
+    }
+  }
+
+  it.each([
+    ['us-west-2-lax-1a', 'us-west-2'],
+    ['us-east-1-wl1-bos-wlz-1', 'us-east-1'],
+    ['ap-northeast-1-tpe-1a', 'ap-northeast-1'],
+    ['us-gov-west-1a', 'us-gov-west-1'],
+    ['eu-central-2b', 'eu-central-2'],
+  ])('%s is in %s: the parent region, not the zone name minus a letter', async (zone, region) => {
+    const ecs = await ecsAnswering({ AvailabilityZone: zone })
+    try {
+      expect(await detectLocality({ env: ecs.env })).toEqual({
+        source: 'ecs',
+        azName: zone,
+        region,
+      })
+    } finally {
+      await ecs.close()
+    }
+  })
+
+  it("the task ARN's region wins over the zone name, and a name without a region gives none", async () => {
+    const arn = await ecsAnswering({
+      AvailabilityZone: 'us-west-2-lax-1a',
+      TaskARN: 'arn:aws:ecs:us-west-2:111111111111:task/app/0123456789abcdef',
+    })
+    try {
+      expect(await detectLocality({ env: arn.env })).toMatchObject({ region: 'us-west-2' })
+    } finally {
+      await arn.close()
+    }
+    const odd = await ecsAnswering({ AvailabilityZone: 'zone-x' })
+    try {
+      const found = await detectLocality({ env: { ...odd.env, AWS_REGION: 'eu-west-1' } })
+      // Not a zone name of any region: the environment's region, not a made-up one.
+      expect(found).toEqual({ source: 'ecs', azName: 'zone-x', region: 'eu-west-1' })
+    } finally {
+      await odd.close()
+    }
+  })
+})
