@@ -78,10 +78,13 @@ export function resolveFailoverTargets(
   const targets: TargetAuth[] = [
     { servername: primary.servername, tls: primary.tls, authenticator: primary.authenticator },
   ]
+  const primaryProvider =
+    primary.authenticator?.kind === 'iam' ? primary.authenticator.provider : undefined
   const endpoints: ConnectorTarget[] = [
     {
       endpoint: options.endpoint,
-      ...(iam === undefined ? {} : { region: iam.region }),
+      // The region its tokens are signed for (auth.iam.region, else the endpoint's service region).
+      ...(primaryProvider === undefined ? {} : { region: primaryProvider.region }),
       ...(primary.tls === false ? {} : { tls: primary.tls }),
     },
   ]

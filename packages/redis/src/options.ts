@@ -7,6 +7,7 @@ import {
   integerOption,
   invalidOption,
   type Locality,
+  PrivateLinkError,
 } from '@privatelink/core'
 import type { Authenticator } from './authenticate.js'
 import {
@@ -26,10 +27,12 @@ export interface IamAuthOptions {
   /** Replication group ID or serverless cache name (MemoryDB: cluster name); never a DNS name. */
   cacheName: string
   /**
-   * The cache's region, which tokens are signed for, e.g. `us-east-1` (with a cross-region
-   * endpoint, the cache's region, not yours).
+   * The cache's region, which tokens are signed for, e.g. `us-east-1`. A cross-region endpoint's
+   * service is in the cache's region, not yours: the default signs for it, and your own region
+   * (`endpoint.region`) is refused when the endpoint names another service region.
+   * @default endpoint.serviceRegion, else endpoint.region
    */
-  region: string
+  region?: string
   /** A serverless cache: tokens carry `ResourceType=ServerlessCache`. @default false */
   serverless?: boolean
   /** The signing service: `'memorydb'` for MemoryDB (with its cluster name as `cacheName`). @default 'elasticache' */
@@ -179,7 +182,11 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
           `the IAM user ID '${String(iam.userId)}' (an IAM-enabled user's name is its ID), or nothing`,
           username,
         )
-      const provider = createElastiCacheTokenProvider({ ...iam, clock })
+      const provider = createElastiCacheTokenProvider({
+        ...iam,
+        region: signingRegion(endpoint, iam.region),
+        clock,
+      })
       authenticator = { kind: 'iam', user: provider.userId, provider }
     } else if ('password' in auth) {
       if (typeof auth.password !== 'string' || auth.password === '')
@@ -197,6 +204,30 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
     reauthAfterMs,
     reauthCheckIntervalMs,
   }
+}
+
+/**
+ * The region IAM tokens are signed for: ElastiCache scopes a token to the cache's region, which for
+ * a cross-region endpoint is the service's (`serviceRegion`), not the consumer's (`region`).
+ */
+function signingRegion(endpoint: Endpoint, region: unknown): string {
+  const serviceRegion = endpoint.serviceRegion ?? endpoint.region
+  if (region === undefined) return serviceRegion
+  if (region === endpoint.region && serviceRegion !== endpoint.region)
+    throw new PrivateLinkError(
+      'ERR_INVALID_OPTION',
+      `Invalid option 'auth.iam.region': ${endpoint.region} is this endpoint's own region, and its service (the cache) is in ${serviceRegion}`,
+      {
+        hint: `A cross-region endpoint reaches a cache in ${serviceRegion}, and ElastiCache only accepts tokens signed for the cache's region: leave auth.iam.region out (it defaults to endpoint.serviceRegion) or pass '${serviceRegion}'.`,
+        details: {
+          option: 'auth.iam.region',
+          expected: `the cache's region (${serviceRegion})`,
+          received: endpoint.region,
+        },
+      },
+    )
+  // Anything else is checked by the token provider (a region name).
+  return region as string
 }
 
 /** The connector given, or a new one this client owns (closed with it). */
