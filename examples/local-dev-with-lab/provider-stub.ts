@@ -44,9 +44,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await writeFile(caFile, stub.caPem)
   console.log(`provider stub on 127.0.0.1:${stub.port}; its CA: ${caFile}`)
   console.log(
-    `next: privatelink lab --service api:443=127.0.0.1:${stub.port} --private-dns-name api.saas.example.com`,
+    `next, in another terminal: ./dev privatelink lab --service api:443=127.0.0.1:${stub.port} --private-dns-name api.saas.example.com`,
   )
-  await new Promise((resolve) => process.once('SIGINT', resolve))
+  // Ctrl-C or a SIGTERM (kill, a terminal closed by a script) stops it and removes the CA file.
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
   await stub.close()
   await rm(folder, { recursive: true, force: true })
 }
