@@ -211,6 +211,8 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
 
   const found: RawEndpoint[] = []
   let nextToken: string | undefined
+  // An empty token ends the listing as no token does; one seen before would loop for ever.
+  const tokens = new Set<string>()
   do {
     const filters = [
       ...(serviceName !== undefined ? [{ Name: 'service-name', Values: [serviceName] }] : []),
@@ -232,8 +234,11 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
         throw notFoundError(query)
       throw error
     }
-    found.push(...(page.VpcEndpoints ?? []))
-    nextToken = page.NextToken
+    for (const endpoint of page.VpcEndpoints ?? [])
+      if (!found.some((seen) => seen.VpcEndpointId === endpoint.VpcEndpointId)) found.push(endpoint)
+    const token = page.NextToken
+    nextToken = token === undefined || token === '' || tokens.has(token) ? undefined : token
+    if (nextToken !== undefined) tokens.add(nextToken)
   } while (nextToken !== undefined)
 
   if (found.length === 0) throw notFoundError(query)

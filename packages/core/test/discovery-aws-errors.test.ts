@@ -141,6 +141,43 @@ describe('EC2 error shapes', () => {
   })
 })
 
+describe('paging (issue 24, item 14)', () => {
+  const page = (token: string | undefined) => () =>
+    new HttpResponse(
+      `<DescribeVpcEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcEndpointSet/>${token === undefined ? '' : `<nextToken>${token}</nextToken>`}</DescribeVpcEndpointsResponse>`,
+      { headers: { 'content-type': 'text/xml' } },
+    )
+  // A runaway loop ends after a few pages with an error the test can tell apart.
+  const stopper = () => ec2Error('Runaway', 'paging did not stop', 400)
+  const byService = () =>
+    discoverEndpoint({
+      serviceName: 'com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0',
+      ec2ClientConfig: {
+        endpoint: EC2_ENDPOINT,
+        region: 'us-west-2',
+        credentials: SCAN_CREDENTIALS,
+        maxAttempts: 1,
+      },
+    }).then(
+      () => expect.unreachable(),
+      (error: PrivateLinkError) => error,
+    )
+
+  it('an empty NextToken ends the listing', async () => {
+    mock.respond(page(''), page(''), page(''), stopper)
+    const error = await byService()
+    expect(error.code).toBe('ERR_ENDPOINT_NOT_FOUND')
+    expect(mock.actions).toEqual(['DescribeVpcEndpoints'])
+  })
+
+  it('a NextToken seen before ends the listing instead of looping', async () => {
+    mock.respond(page('t1'), page('t2'), page('t1'), page('t2'), page('t1'), stopper)
+    const error = await byService()
+    expect(error.code).toBe('ERR_ENDPOINT_NOT_FOUND')
+    expect(mock.actions).toEqual(Array(3).fill('DescribeVpcEndpoints'))
+  })
+})
+
 describe('messages say what happened (item 10)', () => {
   it('a missing region is named in the message and the hint', async () => {
     const error = await discover({ region: undefined, maxAttempts: 1 })
