@@ -1,8 +1,10 @@
 import { inspect } from 'node:util'
 import {
+  awsErrorFacts,
   createTokenCache,
   invalidOption,
   PrivateLinkError,
+  sanitizedCause,
   type TokenLife,
 } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
@@ -226,13 +228,16 @@ export function createElastiCacheTokenProvider(
         tokenRefreshedChannel.publish({ ...base, validForMs: life.usableUntil - clock(), signMs })
     },
     onRefreshFailed(error, tokenValidForMs) {
-      if (tokenRefreshFailedChannel.hasSubscribers)
-        tokenRefreshFailedChannel.publish({
-          ...base,
-          code: (error as { code?: string })?.code ?? (error as Error)?.name,
-          message: (error as Error)?.message,
-          tokenValidForMs,
-        })
+      if (!tokenRefreshFailedChannel.hasSubscribers) return
+      // The raw SDK error: only its redacted facts leave here.
+      const facts = awsErrorFacts(error)
+      const code = (error as { code?: unknown } | null)?.code
+      tokenRefreshFailedChannel.publish({
+        ...base,
+        code: typeof code === 'string' ? code : facts.name,
+        message: facts.message,
+        tokenValidForMs,
+      })
     },
   })
 
@@ -258,15 +263,19 @@ function stringOption(name: string, value: unknown, expected: string): string {
 
 type Base = { userId: string; cacheName: string; region: string; service: string }
 
+/**
+ * The AWS SDK's error (a credential provider's, STS's) holds the HTTP exchange, whose request
+ * carries the caller's Authorization header and session token: only its sanitised facts are kept.
+ */
 function signingError(base: Base, cause: unknown): PrivateLinkError {
-  const reason = (cause as Error)?.message ?? String(cause)
+  const reason = awsErrorFacts(cause).message
   return new PrivateLinkError(
     'ERR_REDIS_TOKEN_SIGNING_FAILED',
     `Could not sign an IAM token for ${base.userId}@${base.cacheName}: ${reason}`,
     {
       hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability), and that @smithy/signature-v4 and @smithy/hash-node are installed.',
       details: { ...base },
-      cause,
+      cause: sanitizedCause(cause),
     },
   )
 }
