@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import type { Connector } from '@privatelink/core'
 import type { Redis } from 'ioredis'
 import { authChannel } from './diagnostics.js'
+import { secretArgument } from './secret-argument.js'
 import type { ElastiCacheTokenProvider } from './token-provider.js'
 
 export interface ReauthSettings {
@@ -46,7 +47,8 @@ export function keepAuthenticated(redis: Redis, settings: ReauthSettings): void 
       for (const fresh of [false, true]) {
         if (fresh) await provider.refresh()
         try {
-          await redis.auth(user, await provider.getToken())
+          // Through ioredis' queue, so the reply takes its place; redacted in its debug log.
+          await redis.auth(user, secretArgument(await provider.getToken()))
           ok = true
           break
         } catch (error) {

@@ -1,4 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { createRequire } from 'node:module'
+import { format } from 'node:util'
 import { PrivateLinkError } from '@privatelink/core'
 import {
   type CreateRedisOptions,
@@ -230,6 +232,51 @@ describe.skipIf(redisUrl === '')('createRedis through the endpoint', () => {
     } finally {
       env.clock.now = start
     }
+  })
+
+  it('DEBUG=ioredis:* shows no byte of the re-AUTH token', async () => {
+    // ioredis logs through the `debug` package it requires: enable its namespace there and take
+    // its output (the package reads DEBUG only when loaded, so the environment cannot do it here).
+    const debug = createRequire(createRequire(import.meta.url).resolve('ioredis'))('debug') as {
+      enable(namespaces: string): void
+      disable(): string
+      log: (...args: unknown[]) => void
+    }
+    const lines: string[] = []
+    const log = debug.log
+    const previous = debug.disable()
+    debug.log = (...args: unknown[]) => lines.push(format(...args))
+    debug.enable('ioredis:*')
+    const redis = client({ reauthCheckIntervalMs: 20 })
+    const start = env.clock.now
+    try {
+      await redis.set('privatelink:redis:debug', 'v')
+      const reauthed = new Promise<void>((resolve) => {
+        const listener = (message: unknown) => {
+          if ((message as { reauth?: boolean }).reauth !== true) return
+          unsubscribe('privatelink:redis:auth', listener)
+          resolve()
+        }
+        subscribe('privatelink:redis:auth', listener)
+      })
+      env.clock.now = start + 11 * 3_600_000 + 1_000
+      await reauthed
+      expect(await redis.get('privatelink:redis:debug')).toBe('v')
+    } finally {
+      env.clock.now = start
+      debug.log = log
+      debug.enable(previous)
+    }
+    const output = lines.join('\n')
+    // The AUTH was logged (so the capture works), with its token redacted.
+    expect(output).toMatch(/auth\(.*app-user.*\[redacted\]/)
+    for (const piece of [
+      'Action=connect',
+      'X-Amz',
+      'lab-cache/?',
+      env.lab.aws.credentials.accessKeyId,
+    ])
+      expect(output).not.toContain(piece)
   })
 
   it('without re-AUTH, ElastiCache drops the connection at 12 hours and the client reconnects with a fresh token', async () => {
