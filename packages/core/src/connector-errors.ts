@@ -25,6 +25,11 @@ export interface AttemptReport {
 // attempt abandoned when its zone was ejected meanwhile).
 const NEUTRAL = new Set(['slow', 'cancelled', 'ABORT_ERR'])
 
+const dialRefusalHint =
+  "An interface endpoint's ENI addresses are private addresses in your VPC's subnets: these are not. Use discoverEndpoint " +
+  "or endpointFromConfig for this VPC's endpoint; if the addresses really are the endpoint's (a VPC with a non-RFC 1918 " +
+  "IPv4 range), put the subnets' CIDRs in each zone's `cidrs` or in the connector's `allowedRanges`."
+
 const tlsTimeoutHint =
   'TCP connected but TLS did not complete: check that the service speaks TLS on this port (a plaintext server, ' +
   "such as a local redis-server or PostgreSQL, needs TLS off, or the lab's TLS front in front of it), that " +
@@ -77,6 +82,13 @@ export function unreachableError(
   const telling = attempts.filter((a) => !NEUTRAL.has(a.code))
   const codes = new Set(telling.map((a) => a.code))
   const shared = codes.size === 1 ? [...codes][0]! : undefined
+  if (shared === 'ERR_ADDRESS_NOT_ALLOWED') {
+    return new PrivateLinkError(
+      shared,
+      `Refused to dial ${endpointId} on port ${port}: no zone has an address inside the allowed ranges (${summary})`,
+      { hint: dialRefusalHint, details },
+    )
+  }
   if (shared !== undefined && /^ERR_(?:DNS|TLS)_/.test(shared)) {
     const hint =
       dnsErrorHints[shared] ??

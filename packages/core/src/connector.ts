@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import {
+  createAddressMatcher,
   createResolver,
   DEFAULT_ALLOWED_RANGES,
   invalidOption,
@@ -23,6 +24,7 @@ import {
   regionFailoverChannel,
   regionReturnChannel,
 } from './diagnostics.js'
+import { createDialGuard, isDialRefusal } from './dial-guard.js'
 import { endpointAllowedRanges } from './endpoint-guard.js'
 import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
 import { hedgedConnect } from './hedged-connect.js'
@@ -182,8 +184,18 @@ export interface ConnectorOptions {
   resolver?: Resolver
   /** Drives ejection windows (not durations). @default Date.now */
   clock?: () => number
-  /** Opens the TCP socket (tests and custom transports). @default net.connect */
+  /**
+   * Opens the TCP socket (tests and custom transports). It is only ever handed an address the
+   * guard allowed (see `allowedRanges`). @default net.connect
+   */
   dial?: Dial
+  /**
+   * CIDRs an address may fall in to be dialled, wherever it came from (a zone's `addresses`, a
+   * zonal name's DNS answer); each zone's own `cidrs` (its subnets, no wider than IPv4 /16 or
+   * IPv6 /44) are allowed besides. Anything else is refused with ERR_ADDRESS_NOT_ALLOWED before
+   * a socket exists. @default RFC 1918, 100.64.0.0/10, fc00::/7, 127.0.0.0/8 and ::1/128
+   */
+  allowedRanges?: readonly string[]
   /**
    * With no known locality, zones are ranked by TCP connect time measured by a check of every
    * zone, started in the background on first use and repeated this often. 0 turns it off.
@@ -392,6 +404,7 @@ export function createConnector(options: ConnectorOptions): Connector {
   const dial = functionOption<Dial>('dial', options.dial, (target) =>
     netConnect({ ...target, noDelay: true }),
   )
+  const allowedRanges = rangesOption(options.allowedRanges)
   const ejection = options.ejection ?? {}
   const check = options.healthCheck ?? {}
   if (typeof ejection !== 'object' || ejection === null)
@@ -438,6 +451,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       ? zone.azName
       : `${targetOfZone.get(zone)!.name}/${zone.azName}`
   const keys = allZones.map(keyFor)
+  const dialGuard = createDialGuard(allZones, allowedRanges)
   const health = new ZoneHealth(keys, {
     baseMs: integerOption('ejection.baseMs', ejection.baseMs, 1_000, 1),
     maxMs: integerOption('ejection.maxMs', ejection.maxMs, 60_000, 1),
@@ -622,6 +636,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       allowedRanges: [
         ...new Set([
           ...DEFAULT_ALLOWED_RANGES,
+          ...(allowedRanges ?? []),
           ...targets.flatMap((target) => endpointAllowedRanges(target.endpoint)),
         ]),
       ],
@@ -666,6 +681,14 @@ export function createConnector(options: ConnectorOptions): Connector {
     const { controller, release } = attemptIn(candidate.key, signal)
     try {
       const host = await resolveAddress(candidate)
+      // Decided on the address about to be dialled, wherever it came from: dial never sees a
+      // refused one.
+      const refused = dialGuard.refusal(
+        host,
+        candidate.zone,
+        targetOfZone.get(candidate.zone)!.endpoint.id,
+      )
+      if (refused !== undefined) throw refused
       const started = performance.now()
       const socket = await tcpConnect(
         dial,
@@ -724,7 +747,7 @@ export function createConnector(options: ConnectorOptions): Connector {
           const alive =
             code === 'ETIMEDOUT' &&
             (lastConnected.get(candidate.key) ?? Number.NEGATIVE_INFINITY) >= startedAt
-          if (!isAbandon(error) && !alive)
+          if (!isAbandon(error) && !alive && !isDialRefusal(code))
             verdicts.set(candidate.key, { signal: 'connect-failed', cause: code })
         },
         onAbandon: (candidate, overtaken, startedAt) => {
@@ -856,7 +879,7 @@ export function createConnector(options: ConnectorOptions): Connector {
         const allFailed =
           round === 0 && zones.length > 1 && outcomes.every(([, r]) => typeof r === 'string')
         const isFailure = (r: number | string) =>
-          typeof r === 'string' && r !== 'inconclusive' && r !== 'ABORT_ERR'
+          typeof r === 'string' && r !== 'inconclusive' && r !== 'ABORT_ERR' && !isDialRefusal(r)
         // Every zone of a target failing in one round while another target answers is neither
         // this host (another region got through) nor one lost SYN (all its zones failed): the
         // region is out at once, without the repeat, so traffic moves within one check.
@@ -1133,6 +1156,15 @@ export function createConnector(options: ConnectorOptions): Connector {
       checkTimer = undefined
     },
   }
+}
+
+/** `allowedRanges`, checked now: a typo throws here, naming the value, instead of widening the guard. */
+function rangesOption(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) throw invalidOption('allowedRanges', 'an array of CIDR strings', value)
+  const ranges = [...value] as string[]
+  createAddressMatcher(ranges, 'allowedRanges')
+  return ranges
 }
 
 function resolveTargets(value: unknown): ResolvedTarget[] {
