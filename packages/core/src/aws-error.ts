@@ -8,10 +8,15 @@
 export interface AwsErrorFacts {
   /** `UnauthorizedOperation`, `CredentialsProviderError`, or a socket code such as `ECONNREFUSED`. */
   name: string
+  /** The error's message with secrets redacted, 500 characters at most. */
   message: string
+  /** The HTTP status of the AWS response, when there was one. */
   httpStatus?: number
+  /** The AWS request ID, for a support case or CloudTrail. */
   requestId?: string
+  /** How many attempts the SDK made (its retries included). */
   attempts?: number
+  /** `client` or `server`: who the SDK blames. */
   fault?: string
   /** UnauthorizedOperation's encoded authorization failure message (for sts decode-authorization-message). */
   encodedMessage?: string
