@@ -1,4 +1,6 @@
-// The @privatelink/lab README example, runnable: `pnpm tsx examples/lab-quickstart.ts`.
+// The @privatelink/lab README's first example, runnable: `pnpm tsx examples/lab-quickstart.ts`.
+// test/lab-quickstart.test.ts runs it and checks that the README shows the lines between the
+// `readme:` markers as they are.
 import { once } from 'node:events'
 import { createServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -7,6 +9,7 @@ import { createTestCa, startLab } from '@privatelink/lab'
 import { request } from 'undici'
 
 export async function labQuickstart(): Promise<string[]> {
+  // readme:start
   // Your service: any HTTPS server, here with a certificate from a lab CA.
   const ca = await createTestCa()
   const { certificatePem, privateKeyPem } = await ca.issue(['api.saas.example.com'])
@@ -54,6 +57,7 @@ export async function labQuickstart(): Promise<string[]> {
     await lab.close() // no listener, socket, worker or timer left behind
     server.close()
   }
+  // readme:end
   return seen
 }
 

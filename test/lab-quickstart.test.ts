@@ -16,6 +16,10 @@ async function expectReadmeShows(example: string): Promise<void> {
 }
 
 describe('the lab README examples', () => {
+  it('the README shows examples/lab-quickstart.ts', async () => {
+    await expectReadmeShows('lab-quickstart.ts')
+  })
+
   it('runs as documented', async () => {
     expect(await labQuickstart()).toEqual([
       'healthy: us-west-2a served 1',
