@@ -1,5 +1,6 @@
 import type { Connector, Endpoint } from '@privatelink/core'
 import { invalidOption } from '@privatelink/core'
+import { checkOptions } from '@privatelink/dns'
 import {
   createEndpointDispatcher,
   type EndpointDispatcher,
@@ -98,9 +99,29 @@ function privateDnsEndpoint(hostname: string, region: string): Endpoint {
 export class AwsRequestHandler {
   readonly #routes = new Map<string, Route>()
   readonly #dispatchers: EndpointDispatcher[] = []
-  readonly #region: string | undefined
+  #region: string | undefined
 
   constructor(options: AwsRequestHandlerOptions) {
+    // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION
+    // naming it; so is any raw error met while reading the options below.
+    const dispatchers = checkOptions('options', options, () => this.#build(options))
+    this.#dispatchers.push(...dispatchers)
+  }
+
+  #build(options: AwsRequestHandlerOptions): EndpointDispatcher[] {
+    const built: EndpointDispatcher[] = []
+    try {
+      this.#configure(options, built)
+    } catch (error) {
+      // Options are checked before each dispatcher is built, but a later service can still fail:
+      // the dispatchers already made must not keep their connectors.
+      for (const dispatcher of built) dispatcher.destroy().catch(() => {})
+      throw error
+    }
+    return built
+  }
+
+  #configure(options: AwsRequestHandlerOptions, built: EndpointDispatcher[]): void {
     if (typeof options !== 'object' || options === null)
       throw invalidOption('options', 'an object', options)
     const {
@@ -146,9 +167,18 @@ export class AwsRequestHandler {
     // Where the endpoint's service lives is the endpoint's to say (cross-region: its serviceRegion,
     // or the region in an AWS service name): signatures must be for that region, whatever region
     // the consumer runs in. `region` fills in only what the endpoint does not know.
-    const regionOf = (route: Endpoint | Connector) => {
+    const regionOf = (route: Endpoint | Connector, option: string) => {
       const e = endpointOf(route)
-      return e.serviceRegion ?? serviceOfEndpointName(e.serviceName)?.region ?? region ?? e.region
+      const found =
+        e.serviceRegion ?? serviceOfEndpointName(e.serviceName)?.region ?? region ?? e.region
+      // The service's names are built from it: an endpoint without one cannot be served.
+      if (!isRegion(found))
+        throw invalidOption(
+          `${option}.region`,
+          'an Endpoint with a region (discoverEndpoint / endpointFromConfig set it), or the region option',
+          found,
+        )
+      return found
     }
     // 'private-dns' names resolve in the consumer's VPC: the consumer's region, not a service's.
     const firstRoute = endpoint ?? Object.values(endpoints).find((r) => r !== 'private-dns')
@@ -189,7 +219,7 @@ export class AwsRequestHandler {
 
     if (endpoint !== undefined) {
       const parsed = serviceOfEndpointName(endpointOf(endpoint).serviceName)
-      const serviceRegion = regionOf(endpoint)
+      const serviceRegion = regionOf(endpoint, 'endpoint')
       const names = ownNames(endpoint, parsed?.service)
       if (parsed !== undefined) names.push(serviceHostname(parsed.service, serviceRegion))
       add(endpoint, endpoint, parsed?.service, serviceRegion, [...names, ...extra(parsed?.service)])
@@ -219,7 +249,7 @@ export class AwsRequestHandler {
           "an Endpoint, a Connector or 'private-dns'",
           route,
         )
-      const serviceRegion = regionOf(route)
+      const serviceRegion = regionOf(route, `endpoints.${service}`)
       add(route, route, service, serviceRegion, [
         serviceHostname(service, serviceRegion),
         ...ownNames(route, service),
@@ -237,7 +267,7 @@ export class AwsRequestHandler {
         endpoint: group.route,
         origins: [...group.names.keys()],
       })
-      this.#dispatchers.push(dispatcher)
+      built.push(dispatcher)
       const handler = new UndiciHttpHandler({ dispatcher })
       for (const [name, service] of group.names) {
         if (this.#routes.has(name)) {

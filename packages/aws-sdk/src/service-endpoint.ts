@@ -1,4 +1,5 @@
 import { type Endpoint, invalidOption } from '@privatelink/core'
+import { checkOptions } from '@privatelink/dns'
 import { isRegion, isServiceKey, serviceHostname } from './service-hosts.js'
 
 /** The names S3 interface endpoints answer under their vpce name: buckets, access points, control. */
@@ -33,6 +34,11 @@ export function s3VpceHostnames(endpoint: Endpoint): string[] {
  * (`forcePathStyle: true`).
  */
 export function awsServiceEndpoint(options: AwsServiceEndpointOptions): string {
+  // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION.
+  return checkOptions('options', options, () => serviceEndpointUrl(options))
+}
+
+function serviceEndpointUrl(options: AwsServiceEndpointOptions): string {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
   const { service, endpoint } = options

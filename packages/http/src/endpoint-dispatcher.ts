@@ -11,7 +11,7 @@ import {
   invalidOption,
   type Locality,
 } from '@privatelink/core'
-import type { Resolver } from '@privatelink/dns'
+import { checkOptions, type Resolver } from '@privatelink/dns'
 import { Agent, Dispatcher, errors } from 'undici'
 import { originNotPinnedError } from './errors.js'
 import { FailoverHandler, type Route } from './failover-handler.js'
@@ -112,6 +112,18 @@ const CONNECTOR_OPTIONS = [
   'clock',
 ] as const
 
+/** A raw error met while reading the options, as ERR_INVALID_OPTION naming what threw. */
+function asOptionError(options: unknown, error: unknown): unknown {
+  try {
+    checkOptions('options', options, () => {
+      throw error
+    })
+  } catch (converted) {
+    return converted
+  }
+  return error
+}
+
 /**
  * fetch follows a redirect with a new request, which sigv4() signs like any other: a 302 to
  * another host would carry the key ID and session token out through passthrough. Only a host the
@@ -157,93 +169,101 @@ export class EndpointDispatcher extends Dispatcher {
 
   constructor(options: EndpointDispatcherOptions) {
     super()
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption('options', 'an object', options)
-    this.#options = options
-    const { endpoint } = options
-    if (isConnector(endpoint)) {
-      this.connector = endpoint
-      this.#ownsConnector = false
-    } else {
-      const connectorOptions: ConnectorOptions = { endpoint, port: 443 }
-      for (const name of CONNECTOR_OPTIONS) {
-        if (options[name] !== undefined)
-          (connectorOptions as unknown as Record<string, unknown>)[name] = options[name]
+    // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION
+    // naming it, before anything (a connector, timers) is built; and no raw TypeError from reading
+    // an option escapes later either.
+    checkOptions('options', options, () => undefined)
+    try {
+      if (typeof options !== 'object' || options === null)
+        throw invalidOption('options', 'an object', options)
+      this.#options = options
+      const { endpoint } = options
+      if (isConnector(endpoint)) {
+        this.connector = endpoint
+        this.#ownsConnector = false
+      } else {
+        const connectorOptions: ConnectorOptions = { endpoint, port: 443 }
+        for (const name of CONNECTOR_OPTIONS) {
+          if (options[name] !== undefined)
+            (connectorOptions as unknown as Record<string, unknown>)[name] = options[name]
+        }
+        this.connector = createConnector(connectorOptions)
+        this.#ownsConnector = true
       }
-      this.connector = createConnector(connectorOptions)
-      this.#ownsConnector = true
-    }
-    this.#clock = options.clock ?? Date.now
-    const origins =
-      options.origins ?? defaultOrigins(this.connector.targets.map((target) => target.endpoint))
-    if (
-      !Array.isArray(origins) ||
-      origins.length === 0 ||
-      origins.some((o) => typeof o !== 'string' || o === '')
-    ) {
-      throw invalidOption('origins', 'a non-empty array of hostnames', origins)
-    }
-    this.origins = origins.map((o) => (o.includes('://') ? new URL(o).hostname : o).toLowerCase())
-    this.#pinned = new Set(this.origins)
-    if (
-      options.servername !== undefined &&
-      (typeof options.servername !== 'string' || options.servername === '')
-    ) {
-      throw invalidOption('servername', 'a DNS name', options.servername)
-    }
-    for (const name of [
-      'connections',
-      'pipelining',
-      'keepAliveTimeoutMs',
-      'headersTimeoutMs',
-      'bodyTimeoutMs',
-    ] as const) {
-      integerOption(name, options[name], 0)
-    }
-    if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
-      throw invalidOption('passthrough', 'a boolean', options.passthrough)
-    }
-    // Extra CAs join Node's roots (Amazon Trust Services included), as documented. One array for
-    // the dispatcher's life: core shares one secure context per bundle (parsing ~150 roots costs
-    // ~20 ms per handshake otherwise).
-    if (options.ca !== undefined)
-      this.#ca = [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])]
-    this.#policy = retryPolicy(options.retry)
-    const stallMs = integerOption(
-      'stallCheckMs',
-      options.stallCheckMs,
-      options.profile === 'lambda' ? 0 : 500,
-    )
-    this.#stall = stallWatch({
-      stallMs,
-      sockets: () => this.#liveConnections(),
-      check: () => {
-        this.connector.probe().catch(() => {})
-      },
-    })
-    if (options.passthrough === true) {
-      const agent = new Agent()
-      for (const event of ['connect', 'disconnect', 'connectionError', 'drain'] as const) {
-        const on = agent.on as (event: string, listener: (...args: never[]) => void) => Agent
-        on.call(agent, event, (origin: URL, targets: readonly Dispatcher[], error?: Error) =>
-          this.#emit(event, origin, targets, error),
-        )
+      this.#clock = options.clock ?? Date.now
+      const origins =
+        options.origins ?? defaultOrigins(this.connector.targets.map((target) => target.endpoint))
+      if (
+        !Array.isArray(origins) ||
+        origins.length === 0 ||
+        origins.some((o) => typeof o !== 'string' || o === '')
+      ) {
+        throw invalidOption('origins', 'a non-empty array of hostnames', origins)
       }
-      this.#passthrough = agent
-    }
-    // Back in a better region: connections elsewhere finish their requests and close.
-    this.#unsubscribeTargets = this.connector.onTargetChange((event) => {
-      if (event.type !== 'return') return
-      const first = this.connector.preferredZones()[0]
-      if (first === undefined) return
-      for (const pool of this.#pools.values()) pool.retireBelow(this.connector.zoneKey(first))
-    })
-    this.#unsubscribe = this.connector.onZoneChange((event) => {
-      for (const pool of this.#pools.values()) {
-        if (event.type === 'eject') pool.eject(event.zone)
-        else pool.retireBelow(event.zone)
+      this.origins = origins.map((o) => (o.includes('://') ? new URL(o).hostname : o).toLowerCase())
+      this.#pinned = new Set(this.origins)
+      if (
+        options.servername !== undefined &&
+        (typeof options.servername !== 'string' || options.servername === '')
+      ) {
+        throw invalidOption('servername', 'a DNS name', options.servername)
       }
-    })
+      for (const name of [
+        'connections',
+        'pipelining',
+        'keepAliveTimeoutMs',
+        'headersTimeoutMs',
+        'bodyTimeoutMs',
+      ] as const) {
+        integerOption(name, options[name], 0)
+      }
+      if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean') {
+        throw invalidOption('passthrough', 'a boolean', options.passthrough)
+      }
+      // Extra CAs join Node's roots (Amazon Trust Services included), as documented. One array for
+      // the dispatcher's life: core shares one secure context per bundle (parsing ~150 roots costs
+      // ~20 ms per handshake otherwise).
+      if (options.ca !== undefined)
+        this.#ca = [...rootCertificates, ...(Array.isArray(options.ca) ? options.ca : [options.ca])]
+      this.#policy = retryPolicy(options.retry)
+      const stallMs = integerOption(
+        'stallCheckMs',
+        options.stallCheckMs,
+        options.profile === 'lambda' ? 0 : 500,
+      )
+      this.#stall = stallWatch({
+        stallMs,
+        sockets: () => this.#liveConnections(),
+        check: () => {
+          this.connector.probe().catch(() => {})
+        },
+      })
+      if (options.passthrough === true) {
+        const agent = new Agent()
+        for (const event of ['connect', 'disconnect', 'connectionError', 'drain'] as const) {
+          const on = agent.on as (event: string, listener: (...args: never[]) => void) => Agent
+          on.call(agent, event, (origin: URL, targets: readonly Dispatcher[], error?: Error) =>
+            this.#emit(event, origin, targets, error),
+          )
+        }
+        this.#passthrough = agent
+      }
+      // Back in a better region: connections elsewhere finish their requests and close.
+      this.#unsubscribeTargets = this.connector.onTargetChange((event) => {
+        if (event.type !== 'return') return
+        const first = this.connector.preferredZones()[0]
+        if (first === undefined) return
+        for (const pool of this.#pools.values()) pool.retireBelow(this.connector.zoneKey(first))
+      })
+      this.#unsubscribe = this.connector.onZoneChange((event) => {
+        for (const pool of this.#pools.values()) {
+          if (event.type === 'eject') pool.eject(event.zone)
+          else pool.retireBelow(event.zone)
+        }
+      })
+    } catch (error) {
+      throw asOptionError(options, error)
+    }
   }
 
   // As undici's Agent does: the targets list starts with the outermost dispatcher.

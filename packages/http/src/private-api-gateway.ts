@@ -7,7 +7,7 @@ import {
   type Locality,
   parseEndpointDnsName,
 } from '@privatelink/core'
-import { type ConnectRequest, guardedConnect } from '@privatelink/dns'
+import { type ConnectRequest, checkOptions, guardedConnect } from '@privatelink/dns'
 import { Agent, type Dispatcher } from 'undici'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from './endpoint-dispatcher.js'
 
@@ -66,6 +66,11 @@ export interface PrivateApi {
  * Host and SNI on the vpce name (overriding Host would change SNI), so its certificate matches.
  */
 export function privateApiGateway(options: PrivateApiGatewayOptions): PrivateApi {
+  // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION.
+  return checkOptions('options', options, () => buildPrivateApi(options))
+}
+
+function buildPrivateApi(options: PrivateApiGatewayOptions): PrivateApi {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
   const { apiId, stage, region } = options

@@ -1,4 +1,5 @@
 import { invalidOption } from '@privatelink/core'
+import { checkOptions } from '@privatelink/dns'
 import type { Dispatcher } from 'undici'
 import { type PreparedBody, prepareBody } from './sigv4-body.js'
 import {
@@ -195,6 +196,11 @@ function validate(options: SigV4Options): void {
  * failure reaches the handler's error callback. Never logs or publishes signatures or credentials.
  */
 export function sigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterceptor {
+  // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION.
+  return checkOptions('options', options, () => buildSigv4(options))
+}
+
+function buildSigv4(options: SigV4Options): Dispatcher.DispatcherComposeInterceptor {
   validate(options)
   const service = options.service ?? 'execute-api'
   const region = options.region

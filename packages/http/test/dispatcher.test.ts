@@ -259,7 +259,10 @@ describe('options', () => {
     expect(() => dispatcherFor(bad as Partial<EndpointDispatcherOptions>)).toThrow(
       expect.objectContaining({
         code: 'ERR_INVALID_OPTION',
-        details: expect.objectContaining({ option }),
+        // The option, or a field of it (core names the endpoint's field that is wrong).
+        details: expect.objectContaining({
+          option: expect.stringMatching(new RegExp(`^${option.replace('.', '\\.')}(\\.|\\[|$)`)),
+        }),
       }),
     )
   })
