@@ -12,6 +12,8 @@ import {
   resolveAuthOptions,
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
+import { refuseRevokedProxies } from './revoked-options.js'
+import { invalidSecretOption } from './secret-option.js'
 import { SocketTracker } from './socket-tracker.js'
 
 /**
@@ -47,11 +49,13 @@ export interface RedisClusterOptions
  * every connect), announced addresses are mapped to listener ports, and never dialled.
  */
 export function createRedisCluster(options: RedisClusterOptions): Cluster {
+  refuseRevokedProxies(options)
+  // A connection URL given as options (or nodes) may carry a password: never echoed.
   if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object with endpoint, nodes and servername', options)
+    throw invalidSecretOption('options', 'an object with endpoint, nodes and servername', options)
   const { nodes } = options
   if (!Array.isArray(nodes) || nodes.length === 0)
-    throw invalidOption('nodes', 'the listener ports, one per node: [{ port }]', nodes)
+    throw invalidSecretOption('nodes', 'the listener ports, one per node: [{ port }]', nodes)
   const ports = nodes.map((node, index) => {
     const port = node?.port
     if (!Number.isInteger(port) || port < 1 || port > 65_535)

@@ -16,6 +16,8 @@ import {
   resolveAuthOptions,
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
+import { refuseRevokedProxies } from './revoked-options.js'
+import { invalidSecretOption } from './secret-option.js'
 import { SocketTracker } from './socket-tracker.js'
 
 /** ioredis options that would bypass the endpoint or our authentication. */
@@ -57,8 +59,10 @@ export interface CreateRedisOptions extends EndpointAuthOptions, Omit<RedisOptio
  * for the target (region) it reached, and connections follow traffic when it changes region.
  */
 export function createRedis(options: CreateRedisOptions): Redis {
+  refuseRevokedProxies(options)
+  // A connection URL given as options may carry a password: never echoed.
   if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object with endpoint and servername', options)
+    throw invalidSecretOption('options', 'an object with endpoint and servername', options)
   const port = options.port ?? 6379
   if (!Number.isInteger(port) || port < 1 || port > 65_535)
     throw invalidOption('port', 'an integer from 1 to 65535', port)

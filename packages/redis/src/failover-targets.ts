@@ -8,6 +8,7 @@ import {
 } from '@privatelink/core'
 import type { Authenticator } from './authenticate.js'
 import type { EndpointAuthOptions, IamAuthOptions, ResolvedAuthOptions } from './options.js'
+import { invalidSecretOption } from './secret-option.js'
 import {
   type AwsCredentials,
   type AwsCredentialsProvider,
@@ -66,7 +67,7 @@ export function resolveFailoverTargets(
 ): { targets: TargetAuth[]; endpoints: ConnectorTarget[] } {
   const { failover } = options
   if (!Array.isArray(failover) || failover.length === 0)
-    throw invalidOption('failover', `a non-empty array of ${TARGET_SHAPE}`, failover)
+    throw invalidSecretOption('failover', `a non-empty array of ${TARGET_SHAPE}`, failover)
   if (options.connector !== undefined)
     throw invalidOption(
       'connector',
@@ -91,7 +92,7 @@ export function resolveFailoverTargets(
   for (const [index, entry] of (failover as unknown[]).entries()) {
     const name = `failover[${index}]`
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-      throw invalidOption(name, TARGET_SHAPE, entry)
+      throw invalidSecretOption(name, TARGET_SHAPE, entry)
     for (const key of Object.keys(entry))
       if (!TARGET_KEYS.has(key))
         throw invalidOption(

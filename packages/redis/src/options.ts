@@ -10,6 +10,7 @@ import {
   PrivateLinkError,
 } from '@privatelink/core'
 import type { Authenticator } from './authenticate.js'
+import { invalidSecretOption } from './secret-option.js'
 import {
   type AwsCredentials,
   type AwsCredentialsProvider,
@@ -134,7 +135,7 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
       endpoint,
     )
   if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null))
-    throw invalidOption('tls', 'true, false or TLS settings such as { ca }', tls)
+    throw invalidSecretOption('tls', 'true, false or TLS settings such as { ca }', tls)
   const servername = options.servername
   if (tls !== false && (typeof servername !== 'string' || servername === ''))
     throw invalidOption(
@@ -165,7 +166,11 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
   let authenticator: Authenticator | undefined
   if (auth !== undefined) {
     if (typeof auth !== 'object' || auth === null)
-      throw invalidOption('auth', '{ password } or { iam: { userId, cacheName, region } }', auth)
+      throw invalidSecretOption(
+        'auth',
+        '{ password } or { iam: { userId, cacheName, region } }',
+        auth,
+      )
     if ('iam' in auth) {
       if (tls === false)
         throw invalidOption(
@@ -175,7 +180,7 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
         )
       const iam = auth.iam
       if (typeof iam !== 'object' || iam === null)
-        throw invalidOption('auth.iam', '{ userId, cacheName, region }', iam)
+        throw invalidSecretOption('auth.iam', '{ userId, cacheName, region }', iam)
       if (username !== undefined && username !== iam.userId)
         throw invalidOption(
           'username',
@@ -193,9 +198,13 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
         throw invalidOption('auth.password', 'a non-empty string', '[password]')
       authenticator = { kind: 'password', user: username, password: auth.password }
     } else
-      throw invalidOption('auth', '{ password } or { iam: { userId, cacheName, region } }', auth)
+      throw invalidSecretOption(
+        'auth',
+        '{ password } or { iam: { userId, cacheName, region } }',
+        auth,
+      )
   } else if (username !== undefined)
-    throw invalidOption('auth', '{ password } or { iam } with a username', auth)
+    throw invalidSecretOption('auth', '{ password } or { iam } with a username', auth)
   return {
     servername: name,
     tls: tlsOptions,

@@ -9,6 +9,8 @@ import {
 } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
+import { refuseRevokedProxies } from './revoked-options.js'
+import { invalidSecretOption } from './secret-option.js'
 
 /** AWS credentials as the SDK's providers return them. */
 export interface AwsCredentials {
@@ -124,8 +126,9 @@ const uriEscape = (value: string) =>
 export function createElastiCacheTokenProvider(
   options: ElastiCacheTokenProviderOptions,
 ): ElastiCacheTokenProvider {
+  refuseRevokedProxies(options)
   if (typeof options !== 'object' || options === null)
-    throw invalidOption('options', 'an object', options)
+    throw invalidSecretOption('options', 'an object', options)
   const userId = stringOption('userId', options.userId, 'the IAM-enabled user ID')
   const cacheName = stringOption(
     'cacheName',

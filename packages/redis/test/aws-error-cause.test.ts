@@ -3,7 +3,11 @@ import { inspect } from 'node:util'
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers'
 import { PrivateLinkError } from '@privatelink/core'
 import { type ElastiCacheFront, elastiCacheFront, type Lab, startLab } from '@privatelink/lab'
-import { createElastiCacheTokenProvider, createRedis } from '@privatelink/redis'
+import {
+  type AwsCredentialsProvider,
+  createElastiCacheTokenProvider,
+  createRedis,
+} from '@privatelink/redis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 
 // A credential provider that fails the way production ones do: STS (the lab's) refuses AssumeRole,
@@ -28,7 +32,8 @@ beforeAll(async () => {
 })
 afterAll(() => lab?.close())
 
-const refusedRole = () =>
+// The SDK's provider type names another (optional) argument than ours; the call is the same.
+const refusedRole = (): AwsCredentialsProvider =>
   fromTemporaryCredentials({
     params: {
       RoleArn: `arn:aws:iam::${lab.aws.accountId}:role/not-a-role`,
@@ -36,7 +41,7 @@ const refusedRole = () =>
     },
     masterCredentials: session,
     clientConfig: { endpoint: lab.aws.endpoint, region: lab.aws.region, maxAttempts: 1 },
-  })
+  }) as AwsCredentialsProvider
 
 /** Everything reachable from the error, hidden properties and the whole cause chain included. */
 const everything = (error: unknown) =>
