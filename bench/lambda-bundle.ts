@@ -26,7 +26,7 @@ const packageOf = (input: string): string => {
 }
 
 /**
- * The Lambda example bundled as a deployment would be (esbuild, minified, Node 20, everything
+ * The Lambda example bundled as a deployment would be (esbuild, minified, Node 22, everything
  * inlined: the SDK is not left to the runtime's copy), against the built @privatelink packages.
  */
 export async function lambdaBundle(): Promise<LambdaBundle> {
@@ -39,8 +39,13 @@ export async function lambdaBundle(): Promise<LambdaBundle> {
     bundle: true,
     minify: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node22',
     format: 'esm',
+    // As the example's README builds it: the ESM bundle needs a `require` for the CommonJS inside
+    // it (pg), or its first query fails with "Dynamic require of 'events' is not supported".
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
     write: false,
     metafile: true,
     logLevel: 'silent',
@@ -64,7 +69,7 @@ export async function lambdaBundle(): Promise<LambdaBundle> {
     .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`)
     .join(', ')
   const markdown = [
-    `\`${entry}\` bundled with esbuild (minified, ESM, node20, all dependencies inlined): **${(output.bytes / 1024).toFixed(0)} KiB**; @aws-sdk/client-ec2 in it: **${containsClientEc2 ? 'yes' : 'no'}** (checked by input file in esbuild's metafile).`,
+    `\`${entry}\` bundled with esbuild (minified, ESM, node22, all dependencies inlined): **${(output.bytes / 1024).toFixed(0)} KiB**; @aws-sdk/client-ec2 in it: **${containsClientEc2 ? 'yes' : 'no'}** (checked by input file in esbuild's metafile).`,
     '',
     `Largest parts: ${top}.`,
   ].join('\n')
