@@ -1,4 +1,4 @@
-import { PrivateLinkError } from '@privatelink/core'
+import { PrivateLinkError, sanitizedCause } from '@privatelink/core'
 
 /** Where a request was going: named in every SigV4 error, so a failure points at a call site. */
 export interface SigningTarget {
@@ -33,7 +33,9 @@ export function signingFailed(
   return new PrivateLinkError('ERR_SIGV4_FAILED', `Could not sign the request to ${where}${why}`, {
     hint: failureHints[stage],
     details: { ...target, stage },
-    cause,
+    // A provider's error is often the AWS SDK's (STS, SSO): its hidden $response holds the signed
+    // request (Authorization, session token). Keep only its facts, as every package does.
+    cause: sanitizedCause(cause),
   })
 }
 
