@@ -69,21 +69,8 @@ export async function runDoctor(
       '--endpoint-url',
       lab.aws.endpoint,
     ]
-    // The CLI reads its flags' defaults from `env`, but the AWS SDK's credential chain reads
-    // process.env itself: the lab key goes there for the run, as it would in a shell.
-    const saved = {
-      id: process.env['AWS_ACCESS_KEY_ID'],
-      secret: process.env['AWS_SECRET_ACCESS_KEY'],
-    }
-    process.env['AWS_ACCESS_KEY_ID'] = env.AWS_ACCESS_KEY_ID
-    process.env['AWS_SECRET_ACCESS_KEY'] = env.AWS_SECRET_ACCESS_KEY
-    let exitCode: number
-    try {
-      exitCode = await cli.main(argv, { stdout: sink, stderr: sink, env })
-    } finally {
-      restoreEnv('AWS_ACCESS_KEY_ID', saved.id)
-      restoreEnv('AWS_SECRET_ACCESS_KEY', saved.secret)
-    }
+    // The CLI takes the lab key from `env`, as it would from a shell's environment.
+    const exitCode = await cli.main(argv, { stdout: sink, stderr: sink, env })
     if (buffer !== '') lines.push(buffer)
     // An older CLI answers an unknown command with its usage text.
     if (lines.some((line) => /unknown command|^privatelink <command>/.test(line)))
@@ -92,9 +79,4 @@ export async function runDoctor(
   } finally {
     await rm(folder, { recursive: true, force: true })
   }
-}
-
-function restoreEnv(name: string, value: string | undefined): void {
-  if (value === undefined) delete process.env[name]
-  else process.env[name] = value
 }
