@@ -74,7 +74,13 @@ export class EndpointCluster extends Cluster {
         }
       },
       // The command ends with the typed error: ioredis' handler rejects it with what it is given.
-      (unmapped: Error) => handlers.maxRedirections(unmapped),
+      (unmapped: Error) => {
+        try {
+          handlers.maxRedirections(unmapped)
+        } catch {
+          // Already settled: nothing is left waiting.
+        }
+      },
     )
   }
 
