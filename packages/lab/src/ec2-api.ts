@@ -1,4 +1,7 @@
+import { Ec2Error, matches } from './ec2-error.js'
 import type { Ec2Inventory, LabNetworkInterface, LabVpcEndpoint } from './ec2-inventory.js'
+import { ensureNetwork } from './ec2-network.js'
+import { networkHandlers } from './ec2-network-api.js'
 import {
   filterParams,
   listParam,
@@ -13,16 +16,6 @@ export interface ApiResponse {
   body: string
 }
 
-export class Ec2Error extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message)
-  }
-}
-
 export function ec2ErrorXml(code: string, message: string, requestId: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Response>${toXml({ Errors: { Error: { Code: code, Message: message } }, RequestID: requestId })}</Response>`
 }
@@ -35,11 +28,6 @@ function respond(action: string, requestId: string, body: XmlNode): ApiResponse 
   }
 }
 
-function matches(filters: Map<string, string[]>, name: string, value: string | undefined): boolean {
-  const wanted = filters.get(name)
-  return wanted === undefined || (value !== undefined && wanted.includes(value))
-}
-
 const KNOWN_ENDPOINT_FILTERS = new Set([
   'vpc-endpoint-id',
   'service-name',
@@ -50,6 +38,8 @@ const KNOWN_ENDPOINT_FILTERS = new Set([
 ])
 
 function describeVpcEndpoints(inventory: Ec2Inventory, params: QueryParams): XmlNode {
+  // Endpoints get their security group and policy with the network, on first use.
+  ensureNetwork(inventory)
   const ids = listParam(params, 'VpcEndpointId')
   const filters = filterParams(params)
   for (const name of filters.keys()) {
@@ -76,12 +66,13 @@ function describeVpcEndpoints(inventory: Ec2Inventory, params: QueryParams): Xml
   )
   const { items, nextToken } = page(selected, params)
   return {
-    vpcEndpointSet: items.map((endpoint) => endpointXml(endpoint, inventory.region)),
+    vpcEndpointSet: items.map((endpoint) => endpointXml(endpoint, inventory)),
     nextToken,
   }
 }
 
-function endpointXml(endpoint: LabVpcEndpoint, region: string): XmlNode {
+function endpointXml(endpoint: LabVpcEndpoint, inventory: Ec2Inventory): XmlNode {
+  const region = inventory.region
   return {
     vpcEndpointId: endpoint.vpcEndpointId,
     vpcEndpointType: endpoint.vpcEndpointType,
@@ -90,6 +81,13 @@ function endpointXml(endpoint: LabVpcEndpoint, region: string): XmlNode {
     state: endpoint.state,
     subnetIdSet: endpoint.subnetIds,
     networkInterfaceIdSet: endpoint.networkInterfaceIds,
+    groupSet: endpoint.groupIds?.map((groupId) => ({
+      groupId,
+      groupName:
+        inventory.network?.securityGroups.find((g) => g.groupId === groupId)?.groupName ?? groupId,
+    })),
+    routeTableIdSet: endpoint.routeTableIds,
+    policyDocument: endpoint.policyDocument,
     dnsEntrySet: endpoint.dnsEntries.map((entry) => ({
       dnsName: entry.dnsName,
       hostedZoneId: entry.hostedZoneId,
@@ -214,6 +212,7 @@ const actions: Record<string, (inventory: Ec2Inventory, params: QueryParams) => 
   DescribeSubnets: describeSubnets,
   DescribeVpcAttribute: describeVpcAttribute,
   DescribeAvailabilityZones: describeAvailabilityZones,
+  ...networkHandlers,
 }
 
 export function handleEc2(

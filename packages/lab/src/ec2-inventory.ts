@@ -36,8 +36,8 @@ export interface LabNetworkInterface {
 export interface LabVpcEndpoint {
   /** `vpce-...` ID. */
   vpcEndpointId: string
-  /** Always `Interface`: the lab has no gateway endpoints. */
-  vpcEndpointType: 'Interface'
+  /** `Interface`, or `Gateway` for an S3/DynamoDB gateway endpoint (see `LabNetwork.addGatewayEndpoint`). */
+  vpcEndpointType: 'Interface' | 'Gateway'
   /** The consumer VPC. */
   vpcId: string
   /** The endpoint service, e.g. `com.amazonaws.vpce.us-west-2.vpce-svc-...`. */
@@ -64,6 +64,18 @@ export interface LabVpcEndpoint {
   privateDnsEnabled: boolean
   /** The account that owns the endpoint. */
   ownerId: string
+  /**
+   * Security groups on the endpoint's network interfaces (interface endpoints).
+   * @default the lab VPC's endpoint group, set on first use (see ec2-network.ts)
+   */
+  groupIds?: string[]
+  /**
+   * The endpoint policy as JSON text, as DescribeVpcEndpoints' `PolicyDocument` reports it.
+   * @default the lab's: allow everything to principals of the lab's account
+   */
+  policyDocument?: string
+  /** Route tables a gateway endpoint adds its prefix-list route to. */
+  routeTableIds?: string[]
   /** ISO 8601 time the endpoint was created (lab clock). */
   creationTimestamp: string
   /** The lab's own endpoint carries its port maps here (see port-map-tag.ts). */
@@ -110,4 +122,138 @@ export interface Ec2Inventory {
   >
   /** When false, network interfaces omit availabilityZoneId (older API shape): clients must ask DescribeSubnets. */
   interfaceAzIds: boolean
+  /** Security groups, ACLs, route tables, hosted zones: built healthy on first use (ec2-network.ts). */
+  network?: LabNetworkState
+}
+
+/** One rule of a security group, as `IpPermissions` reports it. */
+export interface LabSecurityGroupRule {
+  /** `tcp`, `udp`, `icmp` or `-1` (all traffic). */
+  ipProtocol: string
+  /** First port (TCP/UDP); absent for `-1`. */
+  fromPort?: number
+  /** Last port (TCP/UDP); absent for `-1`. */
+  toPort?: number
+  /** IPv4 source (ingress) or destination (egress) ranges. */
+  cidrs: string[]
+  /** Security groups whose members the rule admits. */
+  groupIds: string[]
+  /** The rule's description. */
+  description?: string
+}
+
+/** A security group as DescribeSecurityGroups reports it. */
+export interface LabSecurityGroup {
+  /** `sg-...` ID. */
+  groupId: string
+  /** Its name, unique in the VPC. */
+  groupName: string
+  /** Its description. */
+  description: string
+  /** The VPC it belongs to. */
+  vpcId: string
+  /** The account that owns it. */
+  ownerId: string
+  /** Inbound rules: anything they do not admit is dropped (no answer, not a refusal). */
+  ingress: LabSecurityGroupRule[]
+  /** Outbound rules. */
+  egress: LabSecurityGroupRule[]
+}
+
+/** One entry of a network ACL, as DescribeNetworkAcls' `Entries` reports it. */
+export interface LabNetworkAclEntry {
+  /** Evaluated lowest first; the first entry that matches decides. 32767 is the final deny. */
+  ruleNumber: number
+  /** IP protocol number as text: `6` TCP, `17` UDP, `-1` all. */
+  protocol: string
+  /** What a match does. */
+  ruleAction: 'allow' | 'deny'
+  /** True for outbound entries. */
+  egress: boolean
+  /** The IPv4 range the entry matches (source inbound, destination outbound). */
+  cidrBlock: string
+  /** Ports, for TCP/UDP entries. */
+  portRange?: {
+    /** First port. */
+    from: number
+    /** Last port. */
+    to: number
+  }
+}
+
+/** A network ACL as DescribeNetworkAcls reports it. */
+export interface LabNetworkAcl {
+  /** `acl-...` ID. */
+  networkAclId: string
+  /** The VPC it belongs to. */
+  vpcId: string
+  /** Whether it is the VPC's default ACL. */
+  isDefault: boolean
+  /** Subnets associated with it. */
+  subnetIds: string[]
+  /** Inbound and outbound entries. */
+  entries: LabNetworkAclEntry[]
+}
+
+/** One route of a route table. */
+export interface LabRoute {
+  /** IPv4 destination, e.g. `10.0.0.0/16`. */
+  destinationCidrBlock?: string
+  /** A prefix list destination, e.g. S3's `pl-...` (a gateway endpoint's route). */
+  destinationPrefixListId?: string
+  /** `local`, `igw-...` or a gateway endpoint's `vpce-...`. */
+  gatewayId: string
+}
+
+/** A route table as DescribeRouteTables reports it. */
+export interface LabRouteTable {
+  /** `rtb-...` ID. */
+  routeTableId: string
+  /** The VPC it belongs to. */
+  vpcId: string
+  /** Whether it is the VPC's main table (used by subnets with no table of their own). */
+  main: boolean
+  /** Subnets explicitly associated with it. */
+  subnetIds: string[]
+  /** Its routes. */
+  routes: LabRoute[]
+}
+
+/** A VPC as DescribeVpcs reports it. */
+export interface LabVpc {
+  /** `vpc-...` ID. */
+  vpcId: string
+  /** Its primary IPv4 range. */
+  cidrBlock: string
+  /** The account that owns it. */
+  ownerId: string
+}
+
+/** A Route 53 private hosted zone associated with VPCs (ListHostedZonesByVPC). */
+export interface LabHostedZone {
+  /** Zone ID without the `/hostedzone/` prefix, e.g. `Z0123...`. */
+  id: string
+  /** The zone's domain, without the trailing dot. */
+  name: string
+  /** The account that owns it. */
+  ownerAccount: string
+  /** VPCs it is associated with. */
+  vpcIds: string[]
+}
+
+/**
+ * The VPC's network around the endpoint: what doctor reads to explain a zone that does not
+ * answer. Set on first use from the endpoints and subnets (see ec2-network.ts), healthy.
+ */
+export interface LabNetworkState {
+  /** The lab's VPCs with their CIDR. */
+  vpcs: LabVpc[]
+  /** Security groups, the endpoints' first. */
+  securityGroups: LabSecurityGroup[]
+  /** Network ACLs: the default ACL holds every subnet unless a test moves one. */
+  networkAcls: LabNetworkAcl[]
+  /** Route tables: the main table of each VPC. */
+  routeTables: LabRouteTable[]
+  /** Route 53 private hosted zones. */
+  hostedZones: LabHostedZone[]
 }

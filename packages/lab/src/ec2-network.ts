@@ -1,0 +1,298 @@
+import type {
+  Ec2Inventory,
+  LabNetworkAcl,
+  LabNetworkAclEntry,
+  LabNetworkState,
+  LabSecurityGroupRule,
+  LabVpcEndpoint,
+} from './ec2-inventory.js'
+import { newId } from './identifiers.js'
+
+/** The lab's endpoint policy: everything, for principals of the account only (not full access). */
+export function accountPolicy(accountId: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'LabAccountOnly',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: '*',
+        Resource: '*',
+      },
+    ],
+  })
+}
+
+/** The policy AWS gives an endpoint created without one: full access, what the seed warns about. */
+export const FULL_ACCESS_POLICY = JSON.stringify({
+  Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }],
+})
+
+/** A default network ACL as AWS creates it: allow all, then the final deny, both directions. */
+function defaultEntries(): LabNetworkAclEntry[] {
+  return [false, true].flatMap((egress) => [
+    {
+      ruleNumber: 100,
+      protocol: '-1',
+      ruleAction: 'allow' as const,
+      egress,
+      cidrBlock: '0.0.0.0/0',
+    },
+    {
+      ruleNumber: 32767,
+      protocol: '-1',
+      ruleAction: 'deny' as const,
+      egress,
+      cidrBlock: '0.0.0.0/0',
+    },
+  ])
+}
+
+/** The VPC's CIDR the lab's subnets are cut from: `10.0.0.0/16` for the first VPC, then 10.1... */
+function vpcCidr(inventory: Ec2Inventory, vpcId: string, index: number): string {
+  const subnet = inventory.subnets.find((s) => s.vpcId === vpcId)
+  const second = subnet?.cidrBlock.split('.')[1] ?? String(index)
+  return `10.${second}.0.0/16`
+}
+
+/**
+ * The network around the endpoints, built healthy on first use: per VPC one security group on its
+ * interface endpoints admitting TCP from the VPC, the default ACL (allow all) on every subnet, the
+ * main route table with the local route; the lab's policy on every interface endpoint. Built here
+ * rather than by startLab so the inventory stays the one place tests edit.
+ */
+export function ensureNetwork(inventory: Ec2Inventory): LabNetworkState {
+  if (inventory.network !== undefined) return inventory.network
+  const ownerId = inventory.endpoints[0]?.ownerId ?? '111111111111'
+  const vpcIds = [
+    ...new Set([...inventory.vpcAttributes.keys(), ...inventory.endpoints.map((e) => e.vpcId)]),
+  ]
+  const network: LabNetworkState = {
+    vpcs: [],
+    securityGroups: [],
+    networkAcls: [],
+    routeTables: [],
+    hostedZones: [],
+  }
+  for (const [index, vpcId] of vpcIds.entries()) {
+    const cidrBlock = vpcCidr(inventory, vpcId, index)
+    network.vpcs.push({ vpcId, cidrBlock, ownerId })
+    const groupId = newId('sg')
+    network.securityGroups.push({
+      groupId,
+      groupName: 'privatelink-lab-endpoint',
+      description: 'lab: the endpoint interfaces, TCP from the VPC',
+      vpcId,
+      ownerId,
+      // The lab does not know its services' ports here: every TCP port from the VPC.
+      ingress: [
+        {
+          ipProtocol: 'tcp',
+          fromPort: 0,
+          toPort: 65535,
+          cidrs: [cidrBlock],
+          groupIds: [],
+          description: 'lab: TCP from the VPC',
+        },
+      ],
+      egress: [{ ipProtocol: '-1', cidrs: ['0.0.0.0/0'], groupIds: [] }],
+    })
+    network.networkAcls.push({
+      networkAclId: newId('acl'),
+      vpcId,
+      isDefault: true,
+      subnetIds: inventory.subnets.filter((s) => s.vpcId === vpcId).map((s) => s.subnetId),
+      entries: defaultEntries(),
+    })
+    network.routeTables.push({
+      routeTableId: newId('rtb'),
+      vpcId,
+      main: true,
+      subnetIds: [],
+      routes: [{ destinationCidrBlock: cidrBlock, gatewayId: 'local' }],
+    })
+    for (const endpoint of inventory.endpoints.filter((e) => e.vpcId === vpcId)) {
+      if (endpoint.vpcEndpointType !== 'Interface') continue
+      endpoint.groupIds ??= [groupId]
+      endpoint.policyDocument ??= accountPolicy(endpoint.ownerId)
+    }
+  }
+  inventory.network = network
+  return network
+}
+
+/** Where an ACL fault applies, and what it denies. */
+export interface AclDenyOptions {
+  /** The subnet whose ACL gets the entry: the zone's subnet of the endpoint. */
+  subnetId: string
+  /** The port denied (inbound), or the first of the ports denied (outbound). */
+  port: number
+  /** Last port denied. @default port */
+  toPort?: number
+  /** Outbound instead of inbound. @default false */
+  egress?: boolean
+  /** Its rule number: below the allow-all's 100 so it decides. @default 90 */
+  ruleNumber?: number
+  /** @default '0.0.0.0/0' */
+  cidrBlock?: string
+}
+
+/**
+ * Faults for the network around the lab's endpoint, each as it would be in a real account: a
+ * security group without the service's port, an ACL entry that denies it in one subnet, a
+ * restrictive or full-access endpoint policy, a private hosted zone that shadows a name, a gateway
+ * endpoint in the route tables. `reset()` makes the network healthy again.
+ */
+export class LabNetwork {
+  constructor(private readonly inventory: Ec2Inventory) {}
+
+  /** The network, built healthy if no call has built it yet. */
+  get state(): LabNetworkState {
+    return ensureNetwork(this.inventory)
+  }
+
+  private endpoint(endpointId?: string): LabVpcEndpoint {
+    this.state
+    const endpoint =
+      endpointId === undefined
+        ? this.inventory.endpoints[0]
+        : this.inventory.endpoints.find((e) => e.vpcEndpointId === endpointId)
+    if (endpoint === undefined) throw new Error(`lab has no endpoint ${endpointId ?? ''}`)
+    return endpoint
+  }
+
+  /** The CIDR of the endpoint's VPC, e.g. `10.0.0.0/16`. */
+  vpcCidr(endpointId?: string): string {
+    const vpcId = this.endpoint(endpointId).vpcId
+    return this.state.vpcs.find((v) => v.vpcId === vpcId)!.cidrBlock
+  }
+
+  /** Replaces the inbound rules of the endpoint's (first) security group. */
+  setIngress(rules: LabSecurityGroupRule[], endpointId?: string): void {
+    const groupId = this.endpoint(endpointId).groupIds?.[0]
+    const group = this.state.securityGroups.find((g) => g.groupId === groupId)
+    if (group === undefined) throw new Error('the endpoint has no security group')
+    group.ingress = rules
+  }
+
+  /** "A missing rule": the endpoint's group admits only these TCP ports, from the VPC. */
+  allowOnlyPorts(ports: number[], endpointId?: string): void {
+    const cidr = this.vpcCidr(endpointId)
+    this.setIngress(
+      ports.map((port) => ({
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        cidrs: [cidr],
+        groupIds: [],
+      })),
+      endpointId,
+    )
+  }
+
+  /**
+   * "A deny ACL entry": moves the subnet to an ACL of its own (a copy of its current one) with a
+   * deny entry for the port, as someone tightening one subnet would. Returns the ACL's ID.
+   */
+  denyAclEntry(options: AclDenyOptions): string {
+    const acls = this.state.networkAcls
+    const current = acls.find((a) => a.subnetIds.includes(options.subnetId))
+    if (current === undefined) throw new Error(`no network ACL holds ${options.subnetId}`)
+    let acl: LabNetworkAcl = current
+    if (current.subnetIds.length > 1) {
+      current.subnetIds = current.subnetIds.filter((s) => s !== options.subnetId)
+      acl = {
+        networkAclId: newId('acl'),
+        vpcId: current.vpcId,
+        isDefault: false,
+        subnetIds: [options.subnetId],
+        entries: current.entries.map((e) => ({ ...e })),
+      }
+      acls.push(acl)
+    }
+    const ruleNumber = options.ruleNumber ?? 90
+    const egress = options.egress ?? false
+    acl.entries = acl.entries.filter((e) => !(e.egress === egress && e.ruleNumber === ruleNumber))
+    acl.entries.push({
+      ruleNumber,
+      protocol: '6',
+      ruleAction: 'deny',
+      egress,
+      cidrBlock: options.cidrBlock ?? '0.0.0.0/0',
+      portRange: { from: options.port, to: options.toPort ?? options.port },
+    })
+    return acl.networkAclId
+  }
+
+  /** Sets the endpoint policy (JSON text or an object); `FULL_ACCESS_POLICY` is AWS's default. */
+  setPolicy(policy: string | object, endpointId?: string): void {
+    this.endpoint(endpointId).policyDocument =
+      typeof policy === 'string' ? policy : JSON.stringify(policy)
+  }
+
+  /**
+   * "A shadowing zone": a private hosted zone for `name` associated with the endpoint's VPC, which
+   * answers every name under it in the VPC, the service's included. Returns its ID.
+   */
+  addHostedZone(name: string, endpointId?: string): string {
+    const endpoint = this.endpoint(endpointId)
+    const id = `Z${newId('hz').slice(3, 20).toUpperCase()}`
+    this.state.hostedZones.push({
+      id,
+      name: name.replace(/\.$/, '').toLowerCase(),
+      ownerAccount: endpoint.ownerId,
+      vpcIds: [endpoint.vpcId],
+    })
+    return id
+  }
+
+  /**
+   * A gateway endpoint for S3 or DynamoDB in the endpoint's VPC, routed from the main route table
+   * through the service's prefix list. Returns its ID.
+   */
+  addGatewayEndpoint(service: 's3' | 'dynamodb', endpointId?: string): string {
+    const base = this.endpoint(endpointId)
+    const table = this.state.routeTables.find((t) => t.vpcId === base.vpcId && t.main)!
+    const id = newId('vpce')
+    const prefixList = `pl-${service === 's3' ? '68a54001' : '00a54069'}`
+    table.routes.push({ destinationPrefixListId: prefixList, gatewayId: id })
+    this.inventory.endpoints.push({
+      vpcEndpointId: id,
+      vpcEndpointType: 'Gateway',
+      vpcId: base.vpcId,
+      serviceName: `com.amazonaws.${this.inventory.region}.${service}`,
+      state: 'available',
+      subnetIds: [],
+      networkInterfaceIds: [],
+      dnsEntries: [],
+      privateDnsEnabled: false,
+      ownerId: base.ownerId,
+      creationTimestamp: base.creationTimestamp,
+      tags: [],
+      routeTableIds: [table.routeTableId],
+      policyDocument: FULL_ACCESS_POLICY,
+    })
+    return id
+  }
+
+  /**
+   * Back to healthy: the network is rebuilt on next use, interface endpoints get the lab's policy
+   * and group again, gateway endpoints go.
+   */
+  reset(): void {
+    const endpoints = this.inventory.endpoints
+    for (let index = endpoints.length - 1; index >= 0; index--)
+      if (endpoints[index]!.vpcEndpointType === 'Gateway') endpoints.splice(index, 1)
+    for (const endpoint of this.inventory.endpoints) {
+      delete endpoint.groupIds
+      delete endpoint.policyDocument
+    }
+    delete this.inventory.network
+  }
+}
+
+/** The fault handle on an inventory's network: `labNetwork(lab.aws.inventory).allowOnlyPorts([443])`. */
+export function labNetwork(inventory: Ec2Inventory): LabNetwork {
+  return new LabNetwork(inventory)
+}
