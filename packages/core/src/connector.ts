@@ -26,10 +26,18 @@ import {
 } from './diagnostics.js'
 import { createDialGuard, isDialRefusal } from './dial-guard.js'
 import { endpointAllowedRanges } from './endpoint-guard.js'
+import { assertEndpoint } from './endpoint-shape.js'
 import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
 import { hedgedConnect } from './hedged-connect.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
-import { functionOption, integerOption } from './options.js'
+import {
+  checkOptions,
+  functionOption,
+  integerOption,
+  localityOption,
+  signalOption,
+  stringOption,
+} from './options.js'
 import { probeTimeout } from './probe-timeout.js'
 import { isFatalUpgradeError, runUpgrade } from './socket-upgrade.js'
 import { RaceFailedError, staggeredRace } from './staggered-race.js'
@@ -43,7 +51,7 @@ import {
   ZoneHealth,
   type ZoneHealthSnapshot,
 } from './zone-health.js'
-import { findOwnZone, orderZones } from './zone-order.js'
+import { findOwnZone, orderZonesUnchecked } from './zone-order.js'
 
 export type { Dial } from './tcp-connect.js'
 export type { ConnectorTlsOptions } from './tls-upgrade.js'
@@ -379,6 +387,11 @@ const ignoreSocketError = (): void => {}
 
 /** One connector per endpoint and port: zone preference, racing and zone health, written once. */
 export function createConnector(options: ConnectorOptions): Connector {
+  // Any value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION.
+  return checkOptions('options', options, () => buildConnector(options))
+}
+
+function buildConnector(options: ConnectorOptions): Connector {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
   const targets = resolveTargets(options.endpoint)
@@ -475,7 +488,11 @@ export function createConnector(options: ConnectorOptions): Connector {
   const probeIntervalMs = lambda
     ? 0
     : integerOption('probeIntervalMs', options.probeIntervalMs, 600_000, 0)
-  let resolver = options.resolver
+  let resolver = resolverOption(options.resolver)
+  const locality =
+    options.locality === undefined || options.locality === null
+      ? options.locality
+      : localityOption('locality', options.locality)
   const stopping = new AbortController()
 
   // The own zone of each target: one locality, matched by AZ ID in each endpoint.
@@ -485,9 +502,8 @@ export function createConnector(options: ConnectorOptions): Connector {
     owns = targets.map((target) => findOwnZone(target.endpoint.zones, locality))
     ownVersion++
   }
-  if (options.locality !== null && options.locality !== undefined) setLocality(options.locality)
-  else if (options.locality === undefined)
-    setLocality(backgroundLocality(setLocality, stopping.signal))
+  if (locality !== null && locality !== undefined) setLocality(locality)
+  else if (locality === undefined) setLocality(backgroundLocality(setLocality, stopping.signal))
 
   const listeners = new Set<(event: ZoneChangeEvent) => void>()
   const targetListeners = new Set<(event: TargetChangeEvent) => void>()
@@ -590,7 +606,7 @@ export function createConnector(options: ConnectorOptions): Connector {
       return cached
     for (const event of health.readmitExpired(now)) publish(event)
     const groups = targets.map((target) => {
-      const ordered = orderZones(target.endpoint.zones, owns[target.index], (zone) =>
+      const ordered = orderZonesUnchecked(target.endpoint.zones, owns[target.index], (zone) =>
         health.connectMs(keyFor(zone)),
       )
       return { ordered, eligible: ordered.filter((zone) => !health.isEjected(keyFor(zone), now)) }
@@ -922,7 +938,8 @@ export function createConnector(options: ConnectorOptions): Connector {
     return probing
   }
 
-  async function connect(connectOptions: ConnectOptions = {}): Promise<Socket | TLSSocket> {
+  async function connect(given: ConnectOptions = {}): Promise<Socket | TLSSocket> {
+    const connectOptions = checkOptions('connect(options)', given, () => connectOptionsOf(given))
     const port = connectOptions.port ?? defaultPort
     const signal = connectOptions.signal
     const upgrade = connectOptions.upgrade
@@ -1095,12 +1112,14 @@ export function createConnector(options: ConnectorOptions): Connector {
   }
 
   const undici: UndiciConnect = (undiciOptions, callback) => {
-    const secure = undiciOptions.protocol === 'https:'
-    const port = Number(undiciOptions.port) || (secure ? 443 : 80)
-    const servername = options.tls?.servername ?? undiciOptions.servername ?? undiciOptions.hostname
-    const tls = secure
-      ? { ...options.tls, servername: servername || undiciOptions.hostname }
-      : false
+    let port: number
+    let tls: ConnectorTlsOptions | false
+    try {
+      ;({ port, tls } = undiciTarget(undiciOptions, options.tls))
+    } catch (error) {
+      queueMicrotask(() => callback(error as Error, null))
+      return
+    }
     connect({ port, tls }).then(
       (socket) => callback(null, socket),
       (error: Error) => callback(error, null),
@@ -1132,6 +1151,10 @@ export function createConnector(options: ConnectorOptions): Connector {
     report(name, signal, cause) {
       if (!isHealthSignal(signal))
         throw invalidOption('signal', 'a HealthSignal such as lost-in-flight', signal)
+      if (typeof name !== 'string')
+        throw invalidOption('zone', 'a zone key, AZ name or AZ ID', name)
+      if (cause !== undefined && typeof cause !== 'string')
+        throw invalidOption('cause', 'an error code string', cause)
       const zone = findZone(name)
       if (zone === undefined) return
       record(keyFor(zone), signal, cause)
@@ -1158,6 +1181,63 @@ export function createConnector(options: ConnectorOptions): Connector {
   }
 }
 
+/** A Resolver (createResolver's), or undefined for the connector's own. */
+function resolverOption(value: unknown): Resolver | undefined {
+  if (value === undefined) return undefined
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as Partial<Resolver>).resolve !== 'function'
+  )
+    throw invalidOption('resolver', 'a Resolver (createResolver from @privatelink/dns)', value)
+  return value as Resolver
+}
+
+/** One connect()'s options, read once and checked: a bad one rejects the connect at once. */
+function connectOptionsOf(given: unknown): ConnectOptions {
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw invalidOption('connect(options)', 'an object', given)
+  const options = { ...(given as ConnectOptions) }
+  if (options.port !== undefined) {
+    const port = integerOption('port', options.port, 0, 1)
+    if (port > 65_535) throw invalidOption('port', 'an integer from 1 to 65535', options.port)
+  }
+  signalOption('signal', options.signal)
+  stringOption('preferZone', options.preferZone, 'a zone key, AZ name or AZ ID')
+  stringOption('onlyZone', options.onlyZone, 'a zone key, AZ name or AZ ID')
+  if (
+    options.target !== undefined &&
+    typeof options.target !== 'string' &&
+    !Number.isInteger(options.target)
+  )
+    throw invalidOption('target', "a target's name or index", options.target)
+  if (options.tls !== undefined && options.tls !== false)
+    validateTls(options.tls, 'connect({ tls })')
+  return options
+}
+
+/** What undici's connect options ask for: the port, and TLS with its servername for https:. */
+function undiciTarget(
+  given: Parameters<UndiciConnect>[0],
+  connectorTls: ConnectorTlsOptions | undefined,
+): { port: number; tls: ConnectorTlsOptions | false } {
+  return checkOptions('options', given, () => {
+    if (typeof given !== 'object' || given === null)
+      throw invalidOption('options', "undici's connect options { hostname, protocol, port }", given)
+    const { hostname, protocol, servername } = given
+    if (typeof hostname !== 'string') throw invalidOption('hostname', 'a host name', hostname)
+    const secure = protocol === 'https:'
+    const port =
+      given.port === '' || given.port === undefined ? (secure ? 443 : 80) : Number(given.port)
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw invalidOption('port', 'a port from 1 to 65535', given.port)
+    if (servername !== undefined && servername !== null && typeof servername !== 'string')
+      throw invalidOption('servername', 'a DNS name', servername)
+    const name = connectorTls?.servername ?? servername ?? hostname
+    return { port, tls: secure ? { ...connectorTls, servername: name || hostname } : false }
+  })
+}
+
 /** `allowedRanges`, checked now: a typo throws here, naming the value, instead of widening the guard. */
 function rangesOption(value: unknown): readonly string[] | undefined {
   if (value === undefined) return undefined
@@ -1170,20 +1250,16 @@ function rangesOption(value: unknown): readonly string[] | undefined {
 function resolveTargets(value: unknown): ResolvedTarget[] {
   const expected =
     'an Endpoint with at least one zone (discoverEndpoint or endpointFromConfig), or a non-empty array of { endpoint }'
-  const isEndpoint = (e: unknown): e is Endpoint =>
-    typeof e === 'object' &&
-    e !== null &&
-    Array.isArray((e as Endpoint).zones) &&
-    (e as Endpoint).zones.length > 0
-  if (isEndpoint(value)) return [resolveTarget({ endpoint: value }, 0)]
+  const shape = { nonEmpty: true, dialable: true }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    assertEndpoint(value, 'endpoint', shape)
+    return [resolveTarget({ endpoint: value }, 0)]
+  }
   if (!Array.isArray(value) || value.length === 0) throw invalidOption('endpoint', expected, value)
   const targets = value.map((target: unknown, index) => {
-    if (
-      typeof target !== 'object' ||
-      target === null ||
-      !isEndpoint((target as ConnectorTarget).endpoint)
-    )
+    if (typeof target !== 'object' || target === null)
       throw invalidOption(`endpoint[${index}].endpoint`, expected, target)
+    assertEndpoint((target as ConnectorTarget).endpoint, `endpoint[${index}].endpoint`, shape)
     return resolveTarget(target as ConnectorTarget, index)
   })
   const names = new Set<string>()
@@ -1195,6 +1271,8 @@ function resolveTargets(value: unknown): ResolvedTarget[] {
 }
 
 function resolveTarget(target: ConnectorTarget, index: number): ResolvedTarget {
+  if (target.region !== undefined && typeof target.region !== 'string')
+    throw invalidOption(`endpoint[${index}].region`, 'a region name', target.region)
   const region = target.region ?? target.endpoint.serviceRegion ?? target.endpoint.region
   if (target.name !== undefined && (typeof target.name !== 'string' || target.name === ''))
     throw invalidOption(`endpoint[${index}].name`, 'a non-empty string', target.name)

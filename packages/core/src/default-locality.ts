@@ -1,13 +1,23 @@
 import { readFileSync } from 'node:fs'
+import { invalidOption } from '@privatelink/dns'
 import { detectLocality } from './locality.js'
 import type { Locality } from './model.js'
+import { checkOptions, envOption } from './options.js'
 
 type Env = Record<string, string | undefined>
 
 /** PRIVATELINK_AZ_ID / PRIVATELINK_AZ: known at once, without any I/O. */
 export function localityFromEnv(env: Env = process.env): Locality | undefined {
-  const azId = env['PRIVATELINK_AZ_ID'] || undefined
-  const azName = env['PRIVATELINK_AZ'] || undefined
+  const [azId, azName] = checkOptions('env', env, () => {
+    const variables = envOption('env', env)
+    return (['PRIVATELINK_AZ_ID', 'PRIVATELINK_AZ'] as const).map((name) => {
+      const value = variables[name]
+      if (value !== undefined && typeof value !== 'string')
+        throw invalidOption(`env.${name}`, 'a string', value)
+      // Set but empty is unset.
+      return value === '' ? undefined : value
+    })
+  })
   if (azId === undefined && azName === undefined) return undefined
   return {
     source: 'env',

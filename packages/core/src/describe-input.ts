@@ -8,7 +8,12 @@ export function describeInput(input: unknown): string {
   if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
   if (typeof input === 'bigint') return `${input}n`
   if (typeof input === 'symbol') return 'a symbol'
-  return Array.isArray(input) ? 'an array' : `a ${typeof input}`
+  // A revoked Proxy throws even in Array.isArray.
+  try {
+    return Array.isArray(input) ? 'an array' : `a ${typeof input}`
+  } catch {
+    return 'an unreadable object (a revoked Proxy?)'
+  }
 }
 
 /** The input itself when it is a string (for details), else its description. */

@@ -9,7 +9,7 @@ import {
 import { parseEndpointDnsName } from './endpoint-dns-name.js'
 import { assertEndpointId } from './endpoint-id.js'
 import type { Endpoint, EndpointZone } from './model.js'
-import { functionOption, integerOption } from './options.js'
+import { checkOptions, functionOption, integerOption, stringOption } from './options.js'
 import { applyPortMapTags } from './port-map-tag.js'
 import { parseServiceName } from './service-name.js'
 
@@ -398,27 +398,62 @@ function unexpectedShape(error: unknown): never {
   )
 }
 
+/** One discovery's options, read once and checked at the call, and the cache key they make. */
+function discoveryQuery(given: unknown): { query: DiscoverEndpointOptions; key: string } {
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw invalidOption('options', 'an object', given)
+  const query = { ...(given as DiscoverEndpointOptions) }
+  stringOption('endpointId', query.endpointId, 'a vpce- ID')
+  stringOption('serviceName', query.serviceName, 'a service name (com.amazonaws.vpce.<region>...)')
+  stringOption('vpcId', query.vpcId, 'a VPC ID (vpc-...)')
+  stringOption('region', query.region, 'a region name')
+  const config = query.ec2ClientConfig
+  if (
+    config !== undefined &&
+    (typeof config !== 'object' || config === null || Array.isArray(config))
+  )
+    throw invalidOption('ec2ClientConfig', 'EC2Client options', config)
+  const client = query.client
+  if (
+    client !== undefined &&
+    (typeof client !== 'object' || client === null || typeof client.send !== 'function')
+  )
+    throw invalidOption('client', 'an EC2Client (anything with send(command))', client)
+  const credentials = query.credentials
+  if (
+    credentials !== undefined &&
+    (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))
+  )
+    throw invalidOption('credentials', 'AWS credentials or a credentials provider', credentials)
+  // Who asks is part of the question: another account's credentials or client may see
+  // another endpoint under the same service name.
+  const key = JSON.stringify([
+    query.endpointId,
+    query.serviceName,
+    query.vpcId,
+    query.region,
+    String(config?.['endpoint'] ?? ''),
+    identityOf(client),
+    identityOf(credentials),
+    identityOf(config?.['credentials']),
+  ])
+  return { query, key }
+}
+
 /** Discovery with a TTL cache; concurrent calls for one endpoint share one set of requests. */
 export function createEndpointDiscovery(options: EndpointDiscoveryOptions = {}): EndpointDiscovery {
-  const cacheTtlMs = integerOption('cacheTtlMs', options.cacheTtlMs, 300_000, 0)
-  const clock = functionOption('clock', options.clock, Date.now)
+  const { cacheTtlMs, clock } = checkOptions('options', options, () => {
+    if (typeof options !== 'object' || options === null)
+      throw invalidOption('options', 'an object', options)
+    return {
+      cacheTtlMs: integerOption('cacheTtlMs', options.cacheTtlMs, 300_000, 0),
+      clock: functionOption('clock', options.clock, Date.now),
+    }
+  })
   const cache = new Map<string, { promise: Promise<Endpoint>; expiresAt: number }>()
   return {
-    discover(query) {
-      if (typeof query !== 'object' || query === null)
-        throw invalidOption('options', 'an object', query)
-      // Who asks is part of the question: another account's credentials or client may see
-      // another endpoint under the same service name.
-      const key = JSON.stringify([
-        query.endpointId,
-        query.serviceName,
-        query.vpcId,
-        query.region,
-        String(query.ec2ClientConfig?.['endpoint'] ?? ''),
-        identityOf(query.client),
-        identityOf(query.credentials),
-        identityOf(query.ec2ClientConfig?.['credentials']),
-      ])
+    discover(given) {
+      const { query, key } = checkOptions('options', given, () => discoveryQuery(given))
       const now = clock()
       const cached = cache.get(key)
       if (cached !== undefined && cached.expiresAt > now) return cached.promise

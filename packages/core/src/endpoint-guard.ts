@@ -5,7 +5,9 @@ import {
   invalidOption,
   parseIpAddress,
 } from '@privatelink/dns'
+import { assertEndpoint } from './endpoint-shape.js'
 import type { Endpoint } from './model.js'
+import { checkOptions } from './options.js'
 
 /** Options of endpointAllowedRanges and createEndpointGuard. */
 export interface EndpointGuardOptions {
@@ -27,26 +29,30 @@ export function endpointAllowedRanges(
   endpoint: Endpoint,
   options: EndpointGuardOptions = {},
 ): string[] {
-  if (typeof endpoint !== 'object' || endpoint === null || !Array.isArray(endpoint.zones))
-    throw invalidOption(
-      'endpoint',
-      'an Endpoint (discoverEndpoint or endpointFromConfig)',
-      endpoint,
-    )
-  if (options.subnetCidrs !== undefined && !Array.isArray(options.subnetCidrs))
-    throw invalidOption('subnetCidrs', 'an array of CIDR strings', options.subnetCidrs)
+  return checkOptions('endpoint', endpoint, () =>
+    checkOptions('options', options, () => allowedRangesOf(endpoint, options)),
+  )
+}
+
+function allowedRangesOf(endpoint: Endpoint, options: EndpointGuardOptions): string[] {
+  assertEndpoint(endpoint, 'endpoint')
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object { subnetCidrs? }', options)
+  const { subnetCidrs } = options
+  if (
+    subnetCidrs !== undefined &&
+    (!Array.isArray(subnetCidrs) || subnetCidrs.some((cidr) => typeof cidr !== 'string'))
+  )
+    throw invalidOption('subnetCidrs', 'an array of CIDR strings', subnetCidrs)
   const ranges = new Set<string>()
   for (const zone of endpoint.zones) {
     for (const address of zone.addresses) {
       const parsed = parseIpAddress(address)
       if (parsed !== undefined) ranges.add(`${address}/${parsed.family === 4 ? 32 : 128}`)
     }
-    // Forward-compatible: a zone may carry its subnet's CIDRs.
-    const cidrs = (zone as { cidrs?: unknown }).cidrs
-    if (Array.isArray(cidrs))
-      for (const cidr of cidrs) if (typeof cidr === 'string') ranges.add(cidr)
+    for (const cidr of zone.cidrs ?? []) ranges.add(cidr)
   }
-  for (const cidr of options.subnetCidrs ?? []) ranges.add(cidr)
+  for (const cidr of subnetCidrs ?? []) ranges.add(cidr)
   return ranges.size > 0 ? [...ranges] : [...DEFAULT_ALLOWED_RANGES]
 }
 

@@ -1,10 +1,13 @@
 export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
 export {
+  checkOptions,
   integerOption,
   invalidOption,
   PrivateLinkError,
   sharedSecureContext,
 } from '@privatelink/dns'
+export type { AwsErrorFacts } from './aws-error.js'
+export { awsErrorFacts, redact, sanitizedCause } from './aws-error.js'
 export type {
   ConnectOptions,
   Connector,
@@ -22,8 +25,6 @@ export type {
   ZoneStatus,
 } from './connector.js'
 export { createConnector, zoneKey } from './connector.js'
-export type { AwsErrorFacts } from './aws-error.js'
-export { awsErrorFacts, redact, sanitizedCause } from './aws-error.js'
 export type { AttemptReport } from './connector-errors.js'
 export { localityFromEnv } from './default-locality.js'
 export {

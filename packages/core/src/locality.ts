@@ -1,7 +1,7 @@
 import { invalidOption } from '@privatelink/dns'
 import { type MetadataResponse, metadataRequest } from './metadata-http.js'
 import type { Locality } from './model.js'
-import { integerOption } from './options.js'
+import { checkOptions, envOption, integerOption, signalOption, stringOption } from './options.js'
 import { regionOfArn, regionOfAzName } from './region.js'
 
 /** Why one metadata source gave no answer: a socket code, `HTTP 404`, `timeout`, ... Never a token. */
@@ -62,14 +62,12 @@ const LAMBDA_PATH = '/2026-01-15/metadata/execution-environment'
  * Lambda metadata endpoint, ECS task metadata v4, IMDSv2. Every failure falls through; the
  * answer is `source: 'unknown'` with `reasons` rather than an error.
  */
-export async function detectLocality(
-  options: DetectLocalityOptions = {},
-): Promise<DetectedLocality> {
+export async function detectLocality(given: DetectLocalityOptions = {}): Promise<DetectedLocality> {
+  // Checked before any request: a bad signal would otherwise throw later, in a listener.
+  const options = checkOptions('options', given, () => localityOptions(given))
   const env = options.env ?? process.env
   const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 300, 1)
   const fetchImpl = options.fetch
-  if (fetchImpl !== undefined && typeof fetchImpl !== 'function')
-    throw invalidOption('fetch', 'a fetch function', fetchImpl)
   const reasons: LocalityFailure[] = []
   const region = options.region ?? env['AWS_REGION'] ?? env['AWS_DEFAULT_REGION']
   const withRegion = (locality: Omit<Locality, 'region'> & { region?: string }): Locality => {
@@ -191,6 +189,37 @@ export async function detectLocality(
     }
   }
   return { ...withRegion({ source: 'unknown' }), reasons }
+}
+
+/** The variables detection reads. */
+const ENV_READ = [
+  'PRIVATELINK_AZ_ID',
+  'PRIVATELINK_AZ',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_LAMBDA_METADATA_API',
+  'AWS_LAMBDA_METADATA_TOKEN',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'ECS_CONTAINER_METADATA_URI_V4',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+] as const
+
+/** The options read once and checked: each one a typed error at the call, never later. */
+function localityOptions(given: unknown): DetectLocalityOptions {
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw invalidOption('options', 'an object', given)
+  const options = { ...(given as DetectLocalityOptions) }
+  stringOption('azId', options.azId, 'an AZ ID such as use1-az4')
+  stringOption('azName', options.azName, 'an AZ name such as us-east-1b')
+  stringOption('region', options.region, 'a region name')
+  integerOption('timeoutMs', options.timeoutMs, 300, 1)
+  signalOption('signal', options.signal)
+  if (options.env !== undefined) options.env = { ...envOption('env', options.env, ENV_READ) }
+  if (options.fetch !== undefined && typeof options.fetch !== 'function')
+    throw invalidOption('fetch', 'a fetch function', options.fetch)
+  return options
 }
 
 async function viaFetch(

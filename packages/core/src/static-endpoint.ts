@@ -13,6 +13,7 @@ import { describeInput, inputText } from './describe-input.js'
 import { parseEndpointDnsName, zonalDnsName } from './endpoint-dns-name.js'
 import { assertEndpointId } from './endpoint-id.js'
 import type { Endpoint, EndpointZone } from './model.js'
+import { checkOptions, envOption } from './options.js'
 import { isAzNameOf, isRegion } from './region.js'
 import { parseServiceName } from './service-name.js'
 
@@ -256,6 +257,12 @@ export function endpointFromConfig(
   config: StaticEndpointConfig | string,
   options: StaticConfigOptions = {},
 ): Endpoint {
+  return checkOptions('config', config, () =>
+    checkOptions('options', options, () => fromConfig(config, options)),
+  )
+}
+
+function fromConfig(config: StaticEndpointConfig | string, options: StaticConfigOptions): Endpoint {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
   const guard = createAddressGuard({
@@ -406,7 +413,9 @@ export function endpointsFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: StaticConfigOptions = {},
 ): Endpoint[] {
-  const text = env['PRIVATELINK_ENDPOINTS']
+  const text = checkOptions('env', env, () => envOption('env', env)['PRIVATELINK_ENDPOINTS'])
+  if (text !== undefined && typeof text !== 'string')
+    throw invalidOption('env.PRIVATELINK_ENDPOINTS', 'a JSON string', text)
   if (text === undefined || text.trim() === '') return []
   let value: unknown
   try {
@@ -429,6 +438,12 @@ export function endpointFromEnv(
   env: Record<string, string | undefined> = process.env,
   options: StaticConfigOptions = {},
 ): Endpoint {
+  if (select !== undefined && typeof select !== 'string')
+    throw invalidOption(
+      'select',
+      'an endpoint id, DNS name or service name (a string), or nothing',
+      select,
+    )
   const endpoints = endpointsFromEnv(env, options)
   const matches =
     select === undefined

@@ -1,4 +1,5 @@
-import { PrivateLinkError } from '@privatelink/dns'
+import { invalidOption, PrivateLinkError } from '@privatelink/dns'
+import { checkOptions, integerOption } from './options.js'
 
 /** AWS credentials as the SDK's providers return them; what a {@link TokenCache} signs with. */
 export interface TokenCredentials {
@@ -105,7 +106,8 @@ const REFRESH_RETRY_MS = 5_000
  * collapsed into one, its life cut to the credentials' expiration. No timers: staleness is read
  * from `clock` on each call.
  */
-export function createTokenCache(options: TokenCacheOptions): TokenCache {
+export function createTokenCache(given: TokenCacheOptions): TokenCache {
+  const options = checkOptions('options', given, () => tokenCacheOptions(given))
   const { sign, credentials: credentialsOption, clock, refreshMarginMs } = options
 
   let defaultCredentials: Promise<TokenCredentialsProvider> | undefined
@@ -199,4 +201,32 @@ export function createTokenCache(options: TokenCacheOptions): TokenCache {
     expiresAt: () => cached?.life.usableUntil,
     stats: () => ({ ...counts }),
   }
+}
+
+const FUNCTIONS = ['sign', 'loadDefaultCredentials', 'clock', 'checkFresh', 'signingError'] as const
+const OPTIONAL_FUNCTIONS = ['onSigned', 'onRefreshFailed'] as const
+
+/** The engine's options, checked once: the adapters build them, but a bad one must not hide. */
+function tokenCacheOptions(given: unknown): TokenCacheOptions {
+  if (typeof given !== 'object' || given === null)
+    throw invalidOption('options', 'an object', given)
+  const options = { ...(given as TokenCacheOptions) }
+  for (const name of FUNCTIONS)
+    if (typeof options[name] !== 'function') throw invalidOption(name, 'a function', options[name])
+  for (const name of OPTIONAL_FUNCTIONS)
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw invalidOption(name, 'a function', options[name])
+  integerOption('refreshMarginMs', options.refreshMarginMs, 0, 0)
+  const credentials: unknown = options.credentials
+  // Described by type only: a string here may well be a secret.
+  if (
+    credentials !== undefined &&
+    (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))
+  )
+    throw invalidOption(
+      'credentials',
+      'credentials { accessKeyId, secretAccessKey, sessionToken? } or a provider',
+      credentials === null ? null : `(a ${typeof credentials})`,
+    )
+  return options
 }

@@ -1,4 +1,6 @@
+import { invalidOption } from '@privatelink/dns'
 import type { EndpointZone, Locality } from './model.js'
+import { checkOptions, localityOption } from './options.js'
 
 /**
  * The caller's own zone, matched by AZ ID first: AZ names map to different physical zones in
@@ -8,7 +10,12 @@ export function findOwnZone(
   zones: readonly EndpointZone[],
   locality: Locality | undefined,
 ): EndpointZone | undefined {
+  checkOptions('zones', zones, () => {
+    if (!Array.isArray(zones) || zones.some((zone) => typeof zone !== 'object' || zone === null))
+      throw invalidOption('zones', "an array of an Endpoint's zones", zones)
+  })
   if (locality === undefined) return undefined
+  checkOptions('locality', locality, () => localityOption('locality', locality))
   if (locality.azId !== undefined) {
     const byId = zones.find((zone) => zone.azId === locality.azId)
     if (byId !== undefined || zones.some((zone) => zone.azId !== undefined)) return byId
@@ -23,6 +30,23 @@ export function findOwnZone(
  * each other count as equal, so measurement noise does not rotate connections across zones.
  */
 export function orderZones(
+  zones: readonly EndpointZone[],
+  own: EndpointZone | undefined,
+  connectMs: (zone: EndpointZone) => number | undefined,
+): EndpointZone[] {
+  checkOptions('zones', zones, () => {
+    if (!Array.isArray(zones))
+      throw invalidOption('zones', "an array of an Endpoint's zones", zones)
+  })
+  checkOptions('connectMs', connectMs, () => {
+    if (typeof connectMs !== 'function')
+      throw invalidOption('connectMs', 'a function (zone) => number | undefined', connectMs)
+  })
+  return orderZonesUnchecked(zones, own, connectMs)
+}
+
+/** orderZones without the argument checks: the connector's own calls, on every order change. */
+export function orderZonesUnchecked(
   zones: readonly EndpointZone[],
   own: EndpointZone | undefined,
   connectMs: (zone: EndpointZone) => number | undefined,

@@ -457,7 +457,8 @@ describe('connector TLS', () => {
 
 describe('connector options', () => {
   it.each([
-    ['endpoint', { endpoint: { zones: [] } }],
+    ['endpoint.zones', { endpoint: { zones: [] } }],
+    ['endpoint', { endpoint: 'vpce-0123456789abcdef0' }],
     ['port', { port: 0 }],
     ['port', { port: 70_000 }],
     // Past Node's timer limit (2^31 - 1 ms) setTimeout fires after 1 ms: refused, not shortened.
