@@ -174,3 +174,17 @@ export function parseRegion(value: string): string {
 export function collect<T>(parse: (value: string) => T) {
   return (value: string, previous: T[] = []): T[] => [...previous, parse(value)]
 }
+
+/** A client for doctor's security-group and ACL checks: an IPv4 address, a CIDR or an sg- ID. */
+export function parseSource(value: string): string {
+  if (
+    !/^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(value) &&
+    (!isIP(value.split('/')[0]!) ||
+      isIP(value.split('/')[0]!) !== 4 ||
+      !/^[\d.]+(?:\/(?:[0-9]|[12]\d|3[0-2]))?$/.test(value))
+  )
+    throw new InvalidArgumentError(
+      `Expected an IPv4 address, a CIDR such as 10.0.0.0/16, or a security group ID (sg-...), got "${value}".`,
+    )
+  return value
+}

@@ -71,6 +71,12 @@ export interface RawEndpoint {
   State?: string
   PrivateDnsEnabled?: boolean
   DnsEntries?: { DnsName?: string }[]
+  /** The security groups on the endpoint's interfaces. */
+  Groups?: { GroupId?: string; GroupName?: string }[]
+  /** The endpoint policy, JSON text. */
+  PolicyDocument?: string
+  /** The account that owns the endpoint. */
+  OwnerId?: string
 }
 
 export type Lookup =

@@ -8,7 +8,13 @@ import type { CommanderError } from 'commander'
  */
 export function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--json')
+  const flags = end === -1 ? argv : argv.slice(0, end)
+  // doctor's --format json is --json: its errors are JSON documents too.
+  return (
+    flags.includes('--json') ||
+    flags.includes('--format=json') ||
+    flags.some((flag, index) => flag === '--format' && flags[index + 1] === 'json')
+  )
 }
 
 // The flag or argument commander's message is about: "option '--port <number>' argument ...",

@@ -59,6 +59,8 @@ const badValues: Record<string, Record<string, string[]>> = {
     '--starttls': ['', 'tls', 'POSTGRES'],
     '--timeout': ['0', '120001', '1.5', '-1', 'soon'],
     '--endpoint-url': urls,
+    '--source': ['', '10.0.0.0/40', '10.0.0.300', 'sg-xyz', '::1', 'client.example.com'],
+    '--format': ['', 'html', 'JSON'],
   },
   describe: {
     '--region': regions,

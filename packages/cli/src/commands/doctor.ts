@@ -7,12 +7,14 @@ import {
   parsePort,
   parsePositiveInteger,
   parseRegion,
+  parseSource,
   parseUrl,
   parseVpcId,
 } from '../arguments.js'
 import { missingRegion, regionFrom } from '../aws-client.js'
 import { type CommandContext, printJson, usageError } from '../context.js'
 import { renderCheck, renderSummary } from '../doctor/render.js'
+import { renderMarkdown } from '../doctor/render-markdown.js'
 import { runDoctor } from '../doctor/run-doctor.js'
 import { progressLine } from '../io.js'
 import { parseTarget, type Target, targetRegion } from '../target.js'
@@ -27,6 +29,8 @@ interface DoctorFlags {
   starttls?: 'postgres' | 'none'
   timeout: number
   endpointUrl?: string
+  source?: string[]
+  format?: 'text' | 'markdown' | 'json'
   json?: boolean
 }
 
@@ -80,12 +84,36 @@ export function registerDoctor(program: Command, context: CommandContext): void 
         'EC2 API endpoint (default: AWS_ENDPOINT_URL_EC2, AWS_ENDPOINT_URL)',
       ).argParser(parseUrl),
     )
-    .option('--json', 'print one JSON report (schema privatelink.doctor/1) instead of lines')
+    .option(
+      '--source <client>',
+      "a client to check the security groups and network ACLs for: its IPv4 address, a CIDR or its security group (sg-...), repeatable (default: the VPC's CIDR)",
+      collect(parseSource),
+    )
+    .addOption(
+      new Option('--format <format>', 'text lines, a Markdown report for a ticket, or JSON')
+        .choices(['text', 'markdown', 'json'])
+        .default('text'),
+    )
+    .option('--json', 'print one JSON report (schema privatelink.doctor/1): --format json')
     .addHelpText(
       'after',
       '\nExamples:\n  privatelink doctor vpce-0123456789abcdef0 --port 443\n  privatelink doctor db.example.internal --port 5432 --servername app.proxy-abc.us-west-2.rds.amazonaws.com',
     )
     .action(async (target: Target, flags: DoctorFlags) => {
+      if (
+        flags.json &&
+        flags.format !== undefined &&
+        flags.format !== 'text' &&
+        flags.format !== 'json'
+      )
+        throw usageError(
+          `--json and --format ${flags.format} do not go together`,
+          'Pass one of them: --json is --format json.',
+          '--format',
+        )
+      const format = flags.json ? 'json' : (flags.format ?? 'text')
+      // Markdown and JSON are whole documents, printed at the end; text streams line by line.
+      const streaming = format === 'text'
       let ca: string | undefined
       if (flags.ca !== undefined) {
         try {
@@ -108,15 +136,11 @@ export function registerDoctor(program: Command, context: CommandContext): void 
       if (regionFrom(flags.region, context.io.env, targetRegion(target)) === undefined)
         throw missingRegion('the EC2 API')
       const c = context.outColours
-      const progress = flags.json
-        ? { update() {}, clear() {} }
-        : progressLine(context.io.stderr, context.io.env)
-      if (!flags.json)
-        context.out(
-          c.bold(
-            `privatelink doctor ${target.input}${flags.port !== undefined ? ` --port ${flags.port}` : ''}${flags.servername ? ` --servername ${flags.servername}` : ''}`,
-          ),
-        )
+      const progress = streaming
+        ? progressLine(context.io.stderr, context.io.env)
+        : { update() {}, clear() {} }
+      const commandLine = `privatelink doctor ${target.input}${flags.port !== undefined ? ` --port ${flags.port}` : ''}${flags.servername ? ` --servername ${flags.servername}` : ''}`
+      if (streaming) context.out(c.bold(commandLine))
       const report = await runDoctor(
         {
           target,
@@ -130,16 +154,18 @@ export function registerDoctor(program: Command, context: CommandContext): void 
           ...(ca !== undefined ? { ca } : {}),
           ...(flags.starttls !== undefined ? { starttls: flags.starttls } : {}),
           ...(flags.endpointUrl !== undefined ? { endpointUrl: flags.endpointUrl } : {}),
+          ...(flags.source !== undefined ? { sources: flags.source } : {}),
         },
         (result) => {
-          if (flags.json) return
+          if (!streaming) return
           progress.clear()
           for (const line of renderCheck(result, c)) context.out(line)
         },
         progress,
       )
       context.exitCode = report.ok ? 0 : 1
-      if (flags.json) printJson(context, report)
+      if (format === 'json') printJson(context, report)
+      else if (format === 'markdown') context.out(renderMarkdown(report, commandLine))
       else context.out(renderSummary(report, c))
     })
 }

@@ -13,6 +13,8 @@ export interface CheckResult {
   seen: string
   /** What to do about it; absent on `pass`. */
   fix?: string
+  /** The AWS CLI commands that fix it, in order, ready to run; absent when none applies. */
+  commands?: string[]
   /** The AZ name, for per-zone checks. */
   zone?: string
   /** The DNS name, for `dns.resolve` checks. */
@@ -45,6 +47,7 @@ export class CheckLog {
   add(result: Omit<CheckResult, 'durationMs'>, startedAt: number): CheckResult {
     const full: CheckResult = { ...result, durationMs: Math.round(performance.now() - startedAt) }
     if (full.fix === undefined) delete full.fix
+    if (full.commands === undefined || full.commands.length === 0) delete full.commands
     this.results.push(full)
     this.onResult(full)
     return full

@@ -23,6 +23,12 @@ function reachFix(code: string, port: number): string {
   return `Check the route from this host to the endpoint's subnet and the security group on port ${port}.`
 }
 
+/** Why a zone may not answer, from the security-group and ACL checks, with what fixes it. */
+export interface ZoneExplanation {
+  explanation: string
+  commands: string[]
+}
+
 export interface ReachResult {
   zone: EndpointZone
   address: string
@@ -37,6 +43,7 @@ export async function checkReach(
   port: number,
   timeoutMs: number,
   progress: Progress,
+  explain: (zone: EndpointZone) => ZoneExplanation | undefined = () => undefined,
 ): Promise<ReachResult[]> {
   progress.update(`connecting to ${endpoint.zones.length} zones on port ${port}`)
   const started = performance.now()
@@ -72,8 +79,19 @@ export async function checkReach(
             : outcome.code === 'ECONNRESET'
               ? 'reset by the service'
               : outcome.code
+      // A rule found above that drops this zone's traffic is the likely cause: say so first.
+      const explained = explain(zone)
       log.add(
-        { ...base, status: 'fail', seen: `${where} ${what}`, fix: reachFix(outcome.code, port) },
+        {
+          ...base,
+          status: 'fail',
+          seen: `${where} ${what}`,
+          fix:
+            explained === undefined
+              ? reachFix(outcome.code, port)
+              : `Explained by ${explained.explanation}.`,
+          ...(explained === undefined ? {} : { commands: explained.commands }),
+        },
         started,
       )
     }

@@ -16,6 +16,8 @@ export function renderCheck(result: CheckResult, colours: Palette): string[] {
   const title = result.zone ? `${result.title} ${result.zone}` : result.title
   const lines = [`${badge(result.status, colours)}  ${title.padEnd(WIDTH)} ${result.seen}`]
   if (result.fix !== undefined) lines.push(`${' '.repeat(6)}${colours.dim('fix:')} ${result.fix}`)
+  for (const command of result.commands ?? [])
+    lines.push(`${' '.repeat(6)}${colours.dim('run:')} ${command}`)
   return lines
 }
 

@@ -1,11 +1,14 @@
 import type { Endpoint } from '@privatelink/core'
 import { createEc2Client, ec2EndpointUrl, missingRegion, regionFrom } from '../aws-client.js'
 import type { Progress } from '../io.js'
+import type { RawEndpoint } from '../target.js'
 import { type Target, targetRegion } from '../target.js'
 import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from './check.js'
 import { checkNames, dnsResolver, namesToCheck } from './dns-checks.js'
 import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
 import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
+import { checkNetworkPath } from './network-path-checks.js'
+import { checkPolicy } from './policy-checks.js'
 
 export interface DoctorOptions {
   target: Target
@@ -22,6 +25,8 @@ export interface DoctorOptions {
   /** Per connect and per handshake. */
   timeoutMs: number
   endpointUrl?: string
+  /** The clients to check security groups and ACLs for: addresses, CIDRs, sg- IDs. @default the VPC's CIDR */
+  sources?: string[]
   env: Record<string, string | undefined>
 }
 
@@ -37,9 +42,10 @@ export async function runDoctor(
   const endpointUrl = ec2EndpointUrl(options.endpointUrl, options.env)
   const client = await createEc2Client(region, endpointUrl, options.env)
   let endpoint: Endpoint | undefined
+  let raw: RawEndpoint | undefined
   try {
     progress.update('DescribeVpcEndpoints')
-    const raw = await checkFound(log, client, options.target, options.vpcId, endpointUrl)
+    raw = await checkFound(log, client, options.target, options.vpcId, endpointUrl)
     progress.clear()
     if (raw !== undefined) {
       progress.update('describing the endpoint and its VPC')
@@ -47,62 +53,81 @@ export async function runDoctor(
       await checkVpcAttributes(log, client, raw.VpcId, endpointUrl)
       progress.clear()
       checkPrivateDns(log, raw, options.target)
+      if (endpoint !== undefined)
+        checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
+    }
+    if (endpoint !== undefined && raw !== undefined) {
+      const servers = options.dns
+      progress.update('resolving names')
+      const resolver = dnsResolver(servers)
+      await checkNames(
+        log,
+        resolver,
+        endpoint,
+        namesToCheck(endpoint, options.target),
+        servers ? servers.join(', ') : 'the system resolver',
+      )
+      progress.clear()
+      let reached: ReachResult[] | undefined
+      if (options.port === undefined) {
+        log.add(
+          {
+            id: 'zone.reach',
+            title: 'reach',
+            status: 'skip',
+            seen: 'no --port given: security groups, ACLs, TCP reach and TLS not checked',
+            fix: 'Pass --port with the service port (e.g. --port 5432).',
+          },
+          performance.now(),
+        )
+      } else {
+        progress.update('reading security groups and network ACLs')
+        const explain = await checkNetworkPath(
+          log,
+          client,
+          raw,
+          endpoint,
+          options.port,
+          options.sources,
+        )
+        progress.clear()
+        reached = await checkReach(
+          log,
+          endpoint,
+          options.port,
+          options.timeoutMs,
+          progress,
+          explain,
+        )
+        if (options.servername !== undefined) {
+          const starttls = options.starttls ?? (options.port === 5432 ? 'postgres' : 'none')
+          await checkTls(
+            log,
+            reached,
+            options.servername,
+            options.ca,
+            starttls === 'postgres' ? 'postgres' : undefined,
+            options.timeoutMs,
+            progress,
+          )
+        } else {
+          log.add(
+            {
+              id: 'tls.certificate',
+              title: 'tls',
+              status: 'skip',
+              seen: 'no --servername given: certificate not checked',
+              fix: "Pass --servername with the name on the service's certificate.",
+            },
+            performance.now(),
+          )
+        }
+      }
+      await checkLocality(log, endpoint, reached, options.env, progress)
     }
   } finally {
     progress.clear()
     client.destroy()
-  }
-  if (endpoint !== undefined) {
-    const servers = options.dns
-    progress.update('resolving names')
-    const resolver = dnsResolver(servers)
-    await checkNames(
-      log,
-      resolver,
-      endpoint,
-      namesToCheck(endpoint, options.target),
-      servers ? servers.join(', ') : 'the system resolver',
-    )
-    progress.clear()
-    let reached: ReachResult[] | undefined
-    if (options.port === undefined) {
-      log.add(
-        {
-          id: 'zone.reach',
-          title: 'reach',
-          status: 'skip',
-          seen: 'no --port given: TCP reach and TLS not checked',
-          fix: 'Pass --port with the service port (e.g. --port 5432).',
-        },
-        performance.now(),
-      )
-    } else {
-      reached = await checkReach(log, endpoint, options.port, options.timeoutMs, progress)
-      if (options.servername !== undefined) {
-        const starttls = options.starttls ?? (options.port === 5432 ? 'postgres' : 'none')
-        await checkTls(
-          log,
-          reached,
-          options.servername,
-          options.ca,
-          starttls === 'postgres' ? 'postgres' : undefined,
-          options.timeoutMs,
-          progress,
-        )
-      } else {
-        log.add(
-          {
-            id: 'tls.certificate',
-            title: 'tls',
-            status: 'skip',
-            seen: 'no --servername given: certificate not checked',
-            fix: "Pass --servername with the name on the service's certificate.",
-          },
-          performance.now(),
-        )
-      }
-    }
-    await checkLocality(log, endpoint, reached, options.env, progress)
   }
   const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 }
   for (const result of log.results) summary[result.status]++
