@@ -38,10 +38,10 @@ export function registerDoctor(program: Command, context: CommandContext): void 
   program
     .command('doctor')
     .summary(
-      'check why an endpoint does not connect: state, VPC DNS, private DNS, answers, reach, TLS, zone',
+      'check why an endpoint does not connect: state, VPC DNS, private DNS, policy, answers, security groups, ACLs, reach, TLS, zone',
     )
     .description(
-      'Run the checks people do by hand when "it doesn\'t connect", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the names resolve only to the endpoint\'s ENI addresses, every zone accepts TCP on --port (security group, NACL), the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, and the fix. Exit code 0 when no check failed (warnings allowed), 1 otherwise.',
+      'Run the checks people do by hand when "it doesn\'t connect", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the endpoint policy is not full access, the names resolve only to the endpoint\'s ENI addresses, the endpoint\'s security groups and each zone\'s network ACL let --port in from the clients (--source, else the VPC) and the answers out, every zone accepts TCP on --port, the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, the fix and the AWS CLI commands to run. Exit code 0 when no check failed (warnings allowed), 1 otherwise.',
     )
     .argument(
       '<endpoint>',
