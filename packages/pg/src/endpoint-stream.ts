@@ -5,6 +5,7 @@ import { type Connector, sharedSecureContext, type UpgradeContext } from '@priva
 import {
   type CaSource,
   connectionLostError,
+  handshakeTimeoutError,
   idleClosedError,
   tlsError,
   tlsRefusedError,
@@ -144,7 +145,14 @@ export class EndpointStream extends Duplex {
           }),
         )
       const timer = setTimeout(
-        () => fail(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+        () =>
+          fail(
+            handshakeTimeoutError(
+              servername,
+              this.#context.handshakeTimeoutMs,
+              secure === undefined ? 'sslrequest' : 'tls',
+            ),
+          ),
         this.#context.handshakeTimeoutMs,
       )
       const cleanup = () => {

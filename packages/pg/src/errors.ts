@@ -178,6 +178,28 @@ export function tlsRefusedError(proxyHost: string): PrivateLinkError {
   )
 }
 
+/**
+ * SSLRequest + TLS not done within handshakeTimeoutMs over a TCP connection that did connect: the
+ * proxy or its zone hangs (the next zone is tried), or the port leads to something that is not
+ * PostgreSQL. A plaintext PostgreSQL answers 'N' at once (ERR_PG_TLS_REFUSED), so it is not that.
+ */
+export function handshakeTimeoutError(
+  servername: string,
+  timeoutMs: number,
+  stage: 'sslrequest' | 'tls',
+): PrivateLinkError {
+  const what =
+    stage === 'sslrequest' ? 'no answer to the SSLRequest' : 'the TLS handshake did not complete'
+  return new PrivateLinkError(
+    'ERR_TLS_HANDSHAKE_TIMEOUT',
+    `TCP connected to the endpoint for ${servername}, but ${what} within ${timeoutMs} ms`,
+    {
+      hint: "TCP connected, so security groups and NACLs let the port through: the proxy (or the NLB's target in that zone) hangs, or this port does not lead to PostgreSQL / RDS Proxy (check the port and the NLB listener, which must be TCP). A plaintext PostgreSQL would have answered 'N' at once. Raise handshakeTimeoutMs only for a proxy known to be slow.",
+      details: { servername, timeoutMs, stage },
+    },
+  )
+}
+
 export function connectionLostError(
   proxyHost: string,
   zone: string | undefined,
