@@ -1,8 +1,7 @@
 import { createServer, type Server } from 'node:tls'
-import { type Lab, startLab } from '@privatelink/lab'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 // The lab's network faults; @privatelink/lab does not export them from its index yet.
-import { FULL_ACCESS_POLICY, labNetwork } from '../../lab/src/ec2-network.js'
+import { FULL_ACCESS_POLICY, type Lab, labNetwork, startLab } from '@privatelink/lab'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../src/index.js'
 import { caFile, cli, labEnv, schemaValidator } from './support.js'
 

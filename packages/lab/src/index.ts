@@ -11,11 +11,22 @@ export type {
 export { startDnsServer } from './dns-server.js'
 export type {
   Ec2Inventory,
+  LabHostedZone,
+  LabNetworkAcl,
+  LabNetworkAclEntry,
   LabNetworkInterface,
+  LabNetworkState,
+  LabRoute,
+  LabRouteTable,
+  LabSecurityGroup,
+  LabSecurityGroupRule,
   LabSubnet,
+  LabVpc,
   LabVpcEndpoint,
   LabZoneInfo,
 } from './ec2-inventory.js'
+export type { AclDenyOptions, LabNetwork } from './ec2-network.js'
+export { FULL_ACCESS_POLICY, labNetwork } from './ec2-network.js'
 export type {
   ElastiCacheEvent,
   ElastiCacheFront,
