@@ -6,6 +6,15 @@ import { main } from './main.js'
 // the variable keeps their value.
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true'
 
+// `privatelink doctor ... | head`: a reader that stops early closes the pipe. Like other Unix
+// tools, stop quietly instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw error
+  })
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

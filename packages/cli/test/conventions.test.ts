@@ -1,8 +1,9 @@
+import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { VERSION } from '../src/version.js'
-import { cleanEnv, cli, repoRoot, schemaValidator, spawnCli } from './support.js'
+import { cleanEnv, cli, repoRoot, schemaValidator, spawnCli, spawnCliProcess } from './support.js'
 
 const commands = ['doctor', 'describe', 'resolve', 'token', 'lab']
 
@@ -15,6 +16,16 @@ describe('command-line conventions', () => {
     expect(help.stderr).toBe('')
     const version = await cli(['--version'])
     expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n`, stderr: '' })
+  })
+
+  it('a reader that closes the pipe early (`privatelink --help | head -0`) ends the CLI quietly, no EPIPE crash', async () => {
+    const child = spawnCliProcess(['--help'], cleanEnv())
+    child.stdout.destroy() // the reader is gone before the CLI writes a byte
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const [code] = (await once(child, 'close')) as [number | null]
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|throw/)
+    expect(code).toBe(0)
   })
 
   it('the version is package.json’s', () => {
