@@ -99,6 +99,22 @@ export async function checkReach(
   return reached
 }
 
+/** What to do about a handshake that failed over a TCP connection that worked. */
+function tlsFix(code: string, starttls: 'postgres' | undefined): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "Pass --servername with a name on the certificate: the service's own name (for RDS Proxy the proxy endpoint name), never the vpce- name you dial. Clients must verify against that name too."
+  if (code === 'ERR_NO_TLS')
+    return 'The service does not offer TLS on this port: check the port, or drop --servername.'
+  // TCP connected, so security groups and ACLs are not the cause: never send the user there.
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT')
+    return starttls === 'postgres'
+      ? "TCP connected, so the port is open: the server did not answer PostgreSQL's SSLRequest, so it is not PostgreSQL on this port (pass --starttls none for a TLS port) or it hangs (ask the provider whether the NLB's target in this zone is healthy)."
+      : "TCP connected, so the port is open: the service does not speak TLS there (a plaintext server: check the port, or drop --servername), PostgreSQL needs --starttls postgres, or the service hangs (ask the provider whether the NLB's target in this zone is healthy)."
+  if (/CERT|UNABLE_TO|SELF_SIGNED/.test(code))
+    return 'The certificate does not chain to a trusted CA: pass --ca with the CA bundle (the lab prints its ca.pem; RDS Proxy chains to Amazon Trust Services, already trusted by Node).'
+  return 'TCP connected but the handshake did not complete: check that the port speaks TLS (PostgreSQL needs --starttls postgres) and that the NLB listener passes TLS through (TCP) or holds a certificate for --servername.'
+}
+
 /** `tls`: a handshake in every reachable zone, the certificate checked against --servername. */
 export async function checkTls(
   log: CheckLog,
@@ -122,9 +138,15 @@ export async function checkTls(
       if (!tcp.ok)
         return {
           zone,
-          outcome: { ok: false as const, code: tcp.code, message: `reconnect failed: ${tcp.code}` },
+          outcome: {
+            ok: false as const,
+            code: tcp.code,
+            message: `reconnect failed: ${tcp.code}`,
+            reconnect: true,
+          },
         }
-      return { zone, outcome: await tlsProbe(tcp.socket, servername, ca, starttls, timeoutMs) }
+      const outcome = await tlsProbe(tcp.socket, servername, ca, starttls, timeoutMs)
+      return { zone, outcome: outcome.ok ? outcome : { ...outcome, reconnect: false } }
     }),
   )
   progress.clear()
@@ -132,14 +154,7 @@ export async function checkTls(
   if (failed !== undefined && !failed.outcome.ok) {
     const { code, message, names } = failed.outcome
     const carried = names && names.length > 0 ? `; the certificate names ${names.join(', ')}` : ''
-    const fix =
-      code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-        ? `Pass --servername with a name on the certificate: the service's own name (for RDS Proxy the proxy endpoint name), never the vpce- name you dial. Clients must verify against that name too.`
-        : code === 'ERR_NO_TLS'
-          ? 'The service does not offer TLS on this port: check the port, or drop --servername.'
-          : /CERT|UNABLE_TO|SELF_SIGNED/.test(code)
-            ? 'The certificate does not chain to a trusted CA: pass --ca with the CA bundle (the lab prints its ca.pem; RDS Proxy chains to Amazon Trust Services, already trusted by Node).'
-            : 'The handshake did not complete: check that the port speaks TLS (PostgreSQL needs --starttls postgres) and that the security group allows it.'
+    const fix = failed.outcome.reconnect ? reachFix(code, failed.zone.port) : tlsFix(code, starttls)
     log.add(
       {
         ...base,

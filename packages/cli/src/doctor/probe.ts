@@ -63,9 +63,18 @@ export async function tlsProbe(
   starttls: 'postgres' | undefined,
   timeoutMs: number,
 ): Promise<TlsOutcome> {
+  // TCP is connected here: a deadline passing now is the handshake's, not the network's, and
+  // says so (ETIMEDOUT would point at security groups that already let the connect through).
   const timer = setTimeout(
     () =>
-      socket.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })),
+      socket.destroy(
+        Object.assign(
+          new Error(
+            `TLS handshake did not complete within ${timeoutMs} ms (TCP connected; ${socket.bytesRead} bytes received)`,
+          ),
+          { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' },
+        ),
+      ),
     timeoutMs,
   )
   try {
