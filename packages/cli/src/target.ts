@@ -77,6 +77,12 @@ export interface RawEndpoint {
   PolicyDocument?: string
   /** The account that owns the endpoint. */
   OwnerId?: string
+  /** `Interface`, `Gateway`, `GatewayLoadBalancer`, ... */
+  VpcEndpointType?: string
+  /** A gateway endpoint's route tables. */
+  RouteTableIds?: string[]
+  /** `PrivateDnsOnlyForInboundResolverEndpoint`: private DNS answers only the inbound resolver. */
+  DnsOptions?: { PrivateDnsOnlyForInboundResolverEndpoint?: boolean }
 }
 
 export type Lookup =

@@ -6,6 +6,7 @@ import { type Target, targetRegion } from '../target.js'
 import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from './check.js'
 import { checkNames, dnsResolver, namesToCheck } from './dns-checks.js'
 import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
+import { checkGatewayEndpoints, checkGatewayTarget } from './gateway-checks.js'
 import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
 import { checkNetworkPath } from './network-path-checks.js'
 import { checkPolicy } from './policy-checks.js'
@@ -47,14 +48,23 @@ export async function runDoctor(
     progress.update('DescribeVpcEndpoints')
     raw = await checkFound(log, client, options.target, options.vpcId, endpointUrl)
     progress.clear()
+    if (raw?.VpcEndpointType === 'Gateway') {
+      progress.update('describing the gateway endpoint and its route tables')
+      await checkGatewayTarget(log, client, raw)
+      progress.clear()
+      checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
+      raw = undefined
+    }
     if (raw !== undefined) {
       progress.update('describing the endpoint and its VPC')
       endpoint = await checkState(log, client, raw)
       await checkVpcAttributes(log, client, raw.VpcId, endpointUrl)
       progress.clear()
       checkPrivateDns(log, raw, options.target)
-      if (endpoint !== undefined)
+      if (endpoint !== undefined) {
         checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
+        await checkGatewayEndpoints(log, client, raw)
+      }
     }
     if (endpoint !== undefined && raw !== undefined) {
       const servers = options.dns

@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:tls'
+import { type Lab, labNetwork, startLab } from '@privatelink/lab'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { DoctorReport } from '../src/index.js'
+import { caFile, cli, labEnv, schemaValidator } from './support.js'
+
+const NAME = 'api.saas.example.com'
+const S3 = 'com.amazonaws.us-west-2.s3'
+let lab: Lab
+let server: Server
+let ca: Awaited<ReturnType<typeof caFile>>
+let serviceName: string
+
+beforeAll(async () => {
+  server = createServer((socket) => socket.end())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  lab = await startLab({
+    privateDnsName: NAME,
+    services: [{ name: 'api', port: 8443, target: { host: '127.0.0.1', port } }],
+  })
+  const issued = await lab.ca.issue([NAME])
+  server.setSecureContext({ cert: issued.certificatePem, key: issued.privateKeyPem })
+  ca = await caFile(lab)
+  serviceName = labEndpoint().serviceName
+})
+afterAll(async () => {
+  await ca?.remove()
+  await lab?.close()
+  await new Promise((resolve) => server?.close(resolve))
+})
+afterEach(() => {
+  labNetwork(lab.aws.inventory).reset()
+  labEndpoint().serviceName = serviceName
+})
+
+const labEndpoint = () =>
+  lab.aws.inventory.endpoints.find((e) => e.vpcEndpointId === lab.endpoint.id)!
+const network = () => labNetwork(lab.aws.inventory)
+const doctor = async (target: string) => {
+  const run = await cli(
+    [
+      'doctor',
+      target,
+      '--dns',
+      lab.dns.address,
+      '--port',
+      '8443',
+      '--servername',
+      NAME,
+      '--ca',
+      ca.file,
+      '--starttls',
+      'none',
+      '--json',
+    ],
+    { env: labEnv(lab) },
+  )
+  const report = JSON.parse(run.stdout) as DoctorReport
+  expect((await schemaValidator())('doctor.schema.json', report)).toEqual([])
+  return {
+    code: run.code,
+    report,
+    gateway: report.checks.filter((c) => c.id === 'endpoint.gateway'),
+  }
+}
+const mainTable = () => lab.aws.inventory.network!.routeTables.find((t) => t.main)!.routeTableId
+
+describe('doctor: S3 / DynamoDB gateway endpoints and their route tables', {
+  timeout: 60_000,
+}, () => {
+  it('another service: no gateway line at all', async () => {
+    const { code, gateway } = await doctor(lab.endpoint.id)
+    expect(code).toBe(0)
+    expect(gateway).toEqual([])
+  })
+
+  it('an S3 interface endpoint, no gateway endpoint in the VPC: passes, the only private path', async () => {
+    labEndpoint().serviceName = S3
+    const { code, report, gateway } = await doctor(lab.endpoint.id)
+    expect(code).toBe(0)
+    expect(report.summary.warn).toBe(0)
+    expect(gateway).toMatchObject([
+      {
+        status: 'pass',
+        seen: `no gateway endpoint for ${S3} in ${lab.endpoint.vpcId}: this interface endpoint is the VPC's only private path to S3`,
+      },
+    ])
+  })
+
+  it('an S3 gateway endpoint in the main route table: a warning naming it, its table and prefix list', async () => {
+    labEndpoint().serviceName = S3
+    const gatewayId = network().addGatewayEndpoint('s3')
+    // A DynamoDB gateway is another service's: not named.
+    network().addGatewayEndpoint('dynamodb')
+    const { code, gateway } = await doctor(lab.endpoint.id)
+    expect(code).toBe(0)
+    expect(gateway).toHaveLength(1)
+    expect(gateway[0]!.status).toBe('warn')
+    expect(gateway[0]!.seen).toBe(
+      `S3 gateway endpoint ${gatewayId} in ${mainTable()} (main: subnets without a table of their own) via pl-68a54001: from subnets on that table, S3 traffic to its regional name takes the gateway, not ${lab.endpoint.id}`,
+    )
+    expect(gateway[0]!.fix).toContain(`address it by its vpce- DNS names`)
+    expect(gateway[0]!.fix).toContain(
+      `aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${gatewayId}`,
+    )
+  })
+
+  it('doctor on the gateway endpoint itself: its route tables, and nothing that needs interfaces', async () => {
+    const gatewayId = network().addGatewayEndpoint('s3')
+    const routed = await doctor(gatewayId)
+    expect(routed.code).toBe(0)
+    expect(routed.report.checks.map((c) => c.id)).toEqual([
+      'endpoint.found',
+      'endpoint.gateway',
+      'endpoint.policy',
+    ])
+    expect(routed.gateway[0]).toMatchObject({
+      status: 'pass',
+      seen: `${gatewayId} (${S3}) is a gateway endpoint, routed in ${mainTable()} (main: subnets without a table of their own) via pl-68a54001: it has no interfaces, DNS names or ports, so the checks after this one do not apply`,
+    })
+    // AWS's default policy on a gateway endpoint: full access, a warning like on any endpoint.
+    expect(routed.report.checks[2]!.status).toBe('warn')
+
+    const gateway = lab.aws.inventory.endpoints.find((e) => e.vpcEndpointId === gatewayId)!
+    gateway.routeTableIds = []
+    const unrouted = await doctor(gatewayId)
+    expect(unrouted.code).toBe(1)
+    expect(unrouted.gateway[0]).toMatchObject({
+      status: 'fail',
+      seen: `${gatewayId} (${S3}) is a gateway endpoint in no route table: no subnet's traffic takes it`,
+      commands: [
+        `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${gatewayId} --add-route-table-ids ${mainTable()}`,
+      ],
+    })
+  })
+})
