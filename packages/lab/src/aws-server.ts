@@ -4,6 +4,7 @@ import type { Ec2Inventory } from './ec2-inventory.js'
 import { type LabHttpServer, readBody, startHttpServer } from './http-server.js'
 import { newRequestId } from './identifiers.js'
 import { groupQuery, parseForm, parseRawQuery, type QueryParams } from './query-protocol.js'
+import { handleRoute53, ROUTE53_PREFIX, route53ErrorXml } from './route53-api.js'
 import { type VerifyFailureDetail, type VerifyResult, verifySigV4 } from './sigv4-verifier.js'
 import { handleSts, type LabRole, stsErrorXml } from './sts-api.js'
 
@@ -80,6 +81,24 @@ function stsRefusal(refusal: Refusal, signed: boolean, requestId: string): ApiRe
   }
 }
 
+/** Route 53 words refusals as STS does, in its own error document; unsigned is 403 too. */
+function route53Refusal(refusal: Refusal, signed: boolean, requestId: string): ApiResponse {
+  if (!signed)
+    return {
+      status: 403,
+      body: route53ErrorXml(
+        'MissingAuthenticationToken',
+        'Request is missing Authentication Token',
+        requestId,
+      ),
+    }
+  const code = stsCodes[refusal.detail]
+  return {
+    status: code === 'IncompleteSignature' ? 400 : 403,
+    body: route53ErrorXml(code, refusal.message, requestId),
+  }
+}
+
 /** Query-string parameters first, then the form body's: EC2 and STS take either. */
 function mergeParams(query: readonly [string, string][], body: QueryParams): QueryParams {
   const params: QueryParams = new Map(query)
@@ -119,14 +138,48 @@ export function startAwsServer(state: AwsServerState): Promise<LabHttpServer> {
       })
       return
     }
+    const queryStart = target.indexOf('?')
+    const path = queryStart < 0 ? target : target.slice(0, queryStart)
+    if (path.startsWith(ROUTE53_PREFIX)) {
+      // Route 53 is global: AWS signs it for us-east-1. A client given the lab's endpoint signs
+      // for its configured region instead (the SDK and the CLI both do), so either is accepted.
+      const signed = {
+        method: request.method ?? 'GET',
+        path,
+        query: groupQuery(query),
+        headers: request.headers,
+        body,
+      }
+      let verified = await verifySigV4(signed, state.store, {
+        region: 'us-east-1',
+        service: 'route53',
+        clock: state.clock,
+      })
+      if (!verified.ok && verified.detail === 'wrong-region' && state.region !== 'us-east-1')
+        verified = await verifySigV4(signed, state.store, {
+          region: state.region,
+          service: 'route53',
+          clock: state.clock,
+        })
+      if (!verified.ok) {
+        send(
+          'route53',
+          '',
+          route53Refusal(verified, request.headers.authorization !== undefined, requestId),
+        )
+        return
+      }
+      const answer = handleRoute53(state.inventory, request.method ?? 'GET', target, requestId)
+      send('route53', answer.action, answer)
+      return
+    }
     const params = mergeParams(query, parseForm(body))
     const service = params.get('Version') === STS_VERSION ? 'sts' : 'ec2'
     const action = params.get('Action') ?? ''
-    const queryStart = target.indexOf('?')
     const verified = await verifySigV4(
       {
         method: request.method ?? 'POST',
-        path: queryStart < 0 ? target : target.slice(0, queryStart),
+        path,
         query: groupQuery(query),
         headers: request.headers,
         body,

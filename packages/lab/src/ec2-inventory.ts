@@ -239,6 +239,8 @@ export interface LabHostedZone {
   ownerAccount: string
   /** VPCs it is associated with. */
   vpcIds: string[]
+  /** Its A records, by name (lowercase, no trailing dot). @default none */
+  records?: Record<string, string[]>
 }
 
 /**
@@ -256,4 +258,6 @@ export interface LabNetworkState {
   routeTables: LabRouteTable[]
   /** Route 53 private hosted zones. */
   hostedZones: LabHostedZone[]
+  /** What `LabNetwork.reset()` undoes besides the network itself (DNS answers, flags), in order. */
+  undo?: (() => void)[]
 }

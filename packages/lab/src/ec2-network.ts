@@ -1,3 +1,4 @@
+import type { DnsBehaviour, LabDnsServer } from './dns-server.js'
 import type {
   Ec2Inventory,
   LabNetworkAcl,
@@ -122,6 +123,32 @@ export function ensureNetwork(inventory: Ec2Inventory): LabNetworkState {
   return network
 }
 
+/** The part of the lab's DNS server a DNS fault drives (`lab.dns`). */
+export type LabDnsFaults = Pick<LabDnsServer, 'override' | 'restore'>
+
+/** Options of {@link LabNetwork.addHostedZone}. */
+export interface HostedZoneOptions {
+  /** The endpoint whose VPC the zone is associated with. @default the lab's endpoint */
+  endpointId?: string
+  /** A records the zone holds, by name: e.g. a stale address for the service's name. @default none */
+  records?: Record<string, string[]>
+  /** The lab's DNS server (`lab.dns`): it then answers as the VPC resolver would. @default unchanged */
+  dns?: LabDnsFaults
+}
+
+/** Options of {@link LabNetwork.disablePrivateDns} and {@link LabNetwork.disableVpcDns}. */
+export interface PrivateDnsFaultOptions {
+  /** @default the lab's endpoint */
+  endpointId?: string
+  /** The lab's DNS server (`lab.dns`): it then answers as the VPC resolver would. @default unchanged */
+  dns?: LabDnsFaults
+  /** What the private name answers outside the VPC. @default none: NXDOMAIN */
+  publicAddresses?: string[]
+}
+
+/** Lowercase, no trailing dot: how Route 53 and the lab's DNS compare names. */
+const bare = (name: string) => name.replace(/\.$/, '').toLowerCase()
+
 /** Where an ACL fault applies, and what it denies. */
 export interface AclDenyOptions {
   /** The subnet whose ACL gets the entry: the zone's subnet of the endpoint. */
@@ -233,18 +260,98 @@ export class LabNetwork {
 
   /**
    * "A shadowing zone": a private hosted zone for `name` associated with the endpoint's VPC, which
-   * answers every name under it in the VPC, the service's included. Returns its ID.
+   * answers every name under it in the VPC, the service's included (Route 53 ListHostedZonesByVPC
+   * and GetHostedZone list it). With `dns`, the lab's DNS server answers as the VPC resolver then
+   * would: each of the endpoint's names under the zone gets the zone's record, else NXDOMAIN.
+   * Returns the zone's ID.
    */
-  addHostedZone(name: string, endpointId?: string): string {
+  addHostedZone(name: string, options: HostedZoneOptions | string = {}): string {
+    const {
+      endpointId,
+      records = {},
+      dns,
+    } = typeof options === 'string' ? { endpointId: options } : options
     const endpoint = this.endpoint(endpointId)
+    const zoneName = bare(name)
     const id = `Z${newId('hz').slice(3, 20).toUpperCase()}`
+    const zoneRecords = Object.fromEntries(
+      Object.entries(records).map(([record, addresses]) => [bare(record), addresses]),
+    )
     this.state.hostedZones.push({
       id,
-      name: name.replace(/\.$/, '').toLowerCase(),
+      name: zoneName,
       ownerAccount: endpoint.ownerId,
       vpcIds: [endpoint.vpcId],
+      records: zoneRecords,
     })
+    if (dns !== undefined)
+      for (const served of this.servedNames(endpoint))
+        if (served === zoneName || served.endsWith(`.${zoneName}`))
+          this.override(dns, served, zoneRecords[served] ? { a: zoneRecords[served] } : 'nxdomain')
     return id
+  }
+
+  /**
+   * "Private DNS disabled": the endpoint's private DNS goes off, as `modify-vpc-endpoint
+   * --no-private-dns-enabled` does. With `dns`, the private name answers what it answers outside
+   * the VPC: `publicAddresses`, else NXDOMAIN (a private service's name often has no public record).
+   */
+  disablePrivateDns(options: PrivateDnsFaultOptions = {}): void {
+    const endpoint = this.endpoint(options.endpointId)
+    const was = endpoint.privateDnsEnabled
+    endpoint.privateDnsEnabled = false
+    this.onReset(() => {
+      endpoint.privateDnsEnabled = was
+    })
+    if (options.dns !== undefined) this.answerPublicly(endpoint, options)
+  }
+
+  /**
+   * A VPC DNS attribute turned off, as DescribeVpcAttribute then reports it. With `dns`, the lab's
+   * DNS answers as the VPC resolver then would: without enableDnsHostnames the private name
+   * answers publicly (`publicAddresses`, else NXDOMAIN); without enableDnsSupport the resolver
+   * answers nothing at all.
+   */
+  disableVpcDns(
+    attribute: 'enableDnsSupport' | 'enableDnsHostnames',
+    options: PrivateDnsFaultOptions = {},
+  ): void {
+    const endpoint = this.endpoint(options.endpointId)
+    const attributes = this.inventory.vpcAttributes.get(endpoint.vpcId)
+    if (attributes === undefined) throw new Error(`lab has no VPC ${endpoint.vpcId}`)
+    const was = attributes[attribute]
+    attributes[attribute] = false
+    this.onReset(() => {
+      attributes[attribute] = was
+    })
+    if (options.dns === undefined) return
+    if (attribute === 'enableDnsHostnames') this.answerPublicly(endpoint, options)
+    else this.override(options.dns, '*', 'silent')
+  }
+
+  /** The names the lab's DNS serves for the endpoint: its DNS entries (private name included). */
+  private servedNames(endpoint: LabVpcEndpoint): string[] {
+    return endpoint.dnsEntries.map((entry) => bare(entry.dnsName))
+  }
+
+  private answerPublicly(endpoint: LabVpcEndpoint, options: PrivateDnsFaultOptions): void {
+    const privateName = endpoint.dnsEntries.find(
+      (entry) => !/\.vpce\.amazonaws\.com(\.cn)?$/.test(entry.dnsName),
+    )?.dnsName
+    if (privateName === undefined) throw new Error('the endpoint has no private DNS name')
+    const answer = options.publicAddresses?.length ? { a: options.publicAddresses } : 'nxdomain'
+    this.override(options.dns!, bare(privateName), answer)
+  }
+
+  private override(dns: LabDnsFaults, name: string, behaviour: DnsBehaviour): void {
+    dns.override(name, behaviour)
+    this.onReset(() => dns.restore(name))
+  }
+
+  /** Undo steps live in the inventory: every `labNetwork(...)` handle sees the same faults. */
+  private onReset(undo: () => void): void {
+    this.state.undo ??= []
+    this.state.undo.push(undo)
   }
 
   /**
@@ -281,6 +388,7 @@ export class LabNetwork {
    * and group again, gateway endpoints go.
    */
   reset(): void {
+    for (const undo of (this.inventory.network?.undo ?? []).reverse()) undo()
     const endpoints = this.inventory.endpoints
     for (let index = endpoints.length - 1; index >= 0; index--)
       if (endpoints[index]!.vpcEndpointType === 'Gateway') endpoints.splice(index, 1)

@@ -25,7 +25,13 @@ export type {
   LabVpcEndpoint,
   LabZoneInfo,
 } from './ec2-inventory.js'
-export type { AclDenyOptions, LabNetwork } from './ec2-network.js'
+export type {
+  AclDenyOptions,
+  HostedZoneOptions,
+  LabDnsFaults,
+  LabNetwork,
+  PrivateDnsFaultOptions,
+} from './ec2-network.js'
 export { FULL_ACCESS_POLICY, labNetwork } from './ec2-network.js'
 export type {
   ElastiCacheEvent,
