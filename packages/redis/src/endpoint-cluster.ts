@@ -1,4 +1,11 @@
-import { Cluster, type ClusterNode, type ClusterOptions, type Command, type Redis } from 'ioredis'
+import {
+  Cluster,
+  type ClusterNode,
+  type ClusterOptions,
+  type Command,
+  type Pipeline,
+  type Redis,
+} from 'ioredis'
 import { EndpointClusterSubscriber } from './cluster-subscriber.js'
 import { clusterDuplicateError, shardedPubSubOffError, unsupportedClusterError } from './errors.js'
 
@@ -19,6 +26,12 @@ const REDIRECT = /^(?:MOVED|ASK) \d+ (.*):(\d+)$/
 
 type Handlers = { maxRedirections(error: Error): void; defaults(): void }
 
+/** Redirection budget ioredis passes to handleError; a pipeline's is its `leftRedirections`. */
+type RedirectionBudget = { value?: unknown }
+
+/** What a pipeline (or MULTI) exposes that settles it: ioredis' typed, public fields. */
+type Settleable = Pick<Pipeline, 'leftRedirections' | 'reject'>
+
 /**
  * ioredis' Cluster with the places where it would leave the endpoint, or fail untyped, closed. Everything here
  * works around what ioredis offers no seam for; it stays in this one file.
@@ -29,6 +42,11 @@ type Handlers = { maxRedirections(error: Error): void; defaults(): void }
  *   connection that can only fail, and for ASK send `ASKING` on it with nobody waiting for the
  *   reply: an unhandled rejection per redirection (plain ioredis does the same), then
  *   "Too many Cluster redirections". Such a command fails with ERR_REDIS_UNMAPPED_NODE instead.
+ *   Whether an address maps can take a discovery, so that answer comes later; a single command
+ *   is then settled through ioredis' handlers, but a pipeline (MULTI/EXEC and auto-pipelining
+ *   included) reads them only while handleError runs and would stay pending for good. Each
+ *   pipeline is therefore given its redirection budget here, by which handleError knows it, and
+ *   is rejected itself when the answer is a refusal.
  * - duplicate(): ioredis' builds a plain Cluster (with ioredis' subscriber); this one builds
  *   another createRedisCluster with the same options.
  * - SSUBSCRIBE without `shardedSubscribers`: ioredis sends it on the one subscriber connection,
@@ -56,8 +74,11 @@ export class EndpointCluster extends Cluster {
     self.subscriber = new EndpointClusterSubscriber(this, hooks.onSubscriber)
   }
 
+  /** Pipelines by their redirection budget object (the one thing handleError is given of them). */
+  readonly #pipelines = new WeakMap<object, Settleable>()
+
   /** @ignore ioredis' handler for MOVED / ASK / TRYAGAIN... replies. */
-  override handleError(error: Error, ttl: { value?: unknown }, handlers: Handlers): void {
+  override handleError(error: Error, ttl: RedirectionBudget, handlers: Handlers): void {
     const redirect = REDIRECT.exec(typeof error?.message === 'string' ? error.message : '')
     const host = redirect?.[1] ?? ''
     const port = Number(redirect?.[2])
@@ -65,23 +86,65 @@ export class EndpointCluster extends Cluster {
       super.handleError(error, ttl, handlers)
       return
     }
+    const pipeline = this.#pipelines.get(ttl)
+    // A pipeline ioredis made without pipeline() or multi() (none in 5 or 6): refused now, as
+    // ioredis' own refusals are, rather than left pending. Its results carry the redirection.
+    if (pipeline === undefined && !(error instanceof Error)) {
+      handlers.defaults()
+      return
+    }
+    // After the handler returned, a pipeline no longer listens to maxRedirections or defaults:
+    // those settle it directly.
+    const late: Handlers =
+      pipeline === undefined
+        ? handlers
+        : {
+            ...handlers,
+            maxRedirections: (reason) => pipeline.reject(reason),
+            defaults: () => pipeline.reject(new Error(String(error.message))),
+          }
     this.#hooks.resolve(host, port).then(
       () => {
         try {
-          super.handleError(error, ttl, handlers)
+          super.handleError(error, ttl, late)
         } catch {
-          handlers.defaults()
+          late.defaults()
         }
       },
       // The command ends with the typed error: ioredis' handler rejects it with what it is given.
       (unmapped: Error) => {
         try {
-          handlers.maxRedirections(unmapped)
+          late.maxRedirections(unmapped)
         } catch {
           // Already settled: nothing is left waiting.
         }
       },
     )
+  }
+
+  /** Gives a pipeline its redirection budget up front, so handleError can tell it apart. */
+  #track<T>(made: T): T {
+    const pipeline = made as Partial<Settleable> & { isPipeline?: unknown }
+    if (pipeline?.isPipeline === true && typeof pipeline.reject === 'function') {
+      // ioredis creates `{}` on the first redirection unless one is there.
+      pipeline.leftRedirections ??= {}
+      this.#pipelines.set(pipeline.leftRedirections, pipeline as Settleable)
+    }
+    return made
+  }
+
+  /** @ignore ioredis' pipeline(), tracked (see handleError). */
+  override pipeline(...args: Parameters<Cluster['pipeline']>): ReturnType<Cluster['pipeline']> {
+    return this.#track(super.pipeline(...args))
+  }
+
+  /** @ignore ioredis' multi(), tracked when it makes a pipeline (see handleError). */
+  override multi(options: { pipeline: false }): Promise<'OK'>
+  override multi(): ReturnType<Cluster['pipeline']>
+  override multi(options: { pipeline: true }): ReturnType<Cluster['pipeline']>
+  override multi(commands?: unknown[][]): ReturnType<Cluster['pipeline']>
+  override multi(...args: unknown[]): unknown {
+    return this.#track((super.multi as (...all: unknown[]) => unknown).apply(this, args))
   }
 
   /** @ignore Every command goes through here; SSUBSCRIBE needs `shardedSubscribers: true`. */

@@ -39,7 +39,9 @@ function parse(buffer: Buffer): { commands: string[][]; rest: Buffer } {
 /**
  * One Redis Cluster node on 127.0.0.1 that owns every slot and announces `announced` (host:port)
  * for itself: enough of the protocol for ioredis' Cluster (CLUSTER SLOTS / NODES / INFO, INFO,
- * HELLO refused so RESP2 is used); `reply` answers any other command (default `+OK`).
+ * HELLO refused so RESP2 is used); `reply` answers any other command (default `+OK`). MULTI /
+ * EXEC as Redis does them: a command inside MULTI is `+QUEUED` unless `reply` refuses it, and
+ * EXEC after such a refusal is `-EXECABORT`.
  */
 export async function startFakeClusterNode(
   announced: { host: string; port: number },
@@ -71,12 +73,36 @@ export async function startFakeClusterNode(
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => {})
     let pending: Buffer = Buffer.alloc(0)
+    // This connection's transaction: the replies EXEC will send, and whether a command was refused.
+    let transaction: { replies: string[]; refused: boolean } | undefined
+    const transact = (args: string[]): string => {
+      const name = args[0]!.toUpperCase()
+      if (name === 'MULTI') {
+        transaction = { replies: [], refused: false }
+        return '+OK\r\n'
+      }
+      if (transaction === undefined) return answer(args)
+      if (name === 'EXEC') {
+        const { replies, refused } = transaction
+        transaction = undefined
+        return refused
+          ? '-EXECABORT Transaction discarded because of previous errors.\r\n'
+          : `*${replies.length}\r\n${replies.join('')}`
+      }
+      const reply = answer(args)
+      if (reply.startsWith('-')) {
+        transaction.refused = true
+        return reply
+      }
+      transaction.replies.push(reply)
+      return '+QUEUED\r\n'
+    }
     socket.on('data', (chunk: Buffer) => {
       const parsed = parse(pending.length === 0 ? chunk : Buffer.concat([pending, chunk]))
       pending = parsed.rest
       for (const args of parsed.commands) {
         commands.push(args)
-        socket.write(answer(args))
+        socket.write(transact(args))
       }
     })
   })
