@@ -9,7 +9,11 @@
 # .tmp/toolchain/ (corepack fails its signature check against some registries), and when npm
 # cannot install it, run through npx.
 #
-# PRIVATELINK_TOOLCHAIN_DIR moves the folder (CI shares one between its clones).
+# privatelink_link_node (after the install) also links that Node as node_modules/.bin/node: every
+# bin shim pnpm writes prefers a `node` beside it, so a plain `pnpm vitest ...`, `pnpm build` or
+# `pnpm --filter <pkg> test` typed in a shell whose Node is too old runs on it too. When the
+# machine's Node is new enough, the link is removed again (CI runs one clone on Node 22).
+# PRIVATELINK_TOOLCHAIN_DIR moves the folder.
 
 privatelink_node_version=24.22.3
 privatelink_pnpm_version=10.34.9
@@ -28,6 +32,8 @@ privatelink_node_ok() {
     *) [ "$major" -ge 26 ] ;;
   esac
 }
+
+privatelink_fetched_node=
 
 privatelink_toolchain() {
   local dir=${PRIVATELINK_TOOLCHAIN_DIR:-$PWD/.tmp/toolchain}
@@ -54,6 +60,7 @@ privatelink_toolchain() {
       rm -rf "$work"
     fi
     export PATH="$node_dir/bin:$PATH"
+    privatelink_fetched_node="$node_dir/bin/node"
   fi
   if [ "$(pnpm --version 2>/dev/null)" != "$privatelink_pnpm_version" ]; then
     local pnpm_dir="$dir/pnpm-$privatelink_pnpm_version"
@@ -69,5 +76,15 @@ privatelink_toolchain() {
       fi
     fi
     export PATH="$pnpm_dir/bin:$PATH"
+  fi
+}
+
+# Run in the checkout after `pnpm install`: see the header.
+privatelink_link_node() {
+  local link=node_modules/.bin/node
+  if [ -n "$privatelink_fetched_node" ]; then
+    [ "$(readlink "$link" 2>/dev/null)" = "$privatelink_fetched_node" ] || ln -sfn "$privatelink_fetched_node" "$link"
+  elif [ -L "$link" ] && case "$(readlink "$link")" in */toolchain/node-*) true ;; *) false ;; esac; then
+    rm -f "$link"
   fi
 }
