@@ -47,11 +47,25 @@ export { formatEndpointDnsName, parseEndpointDnsName, zonalDnsName } from './end
 export type { EndpointGuardOptions } from './endpoint-guard.js'
 export { createEndpointGuard, endpointAllowedRanges } from './endpoint-guard.js'
 export { isEndpointId } from './endpoint-id.js'
+export type {
+  ConnectMessage,
+  EjectMessage,
+  FailoverMessage,
+  ReadmitMessage,
+  TargetMoveMessage,
+} from './events.js'
 export type { DetectedLocality, DetectLocalityOptions, LocalityFailure } from './locality.js'
 export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
 export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'
+export type {
+  RetireEvent,
+  Retirement,
+  RetireReason,
+  SocketWatch,
+  WatchOptions,
+} from './socket-lifecycle.js'
 export type {
   StaticConfigOptions,
   StaticEndpointConfig,
@@ -74,4 +88,5 @@ export type {
 } from './token-cache.js'
 export { createTokenCache } from './token-cache.js'
 export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
+export type { ZoneKey } from './zone-key.js'
 export { findOwnZone, orderZones } from './zone-order.js'
