@@ -41,6 +41,7 @@ export type {
 } from './elasticache-front.js'
 export { elastiCacheFront, elastiCacheRegionCode } from './elasticache-front.js'
 export type { ElastiCacheRefusal } from './elasticache-front-token.js'
+export type { IdleSettings, IdleTimeoutMode } from './idle-flows.js'
 export type {
   Lab,
   LabAws,

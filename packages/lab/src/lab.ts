@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointZone } from '@privatelink/core'
+import { type Endpoint, type EndpointZone, invalidOption } from '@privatelink/core'
 import { leaseAddressBlock } from './address-block.js'
 import { startAwsServer } from './aws-server.js'
 import { createTestCa, type TestCa } from './ca.js'
@@ -6,6 +6,13 @@ import { CredentialsStore, type LabCredentials } from './credentials-store.js'
 import { type LabDnsServer, startDnsServer } from './dns-server.js'
 import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
 import { newId, newSecret, newSuffix } from './identifiers.js'
+import {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type IdleSettings,
+  type IdleTimeoutMode,
+  readIdleSettings,
+} from './idle-flows.js'
+import { KernelFlowView } from './kernel-flows.js'
 import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
 import { portMapTags } from './port-map-tag.js'
 import {
@@ -29,6 +36,10 @@ export interface LabZoneOptions {
   name: string
   /** AZ ID, e.g. `usw2-az1`. */
   id: string
+  /** This zone's idle flow timeout, instead of the lab's `idleTimeoutMs`. @default the lab's */
+  idleTimeoutMs?: number
+  /** This zone's answer to a forgotten flow, instead of the lab's `idleTimeoutMode`. @default the lab's */
+  idleTimeoutMode?: IdleTimeoutMode
 }
 
 /** A service that speaks a protocol (an RDS Proxy or ElastiCache auth front), started before the relays. */
@@ -114,6 +125,20 @@ export interface LabOptions {
   /** Milliseconds since the epoch, for token, credential and metadata expiry. @default Date.now */
   clock?: () => number
   /**
+   * A flow with no packet either way (data or TCP keep-alive probe) for this long, by the lab
+   * clock, is forgotten by the path, as interface endpoints and NLB TCP listeners forget it after
+   * 350 s. `Infinity` turns it off. Tests set a few seconds, or move `clock` and call
+   * `zone.sweepIdle()`.
+   * @default 350000
+   */
+  idleTimeoutMs?: number
+  /**
+   * What the next segment of a forgotten flow gets: `'reset'` (a TCP reset, as the NLB documents)
+   * or `'drop'` (nothing: the sender waits for its own timeout).
+   * @default 'reset'
+   */
+  idleTimeoutMode?: IdleTimeoutMode
+  /**
    * X of the lab's own `127.X.0.0/16`: zone n is `127.X.n.1`. Fails when another lab holds it.
    * @default a free block with X in 16..250, chosen at start
    */
@@ -134,6 +159,19 @@ export interface LabZone {
   restore(): Promise<void>
   /** Each service's relay counters in this zone, by service name. */
   stats(): Record<string, ListenerStats>
+  /** This zone's idle flow timeout and mode now. */
+  idleTimeout(): IdleSettings
+  /**
+   * Changes this zone's idle flow timeout and/or mode from now on (open flows keep their last
+   * activity time). Throws ERR_INVALID_OPTION for a bad value.
+   */
+  setIdleTimeout(settings: { idleTimeoutMs?: number; idleTimeoutMode?: IdleTimeoutMode }): void
+  /**
+   * Forgets this zone's flows that have been idle for the timeout by the lab clock now (after
+   * asking the kernel for keep-alive probes); resolves with how many it forgot. The lab does this
+   * on its own timers; call it after moving an injected `clock`.
+   */
+  sweepIdle(): Promise<number>
 }
 
 /** The compute platform whose metadata environment `LabMetadata.env` reproduces. */
@@ -265,6 +303,12 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   if (octet !== undefined && (!Number.isInteger(octet) || octet < 0 || octet > 255))
     throw new Error(`startLab: addressBlock must be an integer 0..255, got ${String(octet)}`)
   const clock = options.clock ?? Date.now
+  const labIdle = readIdleSettings('', options, {
+    timeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
+    mode: 'reset',
+  })
+  const zoneIdle = zones.map((zone, index) => readIdleSettings(`zones[${index}].`, zone, labIdle))
+  const kernel = new KernelFlowView()
   const accountId = options.accountId ?? '111111111111'
   const closers: (() => Promise<void>)[] = []
   const close = async () => {
@@ -313,6 +357,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           address,
           service.port,
           target,
+          { settings: zoneIdle[index]!, clock, kernel },
           fallbackPorts.get(service.name),
         )
         closers.push(() => listener.close())
@@ -549,6 +594,17 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         },
         stats: () =>
           Object.fromEntries([...byService].map(([service, l]) => [service, { ...l.stats }])),
+        idleTimeout: () => ({ ...zoneIdle[index]! }),
+        setIdleTimeout: (settings) => {
+          if (settings === null || typeof settings !== 'object')
+            throw invalidOption('settings', '{ idleTimeoutMs?, idleTimeoutMode? }', settings)
+          zoneIdle[index] = readIdleSettings('', settings, zoneIdle[index]!)
+          for (const listener of byService.values()) listener.idleSettings = zoneIdle[index]!
+        },
+        sweepIdle: async () => {
+          const counts = await Promise.all([...byService.values()].map((l) => l.sweepIdle()))
+          return counts.reduce((sum, count) => sum + count, 0)
+        },
       }
     }
 

@@ -1,5 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { type Blackhole, prepareBlackhole } from './blackhole.js'
+import { type FlowSide, type IdleFlow, type IdleSettings, IdleTracker } from './idle-flows.js'
+import { flowKey, type KernelFlowView } from './kernel-flows.js'
 
 /**
  * - `refuse`: new connects get ECONNREFUSED; open connections keep working.
@@ -41,6 +43,14 @@ export interface ListenerStats {
   bytesOut: number
   /** Connections closed by `idle-close`. */
   idleClosed: number
+  /** Flows the path forgot after `idleTimeoutMs` with no packet either way. */
+  flowsForgotten: number
+  /** Resets sent to a segment (data, FIN or keep-alive probe) of a forgotten flow (`idleTimeoutMode: 'reset'`). */
+  resetsSent: number
+  /** Segments of forgotten flows dropped without a word (`idleTimeoutMode: 'drop'`): data reads and keep-alive probes. */
+  segmentsDropped: number
+  /** Times a flow with no data was kept alive by segments only the kernel saw (TCP keep-alive probes). */
+  keepAliveSeen: number
 }
 
 /** Where a zonal listener relays connections: the service behind the zone. */
@@ -51,7 +61,7 @@ export interface Target {
   port: number
 }
 
-interface Relay {
+interface Relay extends IdleFlow {
   client: Socket
   upstream: Socket | undefined
   /** Silent: bytes and closes in either direction wait in `held` until restore. */
@@ -61,6 +71,13 @@ interface Relay {
   /** Set when the lab itself closes the connection: the upstream's close must not reset it. */
   closing: boolean
   idleTimer: NodeJS.Timeout | undefined
+}
+
+/** What a listener needs to track idle flows: the settings, the lab clock, the kernel's view. */
+export interface IdleOptions {
+  settings: IdleSettings
+  clock: () => number
+  kernel: KernelFlowView
 }
 
 /** Past this many held bytes a frozen relay stops reading (so then a client's close goes unseen). */
@@ -80,8 +97,21 @@ function positiveMs(mode: string, value: number | undefined, fallback: number): 
 export class ZonalListener {
   readonly host: string
   readonly port: number
-  readonly stats: ListenerStats = { accepted: 0, active: 0, bytesIn: 0, bytesOut: 0, idleClosed: 0 }
+  readonly stats: ListenerStats = {
+    accepted: 0,
+    active: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    idleClosed: 0,
+    flowsForgotten: 0,
+    resetsSent: 0,
+    segmentsDropped: 0,
+    keepAliveSeen: 0,
+  }
   #target: () => Target
+  readonly #idle: IdleTracker
+  /** Forgotten relays whose client has gone: the service's socket lives on until it speaks. */
+  #orphans = new Set<Relay>()
   #server: Server | undefined
   #blackhole: Blackhole | undefined
   #mode: FaultMode | 'ok' = 'ok'
@@ -92,10 +122,21 @@ export class ZonalListener {
   #delayed: { due: number; action: () => void }[] = []
   #delayTimer: NodeJS.Timeout | undefined
 
-  private constructor(host: string, port: number, target: () => Target) {
+  private constructor(host: string, port: number, target: () => Target, idle: IdleOptions) {
     this.host = host
     this.port = port
     this.#target = target
+    this.#idle = new IdleTracker(idle.settings, idle.clock, idle.kernel, {
+      flows: () => [...this.#relays, ...this.#orphans],
+      filter: () => this.#kernelFilter(),
+      forget: () => {
+        this.stats.flowsForgotten++
+      },
+      lateSegments: (flow, side, count) => this.#lateSegment(flow as Relay, side, count),
+      refreshed: () => {
+        this.stats.keepAliveSeen++
+      },
+    })
   }
 
   /**
@@ -106,12 +147,13 @@ export class ZonalListener {
     host: string,
     preferredPort: number,
     target: () => Target,
+    idle: IdleOptions,
     fallbackPort?: number,
   ): Promise<ZonalListener> {
     const candidates = [preferredPort, ...(fallbackPort === undefined ? [] : [fallbackPort]), 0]
     for (const port of candidates) {
       try {
-        return await new ZonalListener(host, port, target).#listen()
+        return await new ZonalListener(host, port, target, idle).#listen()
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if ((code !== 'EADDRINUSE' && code !== 'EACCES') || port === 0) throw error
@@ -122,6 +164,42 @@ export class ZonalListener {
 
   get mode(): FaultMode | 'ok' {
     return this.#mode
+  }
+
+  /** The path's idle timeout for this listener's flows. */
+  get idleSettings(): IdleSettings {
+    return this.#idle.settings
+  }
+
+  set idleSettings(settings: IdleSettings) {
+    this.#idle.settings = settings
+  }
+
+  /** Forgets the flows idle for the timeout by the lab clock now (after sampling the kernel). */
+  sweepIdle(): Promise<number> {
+    return this.#idle.sweep()
+  }
+
+  // The relay's own side of each flow: accepted on this address and port, or dialled to a target.
+  #kernelFilter(): string[] {
+    const ports = new Set<number>()
+    for (const relay of [...this.#relays, ...this.#orphans])
+      if (relay.upstream?.remotePort !== undefined) ports.add(relay.upstream.remotePort)
+    const terms = [`src`, `${this.host}:${this.port}`]
+    for (const port of ports) terms.push('or', 'dport', '=', `:${port}`)
+    return ['(', ...terms, ')']
+  }
+
+  // A segment of a forgotten flow from `side`: the path answers with a reset, or drops it.
+  #lateSegment(relay: Relay, side: FlowSide, count = 1): void {
+    if (this.#idle.settings.mode === 'drop') {
+      this.stats.segmentsDropped += count
+      return
+    }
+    const socket = side === 'client' ? relay.client : relay.upstream
+    if (socket === undefined || socket.destroyed) return
+    this.stats.resetsSent++
+    socket.resetAndDestroy()
   }
 
   async #listen(): Promise<ZonalListener> {
@@ -161,23 +239,42 @@ export class ZonalListener {
       heldBytes: 0,
       closing: false,
       idleTimer: undefined,
+      ...this.#idle.start(),
     }
+    relay.keys.client = flowKey(
+      client.localAddress,
+      client.localPort,
+      client.remoteAddress,
+      client.remotePort,
+    )
     this.#relays.add(relay)
     this.stats.active++
     // Read in every mode, frozen included: a client's FIN or RST is only seen by reading.
     client.on('data', (chunk: Buffer) => {
       this.#touch(relay)
       this.#pass(relay, chunk.length, () => {
+        if (relay.forgotten) return this.#lateSegment(relay, 'client')
+        this.#idle.touch(relay)
         this.stats.bytesIn += chunk.length
         this.#forward(relay.upstream, chunk)
       })
     })
-    client.on('end', () => this.#pass(relay, 0, () => this.#later(() => relay.upstream?.end())))
+    client.on('end', () =>
+      this.#pass(relay, 0, () => {
+        if (relay.forgotten) return this.#lateSegment(relay, 'client')
+        this.#idle.touch(relay)
+        this.#later(() => relay.upstream?.end())
+      }),
+    )
     client.once('close', () => {
       this.#relays.delete(relay)
       this.stats.active--
       if (relay.idleTimer !== undefined) clearTimeout(relay.idleTimer)
-      relay.upstream?.destroy()
+      relay.keys.client = undefined
+      // The path forgot the flow: the service is not told the client went away.
+      if (relay.forgotten && relay.upstream !== undefined && !relay.upstream.destroyed)
+        this.#orphans.add(relay)
+      else relay.upstream?.destroy()
     })
     if (this.#mode === 'idle-close') this.#armIdle(relay)
     if (!relay.frozen) this.#connectUpstream(relay)
@@ -202,20 +299,43 @@ export class ZonalListener {
     const target = this.#target()
     const upstream = connect({ host: target.host, port: target.port, noDelay: true })
     relay.upstream = upstream
-    upstream.on('error', () => this.#pass(relay, 0, () => client.resetAndDestroy()))
-    upstream.on('close', () =>
+    upstream.once('connect', () => {
+      relay.keys.upstream = flowKey(
+        upstream.localAddress,
+        upstream.localPort,
+        upstream.remoteAddress,
+        upstream.remotePort,
+      )
+    })
+    // A forgotten flow's service socket never tells the client anything: the path has no flow.
+    upstream.on('error', () =>
       this.#pass(relay, 0, () => {
-        if (!relay.closing) client.destroy()
+        if (!relay.forgotten) client.resetAndDestroy()
       }),
     )
+    upstream.on('close', () => {
+      this.#orphans.delete(relay)
+      relay.keys.upstream = undefined
+      this.#pass(relay, 0, () => {
+        if (!relay.closing && !relay.forgotten) client.destroy()
+      })
+    })
     upstream.on('data', (chunk: Buffer) => {
       this.#touch(relay)
       this.#pass(relay, chunk.length, () => {
+        if (relay.forgotten) return this.#lateSegment(relay, 'upstream')
+        this.#idle.touch(relay)
         this.stats.bytesOut += chunk.length
         this.#forward(client, chunk)
       })
     })
-    upstream.on('end', () => this.#pass(relay, 0, () => this.#later(() => client.end())))
+    upstream.on('end', () =>
+      this.#pass(relay, 0, () => {
+        if (relay.forgotten) return this.#lateSegment(relay, 'upstream')
+        this.#idle.touch(relay)
+        this.#later(() => client.end())
+      }),
+    )
   }
 
   #forward(to: Socket | undefined, chunk: Buffer): void {
@@ -306,6 +426,7 @@ export class ZonalListener {
           relay.client.resetAndDestroy()
           relay.upstream?.destroy()
         }
+        for (const relay of this.#orphans) relay.upstream?.destroy()
         break
       case 'latency':
         this.#latencyMs = latencyMs
@@ -356,6 +477,9 @@ export class ZonalListener {
   }
 
   async close(): Promise<void> {
+    this.#idle.close()
+    for (const relay of this.#orphans) relay.upstream?.destroy()
+    this.#orphans.clear()
     if (this.#blackhole !== undefined) await this.#blackhole.stop()
     this.#blackhole = undefined
     if (this.#delayTimer !== undefined) clearTimeout(this.#delayTimer)
