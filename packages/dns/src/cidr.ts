@@ -1,5 +1,6 @@
 import { isIP } from 'node:net'
 import { PrivateLinkError } from './errors.js'
+import { redactUrlCredentials } from './redact-url.js'
 
 /** An IP address as bytes: 4 for IPv4, 16 for IPv6. */
 export interface IpAddress {
@@ -169,8 +170,14 @@ function ipv6Bytes(text: string): Uint8Array {
   return bytes
 }
 
-function cidrError(option: string, value: unknown, why: string): PrivateLinkError {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : `a ${typeOf(value)}`
+function cidrError(option: string, value: unknown, reason: string): PrivateLinkError {
+  const text = typeof value === 'string' ? redactUrlCredentials(value) : undefined
+  // The reason quotes part of the value: not when that part may be a password.
+  const why =
+    text !== undefined && text !== value
+      ? 'it holds credentials (user:password@ or ?key=value), not an address'
+      : reason
+  const shown = text === undefined ? `a ${typeOf(value)}` : JSON.stringify(text.slice(0, 80))
   const expected = 'CIDR strings such as "10.0.0.0/8" or "fc00::/7"'
   return new PrivateLinkError(
     'ERR_INVALID_OPTION',
@@ -180,7 +187,7 @@ function cidrError(option: string, value: unknown, why: string): PrivateLinkErro
       details: {
         option,
         expected,
-        received: typeof value === 'string' ? value.slice(0, 80) : typeOf(value),
+        received: text === undefined ? typeOf(value) : text.slice(0, 80),
         reason: why,
       },
     },

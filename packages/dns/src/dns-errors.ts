@@ -1,4 +1,5 @@
 import { PrivateLinkError } from './errors.js'
+import { redactUrlCredentials } from './redact-url.js'
 
 /**
  * dns.lookup's errno for each of our codes (libuv's getaddrinfo codes, the same on every
@@ -78,13 +79,21 @@ export function invalidHostname(input: unknown, why: string): PrivateLinkError {
       details: { hostname: describeInput(input), reason: why },
     },
   )
-  return asLookupError(error, typeof input === 'string' ? input : describeInput(input))
+  return asLookupError(
+    error,
+    typeof input === 'string' ? redactUrlCredentials(input) : describeInput(input),
+  )
 }
 
-/** A short, printable description of any input: never throws (BigInt, cycles, a throwing toString). */
+/**
+ * A short, printable description of any input: never throws (BigInt, cycles, a throwing
+ * toString). A URL's credentials are redacted (a connection string passed as a hostname).
+ */
 export function describeInput(input: unknown): string {
-  if (typeof input === 'string')
-    return JSON.stringify(input.length > 100 ? `${input.slice(0, 97)}...` : input)
+  if (typeof input === 'string') {
+    const shown = redactUrlCredentials(input)
+    return JSON.stringify(shown.length > 100 ? `${shown.slice(0, 97)}...` : shown)
+  }
   if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
   if (typeof input === 'bigint') return `${input}n`
   if (typeof input === 'symbol') return 'a symbol'

@@ -1,3 +1,5 @@
+import { redactUrlCredentials } from './redact-url.js'
+
 const marker = Symbol.for('privatelink.error')
 
 /** JSON-safe values only: details end up in logs and diagnostics, so never put a secret here. */
@@ -111,10 +113,14 @@ export function integerOption(option: string, value: unknown, fallback: number, 
   return value
 }
 
-// Never throws: a symbol has no String(), a revoked Proxy throws even in Array.isArray.
+// Never throws: a symbol has no String(), a revoked Proxy throws even in Array.isArray. A
+// connection URL given in the wrong option carries its password: redacted before truncating, so
+// a cut never leaves half a userinfo behind.
 function describeValue(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)
+  if (typeof value === 'string') {
+    const shown = redactUrlCredentials(value)
+    return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown)
+  }
   if (
     typeof value === 'number' ||
     typeof value === 'boolean' ||

@@ -18,6 +18,7 @@ export type {
 export { guardedConnect } from './guarded-connect.js'
 export type { LookupFunction } from './lookup.js'
 export type { AddressFamily, ResolverOptions } from './options.js'
+export { redactUrlCredentials } from './redact-url.js'
 export type {
   Resolution,
   ResolutionSource,

@@ -8,6 +8,7 @@ import { invalidHostname, notPrivateError, resolutionError } from './dns-errors.
 import { invalidOption, PrivateLinkError } from './errors.js'
 import { createLookup, type LookupFunction } from './lookup.js'
 import { type AddressFamily, type ResolverOptions, resolveOptions } from './options.js'
+import { redactUrlCredentials } from './redact-url.js'
 
 /** One address of a resolution. */
 export interface ResolvedAddress {
@@ -449,7 +450,10 @@ function normaliseHostname(name: unknown): string {
       name,
       bad === ''
         ? 'it has an empty label'
-        : `the label ${JSON.stringify(bad.slice(0, 70))} is not letters, digits, '-' and '_' (1-63)`,
+        : // A label of a URL's userinfo would show part of its password.
+          redactUrlCredentials(trimmed) !== trimmed
+          ? 'it holds credentials (user:password@ or ?key=value), not only a host name'
+          : `the label ${JSON.stringify(bad.slice(0, 70))} is not letters, digits, '-' and '_' (1-63)`,
     )
   }
   return trimmed

@@ -219,7 +219,7 @@ describe('leak guard', () => {
       // The refusal is cached: the guard runs once per resolution, not once per lookup.
       await resolver.resolve('leak.lab.test').catch(() => {})
       expect(resolver.stats().blocked).toBe(1)
-      expect(make({ privateOnly: false }).resolve('leak.lab.test')).resolves.toMatchObject({
+      await expect(make({ privateOnly: false }).resolve('leak.lab.test')).resolves.toMatchObject({
         source: 'network',
       })
     } finally {
