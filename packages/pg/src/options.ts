@@ -1,5 +1,6 @@
 import type { Connector, Endpoint } from '@privatelink/core'
 import { integerOption, invalidOption } from '@privatelink/core'
+import { redactUrlCredentials } from '@privatelink/dns'
 import type { ConnectorSettings } from './endpoint-source.js'
 import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 import type { SecretAuth } from './secret-password.js'
@@ -255,9 +256,17 @@ function readConnectorSettings(value: unknown): ConnectorSettings {
 
 /**
  * Reads what pg looks at on an Endpoint or a Connector (a revoked Proxy or a throwing getter
- * there is ERR_INVALID_OPTION naming `option`); a DNS name is left to the endpoint source.
+ * there is ERR_INVALID_OPTION naming `option`); a DNS name is left to the endpoint source, but a
+ * connection URL with credentials is refused here, shown without them (the DNS name parser
+ * would echo it whole).
  */
 export function readEndpoint(value: unknown, option: string): void {
+  if (typeof value === 'string' && redactUrlCredentials(value) !== value)
+    throw invalidOption(
+      option,
+      'an Endpoint, a Connector, or the vpce DNS name (not a connection URL: the database goes in proxyHost and the password in auth)',
+      value,
+    )
   if (typeof value !== 'object' || value === null) return
   if (!readable(value)) throw invalidSecretOption(option, 'an Endpoint or a Connector', value)
   for (const key of [

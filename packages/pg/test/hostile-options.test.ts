@@ -249,3 +249,32 @@ describe('a secret in the wrong option is described, never echoed', () => {
     expect(shown(error)).not.toContain(SECRET)
   })
 })
+
+// A connection URL pasted where a host name belongs carries its password: it is refused naming
+// the option, the URL shown without its credentials (attack round 3, finding 2).
+describe('a connection URL in a host option is refused without its password', () => {
+  const shown = (error: unknown) =>
+    `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error, { showHidden: true, depth: Number.POSITIVE_INFINITY })}`
+  const urls = [
+    `postgres://app_user:${SECRET}@${PROXY}:5432/orders`,
+    `app_user:${SECRET}@${PROXY}`,
+    `postgresql://${PROXY}/orders?password=${SECRET}`,
+  ]
+  const cases: [string, (url: string) => Options][] = [
+    ['proxyHost', (url) => ({ ...base(), proxyHost: url })],
+    ['host', (url) => ({ ...base(), host: url })],
+    ['endpoint', (url) => ({ ...base(), endpoint: url })],
+    ['failover[0].proxyHost', (url) => at(withFailover(), 'failover[0].proxyHost', setTo(url))],
+  ]
+  for (const url of urls)
+    it.each(cases)(`%s: ${url.replace(SECRET, '<password>')}`, (option, make) => {
+      // createClient takes no failover.
+      const builds = option.startsWith('failover') ? [createPool] : [createPool, createClient]
+      for (const build of builds) {
+        const error = outcome(build, make(url))
+        expect(PrivateLinkError.isInstance(error) && error.code).toBe('ERR_INVALID_OPTION')
+        expect((error as PrivateLinkError).details['option']).toBe(option)
+        expect(shown(error)).not.toContain(SECRET.slice(0, 12))
+      }
+    })
+})

@@ -111,6 +111,33 @@ describe('a secret in the wrong option', () => {
   })
 })
 
+// A connection URL in `endpoint` is refused naming it, shown without its credentials (attack
+// round 3, finding 2: dns's value description now redacts a URL's userinfo and query values).
+describe('a connection URL as the endpoint', () => {
+  it.each([
+    `rediss://default:${SECRET}@master.c.use1.cache.amazonaws.com:6379`,
+    `default:${SECRET}@master.c.use1.cache.amazonaws.com:6379`,
+    `redis://master.c.use1.cache.amazonaws.com:6379/?password=${SECRET}`,
+  ])('%s: createRedis and createRedisCluster name endpoint, never show the password', (url) => {
+    expectRefusedWithout(
+      thrown(() => createRedis({ ...base(), endpoint: url } as never)),
+      'endpoint',
+      SECRET,
+    )
+    expectRefusedWithout(
+      thrown(() => createRedisCluster({ ...clusterBase(), endpoint: url } as never)),
+      'endpoint',
+      SECRET,
+    )
+    const failover = { ...base(), failover: [{ ...base().failover[0], endpoint: url }] }
+    expectRefusedWithout(
+      thrown(() => createRedis(failover as never)),
+      'failover[0].endpoint',
+      SECRET,
+    )
+  })
+})
+
 describe('an option holding a revoked Proxy', () => {
   const redisPaths = [
     'endpoint',
