@@ -137,7 +137,12 @@ export function resolveAuthOptions(options: EndpointAuthOptions): ResolvedAuthOp
   if (tls !== undefined && typeof tls !== 'boolean' && (typeof tls !== 'object' || tls === null))
     throw invalidSecretOption('tls', 'true, false or TLS settings such as { ca }', tls)
   const servername = options.servername
-  if (tls !== false && (typeof servername !== 'string' || servername === ''))
+  // A host name, as failover[].servername is checked: a connection URL pasted here would be sent
+  // as SNI and quoted by TLS errors, its password with it.
+  if (
+    (tls !== false || servername !== undefined) &&
+    (typeof servername !== 'string' || !/^[a-z0-9*.-]+$/i.test(servername))
+  )
     throw invalidOption(
       'servername',
       "the cache's endpoint name on its certificate, e.g. master.my-cache.abc123.use1.cache.amazonaws.com",

@@ -136,6 +136,20 @@ describe('a connection URL as the endpoint', () => {
       SECRET,
     )
   })
+
+  it('as servername: refused like failover[].servername, never shown', () => {
+    const url = `rediss://default:${SECRET}@master.c.use1.cache.amazonaws.com:6379`
+    expectRefusedWithout(
+      thrown(() => createRedis({ ...base(), servername: url } as never)),
+      'servername',
+      SECRET,
+    )
+    expectRefusedWithout(
+      thrown(() => createRedisCluster({ ...clusterBase(), servername: url } as never)),
+      'servername',
+      SECRET,
+    )
+  })
 })
 
 describe('an option holding a revoked Proxy', () => {
