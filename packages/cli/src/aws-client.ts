@@ -83,6 +83,47 @@ export async function createEc2Client(
   })
 }
 
+/**
+ * The Route 53 endpoint: AWS_ENDPOINT_URL_ROUTE_53, then AWS_ENDPOINT_URL; undefined means the
+ * SDK's global default. `null` when the EC2 API is somewhere custom (an emulator) and Route 53 is
+ * not: asking the real Route 53 about an emulated VPC would only fail, or reach the Internet.
+ */
+export function route53EndpointUrl(
+  env: Env,
+  ec2Endpoint: string | undefined,
+): string | undefined | null {
+  const named =
+    (env['AWS_ENDPOINT_URL_ROUTE_53'] || undefined) ?? (env['AWS_ENDPOINT_URL'] || undefined)
+  if (named !== undefined) return named
+  return ec2Endpoint === undefined ? undefined : null
+}
+
+/** The part of a Route 53 client doctor uses. */
+export interface Route53Client {
+  send(command: unknown): Promise<unknown>
+  destroy(): void
+}
+
+/**
+ * A Route 53 client, loaded on first use (doctor's hosted-zone check is its only user). The region
+ * only picks the partition: Route 53 is global and the SDK signs for its home region.
+ */
+export async function createRoute53Client(
+  region: string,
+  endpoint: string | undefined,
+  env: Env,
+): Promise<{ client: Route53Client; commands: typeof import('@aws-sdk/client-route-53') }> {
+  const sdk = await import('@aws-sdk/client-route-53')
+  const credentials = credentialsFrom(env)
+  const client = new sdk.Route53Client({
+    region,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(credentials !== undefined ? { credentials } : {}),
+    maxAttempts: 2,
+  })
+  return { client: client as unknown as Route53Client, commands: sdk }
+}
+
 /** Loads the SDK's command classes the CLI sends itself (DescribeVpcEndpoints, DescribeVpcAttribute). */
 export async function ec2Commands() {
   const sdk = await import('@aws-sdk/client-ec2')

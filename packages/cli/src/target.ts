@@ -70,7 +70,7 @@ export interface RawEndpoint {
   ServiceName?: string
   State?: string
   PrivateDnsEnabled?: boolean
-  DnsEntries?: { DnsName?: string }[]
+  DnsEntries?: { DnsName?: string; HostedZoneId?: string }[]
   /** The security groups on the endpoint's interfaces. */
   Groups?: { GroupId?: string; GroupName?: string }[]
   /** The endpoint policy, JSON text. */

@@ -45,6 +45,7 @@ export function labEnv(lab: Lab, extra: Record<string, string> = {}): Record<str
     AWS_REGION: lab.region,
     AWS_ENDPOINT_URL_EC2: lab.aws.endpoint,
     AWS_ENDPOINT_URL_STS: lab.aws.endpoint,
+    AWS_ENDPOINT_URL_ROUTE_53: lab.aws.endpoint,
     AWS_ACCESS_KEY_ID: lab.aws.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: lab.aws.credentials.secretAccessKey,
     AWS_EC2_METADATA_SERVICE_ENDPOINT: lab.metadata.imdsEndpoint,

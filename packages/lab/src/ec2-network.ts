@@ -260,9 +260,10 @@ export class LabNetwork {
 
   /**
    * "A shadowing zone": a private hosted zone for `name` associated with the endpoint's VPC, which
-   * answers every name under it in the VPC, the service's included (Route 53 ListHostedZonesByVPC
-   * and GetHostedZone list it). With `dns`, the lab's DNS server answers as the VPC resolver then
-   * would: each of the endpoint's names under the zone gets the zone's record, else NXDOMAIN.
+   * answers every name under it in the VPC (Route 53 ListHostedZonesByVPC and GetHostedZone list
+   * it). With `dns`, the lab's DNS server answers as the VPC resolver then would: each of the
+   * endpoint's names under the zone gets the zone's record, else NXDOMAIN; the private DNS name
+   * too unless private DNS is on (its own zone is more specific: disable it first to shadow it).
    * Returns the zone's ID.
    */
   addHostedZone(name: string, options: HostedZoneOptions | string = {}): string {
@@ -285,9 +286,13 @@ export class LabNetwork {
       records: zoneRecords,
     })
     if (dns !== undefined)
-      for (const served of this.servedNames(endpoint))
-        if (served === zoneName || served.endsWith(`.${zoneName}`))
-          this.override(dns, served, zoneRecords[served] ? { a: zoneRecords[served] } : 'nxdomain')
+      for (const served of this.servedNames(endpoint)) {
+        if (served !== zoneName && !served.endsWith(`.${zoneName}`)) continue
+        // While private DNS is on, its own (AWS-managed) zone is the private name itself: the
+        // resolver picks the most specific zone, so a parent zone does not shadow it.
+        if (this.privateDnsAnswers(endpoint, served) && served !== zoneName) continue
+        this.override(dns, served, zoneRecords[served] ? { a: zoneRecords[served] } : 'nxdomain')
+      }
     return id
   }
 
@@ -327,6 +332,17 @@ export class LabNetwork {
     if (options.dns === undefined) return
     if (attribute === 'enableDnsHostnames') this.answerPublicly(endpoint, options)
     else this.override(options.dns, '*', 'silent')
+  }
+
+  /** Whether `name` is the endpoint's private DNS name and private DNS answers it in the VPC. */
+  private privateDnsAnswers(endpoint: LabVpcEndpoint, name: string): boolean {
+    const attributes = this.inventory.vpcAttributes.get(endpoint.vpcId)
+    return (
+      endpoint.privateDnsEnabled &&
+      attributes?.enableDnsSupport !== false &&
+      attributes?.enableDnsHostnames !== false &&
+      !/\.vpce\.amazonaws\.com(\.cn)?$/.test(name)
+    )
   }
 
   /** The names the lab's DNS serves for the endpoint: its DNS entries (private name included). */

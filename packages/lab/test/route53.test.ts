@@ -49,7 +49,12 @@ describe('DNS faults: a shadowing zone, private DNS off, VPC DNS attributes off'
     expect(await answer(NAME)).toEqual(lab.endpoint.zones.map((z) => z.addresses[0]))
   })
 
-  it('a zone above the private name answers NXDOMAIN for it (no record), or the record it holds', async () => {
+  it('a zone above the private name answers NXDOMAIN for it (no record), or the record it holds, once private DNS is off', async () => {
+    // Private DNS on: its own zone is the name itself, more specific than the parent zone.
+    network().addHostedZone('saas.example.com', { dns: lab.dns })
+    expect(await answer(NAME)).toHaveLength(3)
+    network().reset()
+    network().disablePrivateDns()
     network().addHostedZone('saas.example.com', { dns: lab.dns })
     expect(await answer(NAME)).toBe('ENOTFOUND')
     // The vpce- names are not under it.
@@ -57,6 +62,7 @@ describe('DNS faults: a shadowing zone, private DNS off, VPC DNS attributes off'
     network().reset()
     expect(await answer(NAME)).toHaveLength(3)
 
+    network().disablePrivateDns()
     network().addHostedZone('example.com.', { dns: lab.dns, records: { [NAME]: ['10.9.9.9'] } })
     expect(await answer(NAME)).toEqual(['10.9.9.9'])
     expect(network().state.hostedZones[0]).toMatchObject({

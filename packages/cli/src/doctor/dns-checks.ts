@@ -7,7 +7,7 @@ import {
   type Resolver,
 } from '@privatelink/dns'
 import type { Target } from '../target.js'
-import type { CheckLog } from './check.js'
+import type { CheckLog, CheckResult } from './check.js'
 
 /** The names a client of this endpoint resolves: the one asked about, private DNS, regional. */
 export function namesToCheck(endpoint: Endpoint, target: Target): string[] {
@@ -34,34 +34,54 @@ export function dnsResolver(servers: string[] | undefined): Resolver {
   })
 }
 
+/** How a name's resolution went: what the hosted-zone check and the explanations read. */
+export type NameKind = 'ok' | 'partial' | 'public' | 'foreign' | 'not-found' | 'error'
+
+/** One name's resolution, before it is logged. */
+export interface NameOutcome {
+  name: string
+  kind: NameKind
+  result: Omit<CheckResult, 'durationMs'>
+  started: number
+}
+
+/** Why a name did not resolve to the endpoint, with what fixes it (see hosted-zone-checks.ts). */
+export interface NameExplanation {
+  explanation: string
+  commands: string[]
+}
+
 /**
- * `dns <name>`: every answer must be one of the endpoint's ENI addresses (so private: ENIs get
- * VPC addresses, dual-stack ones too), and the regional name should answer every zone.
+ * `dns <name>`, resolved: every answer must be one of the endpoint's ENI addresses (so private:
+ * ENIs get VPC addresses, dual-stack ones too), and the regional name should answer every zone.
+ * Resolved together; logged by {@link logNames} once the hosted zones are known.
  */
-export async function checkNames(
-  log: CheckLog,
+export async function resolveNames(
   resolver: Resolver,
   endpoint: Endpoint,
   names: string[],
   via: string,
-): Promise<void> {
+): Promise<NameOutcome[]> {
   const zoneByAddress = new Map<string, string>()
   for (const zone of endpoint.zones)
     for (const address of zone.addresses) zoneByAddress.set(address, zone.azName)
   const isPrivate = createAddressMatcher(DEFAULT_ALLOWED_RANGES)
-  type Pending = { result: Parameters<CheckLog['add']>[0]; started: number }
-  // Resolved together, reported in order.
-  const pending = await Promise.all(
-    names.map(async (name): Promise<Pending> => {
+  return Promise.all(
+    names.map(async (name): Promise<NameOutcome> => {
       const started = performance.now()
-      const done = (result: Pending['result']): Pending => ({ result, started })
+      const done = (kind: NameKind, result: NameOutcome['result']): NameOutcome => ({
+        name,
+        kind,
+        result,
+        started,
+      })
       const base = { id: 'dns.resolve', title: 'dns', name }
       let addresses: { address: string; family: 4 | 6; ttlMs: number }[]
       try {
         addresses = (await resolver.resolve(name)).addresses
       } catch (error) {
         if (!PrivateLinkError.isInstance(error)) throw error
-        return done({
+        return done(error.code === 'ERR_DNS_NOT_FOUND' ? 'not-found' : 'error', {
           ...base,
           status: 'fail',
           seen: `${name} via ${via}: ${error.message}`,
@@ -76,21 +96,19 @@ export async function checkNames(
       if (foreign.length > 0) {
         const publicOnes = foreign.filter((a) => !isPrivate(a.address, a.family))
         const list = foreign.map((a) => a.address).join(', ')
-        return done(
-          publicOnes.length > 0
-            ? {
-                ...base,
-                status: 'fail',
-                seen: `${name} via ${via} -> ${list}: public, not the endpoint's addresses`,
-                fix: PUBLIC_FIX,
-              }
-            : {
-                ...base,
-                status: 'fail',
-                seen: `${name} via ${via} -> ${list}: private, but not an address of ${endpoint.id}`,
-                fix: FOREIGN_FIX,
-              },
-        )
+        return publicOnes.length > 0
+          ? done('public', {
+              ...base,
+              status: 'fail',
+              seen: `${name} via ${via} -> ${list}: public, not the endpoint's addresses`,
+              fix: PUBLIC_FIX,
+            })
+          : done('foreign', {
+              ...base,
+              status: 'fail',
+              seen: `${name} via ${via} -> ${list}: private, but not an address of ${endpoint.id}`,
+              fix: FOREIGN_FIX,
+            })
       }
       const answered = addresses
         .map((a) => `${a.address} (${zoneByAddress.get(a.address)})`)
@@ -99,15 +117,43 @@ export async function checkNames(
         (z) => !z.addresses.some((address) => addresses.some((a) => a.address === address)),
       )
       if (missing.length > 0 && name !== endpoint.zones.find((z) => z.dnsName === name)?.dnsName) {
-        return done({
+        return done('partial', {
           ...base,
           status: 'warn',
           seen: `${name} via ${via} -> ${answered || 'no address'}${ttl}; missing ${missing.map((z) => z.azName).join(', ')}`,
           fix: 'The answer leaves zones out: check the private hosted zone records (an alias to the regional vpce name answers every zone).',
         })
       }
-      return done({ ...base, status: 'pass', seen: `${name} via ${via} -> ${answered}${ttl}` })
+      return done('ok', {
+        ...base,
+        status: 'pass',
+        seen: `${name} via ${via} -> ${answered}${ttl}`,
+      })
     }),
   )
-  for (const { result, started } of pending) log.add(result, started)
+}
+
+/**
+ * Logs the `dns` lines in order. A name that failed is explained, when the checks before found
+ * why (a hosted zone, private DNS, a VPC attribute), by that cause and its commands instead of
+ * the resolver's generic hint.
+ */
+export function logNames(
+  log: CheckLog,
+  outcomes: NameOutcome[],
+  explain: (outcome: NameOutcome) => NameExplanation | undefined = () => undefined,
+): void {
+  for (const outcome of outcomes) {
+    const explained = outcome.kind === 'ok' ? undefined : explain(outcome)
+    log.add(
+      explained === undefined
+        ? outcome.result
+        : {
+            ...outcome.result,
+            fix: `Explained by ${explained.explanation}.`,
+            commands: explained.commands,
+          },
+      outcome.started,
+    )
+  }
 }

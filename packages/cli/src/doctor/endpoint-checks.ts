@@ -131,7 +131,8 @@ export async function checkVpcAttributes(
   client: Ec2Client,
   vpcId: string | undefined,
   endpointUrl: string | undefined,
-): Promise<void> {
+): Promise<Partial<Record<'enableDnsSupport' | 'enableDnsHostnames', boolean>>> {
+  const seen: Partial<Record<'enableDnsSupport' | 'enableDnsHostnames', boolean>> = {}
   for (const attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
     const started = performance.now()
     const base = { id: `vpc.${attribute}`, title: `vpc ${attribute}` }
@@ -159,6 +160,7 @@ export async function checkVpcAttributes(
       )
       continue
     }
+    if (value !== undefined) seen[attribute] = value
     if (value === true) log.add({ ...base, status: 'pass', seen: `true on ${vpcId}` }, started)
     else
       log.add(
@@ -166,11 +168,15 @@ export async function checkVpcAttributes(
           ...base,
           status: 'fail',
           seen: `${String(value ?? 'unknown')} on ${vpcId}: private DNS names resolve publicly in this VPC`,
-          fix: `aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --${attribute === 'enableDnsSupport' ? 'enable-dns-support' : 'enable-dns-hostnames'} (private DNS needs enableDnsSupport and enableDnsHostnames).`,
+          fix: 'Private DNS needs enableDnsSupport and enableDnsHostnames on the VPC.',
+          commands: [
+            `aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --${attribute === 'enableDnsSupport' ? 'enable-dns-support' : 'enable-dns-hostnames'}`,
+          ],
         },
         started,
       )
   }
+  return seen
 }
 
 /** `private dns`: on, or off where the target is a name that needs it. */

@@ -4,9 +4,15 @@ import type { Progress } from '../io.js'
 import type { RawEndpoint } from '../target.js'
 import { type Target, targetRegion } from '../target.js'
 import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from './check.js'
-import { checkNames, dnsResolver, namesToCheck } from './dns-checks.js'
+import { dnsResolver, logNames, namesToCheck, resolveNames } from './dns-checks.js'
 import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
 import { checkGatewayEndpoints, checkGatewayTarget } from './gateway-checks.js'
+import {
+  checkHostedZones,
+  type DnsFacts,
+  explainName,
+  readHostedZones,
+} from './hosted-zone-checks.js'
 import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
 import { checkNetworkPath } from './network-path-checks.js'
 import { checkPolicy } from './policy-checks.js'
@@ -44,6 +50,7 @@ export async function runDoctor(
   const client = await createEc2Client(region, endpointUrl, options.env)
   let endpoint: Endpoint | undefined
   let raw: RawEndpoint | undefined
+  let vpcDns: Partial<Record<'enableDnsSupport' | 'enableDnsHostnames', boolean>> = {}
   try {
     progress.update('DescribeVpcEndpoints')
     raw = await checkFound(log, client, options.target, options.vpcId, endpointUrl)
@@ -58,7 +65,7 @@ export async function runDoctor(
     if (raw !== undefined) {
       progress.update('describing the endpoint and its VPC')
       endpoint = await checkState(log, client, raw)
-      await checkVpcAttributes(log, client, raw.VpcId, endpointUrl)
+      vpcDns = await checkVpcAttributes(log, client, raw.VpcId, endpointUrl)
       progress.clear()
       checkPrivateDns(log, raw, options.target)
       if (endpoint !== undefined) {
@@ -70,14 +77,25 @@ export async function runDoctor(
       const servers = options.dns
       progress.update('resolving names')
       const resolver = dnsResolver(servers)
-      await checkNames(
-        log,
+      const outcomes = await resolveNames(
         resolver,
         endpoint,
         namesToCheck(endpoint, options.target),
         servers ? servers.join(', ') : 'the system resolver',
       )
+      progress.update('ListHostedZonesByVPC')
+      const started = performance.now()
+      const facts: DnsFacts = { raw, endpoint, region, ...vpcDns }
+      const unavailable = await readHostedZones(
+        facts,
+        region,
+        endpointUrl,
+        options.env,
+        outcomes.map((o) => o.name),
+      )
       progress.clear()
+      checkHostedZones(log, facts, outcomes, started, unavailable)
+      logNames(log, outcomes, (outcome) => explainName(facts, outcome))
       let reached: ReachResult[] | undefined
       if (options.port === undefined) {
         log.add(
