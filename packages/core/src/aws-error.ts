@@ -68,7 +68,7 @@ export function awsErrorFacts(error: unknown): AwsErrorFacts {
   const facts: AwsErrorFacts = { name, message: '' }
   const encoded = ENCODED.exec(message)
   if (encoded !== null) {
-    facts.encodedMessage = encoded[1]!
+    facts.encodedMessage = encoded[1] ?? ''
     message = message.replace(ENCODED, '').trim()
   }
   facts.message = redact(message).slice(0, 500)

@@ -81,7 +81,7 @@ export function unreachableError(
   const details = { endpointId, port, attempts: attempts.map((a) => ({ ...a })) }
   const telling = attempts.filter((a) => !NEUTRAL.has(a.code))
   const codes = new Set(telling.map((a) => a.code))
-  const shared = codes.size === 1 ? [...codes][0]! : undefined
+  const shared = codes.size === 1 ? [...codes][0] : undefined
   if (shared === 'ERR_ADDRESS_NOT_ALLOWED') {
     return new PrivateLinkError(
       shared,
@@ -101,11 +101,12 @@ export function unreachableError(
       { hint, details },
     )
   }
-  if (telling.length > 0 && telling.every((a) => /^ERR_DNS_/.test(a.code))) {
+  const [first] = telling
+  if (first !== undefined && telling.every((a) => /^ERR_DNS_/.test(a.code))) {
     return new PrivateLinkError(
-      telling[0]!.code,
+      first.code,
       `Could not resolve ${endpointId} in any zone (${summary})`,
-      { hint: dnsErrorHints[telling[0]!.code] ?? dnsErrorHints['ERR_DNS_FAILED']!, details },
+      { hint: dnsErrorHints[first.code] ?? dnsErrorHints['ERR_DNS_FAILED'] ?? '', details },
     )
   }
   return new PrivateLinkError(

@@ -209,38 +209,7 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     })
   const query = { endpointId, serviceName, vpcId }
 
-  const found: RawEndpoint[] = []
-  let nextToken: string | undefined
-  // An empty token ends the listing as no token does; one seen before would loop for ever.
-  const tokens = new Set<string>()
-  do {
-    const filters = [
-      ...(serviceName !== undefined ? [{ Name: 'service-name', Values: [serviceName] }] : []),
-      ...(vpcId !== undefined ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
-    ]
-    let page: { VpcEndpoints?: RawEndpoint[]; NextToken?: string }
-    try {
-      page = await send(
-        client,
-        'DescribeVpcEndpoints',
-        new sdk.DescribeVpcEndpointsCommand({
-          ...(endpointId !== undefined ? { VpcEndpointIds: [endpointId] } : { MaxResults: 100 }),
-          ...(filters.length > 0 ? { Filters: filters } : {}),
-          ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
-        }),
-      )
-    } catch (error) {
-      if ((error as { name?: string }).name === 'InvalidVpcEndpointId.NotFound')
-        throw notFoundError(query)
-      throw error
-    }
-    for (const endpoint of page.VpcEndpoints ?? [])
-      if (!found.some((seen) => seen.VpcEndpointId === endpoint.VpcEndpointId)) found.push(endpoint)
-    const token = page.NextToken
-    nextToken = token === undefined || token === '' || tokens.has(token) ? undefined : token
-    if (nextToken !== undefined) tokens.add(nextToken)
-  } while (nextToken !== undefined)
-
+  const found = await listEndpoints(client, sdk, query)
   if (found.length === 0) throw notFoundError(query)
   if (found.length > 1) {
     throw ambiguousError(
@@ -252,7 +221,8 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
       })),
     )
   }
-  const raw = found[0]!
+  const [raw] = found
+  if (raw === undefined) throw notFoundError(query)
   const id = raw.VpcEndpointId ?? ''
   const state = raw.State ?? 'unknown'
   if (state.toLowerCase() !== 'available') throw notAvailableError(id, state)
@@ -305,6 +275,82 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
   )
   if (needsAzIds && unanswered && subnetError !== undefined) throw subnetError
 
+  const { regionalName, privateDnsName, zonalNames } = dnsNamesOf(raw)
+  if (regionalName === undefined) throw notAvailableError(id, `${state} (no regional DNS name)`)
+
+  const zones = zonesOf(interfaces, subnets, zonalNames)
+  const sortedZones = [...zones.values()].sort((a, b) => a.azName.localeCompare(b.azName))
+  // A listener served on another port (the lab without root, or with the port taken) says so in
+  // a `privatelink:port-map` tag; without it every zone is dialled on the listener port.
+  applyPortMapTags(raw.Tags ?? [], sortedZones, id)
+  const endpoint: Endpoint = {
+    id,
+    region: parseEndpointDnsName(regionalName).region,
+    state,
+    dnsName: regionalName,
+    zones: sortedZones,
+  }
+  // An empty ServiceRegion is no answer: fall back to the service name, as older API shapes must.
+  const hostedIn = raw.ServiceRegion ? raw.ServiceRegion : serviceNameRegion(raw.ServiceName)
+  // Cross-region PrivateLink: tokens and SigV4 are signed for the service's region.
+  if (hostedIn && hostedIn !== endpoint.region) endpoint.serviceRegion = hostedIn
+  if (raw.ServiceName) endpoint.serviceName = raw.ServiceName
+  if (raw.VpcId) endpoint.vpcId = raw.VpcId
+  if (privateDnsName) endpoint.privateDnsName = privateDnsName
+  return endpoint
+}
+
+/** Every endpoint DescribeVpcEndpoints lists for the query, over all its pages. */
+async function listEndpoints(
+  client: Ec2ClientLike,
+  sdk: Awaited<ReturnType<typeof loadSdk>>,
+  query: {
+    endpointId: string | undefined
+    serviceName: string | undefined
+    vpcId: string | undefined
+  },
+): Promise<RawEndpoint[]> {
+  const { endpointId, serviceName, vpcId } = query
+  const found: RawEndpoint[] = []
+  let nextToken: string | undefined
+  // An empty token ends the listing as no token does; one seen before would loop for ever.
+  const tokens = new Set<string>()
+  do {
+    const filters = [
+      ...(serviceName !== undefined ? [{ Name: 'service-name', Values: [serviceName] }] : []),
+      ...(vpcId !== undefined ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
+    ]
+    let page: { VpcEndpoints?: RawEndpoint[]; NextToken?: string }
+    try {
+      page = await send(
+        client,
+        'DescribeVpcEndpoints',
+        new sdk.DescribeVpcEndpointsCommand({
+          ...(endpointId !== undefined ? { VpcEndpointIds: [endpointId] } : { MaxResults: 100 }),
+          ...(filters.length > 0 ? { Filters: filters } : {}),
+          ...(nextToken !== undefined ? { NextToken: nextToken } : {}),
+        }),
+      )
+    } catch (error) {
+      if ((error as { name?: string }).name === 'InvalidVpcEndpointId.NotFound')
+        throw notFoundError(query)
+      throw error
+    }
+    for (const endpoint of page.VpcEndpoints ?? [])
+      if (!found.some((seen) => seen.VpcEndpointId === endpoint.VpcEndpointId)) found.push(endpoint)
+    const token = page.NextToken
+    nextToken = token === undefined || token === '' || tokens.has(token) ? undefined : token
+    if (nextToken !== undefined) tokens.add(nextToken)
+  } while (nextToken !== undefined)
+  return found
+}
+
+/** The endpoint's DNS entries sorted out: regional, per-zone and private names. */
+function dnsNamesOf(raw: RawEndpoint): {
+  regionalName: string | undefined
+  privateDnsName: string | undefined
+  zonalNames: Map<string, string>
+} {
   let regionalName: string | undefined
   let privateDnsName: string | undefined
   const zonalNames = new Map<string, string>()
@@ -321,8 +367,15 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     else if (parsed?.kind === 'zonal') zonalNames.set(parsed.azName, name)
     else if (raw.PrivateDnsEnabled) privateDnsName ??= name.replace(/^\*\./, '')
   }
-  if (regionalName === undefined) throw notAvailableError(id, `${state} (no regional DNS name)`)
+  return { regionalName, privateDnsName, zonalNames }
+}
 
+/** One zone per AZ of the endpoint's interfaces, with addresses, IDs and subnet CIDRs. */
+function zonesOf(
+  interfaces: readonly RawInterface[],
+  subnets: ReadonlyMap<string, RawSubnet>,
+  zonalNames: ReadonlyMap<string, string>,
+): Map<string, EndpointZone> {
   const zones = new Map<string, EndpointZone>()
   for (const eni of interfaces) {
     const azName = eni.AvailabilityZone
@@ -345,25 +398,7 @@ async function describe(options: DiscoverEndpointOptions): Promise<Endpoint> {
     }
     zones.set(azName, zone)
   }
-  const sortedZones = [...zones.values()].sort((a, b) => a.azName.localeCompare(b.azName))
-  // A listener served on another port (the lab without root, or with the port taken) says so in
-  // a `privatelink:port-map` tag; without it every zone is dialled on the listener port.
-  applyPortMapTags(raw.Tags ?? [], sortedZones, id)
-  const endpoint: Endpoint = {
-    id,
-    region: parseEndpointDnsName(regionalName).region,
-    state,
-    dnsName: regionalName,
-    zones: sortedZones,
-  }
-  // An empty ServiceRegion is no answer: fall back to the service name, as older API shapes must.
-  const hostedIn = raw.ServiceRegion ? raw.ServiceRegion : serviceNameRegion(raw.ServiceName)
-  // Cross-region PrivateLink: tokens and SigV4 are signed for the service's region.
-  if (hostedIn && hostedIn !== endpoint.region) endpoint.serviceRegion = hostedIn
-  if (raw.ServiceName) endpoint.serviceName = raw.ServiceName
-  if (raw.VpcId) endpoint.vpcId = raw.VpcId
-  if (privateDnsName) endpoint.privateDnsName = privateDnsName
-  return endpoint
+  return zones
 }
 
 const identities = new WeakMap<object, number>()

@@ -87,40 +87,35 @@ export function parseEndpointDnsName(input: string): EndpointDnsName {
   const name = input.trim().toLowerCase().replace(/\.$/, '')
   const aliasMatch = alias.exec(name)
   if (aliasMatch) {
-    return {
-      kind: 'execute-api-alias',
-      apiId: aliasMatch[1]!,
-      endpointId: aliasMatch[2]!,
-      region: aliasMatch[3]!,
-      domain: aliasMatch[4]!,
-    }
+    const [, apiId = '', endpointId = '', region = '', domain = ''] = aliasMatch
+    return { kind: 'execute-api-alias', apiId, endpointId, region, domain }
   }
   const match = vpceName.exec(name)
   if (!match) throw invalid(input, 'not a vpce DNS name')
-  const [, endpointId, suffix, azName, servicePart, region, tld] = match as unknown as string[]
+  const [, endpointId = '', suffix = '', azName, servicePart = '', region = '', tld = ''] = match
   // The service part is free-form DNS labels: an empty or malformed one would make every name
   // derived from it (zonal names) invalid too.
-  if (name.length > 253 || !servicePart!.split('.').every((label) => LABEL.test(label)))
+  if (name.length > 253 || !servicePart.split('.').every((label) => LABEL.test(label)))
     throw invalid(input, 'it has an empty or malformed DNS label')
   if (azName === undefined) {
     return {
       kind: 'regional',
-      endpointId: endpointId!,
-      suffix: suffix!,
-      servicePart: servicePart!,
-      region: region!,
-      domain: tld!,
+      endpointId,
+      suffix,
+      servicePart,
+      region,
+      domain: tld,
     }
   }
-  if (!isAzNameOf(azName, region!)) throw invalid(input, `zone ${azName} is not in ${region}`)
+  if (!isAzNameOf(azName, region)) throw invalid(input, `zone ${azName} is not in ${region}`)
   return {
     kind: 'zonal',
-    endpointId: endpointId!,
-    suffix: suffix!,
+    endpointId,
+    suffix,
     azName,
-    servicePart: servicePart!,
-    region: region!,
-    domain: tld!,
+    servicePart,
+    region,
+    domain: tld,
   }
 }
 

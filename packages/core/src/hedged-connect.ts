@@ -59,6 +59,7 @@ export function hedgedConnect<Z, S>(
   options: HedgedConnectOptions<Z, S>,
 ): Promise<{ zone: Z; opened: S }> {
   return new Promise((resolve, reject) => {
+    const { signal } = options
     const legs = new Set<Leg<Z, S>>()
     const excluded = new Set<Z>()
     let settled = false
@@ -97,8 +98,8 @@ export function hedgedConnect<Z, S>(
     }
     const onAbort = () => {
       if (settled) return
-      finish(options.signal!.reason)
-      reject(options.signal!.reason)
+      finish(signal?.reason)
+      reject(signal?.reason)
     }
 
     const left = () => options.zones.filter((zone) => !excluded.has(zone))
@@ -129,7 +130,7 @@ export function hedgedConnect<Z, S>(
       leg.zone = zone
       leg.opened = opened
       leg.startedAt = performance.now()
-      arm(leg)
+      arm(leg, zone, opened)
       options.handshake(zone, opened, leg.controller.signal).then(
         (secured) =>
           guard(() => {
@@ -140,8 +141,8 @@ export function hedgedConnect<Z, S>(
             }
             try {
               for (const other of finish(options.cancelled()))
-                if (other.hedged && other.zone !== undefined)
-                  options.onOvertaken(other.zone, other.opened!, other.startedAt)
+                if (other.hedged && other.zone !== undefined && other.opened !== undefined)
+                  options.onOvertaken(other.zone, other.opened, other.startedAt)
             } catch (error) {
               options.dispose(secured)
               throw error
@@ -167,8 +168,8 @@ export function hedgedConnect<Z, S>(
       )
     }
 
-    const arm = (leg: Leg<Z, S>) => {
-      const delay = options.hedgeDelayMs(leg.zone!)
+    const arm = (leg: Leg<Z, S>, zone: Z, opened: S) => {
+      const delay = options.hedgeDelayMs(zone)
       if (delay === undefined) return
       leg.timer = setTimeout(() => {
         leg.timer = undefined
@@ -178,8 +179,8 @@ export function hedgedConnect<Z, S>(
           guard(() => {
             leg.immediate = undefined
             if (settled || !legs.has(leg)) return
-            if (options.keepWaiting(leg.zone!, leg.opened!, leg.startedAt)) {
-              arm(leg)
+            if (options.keepWaiting(zone, opened, leg.startedAt)) {
+              arm(leg, zone, opened)
               return
             }
             const held = new Set(

@@ -90,33 +90,36 @@ const prefixFitsRegion = (prefix: string, region: string) =>
 export function parseServiceName(input: string): ServiceName {
   if (typeof input === 'string') {
     const name = input.trim().toLowerCase()
-    let match = endpointService.exec(name)
-    if (match && prefixFitsRegion(match[1]!, match[2]!))
+    // Every group of these patterns takes part in a match: '' never shows.
+    const [, prefix = '', region = '', id = ''] = endpointService.exec(name) ?? []
+    if (prefix && prefixFitsRegion(prefix, region))
       return {
         kind: 'endpoint-service',
-        prefix: match[1] as 'com.amazonaws.vpce' | 'cn.com.amazonaws.vpce',
-        region: match[2]!,
-        serviceId: match[3]!,
+        prefix: prefix as 'com.amazonaws.vpce' | 'cn.com.amazonaws.vpce',
+        region,
+        serviceId: id,
       }
-    match = awsService.exec(name)
-    if (match && prefixFitsRegion(match[1]!, match[2]!))
+    const [, awsPrefix = '', awsRegion = '', service = ''] = awsService.exec(name) ?? []
+    if (awsPrefix && prefixFitsRegion(awsPrefix, awsRegion))
       return {
         kind: 'aws',
-        prefix: match[1] as 'com.amazonaws' | 'cn.com.amazonaws',
-        region: match[2]!,
-        service: match[3]!,
+        prefix: awsPrefix as 'com.amazonaws' | 'cn.com.amazonaws',
+        region: awsRegion,
+        service,
       }
-    match = awsGlobal.exec(name)
-    if (match && GLOBAL_SERVICES.has(match[1]!))
+    const [, global = ''] = awsGlobal.exec(name) ?? []
+    if (global && GLOBAL_SERVICES.has(global))
       return {
         kind: 'aws',
         prefix: 'com.amazonaws',
         region: undefined,
-        service: match[1] as GlobalService,
+        service: global as GlobalService,
       }
-    match = awsNamespaced.exec(name)
-    if (match)
-      return { kind: 'aws', prefix: `aws.${match[1]!}`, region: match[2]!, service: match[3]! }
+    const namespaced = awsNamespaced.exec(name)
+    if (namespaced) {
+      const [, space = '', nsRegion = '', nsService = ''] = namespaced
+      return { kind: 'aws', prefix: `aws.${space}`, region: nsRegion, service: nsService }
+    }
   }
   throw new PrivateLinkError(
     'ERR_INVALID_SERVICE_NAME',

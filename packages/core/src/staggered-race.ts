@@ -90,10 +90,12 @@ export function staggeredRace<C, T>(
 
     const launch = () => {
       clearTimeout(timer)
-      if (settled || next >= candidates.length) return
-      const candidate = candidates[next++]!
+      const candidate = candidates[next]
+      if (settled || candidate === undefined) return
+      next++
       const controller = new AbortController()
-      running.set(candidate, { controller, overtaken: false, startedAt: performance.now() })
+      const startedAt = performance.now()
+      running.set(candidate, { controller, overtaken: false, startedAt })
       options.start(candidate, controller.signal).then(
         (value) => {
           running.delete(candidate)
@@ -110,7 +112,6 @@ export function staggeredRace<C, T>(
           resolve({ value, candidate })
         },
         (error: unknown) => {
-          const attempt = running.get(candidate)
           if (!running.delete(candidate) || settled) return
           if (options.isFatal?.(error)) {
             finish()
@@ -120,7 +121,7 @@ export function staggeredRace<C, T>(
             return
           }
           failures.push({ candidate, error })
-          options.onFailure?.(candidate, error, attempt!.startedAt)
+          options.onFailure?.(candidate, error, startedAt)
           if (next < candidates.length) launch()
           else if (running.size === 0) {
             finish()

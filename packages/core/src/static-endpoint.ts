@@ -281,7 +281,8 @@ function fromConfig(config: StaticEndpointConfig | string, options: StaticConfig
   const input = value as Partial<StaticEndpointConfig> & { region?: unknown }
   if (typeof input.dnsName !== 'string')
     throw invalidOption('dnsName', 'the regional DNS name of the endpoint', input.dnsName)
-  const parsed = parseEndpointDnsName(input.dnsName)
+  const regionalName = input.dnsName
+  const parsed = parseEndpointDnsName(regionalName)
   if (parsed.kind !== 'regional')
     throw invalidOption('dnsName', 'the regional (not zonal) DNS name', input.dnsName)
   const id = assertEndpointId(input.id ?? parsed.endpointId, 'id')
@@ -316,7 +317,7 @@ function fromConfig(config: StaticEndpointConfig | string, options: StaticConfig
     const addresses = (zone.addresses ?? []).map((address, position) =>
       validZoneAddress(address, `${at}.addresses[${position}]`, guard, cidrs?.parsed ?? []),
     )
-    const derived = zonalDnsName(input.dnsName!, zone.azName)
+    const derived = zonalDnsName(regionalName, zone.azName)
     let dnsName = derived
     if (zone.dnsName !== undefined) {
       const own =
@@ -449,7 +450,8 @@ export function endpointFromEnv(
     select === undefined
       ? endpoints
       : endpoints.filter((e) => [e.id, e.dnsName, e.privateDnsName, e.serviceName].includes(select))
-  if (matches.length === 1) return matches[0]!
+  const [only] = matches
+  if (matches.length === 1 && only !== undefined) return only
   throw new PrivateLinkError(
     matches.length === 0 ? 'ERR_ENDPOINT_NOT_FOUND' : 'ERR_AMBIGUOUS_ENDPOINT',
     matches.length === 0

@@ -58,11 +58,11 @@ export function orderZonesUnchecked(
     const mb = connectMs(b)
     if (ma !== undefined && mb !== undefined) {
       if (Math.abs(ma - mb) > Math.max(0.5, 0.25 * Math.min(ma, mb))) return ma - mb
-      return position.get(a)! - position.get(b)!
+      return (position.get(a) ?? 0) - (position.get(b) ?? 0)
     }
     if (ma !== undefined) return -1
     if (mb !== undefined) return 1
-    return position.get(a)! - position.get(b)!
+    return (position.get(a) ?? 0) - (position.get(b) ?? 0)
   })
   return own === undefined ? rest : [own, ...rest]
 }
