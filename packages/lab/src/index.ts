@@ -57,12 +57,15 @@ export type {
 export { startLab } from './lab.js'
 export { PORT_MAP_TAG } from './port-map-tag.js'
 export type {
+  LatencyStatistics,
   RdsProxyEvent,
   RdsProxyFront,
   RdsProxyFrontOptions,
+  RdsProxyMetrics,
   RdsProxyStats,
 } from './rds-proxy.js'
 export { rdsProxyFront } from './rds-proxy.js'
+export type { PinCause } from './rds-proxy-pinning.js'
 export type { RdsProxyRefusal } from './rds-proxy-token.js'
 export type { RdsProxyUpstream } from './rds-proxy-upstream.js'
 export type {

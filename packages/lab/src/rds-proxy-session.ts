@@ -12,9 +12,15 @@ import {
   type StartupPacket,
 } from './pg-wire.js'
 import { readUntil } from './pg-wire-socket.js'
+import type { ProxySession } from './rds-proxy-observer.js'
 import type { RdsProxyRefusal } from './rds-proxy-token.js'
 import { verifyRdsToken } from './rds-proxy-token.js'
-import { openUpstream, type RdsProxyUpstream, UpstreamRefused } from './rds-proxy-upstream.js'
+import {
+  openUpstream,
+  type RdsProxyUpstream,
+  showSetting,
+  UpstreamRefused,
+} from './rds-proxy-upstream.js'
 import type { KeyLookup } from './sigv4-verifier.js'
 
 /** What a session needs from its front: settings, lab context, and where to report. */
@@ -30,6 +36,14 @@ export interface SessionContext {
   requireTls: boolean
   track(socket: Duplex): void
   report(event: SessionEvent): void
+  /** A session starts relaying: its observer, which the front's metrics read. */
+  openSession(options: { tls: boolean; user: string; database: string }): ProxySession
+  /** The relay ended. */
+  closeSession(session: ProxySession): void
+  /** Whether the front still needs the database's `max_connections` (read once). */
+  needsMaxConnections(): boolean
+  /** The database's `max_connections`, read by the first session. */
+  setMaxConnections(value: number): void
 }
 
 export type SessionEvent =
@@ -174,15 +188,33 @@ export async function runSession(socket: Socket, context: SessionContext): Promi
     return
   }
   context.track(upstream.socket)
+  if (context.needsMaxConnections()) {
+    const value = await showSetting(upstream.socket, 'max_connections').catch(() => undefined)
+    if (value !== undefined && /^\d+$/.test(value)) context.setMaxConnections(Number(value))
+  }
   context.report({ type: 'connected', user, database, principal: verdict.principalArn })
+  const session = context.openSession({ tls, user, database })
+  // The handshake's BackendKeyData and ReadyForQuery: the session's id and its idle state.
+  session.fromServer(upstream.pending)
   client.write(authentication(AUTH_OK))
   client.write(upstream.pending)
   const early = reader.rest()
-  if (early.length > 0) upstream.socket.write(early)
-  relay(client, upstream.socket, () => context.report({ type: 'closed', user }))
+  if (early.length > 0) {
+    session.fromClient(early)
+    upstream.socket.write(early)
+  }
+  relay(client, upstream.socket, session, () => {
+    context.closeSession(session)
+    context.report({ type: 'closed', user })
+  })
 }
 
-function relay(client: Duplex, upstream: Socket, onClosed: () => void): void {
+function relay(
+  client: Duplex,
+  upstream: Socket,
+  session: ProxySession,
+  onClosed: () => void,
+): void {
   let closed = false
   const close = () => {
     if (closed) return
@@ -195,6 +227,9 @@ function relay(client: Duplex, upstream: Socket, onClosed: () => void): void {
     side.on('error', close)
     side.on('close', close)
   }
+  // Watched on the way through (listeners before pipe: each chunk is seen, then forwarded).
+  client.on('data', (chunk: Buffer) => session.fromClient(chunk))
+  upstream.on('data', (chunk: Buffer) => session.fromServer(chunk))
   client.pipe(upstream)
   upstream.pipe(client)
 }

@@ -108,3 +108,22 @@ export async function openUpstream(
     throw error
   }
 }
+
+/**
+ * Runs `SHOW <name>` on a logged-in upstream connection before the relay starts, as the proxy
+ * reads the database's `max_connections` to size its pool; undefined when the server refused.
+ */
+export async function showSetting(socket: Socket, name: string): Promise<string | undefined> {
+  socket.write(message('Q', Buffer.from(`SHOW ${name}\0`, 'utf8')))
+  const reader = new MessageReader()
+  let value: string | undefined
+  for (;;) {
+    const next = await readUntil(socket, reader, (r) => r.next())
+    if (next.type === 'D' && next.body.readInt16BE(0) >= 1) {
+      const length = next.body.readInt32BE(2)
+      if (length >= 0) value = next.body.toString('utf8', 6, 6 + length)
+    } else if (next.type === 'Z') {
+      return value
+    }
+  }
+}

@@ -4,6 +4,8 @@ import type { Duplex } from 'node:stream'
 import { createSecureContext } from 'node:tls'
 import { invalidOption } from '@privatelink/core'
 import type { LabFront, LabFrontContext } from './lab.js'
+import { ProxySession } from './rds-proxy-observer.js'
+import type { PinCause } from './rds-proxy-pinning.js'
 import { runSession, type SessionContext, type SessionEvent } from './rds-proxy-session.js'
 import type { RdsProxyRefusal } from './rds-proxy-token.js'
 import type { RdsProxyUpstream } from './rds-proxy-upstream.js'
@@ -25,12 +27,24 @@ export interface RdsProxyFrontOptions {
   users?: string[]
   /** Refuse a StartupMessage not preceded by SSLRequest, as RDS Proxy does. @default true */
   requireTls?: boolean
+  /**
+   * The target group's MaxConnectionsPercent: `MaxDatabaseConnectionsAllowed` is this share of the
+   * database's `max_connections` (reported, not enforced: the emulator keeps one database
+   * connection per client session). @default 100
+   */
+  maxConnectionsPercent?: number
+  /**
+   * Pin on every Parse message, named or not, as RDS Proxy did before it multiplexed the extended
+   * query protocol (November 2023): the log then says "A parse message was detected.".
+   * @default false
+   */
+  pinUnnamedStatements?: boolean
 }
 
 /** One thing that happened, for tests: no token, no password, no key ever appears here. */
 export interface RdsProxyEvent {
   /** What happened to the connection. */
-  type: 'connected' | 'refused' | 'closed' | 'cancel' | 'tls-failed'
+  type: 'connected' | 'refused' | 'closed' | 'cancel' | 'tls-failed' | 'pinned'
   /** Lab-clock milliseconds. */
   at: number
   /** The database user of the StartupMessage. */
@@ -43,6 +57,14 @@ export interface RdsProxyEvent {
   reason?: RdsProxyRefusal
   /** Whether the connection was over TLS. */
   tls?: boolean
+  /** Why the session was pinned (pinned only). */
+  cause?: PinCause
+  /** The SQL that pinned it with every literal replaced by `$n` (pinned only; '' for protocol causes). */
+  digest?: string
+  /** RDS Proxy's log line: "The client session was pinned to the database connection [dbConnection=...] ... Reason: ..." (pinned only). */
+  message?: string
+  /** The database connection the session is pinned to: the backend's process ID (pinned only). */
+  databaseConnection?: number
 }
 
 /** Counters since the front started. */
@@ -61,6 +83,49 @@ export interface RdsProxyStats {
   refused: Partial<Record<RdsProxyRefusal, number>>
   /** CancelRequests received. */
   cancels: number
+  /** Sessions pinned since start, by the cause that pinned them (the first one seen). */
+  pinned: Partial<Record<PinCause, number>>
+}
+
+/** CloudWatch statistics of a latency metric, in microseconds. */
+export interface LatencyStatistics {
+  /** Requests measured. */
+  SampleCount: number
+  /** Their total, µs. */
+  Sum: number
+  /** The smallest, µs (0 when none). */
+  Minimum: number
+  /** The largest, µs (0 when none). */
+  Maximum: number
+  /** Sum / SampleCount (0 when none). */
+  Average: number
+}
+
+/**
+ * The proxy's CloudWatch metrics (namespace AWS/RDS, dimension ProxyName), named and defined as
+ * AWS defines them; gauges are the value now, counts are since the front started.
+ */
+export interface RdsProxyMetrics {
+  /** The current number of client connections. */
+  ClientConnections: number
+  /** The current number of database connections (one per relaying session in the emulator). */
+  DatabaseConnections: number
+  /** The current number of database connections in the borrow state: running a request, in a transaction, or pinned. */
+  DatabaseConnectionsCurrentlyBorrowed: number
+  /** The current number of database connections in a transaction. */
+  DatabaseConnectionsCurrentlyInTransaction: number
+  /** The current number of database connections currently pinned because of operations in client requests that change session state. */
+  DatabaseConnectionsCurrentlySessionPinned: number
+  /** The maximum number of database connections allowed: MaxConnectionsPercent of the database's max_connections; undefined until a session has read it. */
+  MaxDatabaseConnectionsAllowed: number | undefined
+  /** The time in microseconds that the database took to respond to the query (request in, first answer byte back). */
+  QueryDatabaseResponseLatency: LatencyStatistics
+  /** The number of queries received; a query including multiple statements is counted as one query. */
+  QueryRequests: number
+  /** The number of queries received from TLS connections. */
+  QueryRequestsTLS: number
+  /** The number of queries received from non-TLS connections. */
+  QueryRequestsNoTLS: number
 }
 
 /** The RDS Proxy emulator: a lab front, plus its name, counters and events. */
@@ -71,6 +136,8 @@ export interface RdsProxyFront extends LabFront {
   readonly port: number
   /** Counters so far. */
   stats(): RdsProxyStats
+  /** The proxy's CloudWatch metrics now (see `RdsProxyMetrics`). */
+  metrics(): RdsProxyMetrics
   /** Events so far, oldest first. */
   events(): readonly RdsProxyEvent[]
   /** Calls `listener` for every event; returns the unsubscribe function. */
@@ -90,7 +157,16 @@ function newProxyId(): string {
 function validate(options: RdsProxyFrontOptions): void {
   if (options === null || typeof options !== 'object')
     throw invalidOption('options', 'an object with upstream', options)
-  const { name, proxyHost, port, upstream, users, requireTls } = options
+  const {
+    name,
+    proxyHost,
+    port,
+    upstream,
+    users,
+    requireTls,
+    maxConnectionsPercent,
+    pinUnnamedStatements,
+  } = options
   if (name !== undefined && (typeof name !== 'string' || name === ''))
     throw invalidOption('name', 'a non-empty string', name)
   if (
@@ -120,6 +196,15 @@ function validate(options: RdsProxyFrontOptions): void {
     throw invalidOption('users', 'an array of database user names', users)
   if (requireTls !== undefined && typeof requireTls !== 'boolean')
     throw invalidOption('requireTls', 'a boolean', requireTls)
+  if (
+    maxConnectionsPercent !== undefined &&
+    (!Number.isInteger(maxConnectionsPercent) ||
+      maxConnectionsPercent < 1 ||
+      maxConnectionsPercent > 100)
+  )
+    throw invalidOption('maxConnectionsPercent', 'an integer 1-100', maxConnectionsPercent)
+  if (pinUnnamedStatements !== undefined && typeof pinUnnamedStatements !== 'boolean')
+    throw invalidOption('pinUnnamedStatements', 'a boolean', pinUnnamedStatements)
 }
 
 /**
@@ -133,6 +218,8 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
   const name = options.name ?? 'rds-proxy'
   const port = options.port ?? 5432
   const requireTls = options.requireTls ?? true
+  const maxConnectionsPercent = options.maxConnectionsPercent ?? 100
+  const pinUnnamedStatements = options.pinUnnamedStatements ?? false
   const upstream = { ...options.upstream }
   const users = options.users === undefined ? undefined : [...options.users]
   let proxyHost = options.proxyHost
@@ -144,7 +231,13 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
     active: 0,
     refused: {},
     cancels: 0,
+    pinned: {},
   }
+  const sessions = new Set<ProxySession>()
+  let clientConnections = 0
+  let maxConnections: number | undefined
+  const queries = { all: 0, tls: 0, noTls: 0 }
+  const latency = { count: 0, sum: 0, min: 0, max: 0 }
   const events: RdsProxyEvent[] = []
   const listeners = new Set<(event: RdsProxyEvent) => void>()
 
@@ -156,7 +249,38 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
         throw new Error(`rds-proxy front '${name}': proxyHost is known once the lab has started`)
       return proxyHost
     },
-    stats: () => ({ ...stats, refused: { ...stats.refused } }),
+    stats: () => ({ ...stats, refused: { ...stats.refused }, pinned: { ...stats.pinned } }),
+    metrics: () => {
+      let borrowed = 0
+      let inTransaction = 0
+      let pinned = 0
+      for (const session of sessions) {
+        if (session.borrowed) borrowed++
+        if (session.inTransaction) inTransaction++
+        if (session.pinned !== undefined) pinned++
+      }
+      return {
+        ClientConnections: clientConnections,
+        DatabaseConnections: sessions.size,
+        DatabaseConnectionsCurrentlyBorrowed: borrowed,
+        DatabaseConnectionsCurrentlyInTransaction: inTransaction,
+        DatabaseConnectionsCurrentlySessionPinned: pinned,
+        MaxDatabaseConnectionsAllowed:
+          maxConnections === undefined
+            ? undefined
+            : Math.floor((maxConnections * maxConnectionsPercent) / 100),
+        QueryDatabaseResponseLatency: {
+          SampleCount: latency.count,
+          Sum: latency.sum,
+          Minimum: latency.min,
+          Maximum: latency.max,
+          Average: latency.count === 0 ? 0 : latency.sum / latency.count,
+        },
+        QueryRequests: queries.all,
+        QueryRequestsTLS: queries.tls,
+        QueryRequestsNoTLS: queries.noTls,
+      }
+    },
     events: () => [...events],
     onEvent(listener) {
       listeners.add(listener)
@@ -218,9 +342,53 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
         requireTls,
         track,
         report,
+        openSession({ tls, user, database }) {
+          const session = new ProxySession({
+            tls,
+            pinUnnamedStatements,
+            sink: {
+              query(overTls) {
+                queries.all++
+                if (overTls) queries.tls++
+                else queries.noTls++
+              },
+              latency(microseconds) {
+                latency.min =
+                  latency.count === 0 ? microseconds : Math.min(latency.min, microseconds)
+                latency.max = Math.max(latency.max, microseconds)
+                latency.count++
+                latency.sum += microseconds
+              },
+              pinned(pinnedSession, finding, message) {
+                stats.pinned[finding.cause] = (stats.pinned[finding.cause] ?? 0) + 1
+                emit({
+                  type: 'pinned',
+                  user,
+                  database,
+                  tls,
+                  cause: finding.cause,
+                  digest: finding.digest,
+                  message,
+                  databaseConnection: pinnedSession.databaseConnection,
+                })
+              },
+            },
+          })
+          sessions.add(session)
+          return session
+        },
+        closeSession(session) {
+          sessions.delete(session)
+        },
+        needsMaxConnections: () => maxConnections === undefined,
+        setMaxConnections(value) {
+          maxConnections = value
+        },
       }
       const server: Server = createServer((socket: Socket) => {
         stats.connections++
+        clientConnections++
+        socket.once('close', () => clientConnections--)
         track(socket)
         socket.on('error', () => {})
         runSession(socket, sessionContext).catch(() => socket.destroy())
