@@ -17,8 +17,8 @@ import {
   timedTable,
 } from './measure.js'
 
-const HOST = 'api.bench.example.com'
-const OWN = { source: 'options' as const, azId: 'usw2-az1' }
+export const HOST = 'api.bench.example.com'
+export const OWN = { source: 'options' as const, azId: 'usw2-az1' }
 
 interface Sample {
   t: number
@@ -28,7 +28,8 @@ interface Sample {
   error?: string
 }
 
-async function startServer(): Promise<{ child: ChildProcess; port: number; ca: string }> {
+/** The HTTPS server in its own process (bench/https-server.mjs), with a certificate for HOST. */
+export async function startServer(): Promise<{ child: ChildProcess; port: number; ca: string }> {
   const ca = await createTestCa()
   const issued = await ca.issue([HOST])
   const child = fork(new URL('./https-server.mjs', import.meta.url), {
@@ -41,7 +42,8 @@ async function startServer(): Promise<{ child: ChildProcess; port: number; ca: s
   return { child, port, ca: ca.certificatePem }
 }
 
-async function load(
+/** `total` requests, `concurrency` at a time, through `dispatcher`; one sample each. */
+export async function load(
   dispatcher: Dispatcher,
   origin: string,
   total: number,
@@ -95,7 +97,11 @@ async function load(
  * Latencies of a steady-state run. Failures are counted into `failures` (by variant and cause)
  * and reported beside the figures rather than stopping the bench.
  */
-function latencies(samples: Sample[], failures: Map<string, number>, variant: string): number[] {
+export function latencies(
+  samples: Sample[],
+  failures: Map<string, number>,
+  variant: string,
+): number[] {
   for (const f of samples)
     if (!f.ok) {
       const key = `${variant}: ${f.error ?? '?'}`

@@ -12,16 +12,13 @@ export function backoffMs(policy: RetryPolicy, retry: number): number {
 
 /** Retry-After in ms (delay-seconds or an HTTP-date), or undefined when absent or unreadable. */
 export function retryAfterMs(
-  rawHeaders: readonly (Buffer | string)[],
+  header: string | string[] | undefined,
   now: number,
 ): number | undefined {
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!
-    if (name.length !== 11 || name.toString().toLowerCase() !== 'retry-after') continue
-    const value = rawHeaders[i + 1]!.toString().trim()
-    if (/^\d+$/.test(value)) return Number(value) * 1_000
-    const date = Date.parse(value)
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-  }
-  return undefined
+  const first = Array.isArray(header) ? header[0] : header
+  if (first === undefined) return undefined
+  const value = first.trim()
+  if (/^\d+$/.test(value)) return Number(value) * 1_000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }

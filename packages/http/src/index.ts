@@ -1,4 +1,4 @@
-export type { EndpointDispatcherOptions } from './endpoint-dispatcher.js'
+export type { EndpointDispatcherOptions } from './dispatcher-options.js'
 export { createEndpointDispatcher, EndpointDispatcher } from './endpoint-dispatcher.js'
 export type { PrivateApi, PrivateApiGatewayOptions, PrivateApiMode } from './private-api-gateway.js'
 export { privateApiGateway } from './private-api-gateway.js'
