@@ -50,7 +50,8 @@ const doctor = (...extra: string[]) =>
       'none',
       ...extra,
     ],
-    { env: labEnv(lab) },
+    // The whole VPC as the caller: no IMDS (see doctor-instance.test.ts for this machine as it).
+    { env: labEnv(lab, { AWS_EC2_METADATA_DISABLED: 'true', PRIVATELINK_AZ_ID: 'usw2-az1' }) },
   )
 const line = (stdout: string, title: string) =>
   stdout.split('\n').find((l) => l.slice(6).startsWith(`${title} `))

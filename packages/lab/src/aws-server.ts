@@ -1,6 +1,7 @@
 import type { CredentialsStore } from './credentials-store.js'
 import { type ApiResponse, ec2ErrorXml, handleEc2 } from './ec2-api.js'
 import type { Ec2Inventory } from './ec2-inventory.js'
+import { registerInventory } from './ec2-network.js'
 import { type LabHttpServer, readBody, startHttpServer } from './http-server.js'
 import { newRequestId } from './identifiers.js'
 import { groupQuery, parseForm, parseRawQuery, type QueryParams } from './query-protocol.js'
@@ -112,6 +113,7 @@ function mergeParams(query: readonly [string, string][], body: QueryParams): Que
  * region, and dated within 5 minutes of the lab clock.
  */
 export function startAwsServer(state: AwsServerState): Promise<LabHttpServer> {
+  registerInventory(state.store, state.inventory)
   return startHttpServer(async (request, response) => {
     // The lab's time, on every answer: the AWS SDKs correct their clock skew from it.
     response.setHeader('date', new Date(state.clock()).toUTCString())

@@ -258,6 +258,24 @@ export interface LabNetworkState {
   routeTables: LabRouteTable[]
   /** Route 53 private hosted zones. */
   hostedZones: LabHostedZone[]
+  /** The security group of "this machine" (the lab's instance in IMDS): no rule of its own. */
+  clientGroupId?: string
   /** What `LabNetwork.reset()` undoes besides the network itself (DNS answers, flags), in order. */
   undo?: (() => void)[]
+}
+
+/** "This machine" as IMDS describes it: an instance in the VPC, in the metadata's zone. */
+export interface LabInstance {
+  /** `i-...`: the lab's one instance. */
+  instanceId: string
+  /** Its primary interface's MAC: IMDS keys the interface's data by it. */
+  mac: string
+  /** In its zone's subnet: data only, never dialled. */
+  privateIp: string
+  /** The endpoint VPC's subnet in the metadata's zone. */
+  subnetId: string
+  /** The endpoint's VPC. */
+  vpcId: string
+  /** Its interface's security groups. */
+  groupIds: string[]
 }

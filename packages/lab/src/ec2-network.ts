@@ -1,6 +1,8 @@
+import type { CredentialsStore } from './credentials-store.js'
 import type { DnsBehaviour, LabDnsServer } from './dns-server.js'
 import type {
   Ec2Inventory,
+  LabInstance,
   LabNetworkAcl,
   LabNetworkAclEntry,
   LabNetworkState,
@@ -76,6 +78,7 @@ export function ensureNetwork(inventory: Ec2Inventory): LabNetworkState {
     routeTables: [],
     hostedZones: [],
   }
+  const clientVpc = inventory.endpoints[0]?.vpcId ?? vpcIds[0]
   for (const [index, vpcId] of vpcIds.entries()) {
     const cidrBlock = vpcCidr(inventory, vpcId, index)
     network.vpcs.push({ vpcId, cidrBlock, ownerId })
@@ -113,6 +116,20 @@ export function ensureNetwork(inventory: Ec2Inventory): LabNetworkState {
       subnetIds: [],
       routes: [{ destinationCidrBlock: cidrBlock, gatewayId: 'local' }],
     })
+    if (vpcId === clientVpc) {
+      // The instance IMDS describes sits in this group; the endpoint's group admits the VPC's
+      // CIDR, so it gets in by address, and a rule naming this group admits it too.
+      network.clientGroupId = newId('sg')
+      network.securityGroups.push({
+        groupId: network.clientGroupId,
+        groupName: 'privatelink-lab-client',
+        description: 'lab: this machine (IMDS)',
+        vpcId,
+        ownerId,
+        ingress: [],
+        egress: [{ ipProtocol: '-1', cidrs: ['0.0.0.0/0'], groupIds: [] }],
+      })
+    }
     for (const endpoint of inventory.endpoints.filter((e) => e.vpcId === vpcId)) {
       if (endpoint.vpcEndpointType !== 'Interface') continue
       endpoint.groupIds ??= [groupId]
@@ -193,6 +210,13 @@ export class LabNetwork {
   vpcCidr(endpointId?: string): string {
     const vpcId = this.endpoint(endpointId).vpcId
     return this.state.vpcs.find((v) => v.vpcId === vpcId)!.cidrBlock
+  }
+
+  /** "This machine" as the lab's IMDS describes it when it runs in `azName`. */
+  instance(azName: string): LabInstance {
+    const instance = labInstance(this.inventory, azName)
+    if (instance === undefined) throw new Error(`lab has no subnet in ${azName}`)
+    return instance
   }
 
   /** Replaces the inbound rules of the endpoint's (first) security group. */
@@ -419,4 +443,39 @@ export class LabNetwork {
 /** The fault handle on an inventory's network: `labNetwork(lab.aws.inventory).allowOnlyPorts([443])`. */
 export function labNetwork(inventory: Ec2Inventory): LabNetwork {
   return new LabNetwork(inventory)
+}
+
+/**
+ * "This machine" in `azName`: an instance in the endpoint VPC's subnet of that zone (address .10
+ * of it), in the lab's client security group. Undefined when the lab has no subnet there.
+ */
+export function labInstance(inventory: Ec2Inventory, azName: string): LabInstance | undefined {
+  const network = ensureNetwork(inventory)
+  const vpcId = inventory.endpoints[0]?.vpcId
+  const subnet = inventory.subnets.find((s) => s.vpcId === vpcId && s.availabilityZone === azName)
+  if (subnet === undefined || network.clientGroupId === undefined) return undefined
+  const base = subnet.cidrBlock.split('/')[0]!.split('.')
+  const index = inventory.subnets.indexOf(subnet)
+  return {
+    instanceId: `i-0${vpcId!.slice(4, 20)}`,
+    mac: `0e:1a:b0:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
+    privateIp: `${base[0]}.${base[1]}.${base[2]}.10`,
+    subnetId: subnet.subnetId,
+    vpcId: subnet.vpcId,
+    groupIds: [network.clientGroupId],
+  }
+}
+
+// The lab's IMDS and its EC2 API are started separately and share only the account's credential
+// store: this map lets the metadata server describe the instance from the same inventory.
+const inventories = new WeakMap<CredentialsStore, Ec2Inventory>()
+
+/** Ties an inventory to the account's store (the AWS server does, at start). */
+export function registerInventory(store: CredentialsStore, inventory: Ec2Inventory): void {
+  inventories.set(store, inventory)
+}
+
+/** The inventory of the account whose store this is, if its AWS server started. */
+export function inventoryOf(store: CredentialsStore): Ec2Inventory | undefined {
+  return inventories.get(store)
 }

@@ -12,6 +12,7 @@ export { startDnsServer } from './dns-server.js'
 export type {
   Ec2Inventory,
   LabHostedZone,
+  LabInstance,
   LabNetworkAcl,
   LabNetworkAclEntry,
   LabNetworkInterface,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { CredentialsStore } from './credentials-store.js'
+import { inventoryOf, labInstance } from './ec2-network.js'
 import { type LabHttpServer, startHttpServer } from './http-server.js'
 
 export interface MetadataState {
@@ -13,6 +14,44 @@ export interface MetadataState {
   /** When set, every request hangs (an IMDS hop limit of 1 from a container looks like this). */
   hang: boolean
   clock: () => number
+}
+
+/**
+ * The instance's network as IMDS serves it (local-ipv4, mac, and per interface MAC its
+ * security-group-ids, vpc-id, subnet-id, local-ipv4s: lists one a line): a string, null for an
+ * unknown MAC, undefined for a path that is not one of these.
+ */
+function networkMetadata(
+  store: CredentialsStore,
+  azName: string,
+  path: string,
+): string | null | undefined {
+  const prefix = '/latest/meta-data/'
+  if (!path.startsWith(prefix)) return undefined
+  const rest = path.slice(prefix.length)
+  const isNetwork =
+    rest === 'local-ipv4' ||
+    rest === 'mac' ||
+    rest === 'instance-id' ||
+    rest.startsWith('network/interfaces/macs/')
+  if (!isNetwork) return undefined
+  const inventory = inventoryOf(store)
+  const instance = inventory === undefined ? undefined : labInstance(inventory, azName)
+  if (instance === undefined) return null
+  if (rest === 'local-ipv4') return instance.privateIp
+  if (rest === 'mac') return instance.mac
+  if (rest === 'instance-id') return instance.instanceId
+  const [mac, field] = rest.slice('network/interfaces/macs/'.length).split('/')
+  if (mac === '' || mac === undefined) return `${instance.mac}/`
+  if (mac !== instance.mac) return null
+  const fields: Record<string, string> = {
+    'security-group-ids': instance.groupIds.join('\n'),
+    'vpc-id': instance.vpcId,
+    'subnet-id': instance.subnetId,
+    'local-ipv4s': instance.privateIp,
+  }
+  if (field === undefined || field === '') return Object.keys(fields).join('\n')
+  return fields[field] ?? null
 }
 
 const LAMBDA_PATH = '/2026-01-15/metadata/execution-environment'
@@ -64,6 +103,8 @@ export function startMetadataServer(
     const expiry = typeof token === 'string' ? tokens.get(token) : undefined
     if (expiry === undefined || expiry <= state.clock()) return send(401, 'Unauthorized')
     const credentialsPath = '/latest/meta-data/iam/security-credentials/'
+    const network = networkMetadata(store, state.azName, path)
+    if (network !== undefined) return network === null ? send(404, 'Not Found') : send(200, network)
     switch (path) {
       case '/latest/meta-data/placement/availability-zone':
         return send(200, state.azName)

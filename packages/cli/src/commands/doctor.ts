@@ -41,7 +41,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
       'check why an endpoint does not connect: state, VPC DNS, private DNS, policy, answers, security groups, ACLs, reach, TLS, zone',
     )
     .description(
-      "Run the checks people do by hand when \"it doesn't connect\", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the endpoint policy is not full access, the names resolve only to the endpoint's ENI addresses, the endpoint's security groups and each zone's network ACL let --port in from the clients (--source, else the VPC) and the answers out, every zone accepts TCP on --port, the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, the fix and the AWS CLI commands to run. Exit code 0 when no check failed (warnings allowed), 1 otherwise.",
+      "Run the checks people do by hand when \"it doesn't connect\", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the endpoint policy is not full access, for S3 and DynamoDB whether a gateway endpoint and its route tables take the traffic, the names resolve only to the endpoint's ENI addresses (else why: a private hosted zone, private DNS, a VPC attribute), the endpoint's security groups and each zone's network ACL let --port in from the clients (--source, else this machine's address and security groups from instance metadata, else the VPC) and the answers out, every zone accepts TCP on --port, the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, the fix and the AWS CLI commands to run. Exit code 0 when no check failed (warnings allowed), 1 otherwise.",
     )
     .argument(
       '<endpoint>',
@@ -86,7 +86,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
     )
     .option(
       '--source <client>',
-      "a client to check the security groups and network ACLs for: its IPv4 address, a CIDR or its security group (sg-...), repeatable (default: the VPC's CIDR)",
+      "a client to check the security groups and network ACLs for: its IPv4 address, a CIDR or its security group (sg-...), repeatable (default: this machine from instance metadata, else the VPC's CIDR)",
       collect(parseSource),
     )
     .addOption(

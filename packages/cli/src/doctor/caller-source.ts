@@ -16,6 +16,14 @@ export type CallerSource =
       groupId: string
       label: string
     }
+  | {
+      /** This machine, from instance metadata: its address (a /32) and its own security groups. */
+      kind: 'instance'
+      cidr: string
+      range: Ipv4Range
+      groupIds: string[]
+      label: string
+    }
 
 /** `--source` values (an address, a CIDR or an sg- ID) -> sources; undefined for a bad one. */
 export function sourceFromFlag(value: string): CallerSource | undefined {
@@ -33,7 +41,27 @@ export function vpcSource(vpcCidr: string): CallerSource | undefined {
   return { kind: 'cidr', cidr: vpcCidr, range, label: `the VPC (${vpcCidr})` }
 }
 
-/** The AWS CLI flag naming a source in a rule: `--cidr 10.0.0.0/16` or `--source-group sg-...`. */
+/** This machine as IMDS describes it: `this instance (10.0.0.10, sg-...)`. */
+export function instanceSource(privateIp: string, groupIds: string[]): CallerSource | undefined {
+  const range = parseIpv4Range(privateIp)
+  if (range === undefined) return undefined
+  const groups = groupIds.length > 0 ? `, ${groupIds.join(', ')}` : ''
+  return {
+    kind: 'instance',
+    cidr: `${privateIp}/32`,
+    range,
+    groupIds,
+    label: `this instance (${privateIp}${groups})`,
+  }
+}
+
+/**
+ * The AWS CLI flag naming a source in a rule: `--cidr 10.0.0.0/16` or `--source-group sg-...`.
+ * For this instance, its first security group: a rule that follows it, whatever its address.
+ */
 export function sourceFlag(source: CallerSource): string {
-  return source.kind === 'cidr' ? `--cidr ${source.cidr}` : `--source-group ${source.groupId}`
+  if (source.kind === 'group') return `--source-group ${source.groupId}`
+  if (source.kind === 'instance' && source.groupIds[0] !== undefined)
+    return `--source-group ${source.groupIds[0]}`
+  return `--cidr ${source.cidr}`
 }

@@ -90,7 +90,8 @@ export async function checkNetworkAcls(
   const started = performance.now()
   const findings: AclFindings = new Map()
   const zones = endpoint.zones.filter((z) => z.subnetId !== undefined)
-  const cidrs = sources.flatMap((s) => (s.kind === 'cidr' ? [s] : []))
+  // ACLs match addresses: an instance counts by its own.
+  const cidrs = sources.flatMap((s) => (s.kind === 'group' ? [] : [s]))
   if (zones.length === 0 || cidrs.length === 0) {
     log.add(
       {

@@ -1,8 +1,9 @@
 import type { Endpoint, EndpointZone } from '@privatelink/core'
 import type { Ec2Client } from '../aws-client.js'
 import type { RawEndpoint } from '../target.js'
-import { type CallerSource, sourceFromFlag, vpcSource } from './caller-source.js'
+import { type CallerSource, instanceSource, sourceFromFlag, vpcSource } from './caller-source.js'
 import type { CheckLog } from './check.js'
+import { readInstanceNetwork } from './instance-metadata.js'
 import { checkNetworkAcls } from './network-acl-checks.js'
 import type { ZoneExplanation } from './network-checks.js'
 import { checkSecurityGroups } from './security-group-checks.js'
@@ -23,7 +24,8 @@ async function vpcCidr(client: Ec2Client, vpcId: string | undefined): Promise<st
 
 /**
  * The path to the endpoint's interfaces, as the seed's flow checks it after DNS: its security
- * groups, then each subnet's network ACL, for the clients given by `--source` (else the whole VPC).
+ * groups, then each subnet's network ACL, for the clients given by `--source`, else this machine
+ * (its address and security groups from EC2 instance metadata), else the whole VPC.
  * Returns, per zone, what would make that zone not answer, for the reach lines to cite.
  */
 export async function checkNetworkPath(
@@ -33,10 +35,17 @@ export async function checkNetworkPath(
   endpoint: Endpoint,
   port: number,
   sourceFlags: string[] | undefined,
+  env: Record<string, string | undefined>,
 ): Promise<(zone: EndpointZone) => ZoneExplanation | undefined> {
   let sources: CallerSource[]
+  const instance = sourceFlags?.length ? undefined : await readInstanceNetwork(env)
+  const instanceCaller =
+    instance === undefined ? undefined : instanceSource(instance.privateIp, instance.groupIds)
   if (sourceFlags !== undefined && sourceFlags.length > 0) {
     sources = sourceFlags.map((flag) => sourceFromFlag(flag)!)
+  } else if (instanceCaller !== undefined) {
+    // On EC2, the caller is this machine: its address and its own groups, from IMDS.
+    sources = [instanceCaller]
   } else {
     const cidr = await vpcCidr(client, raw.VpcId)
     const source = cidr === undefined ? undefined : vpcSource(cidr)

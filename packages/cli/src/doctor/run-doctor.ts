@@ -117,6 +117,7 @@ export async function runDoctor(
           endpoint,
           options.port,
           options.sources,
+          options.env,
         )
         progress.clear()
         reached = await checkReach(

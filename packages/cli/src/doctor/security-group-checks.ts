@@ -53,6 +53,12 @@ function admits(groups: RawGroup[], port: number, source: CallerSource): Verdict
           return { kind: 'admitted', group, rule }
         continue
       }
+      // This instance gets in by its address or by any of its own groups.
+      if (
+        source.kind === 'instance' &&
+        (rule.UserIdGroupPairs ?? []).some((pair) => source.groupIds.includes(pair.GroupId ?? ''))
+      )
+        return { kind: 'admitted', group, rule }
       for (const { CidrIp } of rule.IpRanges ?? []) {
         const range = CidrIp === undefined ? undefined : parseIpv4Range(CidrIp)
         if (range === undefined) continue
