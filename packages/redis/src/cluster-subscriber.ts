@@ -14,6 +14,9 @@ const FORWARDED = ['message', 'messageBuffer', 'pmessage', 'pmessageBuffer'] as 
 
 const nodeKey = (redis: Redis) => `${redis.options.host}:${redis.options.port}`
 
+/** ioredis 6.1's `subscriberNodeRole`: which nodes the subscriber may use. */
+type NodeRole = 'all' | 'master' | 'slave'
+
 /**
  * The Cluster's connection for SUBSCRIBE / PSUBSCRIBE, in place of ioredis' `ClusterSubscriber`.
  * Theirs opens `new Redis({ host, port, username, password, tls })` from a node's options and
@@ -23,6 +26,8 @@ const nodeKey = (redis: Redis) => `${redis.options.host}:${redis.options.port}`
  * comes through the endpoint like every node connection: listener port, zone order, TLS against
  * servername, AUTH with a current token. Only the Cluster's public events and `nodes()` are used,
  * plus ioredis' record of a closed connection's channels, as its own subscriber reads it.
+ * ioredis 6.1's `subscriberNodeRole` is honoured as there: with a role other than 'all', a
+ * subscriber is picked after a slot refresh (`selectSubscriberIfNeeded`), not on `+node`.
  */
 export class EndpointClusterSubscriber {
   readonly #cluster: Cluster
@@ -44,8 +49,20 @@ export class EndpointClusterSubscriber {
         this.#select()
     })
     cluster.on('+node', () => {
-      if (this.#started && this.#subscriber === null) this.#select()
+      // ioredis 6.1: "+node" can fire while the pool is half updated; a restricted role waits
+      // for the refresh to end (selectSubscriberIfNeeded).
+      if (this.#role() === 'all') this.selectSubscriberIfNeeded()
     })
+  }
+
+  /** ioredis 6.1 calls this after each slot refresh: a refresh can reclassify a node. */
+  selectSubscriberIfNeeded(): void {
+    if (this.#started && this.#subscriber === null) this.#select()
+  }
+
+  #role(): NodeRole {
+    const role = (this.#cluster.options as { subscriberNodeRole?: unknown }).subscriberNodeRole
+    return role === 'master' || role === 'slave' ? role : 'all'
   }
 
   /** The Cluster's ready handler calls this (every time it becomes ready). */
@@ -85,7 +102,7 @@ export class EndpointClusterSubscriber {
       old?.off('end', this.#onEnd)
       old?.disconnect()
     }
-    const nodes = this.#cluster.nodes('all')
+    const nodes = this.#cluster.nodes(this.#role())
     const node = nodes[Math.floor(Math.random() * nodes.length)]
     if (node === undefined) {
       this.#subscriber = null
@@ -101,6 +118,8 @@ export class EndpointClusterSubscriber {
       connectionName: `ioredis-cluster(subscriber)${name ? `:${name}` : ''}`,
       // No reconnects of its own: on `end` another node is picked (it may be the same).
       retryStrategy: null,
+      // ioredis 6.1: maintenance notifications are for standalone clients (as its own subscriber).
+      maintNotifications: 'disabled',
     })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})

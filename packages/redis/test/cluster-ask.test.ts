@@ -89,23 +89,27 @@ describe('a redirection to an address outside the node map', () => {
   )
 
   // ioredis' pipeline settles only if handleError refuses synchronously; a refusal after discovery
-  // left it pending for good (attack round 3, finding 1).
+  // left it pending for good (attack round 3, finding 1). ioredis 6.1 resends a redirected
+  // command of a plain pipeline on its own, so there the error is that command's entry in the
+  // results; a transaction (and a pipeline in ioredis 5 / 6.0) is refused as a whole.
   it.each([
     ['ASK', 'pipeline', 'get'],
     ['MOVED', 'pipeline', 'getdel'],
     ['ASK', 'multi', 'get'],
     ['MOVED', 'multi', 'getdel'],
   ] as const)(
-    '-%s inside a %s (%s): exec() rejects with ERR_REDIS_UNMAPPED_NODE, no hang, nothing dialled',
+    '-%s inside a %s (%s): fails with ERR_REDIS_UNMAPPED_NODE, no hang, nothing dialled',
     async (_reply, batch, send) => {
       const { cluster, unhandled, dialled, close } = clusterThroughLab()
       try {
-        expectUnmapped(
-          await cluster[batch]()
-            [send]('privatelink:ask')
-            .exec()
-            .catch((e: unknown) => e),
-        )
+        const settled = await cluster[batch]()
+          [send]('privatelink:ask')
+          .exec()
+          .then(
+            (results) => (batch === 'pipeline' ? results?.[0]?.[0] : results),
+            (error: unknown) => error,
+          )
+        expectUnmapped(settled)
         // A batch the node answers itself still works.
         expect(await cluster[batch]().set('privatelink:ask', '1').exec()).toEqual([[null, 'OK']])
         await new Promise((resolve) => setImmediate(resolve))
