@@ -51,6 +51,8 @@ export async function runDoctor(
       AWS_REGION: lab.region,
       AWS_ACCESS_KEY_ID: lab.aws.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: lab.aws.credentials.secretAccessKey,
+      // doctor's private hosted zone check asks Route 53, which the lab serves on the same endpoint.
+      AWS_ENDPOINT_URL_ROUTE_53: lab.aws.endpoint,
       NO_COLOR: '1',
     }
     const argv = [
