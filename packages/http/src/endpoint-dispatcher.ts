@@ -1,5 +1,6 @@
 import type { Connector } from '@privatelink/core'
 import { Agent, Dispatcher, errors, Pool } from 'undici'
+import { CallbackHandler } from './callback-handler.js'
 import {
   type DispatcherConfig,
   type EndpointDispatcherOptions,
@@ -87,13 +88,11 @@ export class EndpointDispatcher extends Agent {
     hooks.sent = () => {
       if (!this.closed) stall.start()
     }
-    const unsubscribe = this.#followZones(connector)
     let released = false
     this.#release = () => {
       if (released) return
       released = true
       stall.stop()
-      unsubscribe()
       if (config.ownsConnector) connector.close()
     }
     const agent: { dispatch: Dispatch } = { dispatch: (o, h) => super.dispatch(o, h) }
@@ -110,26 +109,6 @@ export class EndpointDispatcher extends Agent {
         passthrough: config.passthrough ? agent.dispatch : undefined,
       }),
     ).dispatch
-  }
-
-  // Ejected zones lose their connections at once; when a better zone (or region) is back, the others retire.
-  #followZones(connector: Connector): () => void {
-    const offTargets = connector.onTargetChange((event) => {
-      if (event.type !== 'return') return
-      const first = connector.preferredZones()[0]
-      if (first === undefined) return
-      for (const pool of this.#pools) pool.retireBelow(connector.zoneKey(first))
-    })
-    const offZones = connector.onZoneChange((event) => {
-      for (const pool of this.#pools) {
-        if (event.type === 'eject') pool.eject(event.zone)
-        else pool.retireBelow(event.zone)
-      }
-    })
-    return () => {
-      offTargets()
-      offZones()
-    }
   }
 
   /** Open sockets per zone key, read from the sockets themselves. */
@@ -155,7 +134,7 @@ export class EndpointDispatcher extends Agent {
       else handler.onResponseError?.(undefined as never, error)
       return false
     }
-    return this.#intercepted(options, handler)
+    return this.#intercepted(options, CallbackHandler.wrap(handler))
   }
 
   /**

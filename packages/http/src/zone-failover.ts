@@ -172,16 +172,17 @@ export class FailoverHandler implements Handler {
   }
 
   onResponseEnd(_controller: Controller, trailers: Headers): void {
-    this.#end()
-    if (this.#done) return
-    if (this.#discardDelay !== undefined) {
-      this.#retry(this.#discardDelay)
+    if (this.#done || this.#discardDelay !== undefined) {
+      this.#end()
+      if (this.#discardDelay !== undefined && !this.#done) this.#retry(this.#discardDelay)
       return
     }
     this.#done = true
     // smithy: a success gives back what its retry cost, or one token when it needed none.
     if (this.#succeeded) this.#policy.budget.refund(this.#retries > 0 ? this.#lastCost : 1)
+    // The attempt's controller still answers for rawTrailers while the caller reads them.
     this.#handler.onResponseEnd?.(this.#controller, trailers)
+    this.#end()
   }
 
   onResponseError(_controller: Controller | undefined, error: Error): void {

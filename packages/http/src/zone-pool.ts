@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { Connector, ConnectorTlsOptions } from '@privatelink/core'
+import type { Connector, ConnectorTlsOptions, Retirement, SocketWatch } from '@privatelink/core'
 import { Client, Dispatcher, errors } from 'undici'
 import { zoneEjectedError } from './errors.js'
 import { type AttemptConnection, type AttemptOptions, kZoneAttempt } from './zone-attempt.js'
@@ -14,12 +14,8 @@ type Handler = Dispatcher.DispatchHandler
  */
 export class Connection implements AttemptConnection {
   readonly client: Client
-  /** The zone key of its socket; undefined while connecting. */
-  zone: string | undefined
   /** Out of the pool: takes no new requests, finishes what it has. */
   retired = false
-  /** We closed it (ejection, upgrade, destroy): its end says nothing about the zone. */
-  ours = false
   /** Free for one more request (on the idle list). */
   free = false
   /** Its socket, once connected (the stall watch samples bytesRead). */
@@ -27,18 +23,35 @@ export class Connection implements AttemptConnection {
   /** The stall watch's last sample of bytesRead, and the ticks since it moved. */
   seenBytes = 0
   quietTicks = 0
+  /** Core's watch of its socket: the zone, health reports, retirement. */
+  #watch: SocketWatch | undefined
+  #ours = false
 
   constructor(client: Client) {
     this.client = client
   }
 
-  /** Requests handed to its Client and not finished (the health signal of a socket that dies). */
+  /** The zone key of its socket; undefined while connecting. */
+  get zone(): string | undefined {
+    return this.#watch?.zone
+  }
+
+  /** Requests handed to its Client and not finished (a socket that dies under one lost it). */
   get running(): number {
     return this.client.stats.size
   }
 
+  /** Its socket is watched by core from now on (released at once when it is ours already). */
+  watched(watch: SocketWatch, socket: Socket): void {
+    this.#watch = watch
+    this.socket = socket
+    if (this.#ours) watch.release()
+  }
+
+  /** We close it (ejection, upgrade, destroy): its end says nothing about the zone. */
   disown(): void {
-    this.ours = true
+    this.#ours = true
+    this.#watch?.release()
   }
 }
 
@@ -130,31 +143,6 @@ export class ZonePool extends Dispatcher {
     }
   }
 
-  /** Destroys every connection in the zone; their idempotent requests are retried elsewhere. */
-  eject(zone: string): void {
-    for (const connection of [...this.#open, ...this.#live]) {
-      if (connection.zone !== zone) continue
-      connection.ours = true
-      this.#retire(connection)
-      connection.client.destroy(zoneEjectedError(zone)).catch(noop)
-    }
-  }
-
-  /** Gracefully closes connections in zones less preferred than `zone`, so traffic returns to it. */
-  retireBelow(zone: string): void {
-    const keys = this.#keys()
-    const rank = keys.indexOf(zone)
-    if (rank === -1) return
-    for (const connection of this.#open) {
-      if (connection.zone === undefined) continue
-      const own = keys.indexOf(connection.zone)
-      if (own === -1 || own > rank) {
-        this.#retire(connection)
-        connection.client.close().catch(noop)
-      }
-    }
-  }
-
   /** Connections with a live socket (the stall watch's sample). */
   live(): Iterable<Connection> {
     return this.#live
@@ -181,7 +169,7 @@ export class ZonePool extends Dispatcher {
     this.#closing?.()
     const all = new Set([...this.#open, ...this.#live])
     for (const connection of all) {
-      connection.ours = true
+      connection.disown()
       this.#retire(connection)
     }
     await Promise.all([...all].map((connection) => connection.client.destroy(reason).catch(noop)))
@@ -287,9 +275,13 @@ export class ZonePool extends Dispatcher {
           })
           .then(
             (socket) => {
-              const zone = connector.zoneOf(socket)
-              connection.zone = zone === undefined ? undefined : connector.zoneKey(zone)
-              this.#watch(connection, socket)
+              try {
+                this.#watch(connection, socket)
+              } catch (error) {
+                socket.destroy()
+                callback(error as Error, null)
+                return
+              }
               callback(null, socket)
             },
             (error: Error) => callback(error, null),
@@ -315,24 +307,30 @@ export class ZonePool extends Dispatcher {
     return connection
   }
 
-  // Our listeners run before undici's (added first): `running` still counts the request a dying socket carried.
+  // Before undici sees the socket, so core's close listener runs first: `running` still counts
+  // the request a dying socket carried.
   #watch(connection: Connection, socket: Socket): void {
+    const watch = this.#options.connector.watch(socket, {
+      busy: () => connection.running > 0,
+      // undici closed it itself (the caller aborted, idle timeout): nothing about the zone.
+      ownClose: (error) => (error as { code?: unknown }).code === 'UND_ERR_INFO',
+      retire: (retirement) => this.#leave(connection, retirement),
+    })
+    connection.watched(watch, socket)
     this.#live.add(connection)
-    connection.socket = socket
-    let code: string | undefined
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      code ??= String(error.code ?? error.name)
-    })
-    socket.once('close', () => {
-      this.#live.delete(connection)
-      const zone = connection.zone
-      // UND_ERR_INFO: undici closed it itself (the caller aborted, idle timeout): nothing about the zone.
-      if (connection.ours || zone === undefined || code === 'UND_ERR_INFO') return
-      this.#options.connector.report(
-        zone,
-        connection.running > 0 ? 'lost-in-flight' : 'idle-close',
-        code ?? 'closed',
-      )
-    })
+    socket.once('close', () => this.#live.delete(connection))
+  }
+
+  // Core retires the zone: out of rotation, the connection is destroyed now (idempotent requests
+  // on it are retried elsewhere); else it finishes its requests and closes, so traffic returns
+  // to the better zone.
+  #leave(connection: Connection, retirement: Retirement): void {
+    this.#retire(connection)
+    if (!retirement.out) {
+      connection.client.close().catch(noop)
+      return
+    }
+    connection.disown()
+    connection.client.destroy(zoneEjectedError(retirement.zone)).catch(noop)
   }
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events'
-import { type Connector, createConnector } from '@privatelink/core'
+import { type Connector, createConnector, type ZoneChangeEvent } from '@privatelink/core'
 import { request } from 'undici'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { API, type HttpLab, startHttpLab } from './http-lab.js'
 
 let env: HttpLab
@@ -11,33 +11,34 @@ beforeAll(async () => {
 afterAll(() => env.close())
 afterEach(() => env.restoreAll())
 
-function sharedConnector(): { connector: Connector; reports: unknown[][] } {
+// Core watches each socket and reports how it ended; a single counted failure ejects the zone
+// here, so the eject event's signal shows what the dispatcher's busy() and ownClose() made of it.
+function sharedConnector(): { connector: Connector; ejections: ZoneChangeEvent[] } {
   const connector = createConnector({
     endpoint: env.lab.endpoint,
     port: 443,
     locality: { source: 'options', azId: 'usw2-az1' },
     clock: () => env.clock.now,
     healthCheck: { intervalMs: 0 },
+    ejection: { consecutiveFailures: 1 },
   })
-  const reports: unknown[][] = []
-  const report = connector.report.bind(connector)
-  vi.spyOn(connector, 'report').mockImplementation((...args) => {
-    reports.push(args)
-    report(...args)
+  const ejections: ZoneChangeEvent[] = []
+  connector.onZoneChange((event) => {
+    if (event.type === 'eject') ejections.push(event)
   })
-  return { connector, reports }
+  return { connector, ejections }
 }
 
 describe('health signals from open connections', () => {
   it("a keep-alive socket the service closed while idle is 'idle-close', which never counts", async () => {
-    const { connector, reports } = sharedConnector()
+    const { connector, ejections } = sharedConnector()
     const dispatcher = env.dispatcherFor({ endpoint: connector, keepAliveTimeoutMs: 60_000 })
     try {
       await (await request(`https://${API}/idle`, { dispatcher })).body.dump()
       const disconnected = once(dispatcher, 'disconnect')
       env.target.closeIdle()
       await disconnected
-      expect(reports).toEqual([['usw2-az1', 'idle-close', 'UND_ERR_SOCKET']])
+      expect(ejections).toEqual([])
       expect(connector.zones().find((z) => z.zone === 'usw2-az1')).toMatchObject({
         ejected: false,
       })
@@ -48,7 +49,7 @@ describe('health signals from open connections', () => {
   })
 
   it("a socket that dies under a request is 'lost-in-flight' for the zone it was really in", async () => {
-    const { connector, reports } = sharedConnector()
+    const { connector, ejections } = sharedConnector()
     const dispatcher = env.dispatcherFor({ endpoint: connector })
     try {
       const error = await request(`https://${API}/crash`, {
@@ -58,7 +59,7 @@ describe('health signals from open connections', () => {
         headers: { 'x-respond-destroy': '1' },
       }).catch((e: Error) => e)
       expect(error).toMatchObject({ code: 'ERR_CONNECTION_LOST' })
-      expect(reports).toEqual([['usw2-az1', 'lost-in-flight', 'UND_ERR_SOCKET']])
+      expect(ejections).toMatchObject([{ zone: 'usw2-az1', signal: 'lost-in-flight' }])
     } finally {
       await dispatcher.close()
       connector.close()
@@ -66,7 +67,7 @@ describe('health signals from open connections', () => {
   })
 
   it('a request the caller aborted is never reported', async () => {
-    const { connector, reports } = sharedConnector()
+    const { connector, ejections } = sharedConnector()
     const dispatcher = env.dispatcherFor({ endpoint: connector })
     let release = () => {}
     const released = new Promise<void>((resolve) => (release = resolve))
@@ -84,7 +85,7 @@ describe('health signals from open connections', () => {
       controller.abort(new Error('changed my mind'))
       await expect(pending).rejects.toThrow('changed my mind')
       await disconnected
-      expect(reports).toEqual([])
+      expect(ejections).toEqual([])
     } finally {
       release()
       await dispatcher.close()
