@@ -15,7 +15,7 @@ export interface EndpointClusterHooks {
   knows(host: string, port: number): boolean
   /** Maps it, discovering when needed; rejects with ERR_REDIS_UNMAPPED_NODE. */
   resolve(host: string, port: number): Promise<unknown>
-  /** Each subscriber connection (re-AUTH). */
+  /** Each subscriber connection, sharded ones included (re-AUTH). */
   onSubscriber(redis: Redis): void
   /** Another createRedisCluster with the same options, these merged in. */
   duplicate(overrideOptions: ClusterOptions): Cluster
@@ -31,6 +31,11 @@ type RedirectionBudget = { value?: unknown }
 
 /** What a pipeline (or MULTI) exposes that settles it: ioredis' typed, public fields. */
 type Settleable = Pick<Pipeline, 'leftRedirections' | 'reject'>
+
+/** ioredis' ClusterSubscriberGroup, as far as it is read here (5.8 to 6.1 alike). */
+interface ShardedSubscriberGroup {
+  shardedSubscribers?: unknown
+}
 
 /**
  * ioredis' Cluster with the places where it would leave the endpoint, or fail untyped, closed. Everything here
@@ -49,6 +54,11 @@ type Settleable = Pick<Pipeline, 'leftRedirections' | 'reject'>
  *   is rejected itself when the answer is a refusal.
  * - duplicate(): ioredis' builds a plain Cluster (with ioredis' subscriber); this one builds
  *   another createRedisCluster with the same options.
+ * - Sharded subscribers: ioredis makes one connection per shard (through the node's Connector,
+ *   so through the endpoint) but hands them to nobody: `+subscriber` carries no connection. They
+ *   are read from its subscriber group on that event, so each is re-authenticated before
+ *   ElastiCache's 12 hours like every other connection; an ioredis whose group cannot be read is
+ *   refused when `shardedSubscribers` is on.
  * - SSUBSCRIBE without `shardedSubscribers`: ioredis sends it on the one subscriber connection,
  *   whose node rarely owns the slot (MOVED until "Too many Cluster redirections") and whose
  *   `smessage` events it never forwards. It is refused at the call with a typed error.
@@ -72,6 +82,42 @@ export class EndpointCluster extends Cluster {
     }
     // Replaced before the Cluster is first ready, which is when it starts its subscriber.
     self.subscriber = new EndpointClusterSubscriber(this, hooks.onSubscriber)
+    if (this.options.shardedSubscribers) {
+      if (this.#shardedConnections() === undefined) {
+        this.disconnect()
+        throw unsupportedClusterError(true)
+      }
+      const adopted = new WeakSet<Redis>()
+      // Emitted as each sharded subscriber is made and started, before it connects.
+      const adopt = () => {
+        for (const redis of this.#shardedConnections() ?? []) {
+          if (adopted.has(redis)) continue
+          adopted.add(redis)
+          hooks.onSubscriber(redis)
+        }
+      }
+      this.on('+subscriber', adopt)
+      this.on('subscribersReady', adopt)
+    }
+  }
+
+  /**
+   * The sharded subscriber connections ioredis has now, or undefined when its subscriber group
+   * cannot be read. ioredis has no public accessor for them: its `shardedSubscribers` group and
+   * that group's map of `ShardedSubscriber`s (each with a public `getInstance()`) are read here
+   * only.
+   */
+  #shardedConnections(): Redis[] | undefined {
+    const group = (this as unknown as { shardedSubscribers?: ShardedSubscriberGroup })
+      .shardedSubscribers
+    const subscribers = group?.shardedSubscribers
+    if (!(subscribers instanceof Map)) return undefined
+    const connections: Redis[] = []
+    for (const subscriber of subscribers.values()) {
+      const instance = (subscriber as { getInstance?: () => Redis | null }).getInstance?.()
+      if (instance !== null && instance !== undefined) connections.push(instance)
+    }
+    return connections
   }
 
   /** Pipelines by their redirection budget object (the one thing handleError is given of them). */

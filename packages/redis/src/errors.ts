@@ -123,15 +123,24 @@ export function clusterFailoverError(): PrivateLinkError {
 }
 
 /** An ioredis whose Cluster has no subscriber this package can route through the endpoint. */
-export function unsupportedClusterError(): PrivateLinkError {
-  return new PrivateLinkError(
-    'ERR_REDIS_UNSUPPORTED_IOREDIS',
-    "This ioredis' Cluster has no pub/sub subscriber that @privatelink/redis can route through the endpoint",
-    {
-      hint: "ioredis' own cluster subscriber connects to the address each node announces, without the endpoint, TLS or AUTH; @privatelink/redis replaces it and refuses an ioredis where it cannot. Use ioredis 5.4 to 6.x (the versions in its peer dependency range).",
-      details: { ioredis: 'Cluster without a replaceable subscriber' },
-    },
-  )
+export function unsupportedClusterError(sharded = false): PrivateLinkError {
+  return sharded
+    ? new PrivateLinkError(
+        'ERR_REDIS_UNSUPPORTED_IOREDIS',
+        "This ioredis' Cluster keeps its sharded subscriber connections where @privatelink/redis cannot find them to re-authenticate",
+        {
+          hint: 'ElastiCache drops an IAM-authenticated connection 12 hours after its last AUTH, so @privatelink/redis re-authenticates every connection and refuses shardedSubscribers on an ioredis where it cannot. Use ioredis 5.4 to 6.x (the versions in its peer dependency range), or leave shardedSubscribers off.',
+          details: { ioredis: 'Cluster without a readable sharded subscriber group' },
+        },
+      )
+    : new PrivateLinkError(
+        'ERR_REDIS_UNSUPPORTED_IOREDIS',
+        "This ioredis' Cluster has no pub/sub subscriber that @privatelink/redis can route through the endpoint",
+        {
+          hint: "ioredis' own cluster subscriber connects to the address each node announces, without the endpoint, TLS or AUTH; @privatelink/redis replaces it and refuses an ioredis where it cannot. Use ioredis 5.4 to 6.x (the versions in its peer dependency range).",
+          details: { ioredis: 'Cluster without a replaceable subscriber' },
+        },
+      )
 }
 
 /** Cluster#duplicate with other startup nodes: they would not be the endpoint's listeners. */

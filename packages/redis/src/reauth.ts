@@ -76,6 +76,8 @@ export function keepAuthenticated(redis: Redis, settings: ReauthSettings): void 
     if (clock() - authenticatedAt >= afterMs) void reauth()
   }, checkIntervalMs)
   timer.unref()
+  // A connection handed over already open (none is today) counts from now.
+  if (redis.status === 'ready') authenticatedAt = clock()
   redis.on('ready', () => {
     authenticatedAt = clock()
   })

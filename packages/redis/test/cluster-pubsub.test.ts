@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { connect } from 'node:net'
 import { PrivateLinkError } from '@privatelink/core'
 import { type ElastiCacheFront, elastiCacheFront, type Lab, startLab } from '@privatelink/lab'
@@ -18,6 +19,9 @@ const LISTENERS = [6379, 6380, 6381]
 const ANNOUNCED = ['203.0.113.1', '203.0.113.2', '203.0.113.3']
 let lab: Lab
 let fronts: ElastiCacheFront[]
+// The lab's and the clients' clock: real time, moved forward by tests that simulate hours.
+let offset = 0
+const now = () => Date.now() + offset
 const clients: Cluster[] = []
 const dialled: string[] = []
 let direct: ReturnType<typeof watchDirectDials>
@@ -77,6 +81,9 @@ describe.skipIf(redisCluster === undefined)('cluster pub/sub through the endpoin
       }),
     )
     lab = await startLab({
+      clock: now,
+      // The path forgets idle flows by this clock: not while a test moves it by hours.
+      idleTimeoutMs: Number.POSITIVE_INFINITY,
       fronts,
       services: LISTENERS.map((port, index) => ({
         name: `node-${index}`,
@@ -160,6 +167,61 @@ describe.skipIf(redisCluster === undefined)('cluster pub/sub through the endpoin
     expect((await received).map((args) => args.slice(0, 2).join(' ')).sort()).toEqual(
       channels.map((channel) => `${channel} to ${channel}`).sort(),
     )
+  })
+
+  // ioredis hands its sharded subscriber connections to nobody; they were never re-authenticated,
+  // so ElastiCache dropped them at 12 hours (attack round 3, finding 5).
+  it('sharded subscriber connections re-AUTH before 12 hours (injected clock) and keep receiving', async () => {
+    const client = cluster({ shardedSubscribers: true, clock: now, reauthCheckIntervalMs: 20 })
+    await client.set('privatelink:pubsub:warm', '1')
+    const channels = ['{a}privatelink:reauth', '{b}privatelink:reauth', '{c}privatelink:reauth']
+    const first = messages(client, 'smessage', channels.length)
+    for (const channel of channels) await client.ssubscribe(channel)
+    for (const channel of channels) await client.spublish(channel, 'before')
+    await first
+    const stats = () => {
+      const all = fronts.map((front) => front.stats())
+      const sum = (key: 'connections' | 'expired' | 'reauthenticated') =>
+        all.reduce((total, one) => total + one[key], 0)
+      return {
+        connections: sum('connections'),
+        expired: sum('expired'),
+        reauthenticated: sum('reauthenticated'),
+      }
+    }
+    const before = stats()
+    // One re-AUTH per open connection: each node connection, and a sharded subscriber per shard.
+    const expected = client.nodes('all').filter((node) => node.status === 'ready').length + 3
+    let seen = 0
+    const reauthed = new Promise<void>((resolve) => {
+      const listener = (message: unknown) => {
+        const event = message as { reauth?: boolean; ok?: boolean }
+        if (event.reauth !== true || event.ok !== true || ++seen < expected) return
+        unsubscribe('privatelink:redis:auth', listener)
+        resolve()
+      }
+      subscribe('privatelink:redis:auth', listener)
+    })
+    try {
+      offset = 11 * 3_600_000 + 1_000
+      await reauthed
+      expect(stats().reauthenticated - before.reauthenticated).toBe(expected)
+      offset = 12 * 3_600_000 + 60_000
+      // Nothing is past 12 hours without AUTH: ElastiCache drops no connection.
+      expect(fronts.reduce((total, front) => total + front.sweep(), 0)).toBe(0)
+      const after = messages(client, 'smessage', channels.length)
+      for (const channel of channels) await client.spublish(channel, 'after')
+      expect((await after).map((args) => args.slice(0, 2).join(' ')).sort()).toEqual(
+        channels.map((channel) => `${channel} after`).sort(),
+      )
+      // The same connections: none expired, none opened again.
+      expect(stats()).toMatchObject({
+        connections: before.connections,
+        expired: before.expired,
+      })
+    } finally {
+      offset = 0
+    }
   })
 
   it('SSUBSCRIBE without shardedSubscribers is refused at the call with ERR_REDIS_SHARDED_PUBSUB_OFF', async () => {
