@@ -2,6 +2,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { type Blackhole, prepareBlackhole } from './blackhole.js'
 import { type FlowSide, type IdleFlow, type IdleSettings, IdleTracker } from './idle-flows.js'
 import { flowKey, type KernelFlowView } from './kernel-flows.js'
+import type { RelayPath } from './topology.js'
 
 /**
  * - `refuse`: new connects get ECONNREFUSED; open connections keep working.
@@ -51,6 +52,8 @@ export interface ListenerStats {
   segmentsDropped: number
   /** Times a flow with no data was kept alive by segments only the kernel saw (TCP keep-alive probes). */
   keepAliveSeen: number
+  /** With `topology`: bytes relayed (either way) on connections from a caller in another zone. */
+  crossZoneBytes: number
 }
 
 /** Where a zonal listener relays connections: the service behind the zone. */
@@ -71,6 +74,9 @@ interface Relay extends IdleFlow {
   /** Set when the lab itself closes the connection: the upstream's close must not reset it. */
   closing: boolean
   idleTimer: NodeJS.Timeout | undefined
+  /** With `topology`: the caller is in another zone, and the modelled one-way delay of each chunk. */
+  crossZone: boolean
+  delay: ((action: () => void) => void) | undefined
 }
 
 /** What a listener needs to track idle flows: the settings, the lab clock, the kernel's view. */
@@ -107,6 +113,7 @@ export class ZonalListener {
     resetsSent: 0,
     segmentsDropped: 0,
     keepAliveSeen: 0,
+    crossZoneBytes: 0,
   }
   #target: () => Target
   readonly #idle: IdleTracker
@@ -121,11 +128,19 @@ export class ZonalListener {
   /** Actions held by `latency`, oldest first. */
   #delayed: { due: number; action: () => void }[] = []
   #delayTimer: NodeJS.Timeout | undefined
+  readonly #path: RelayPath | undefined
 
-  private constructor(host: string, port: number, target: () => Target, idle: IdleOptions) {
+  private constructor(
+    host: string,
+    port: number,
+    target: () => Target,
+    idle: IdleOptions,
+    path: RelayPath | undefined,
+  ) {
     this.host = host
     this.port = port
     this.#target = target
+    this.#path = path
     this.#idle = new IdleTracker(idle.settings, idle.clock, idle.kernel, {
       flows: () => [...this.#relays, ...this.#orphans],
       filter: () => this.#kernelFilter(),
@@ -149,11 +164,12 @@ export class ZonalListener {
     target: () => Target,
     idle: IdleOptions,
     fallbackPort?: number,
+    path?: RelayPath,
   ): Promise<ZonalListener> {
     const candidates = [preferredPort, ...(fallbackPort === undefined ? [] : [fallbackPort]), 0]
     for (const port of candidates) {
       try {
-        return await new ZonalListener(host, port, target, idle).#listen()
+        return await new ZonalListener(host, port, target, idle, path).#listen()
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code
         if ((code !== 'EADDRINUSE' && code !== 'EACCES') || port === 0) throw error
@@ -239,7 +255,14 @@ export class ZonalListener {
       heldBytes: 0,
       closing: false,
       idleTimer: undefined,
+      crossZone: false,
+      delay: undefined,
       ...this.#idle.start(),
+    }
+    const modelled = this.#path?.open()
+    if (modelled !== undefined) {
+      relay.crossZone = modelled.crossZone
+      relay.delay = modelled.delay
     }
     relay.keys.client = flowKey(
       client.localAddress,
@@ -256,14 +279,15 @@ export class ZonalListener {
         if (relay.forgotten) return this.#lateSegment(relay, 'client')
         this.#idle.touch(relay)
         this.stats.bytesIn += chunk.length
-        this.#forward(relay.upstream, chunk)
+        this.#count(relay, chunk.length)
+        this.#forward(relay, relay.upstream, chunk)
       })
     })
     client.on('end', () =>
       this.#pass(relay, 0, () => {
         if (relay.forgotten) return this.#lateSegment(relay, 'client')
         this.#idle.touch(relay)
-        this.#later(() => relay.upstream?.end())
+        this.#later(() => relay.upstream?.end(), relay)
       }),
     )
     client.once('close', () => {
@@ -326,28 +350,41 @@ export class ZonalListener {
         if (relay.forgotten) return this.#lateSegment(relay, 'upstream')
         this.#idle.touch(relay)
         this.stats.bytesOut += chunk.length
-        this.#forward(client, chunk)
+        this.#count(relay, chunk.length)
+        this.#forward(relay, client, chunk)
       })
     })
     upstream.on('end', () =>
       this.#pass(relay, 0, () => {
         if (relay.forgotten) return this.#lateSegment(relay, 'upstream')
         this.#idle.touch(relay)
-        this.#later(() => client.end())
+        this.#later(() => client.end(), relay)
       }),
     )
   }
 
-  #forward(to: Socket | undefined, chunk: Buffer): void {
+  #forward(relay: Relay, to: Socket | undefined, chunk: Buffer): void {
     this.#later(() => {
       if (to !== undefined && !to.destroyed) to.write(chunk)
-    })
+    }, relay)
+  }
+
+  #count(relay: Relay, bytes: number): void {
+    if (this.#path === undefined) return
+    if (relay.crossZone) this.stats.crossZoneBytes += bytes
+    this.#path.count(relay.crossZone, bytes)
   }
 
   // One FIFO for every delayed action, so bytes keep their order when the latency changes: a chunk
   // that arrives after restore() waits behind chunks still held by the old delay (overtaking them
   // corrupted TLS records and RESP replies).
-  #later(action: () => void): void {
+  // With `topology`, the modelled path delay comes first (its own FIFO per delay, so a relay's
+  // chunks keep their order), then the fault's.
+  #later(action: () => void, relay?: Relay): void {
+    if (relay?.delay !== undefined) {
+      relay.delay(() => this.#later(action))
+      return
+    }
     const delay = this.#mode === 'latency' ? this.#latencyMs : 0
     if (delay === 0 && this.#delayed.length === 0) {
       action()
