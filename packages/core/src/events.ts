@@ -11,12 +11,21 @@ import type { HealthEvent, HealthSignal } from './zone-health.js'
 import type { ZoneKey } from './zone-key.js'
 import type { ZoneEntry } from './zone-table.js'
 
-/** What `privatelink:connector:eject` carries: the zone, the signal and the backoff it got. */
-export interface EjectMessage {
+/** Which endpoint and zone a zone event is about. */
+export interface ZoneMessage {
+  /** The endpoint ID of the zone's target. */
   endpointId: string
+  /** The zone key (AZ ID when known, else the AZ name; prefixed past the first target). */
   zone: ZoneKey
+  /** The AZ name in the endpoint owner's account, e.g. `us-east-1a`. */
   azName: string
+  /** The AZ ID, e.g. `use1-az4`, when the endpoint knows it. */
   azId?: string
+}
+
+/** What `privatelink:connector:eject` carries: the zone, the signal and the backoff it got. */
+export interface EjectMessage extends ZoneMessage {
+  /** The signal that ejected the zone. */
   signal: HealthSignal
   /** The error code behind the signal, or the signal itself. */
   cause: string
@@ -27,12 +36,7 @@ export interface EjectMessage {
 }
 
 /** What `privatelink:connector:readmit` carries. */
-export interface ReadmitMessage {
-  endpointId: string
-  zone: ZoneKey
-  azName: string
-  azId?: string
-}
+export type ReadmitMessage = ZoneMessage
 
 /** What `privatelink:connector:region-failover` and `:region-return` carry. */
 export interface TargetMoveMessage extends TargetChangeEvent {
@@ -42,12 +46,17 @@ export interface TargetMoveMessage extends TargetChangeEvent {
 
 /** What `privatelink:connector:connect` carries: one connection handed out. */
 export interface ConnectMessage {
+  /** The endpoint ID of the zone the connection landed in. */
   endpointId: string
+  /** That zone's AZ name. */
   azName: string
+  /** That zone's AZ ID, when known. */
   azId: string | undefined
   /** The address dialled; undefined when the zone's DNS name was resolved. */
   address: string | undefined
+  /** The port dialled (the listener port, as the zone's `portMap` maps it). */
   port: number
+  /** From the start of the connect to the hand-off, in ms. */
   durationMs: number
   /** Failed or overtaken attempts plus the one that won. */
   attempts: number
@@ -55,9 +64,11 @@ export interface ConnectMessage {
 
 /** What `privatelink:connector:failover` carries: the preferred zone was passed over. */
 export interface FailoverMessage {
+  /** The endpoint ID of the zone the connection landed in. */
   endpointId: string
-  /** AZ names. */
+  /** The AZ name of the zone passed over. */
   from: string
+  /** The AZ name of the zone the connection landed in. */
   to: string
   /** The preferred zone's error code, or 'slow'. */
   cause: string

@@ -53,6 +53,7 @@ export type {
   FailoverMessage,
   ReadmitMessage,
   TargetMoveMessage,
+  ZoneMessage,
 } from './events.js'
 export type { DetectedLocality, DetectLocalityOptions, LocalityFailure } from './locality.js'
 export { detectLocality } from './locality.js'

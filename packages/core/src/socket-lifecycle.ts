@@ -13,6 +13,7 @@ export type RetireReason = 'eject' | 'readmit' | 'target'
 
 /** Zones whose sockets should leave, and why: what `connector.onRetire` listeners get. */
 export interface RetireEvent {
+  /** Why these zones' sockets should leave. */
   reason: RetireReason
   /**
    * The zone keys to leave. `eject`: the ejected zone. `readmit`: every zone ranked after the
@@ -27,6 +28,7 @@ export interface RetireEvent {
 
 /** What a watched socket's `retire` is told: how urgently to leave. */
 export interface Retirement {
+  /** Why the socket's zone is retired. */
   reason: RetireReason
   /** The socket's zone key. */
   zone: ZoneKey

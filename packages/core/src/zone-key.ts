@@ -6,7 +6,10 @@ import type { EndpointZone } from './model.js'
  * connector's first target, prefixed with the endpoint ID (`vpce-.../use1-az1`). Only core makes
  * one (`connector.zoneKey`, `zoneKey`); it is a string everywhere a string is expected.
  */
-export type ZoneKey = string & { readonly __zoneKey: true }
+export type ZoneKey = string & {
+  /** A type-level brand only: no such property exists at run time. */
+  readonly __zoneKey: true
+}
 
 /** AZ ID when known (the same physical zone in every account), else the AZ name. */
 export const zoneKey = (zone: EndpointZone): ZoneKey => (zone.azId ?? zone.azName) as ZoneKey
