@@ -2,10 +2,11 @@ import { inspect } from 'node:util'
 import { PrivateLinkError } from '@privatelink/core'
 import pg from 'pg'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
-import { EndpointStream } from './endpoint-stream.js'
+import type { EndpointStreamContext } from './endpoint-stream.js'
 import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
+import { PoolRetirement } from './pool-retirement.js'
+import { CLIENT_CONTEXT, type ClientContext, PrivateLinkClient } from './private-link-client.js'
 import { regionalPlans } from './regional-plans.js'
-import { retireEjectedZones } from './zone-retirement.js'
 
 /** createPool's options: ours plus pg.Pool's own (max, idleTimeoutMillis, ...). */
 export type PrivateLinkPoolOptions = PrivateLinkPgOptions &
@@ -20,6 +21,16 @@ type ConnectCallback = (
   done?: (release?: unknown) => void,
 ) => void
 
+/** What a pool is built from: one plan per target (one without failover). */
+interface PoolSetup {
+  /** The first target's plan: pg's config, the endpoint source, the options. */
+  primary: ConnectionPlan
+  stream: EndpointStreamContext
+  /** The plan of a target (undefined: the one new connections go to now). */
+  planOf(target: number | undefined): ConnectionPlan
+  close(): void
+}
+
 /**
  * A pg.Pool (every pg API works) whose connections go through the PrivateLink endpoint to RDS
  * Proxy: own zone first, IAM tokens, TLS verify-full against proxyHost.
@@ -33,59 +44,46 @@ export function createPool(given: PrivateLinkPoolOptions): pg.Pool {
   if (options.failover !== undefined) {
     const regional = regionalPlans(options, defaults)
     const { plans } = regional
-    const streams = new WeakMap<object, { stream?: EndpointStream }>()
-    const planFor = (client?: object) => {
-      const target = client === undefined ? undefined : streams.get(client)?.stream?.target
-      return target === undefined ? regional.active() : plans[target]!
-    }
-    // pg builds every client from one config, and fixes host and password before it connects.
     // The stream races every target; once its socket landed, TLS checks that target's proxy name
     // and the password is a token signed for that proxy and region.
-    class TargetedClient extends pg.Client {
-      constructor(config: pg.ClientConfig) {
-        const holder: { stream?: EndpointStream } = {}
-        const context = {
-          ...plans[0]!.streamContext,
-          connector: () => regional.connector,
-          tlsFor: (target: number) => plans[target]!.streamContext.tls,
-        }
-        super({
-          ...config,
-          stream: () => {
-            holder.stream = new EndpointStream(context)
-            return holder.stream
-          },
-          password: () => plans[holder.stream?.target ?? 0]!.password(),
-        } as pg.ClientConfig)
-        streams.set(this, holder)
-      }
-    }
-    plans[0]!.pgConfig['Client'] = TargetedClient
-    const pool = new PrivateLinkPool(plans[0]!, { planFor, close: () => regional.close() })
-    regional.onTargetChange((keep) => pool.preferZones(keep))
-    return pool
+    return new PrivateLinkPool({
+      primary: plans[0]!,
+      stream: {
+        ...plans[0]!.streamContext,
+        connector: () => regional.connector,
+        tlsFor: (target) => plans[target]!.streamContext.tls,
+      },
+      planOf: (target) => (target === undefined ? regional.active() : plans[target]!),
+      close: () => regional.close(),
+    })
   }
   const plan = connectionPlan(options, defaults)
-  return new PrivateLinkPool(plan)
-}
-
-interface Targets {
-  /** The plan for a client (or, with none, for the active target). */
-  planFor(client?: object): ConnectionPlan
-  close(): void
+  return new PrivateLinkPool({
+    primary: plan,
+    stream: plan.streamContext,
+    planOf: () => plan,
+    close: () => {},
+  })
 }
 
 class PrivateLinkPool extends pg.Pool {
-  readonly #plan: ConnectionPlan
-  readonly #targets: Targets
-  readonly #zones: ReturnType<typeof retireEjectedZones>
+  readonly #setup: PoolSetup
+  readonly #retirement: PoolRetirement
 
-  constructor(plan: ConnectionPlan, targets?: Targets) {
-    super(plan.pgConfig as pg.PoolConfig)
-    this.#plan = plan
-    this.#targets = targets ?? { planFor: () => plan, close: () => {} }
-    this.#zones = retireEjectedZones(this, plan.options.proxyHost)
-    this.on('connect', (client) => this.#targets.planFor(client).scrub(client))
+  constructor(setup: PoolSetup) {
+    let retirement: PoolRetirement | undefined
+    const context: ClientContext = {
+      stream: setup.stream,
+      planOf: setup.planOf,
+      retire: (client, event) => retirement?.retire(client, event),
+    }
+    super({
+      ...setup.primary.pgConfig,
+      Client: PrivateLinkClient,
+      [CLIENT_CONTEXT]: context,
+    } as unknown as pg.PoolConfig)
+    this.#setup = setup
+    this.#retirement = retirement = new PoolRetirement(this)
     this.on('error', (error: Error) => {
       if (PrivateLinkError.isInstance(error) && BENIGN.has(error.code)) return
       // Only ours is listening: behave as pg.Pool without a listener would.
@@ -96,7 +94,6 @@ class PrivateLinkPool extends pg.Pool {
   override connect(): Promise<pg.PoolClient>
   override connect(callback: ConnectCallback): void
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
-    if (!this.#watching) this.#watch()
     // The hot path (pool.query checks out a client per query) adds nothing on success.
     if (callback === undefined)
       return super.connect().catch((error: unknown) => this.#recover(error))
@@ -114,33 +111,14 @@ class PrivateLinkPool extends pg.Pool {
     return undefined
   }
 
-  #watching = false
-  #watch(): void {
-    const connector = this.#plan.source.connector()
-    if (connector instanceof Promise) {
-      connector.then(
-        (c) => this.#zones.watch(c),
-        () => {},
-      )
-      return
-    }
-    this.#zones.watch(connector)
-    this.#watching = true
-  }
-
-  /** Retires connections in zones traffic has left (another target took over). */
-  preferZones(keep: (zone: string) => boolean): void {
-    this.#zones.prefer(keep)
-  }
-
   /** One forced refresh (a new token, or the secret read again) and one more try; typed errors. */
   async #recover(error: unknown): Promise<pg.PoolClient> {
-    const plan = this.#targets.planFor()
+    const plan = this.#setup.planOf(undefined)
     if (await plan.onAuthFailure(error).catch(() => false)) {
       try {
         return await super.connect()
       } catch (again) {
-        throw this.#targets.planFor().mapError(again)
+        throw this.#setup.planOf(undefined).mapError(again)
       }
     }
     throw plan.mapError(error)
@@ -149,10 +127,10 @@ class PrivateLinkPool extends pg.Pool {
   override end(): Promise<void>
   override end(callback: () => void): void
   override end(callback?: () => void): Promise<void> | undefined {
-    this.#zones.stop()
+    this.#retirement.stop()
     const ended = super.end().finally(() => {
-      this.#plan.source.close()
-      this.#targets.close()
+      this.#setup.primary.source.close()
+      this.#setup.close()
     })
     if (callback === undefined) return ended
     ended.then(
@@ -162,7 +140,7 @@ class PrivateLinkPool extends pg.Pool {
   }
 
   [inspect.custom](): string {
-    const { proxyHost, port, user, auth } = this.#plan.options
+    const { proxyHost, port, user, auth } = this.#setup.primary.options
     return `PrivateLinkPool { ${user}@${proxyHost}:${port}, auth: ${auth.kind}, total: ${this.totalCount}, idle: ${this.idleCount}, waiting: ${this.waitingCount} }`
   }
 }

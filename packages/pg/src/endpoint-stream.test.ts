@@ -15,10 +15,7 @@ class ResetOnWrite extends Duplex {
 const fakeConnector = (socket: Duplex) =>
   ({
     connect: async () => socket,
-    zoneOf: () => ({ azName: 'us-west-2a' }),
-    zoneKey: () => 'usw2-az1',
-    targetOf: () => ({ index: 0 }),
-    report: () => {},
+    watch: () => ({ zone: 'usw2-az1', target: { index: 0 }, leaving: undefined, release() {} }),
   }) as unknown as Connector
 
 describe('EndpointStream', () => {

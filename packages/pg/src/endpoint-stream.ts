@@ -1,15 +1,9 @@
 import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
-import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls'
-import { type Connector, sharedSecureContext, type UpgradeContext } from '@privatelink/core'
-import {
-  type CaSource,
-  connectionLostError,
-  handshakeTimeoutError,
-  idleClosedError,
-  tlsError,
-  tlsRefusedError,
-} from './errors.js'
+import type { TLSSocket } from 'node:tls'
+import type { Connector, Retirement, SocketWatch, UpgradeContext } from '@privatelink/core'
+import { type CaSource, connectionLostError, idleClosedError } from './errors.js'
+import { sslRequestTls } from './ssl-request-tls.js'
 
 export interface StreamTls {
   servername: string
@@ -32,8 +26,8 @@ export interface EndpointStreamContext {
   tlsFor?: (target: number) => StreamTls
 }
 
-/** PostgreSQL's SSLRequest: length 8, code 80877103. */
-const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])
+/** How the stream's connection leaves a zone core retires; none: it is only reported. */
+export type RetireSocket = (retirement: Retirement) => void
 
 /**
  * What pg's `stream` option returns: a socket-like Duplex whose `connect(port, host)` dials
@@ -41,14 +35,19 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])
  * and TLS itself, verifying the certificate against the proxy name. pg sees a plain stream
  * (ssl off), so TLS runs natively on the TCP socket: handing this Duplex to tls.connect would
  * go through Node's JS stream wrapper, measured at +15-25% CPU per query.
+ *
+ * Once connected, bytes pass straight between pg and the socket (`write`, `cork`, 'data'), not
+ * through the Duplex's buffers: pg neither pauses nor waits for 'drain', and its corked Parse /
+ * Bind / Execute then reach the socket as one write.
  */
 export class EndpointStream extends Duplex {
   /** The zone key of the connection, once connected. */
   zone: string | undefined
   /** The connector target (priority group) the connection landed in, once connected. */
   target: number | undefined
-  #context: EndpointStreamContext
-  #connector: Connector | undefined
+  readonly #context: EndpointStreamContext
+  readonly #retire: RetireSocket | undefined
+  #watch: SocketWatch | undefined
   #socket: Socket | TLSSocket | undefined
   #abort = new AbortController()
   /** A request was written and its answer has not ended (ReadyForQuery): a death now loses it. */
@@ -59,17 +58,23 @@ export class EndpointStream extends Duplex {
   #tail: Buffer = Buffer.alloc(0)
   /** pg sent Terminate: the server closing now is the goodbye, not a failure. */
   #terminating = false
+  /** The socket died on its own (#lost): core reports its close. */
+  #died = false
+  /** The socket emitted 'close' (core's listener, attached first, has run). */
+  #socketClosed = false
   #unref = false
 
-  constructor(context: EndpointStreamContext) {
+  constructor(context: EndpointStreamContext, retire?: RetireSocket) {
     super({ allowHalfOpen: false, decodeStrings: true })
     this.#context = context
+    this.#retire = retire
   }
 
   connect(port: number, _host?: string): this {
     this.#open(port).then(
       (socket) => {
         if (this.destroyed) {
+          this.#watch?.release()
           socket.destroy()
           return
         }
@@ -93,115 +98,45 @@ export class EndpointStream extends Duplex {
    */
   async #open(port: number): Promise<Socket | TLSSocket> {
     const connector = await this.#context.connector()
-    this.#connector = connector
     const plaintext = this.#context.tls.insecure === 'plaintext'
     // A hedge runs two handshakes at once, maybe on two targets: each verifies the proxy name of
     // the target its own socket reached, never the stream's.
-    const upgrade = (raw: Socket, { target, signal }: UpgradeContext) =>
-      this.#upgrade(raw, this.#tlsOf(target.index), signal)
+    const upgrade = (raw: Socket, { target, signal }: UpgradeContext) => {
+      const { servername, ca, insecure, caSource } = this.#tlsOf(target.index)
+      return sslRequestTls(
+        raw,
+        { servername, ca, insecure: insecure === true, caSource },
+        { signal, timeoutMs: this.#context.handshakeTimeoutMs },
+      )
+    }
     const socket = await connector.connect({
       port,
       tls: false,
       signal: this.#abort.signal,
       ...(plaintext ? {} : { upgrade }),
     })
-    const zone = connector.zoneOf(socket)
-    this.zone = zone === undefined ? undefined : connector.zoneKey(zone)
-    this.target = connector.targetOf?.(socket)?.index
+    // Core follows the socket from here: its zone, how its end is reported (a request
+    // outstanding: lost-in-flight, else idle-close), and when its zone is retired. Watched before
+    // pg's listeners exist, so core's 'close' sees the request the dying socket carried.
+    const watch = connector.watch(socket as Socket, {
+      busy: () => this.#outstanding,
+      ...(this.#retire === undefined ? {} : { retire: this.#retire }),
+    })
+    this.#watch = watch
+    this.zone = watch.zone
+    this.target = watch.target.index
     return socket
   }
 
   /** The TLS of the target the socket reached (its proxy's name), or the one given. */
-  #tls(): StreamTls {
-    return this.#tlsOf(this.target)
-  }
-
   #tlsOf(target: number | undefined): StreamTls {
     const { tlsFor, tls } = this.#context
     return tlsFor !== undefined && target !== undefined ? tlsFor(target) : tls
   }
 
-  /**
-   * SSLRequest, 'S', then TLS verified against `tls.servername`, within handshakeTimeoutMs. Errors
-   * the connector sorts: raw socket errors and ERR_TLS_HANDSHAKE are the zone's (the next zone is
-   * tried); ERR_PG_TLS_REFUSED and certificate name or trust errors end the connect.
-   */
-  #upgrade(raw: Socket, tls: StreamTls, signal: AbortSignal): Promise<TLSSocket> {
-    const { servername, ca, insecure } = tls
-    return new Promise<TLSSocket>((resolve, reject) => {
-      let secure: TLSSocket | undefined
-      let presented: string | undefined
-      const fail = (error: unknown) => {
-        cleanup()
-        secure?.destroy()
-        reject(error)
-      }
-      const onAbort = () => fail(signal.reason)
-      const onError = (error: Error) => fail(error)
-      const onClose = () =>
-        fail(
-          Object.assign(new Error('connection closed during the TLS handshake'), {
-            code: 'ECONNRESET',
-          }),
-        )
-      const timer = setTimeout(
-        () =>
-          fail(
-            handshakeTimeoutError(
-              servername,
-              this.#context.handshakeTimeoutMs,
-              secure === undefined ? 'sslrequest' : 'tls',
-            ),
-          ),
-        this.#context.handshakeTimeoutMs,
-      )
-      const cleanup = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-        raw.off('error', onError)
-        raw.off('close', onClose)
-        raw.off('data', onAnswer)
-      }
-      const onAnswer = (answer: Buffer) => {
-        raw.off('data', onAnswer)
-        if (answer.length !== 1 || answer[0] !== 0x53) {
-          // 'N': no TLS here. Anything else, or bytes after 'S', is not a proxy we should talk to.
-          fail(
-            answer[0] === 0x4e
-              ? tlsRefusedError(servername)
-              : tlsError(
-                  Object.assign(new Error('unexpected answer to SSLRequest'), { code: 'EPROTO' }),
-                  servername,
-                  undefined,
-                  tls.caSource,
-                ),
-          )
-          return
-        }
-        secure = tlsConnect({
-          socket: raw,
-          servername,
-          // One parsed CA bundle for every connection (the RDS bundle is ~100 certificates).
-          ...(ca === undefined ? {} : { secureContext: sharedSecureContext({ ca })! }),
-          rejectUnauthorized: insecure !== true,
-          checkServerIdentity: (host, certificate) => {
-            presented = certificate.subjectaltname
-            return checkServerIdentity(host, certificate)
-          },
-        })
-        secure.once('error', (error) => fail(tlsError(error, servername, presented, tls.caSource)))
-        secure.once('secureConnect', () => {
-          cleanup()
-          secure!.removeAllListeners('error')
-          resolve(secure!)
-        })
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      raw.on('error', onError)
-      raw.once('close', onClose)
-      raw.on('data', onAnswer)
-      raw.write(SSL_REQUEST)
-    })
+  /** The proxy name this connection verified (its target's). */
+  get servername(): string {
+    return this.#tlsOf(this.target).servername
   }
 
   #adopt(socket: Socket | TLSSocket): void {
@@ -210,7 +145,8 @@ export class EndpointStream extends Duplex {
     socket.on('data', (chunk: Buffer) => {
       this.#progressAt = performance.now()
       if (this.#outstanding && this.#answered(chunk)) this.#outstanding = false
-      if (!this.push(chunk)) socket.pause()
+      // Straight to pg's parser, as a net.Socket would: nothing is buffered, so nothing to pause.
+      this.emit('data', chunk)
     })
     socket.on('end', () => {
       if (this.#terminating) this.push(null)
@@ -220,35 +156,55 @@ export class EndpointStream extends Duplex {
       this.#lost(error, (error as { code?: string }).code ?? error.message),
     )
     socket.on('close', () => {
+      this.#socketClosed = true
       if (this.#terminating) this.destroy()
       else this.#lost(undefined, 'closed')
     })
     if (socket.isPaused()) socket.resume()
   }
 
-  /** The connection died: tell zone health (idle closes are benign), then fail pg's stream. */
+  /**
+   * The connection died on its own: fail pg's stream with a typed error. Core reports the zone on
+   * the socket's 'close' (lost-in-flight with a request outstanding, else the benign idle-close),
+   * and its listener runs before this one's: the caller gets the error with zone health told.
+   */
   #lost(error: Error | undefined, why: string): void {
-    if (this.destroyed) return
-    const inFlight = this.#outstanding
-    if (this.zone !== undefined && this.#connector !== undefined)
-      this.#connector.report(this.zone, inFlight ? 'lost-in-flight' : 'idle-close', why)
-    const proxyHost = this.#tls().servername
-    this.destroy(
-      inFlight
-        ? connectionLostError(proxyHost, this.zone, error, why)
-        : idleClosedError(proxyHost, this.zone, why),
-    )
+    if (this.destroyed || this.#died) return
+    this.#died = true
+    const proxyHost = this.servername
+    const typed = this.#outstanding
+      ? connectionLostError(proxyHost, this.zone, error, why)
+      : idleClosedError(proxyHost, this.zone, why)
+    const socket = this.#socket
+    if (socket === undefined || this.#socketClosed) {
+      this.destroy(typed)
+      return
+    }
+    // (A socket's `closed` turns true before its 'close' is emitted: our own flag says when.)
+    socket.once('close', () => this.destroy(typed))
+    socket.destroy()
   }
 
   /** Whether the bytes so far end with ReadyForQuery ('Z', length 5, status): the answer is complete. */
   #answered(chunk: Buffer): boolean {
-    const end =
-      chunk.length >= 6 ? chunk.subarray(-6) : Buffer.concat([this.#tail, chunk]).subarray(-6)
+    // A long chunk is kept as it is (no copy on the hot path); a short one is joined to the last.
+    const end = chunk.length >= 6 ? chunk : Buffer.concat([this.#tail, chunk]).subarray(-6)
     this.#tail = end
-    return end.length === 6 && end[0] === 0x5a && end.readInt32BE(1) === 5
+    const at = end.length - 6
+    return at >= 0 && end[at] === 0x5a && end.readInt32BE(at + 1) === 5
   }
 
-  /** Closes the connection with `error` (zone ejected while a query ran). */
+  /** We close the connection ourselves: core neither reports nor retires it any more. */
+  release(): void {
+    this.#watch?.release()
+  }
+
+  /** How far core's retirement of this connection went: undefined while in rotation. */
+  get leaving(): 'drain' | 'out' | undefined {
+    return this.#watch?.leaving
+  }
+
+  /** Closes the connection with `error` (zone ejected while a query ran); not reported. */
   abandon(error: Error): void {
     if (!this.destroyed) this.destroy(error)
   }
@@ -261,6 +217,44 @@ export class EndpointStream extends Duplex {
   /** How long a waiting request has gone without a byte (ms); 0 when nothing waits. */
   stalledFor(): number {
     return this.#outstanding ? performance.now() - this.#progressAt : 0
+  }
+
+  /** Marks a request outstanding, or pg's Terminate ('X', length 4), which expects no answer. */
+  #sending(chunk: Buffer): void {
+    if (chunk.length === 5 && chunk[0] === 0x58) {
+      this.#terminating = true
+      this.#watch?.release()
+    } else if (!this.#outstanding) {
+      this.#progressAt = performance.now()
+      this.#outstanding = true
+    }
+  }
+
+  // pg's writes go to the socket as they come (a net.Socket's own buffering, no second one here).
+  // A failed write surfaces as the socket's 'error', which ends the stream through #lost with the
+  // typed error pg's caller gets.
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ): boolean {
+    const socket = this.#socket
+    if (socket === undefined || this.destroyed || this.writableEnded || !Buffer.isBuffer(chunk))
+      return super.write(chunk, encoding as BufferEncoding, callback)
+    this.#sending(chunk)
+    return typeof encoding === 'function'
+      ? socket.write(chunk, encoding)
+      : socket.write(chunk, callback)
+  }
+
+  override cork(): void {
+    if (this.#socket === undefined) super.cork()
+    else this.#socket.cork()
+  }
+
+  override uncork(): void {
+    if (this.#socket === undefined) super.uncork()
+    else this.#socket.uncork()
   }
 
   override _read(): void {
@@ -277,14 +271,7 @@ export class EndpointStream extends Duplex {
       callback(new Error('write before connect'))
       return
     }
-    // Terminate ('X', length 4) expects no answer; everything else does.
-    if (chunk.length === 5 && chunk[0] === 0x58) this.#terminating = true
-    else {
-      if (!this.#outstanding) this.#progressAt = performance.now()
-      this.#outstanding = true
-    }
-    // A failed write ends the stream through #lost, with the typed error pg's caller gets (a raw
-    // "write ECONNRESET" passed to the callback would reach pool.query as it is).
+    this.#sending(chunk)
     socket.write(chunk, (error) => {
       if (error) this.#lost(error, (error as { code?: string }).code ?? error.message)
       callback()
@@ -294,11 +281,14 @@ export class EndpointStream extends Duplex {
   override _final(callback: (error?: Error | null) => void): void {
     this.#outstanding = false
     this.#terminating = true
+    this.#watch?.release()
     if (this.#socket === undefined) callback()
     else this.#socket.end(callback)
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Destroyed by pg, the pool or us (not a death of the socket's own): not the zone's doing.
+    if (!this.#died) this.#watch?.release()
     this.#abort.abort(error ?? new Error('stream destroyed'))
     this.#socket?.destroy()
     callback(error)

@@ -24,8 +24,6 @@ export interface RegionalPlans {
   connector: Connector
   /** The plan of the target new connections go to now. */
   active(): ConnectionPlan
-  /** Calls back with "is this zone key in the active target?" whenever traffic moves. */
-  onTargetChange(listener: (keep: (zone: string) => boolean) => void): void
   close(): void
 }
 
@@ -119,23 +117,10 @@ export function regionalPlans(
       pgDefaults,
     ),
   )
-  const inActive = () => {
-    const name = shared.activeTarget().name
-    const keys = new Set(
-      shared
-        .zones()
-        .filter((z) => z.target === name)
-        .map((z) => z.zone),
-    )
-    return (zone: string) => keys.has(zone)
-  }
   return {
     plans,
     connector: shared,
     active: () => plans[shared.activeTarget().index]!,
-    onTargetChange(listener) {
-      shared.onTargetChange(() => listener(inActive()))
-    },
     close: () => shared.close(),
   }
 }

@@ -1,0 +1,116 @@
+import { inspect } from 'node:util'
+import type { Retirement } from '@privatelink/core'
+import pg from 'pg'
+import type { ConnectionPlan } from './connection-plan.js'
+import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js'
+
+/**
+ * Where a client finds its context in the config it is built from: pg-pool builds every client
+ * with `new Client(poolOptions)`, so the pool's options carry it (pinned in pg-pool-internals).
+ */
+export const CLIENT_CONTEXT = Symbol('privatelink.pg.client')
+
+/** What every client of one pool (or one createClient) shares. */
+export interface ClientContext {
+  /** How the stream dials and verifies. */
+  stream: EndpointStreamContext
+  /**
+   * The plan of the target a connection reached (its proxy's password and errors); undefined
+   * before connecting: the active target's.
+   */
+  planOf(target: number | undefined): ConnectionPlan
+  /** How a pooled client leaves a zone core retires. @default none: only reported */
+  retire?: (client: PrivateLinkClient, retirement: Retirement) => void
+  /**
+   * A client the user holds (createClient): it maps connect errors to typed ones (a pool does
+   * that for its clients, with one retry), and `close()` runs after `end()`.
+   */
+  standalone?: { close(): void }
+}
+
+type ConnectCallback = ((error: Error) => void) | ((error: null, client: pg.Client) => void)
+
+/**
+ * The one client class: createClient's, and always the pool's `Client`. It owns its
+ * EndpointStream (pg's `stream`), so the zone and health of its connection are read from the
+ * stream, never from pg's private `connection.stream`.
+ */
+export class PrivateLinkClient extends pg.Client {
+  /** The connection under pg: zone, target, in-flight state. */
+  readonly stream: EndpointStream
+  /** Checked out of its pool (set from pg-pool's public 'acquire' / 'release'). */
+  checkedOut = false
+  readonly #context: ClientContext
+  readonly #password: () => Promise<string> | string
+
+  constructor(config: pg.ClientConfig) {
+    const context = (config as Record<symbol, ClientContext | undefined>)[CLIENT_CONTEXT]
+    if (context === undefined) throw new TypeError('PrivateLinkClient needs its ClientContext')
+    const { retire } = context
+    const stream = new EndpointStream(
+      context.stream,
+      retire === undefined ? undefined : (retirement) => retire(this!, retirement),
+    )
+    // The password of the proxy the socket reached (failover targets sign for their own).
+    const password = () => context.planOf(stream.target).password()
+    super({ ...config, stream: () => stream, password } as pg.ClientConfig)
+    this.stream = stream
+    this.#context = context
+    this.#password = password
+  }
+
+  override connect(): Promise<pg.Client>
+  override connect(callback: ConnectCallback): void
+  override connect(callback?: ConnectCallback): Promise<pg.Client> | undefined {
+    const { standalone } = this.#context
+    const result = super.connect().then(
+      (client) => {
+        this.#scrub()
+        return client
+      },
+      async (error: unknown): Promise<never> => {
+        this.#scrub()
+        if (standalone === undefined) throw error
+        const plan = this.#context.planOf(this.stream.target)
+        await plan.onAuthFailure(error).catch(() => false)
+        throw plan.mapError(error)
+      },
+    )
+    if (callback === undefined) return result
+    result.then(
+      (client) => (callback as (error: null, client: pg.Client) => void)(null, client),
+      (error: Error) => (callback as (error: Error) => void)(error),
+    )
+  }
+
+  /** pg keeps the password it sent on the client (non-enumerable): put the function back. */
+  #scrub(): void {
+    const fields = this as unknown as {
+      password?: unknown
+      connectionParameters?: { password?: unknown }
+    }
+    fields.password = this.#password
+    if (fields.connectionParameters !== undefined)
+      fields.connectionParameters.password = this.#password
+  }
+
+  override end(): Promise<void>
+  override end(callback: (error: Error) => void): void
+  override end(callback?: (error: Error) => void): Promise<void> | undefined {
+    const { standalone } = this.#context
+    if (standalone === undefined) {
+      if (callback === undefined) return super.end()
+      super.end(callback)
+      return undefined
+    }
+    const ended = super.end().finally(() => standalone.close())
+    if (callback === undefined) return ended
+    ended.then(() => callback(undefined as unknown as Error), callback)
+  }
+
+  [inspect.custom](): string {
+    const { proxyHost, port, user, auth } = this.#context.planOf(this.stream.target).options
+    const zone = this.stream.zone === undefined ? '' : `, zone: ${this.stream.zone}`
+    return `PrivateLinkClient { ${user}@${proxyHost}:${port}, auth: ${auth.kind}${zone} }`
+  }
+}
