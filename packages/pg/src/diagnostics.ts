@@ -12,5 +12,9 @@ export const tokenRefreshedChannel = channel('privatelink:pg:token-refreshed')
 /** `{ code, sqlState, user }`: a connection was refused at authentication; the pool retries once. */
 export const authRetryChannel = channel('privatelink:pg:auth-retry')
 
-/** `{ zone, clients }`: idle connections in an ejected zone were closed. */
+/**
+ * `{ zone, zones, clients, reason }`: core retired zones (`reason` 'eject', 'readmit' or 'target';
+ * `zone` the zone that changed, null for 'target'; `zones` the zones to leave) and `clients` of
+ * one pool's connections are leaving them: idle ones closed now, checked-out ones on release.
+ */
 export const zoneRetiredChannel = channel('privatelink:pg:zone-retired')

@@ -1,6 +1,7 @@
 export type { PrivateLinkClientOptions } from './create-client.js'
 export { createClient } from './create-client.js'
 export type { PrivateLinkPoolOptions } from './create-pool.js'
+export type { CaSource } from './errors.js'
 export { createPool } from './create-pool.js'
 export {
   authRetryChannel,
@@ -20,6 +21,8 @@ export type {
   SecretsManagerClientConfigLike,
   SecretsManagerClientLike,
 } from './secret-password.js'
+export type { SslRequestTlsOptions, SslRequestTlsTarget } from './ssl-request-tls.js'
+export { sslRequestTls } from './ssl-request-tls.js'
 export type {
   AwsCredentials,
   AwsCredentialsProvider,
