@@ -1,10 +1,12 @@
 import { isIP } from 'node:net'
 import { PrivateLinkError, parseCidr as parseRange } from '@privatelink/dns'
 import { InvalidArgumentError } from 'commander'
+import { holdsCredential, shown } from './redact.js'
 
 // Parsers for command-line values. They run before any library sees a value, so a bad flag is
 // reported by its flag name (commander prefixes "option '--port <number>' argument ... is
-// invalid."), never by a library's option name.
+// invalid."), never by a library's option name. A value is quoted through shown(): a pasted
+// connection URL's password is never printed.
 
 export function parsePort(value: string): number {
   const port = Number(value)
@@ -47,10 +49,10 @@ export function splitHostPort(value: string, defaultPort?: number): HostPort {
       ? (value.split(':') as [string, string])
       : [value, undefined]
   if (host === '' || (isIP(host) === 0 && !isHostname(host)))
-    throw new InvalidArgumentError(`Expected host:port, got "${value}".`)
+    throw new InvalidArgumentError(`Expected host:port, got ${shown(value)}.`)
   if (portText === undefined) {
     if (defaultPort === undefined)
-      throw new InvalidArgumentError(`Expected host:port with a port, got "${value}".`)
+      throw new InvalidArgumentError(`Expected host:port with a port, got ${shown(value)}.`)
     return { host, port: defaultPort }
   }
   return { host, port: parsePort(portText) }
@@ -63,7 +65,7 @@ export function splitHostPort(value: string, defaultPort?: number): HostPort {
 export function parseDnsServer(value: string): string {
   const invalid = () =>
     new InvalidArgumentError(
-      `Expected a DNS server's IP address, optionally with a port (10.0.0.2, 127.0.0.1:5353, [fd00::2]:53), got "${value}".`,
+      `Expected a DNS server's IP address, optionally with a port (10.0.0.2, 127.0.0.1:5353, [fd00::2]:53), got ${shown(value)}.`,
     )
   let server: HostPort
   try {
@@ -86,14 +88,14 @@ export function parseHostPort(value: string): HostPort {
  */
 export function parseCidr(value: string, previous: string[] = []): string[] {
   if (!value.includes('/'))
-    throw new InvalidArgumentError(`Expected a CIDR such as 10.0.0.0/16, got "${value}".`)
+    throw new InvalidArgumentError(`Expected a CIDR such as 10.0.0.0/16, got ${shown(value)}.`)
   try {
     parseRange(value, '--allow')
   } catch (error) {
     if (!PrivateLinkError.isInstance(error)) throw error
     const reason = error.details['reason']
     throw new InvalidArgumentError(
-      `Expected a CIDR such as 10.0.0.0/16, got "${value}"${typeof reason === 'string' ? `: ${reason}` : ''}.`,
+      `Expected a CIDR such as 10.0.0.0/16, got ${shown(value)}${typeof reason === 'string' ? `: ${reason}` : ''}.`,
     )
   }
   return [...previous, value]
@@ -101,7 +103,7 @@ export function parseCidr(value: string, previous: string[] = []): string[] {
 
 export function parseHostname(value: string): string {
   const name = value.toLowerCase().replace(/\.$/, '')
-  if (!isHostname(name)) throw new InvalidArgumentError(`Expected a DNS name, got "${value}".`)
+  if (!isHostname(name)) throw new InvalidArgumentError(`Expected a DNS name, got ${shown(value)}.`)
   return name
 }
 
@@ -114,11 +116,12 @@ export function parseDatabaseUser(value: string): string {
   if (
     value === '' ||
     value.startsWith('-') ||
+    holdsCredential(value) ||
     Buffer.byteLength(value) > 63 ||
     [...value].some((character) => character.charCodeAt(0) < 0x20 || character === '\u007f')
   )
     throw new InvalidArgumentError(
-      'Expected a database user name of 1 to 63 bytes (not starting with "-": a flag is not a user).',
+      'Expected a database user name of 1 to 63 bytes (not starting with "-": a flag is not a user; not a connection URL or user:password@).',
     )
   return value
 }
@@ -127,7 +130,7 @@ export function parseDatabaseUser(value: string): string {
 export function parseVpcId(value: string): string {
   if (!/^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(value))
     throw new InvalidArgumentError(
-      `Expected a VPC ID such as vpc-0123456789abcdef0, got "${value}".`,
+      `Expected a VPC ID such as vpc-0123456789abcdef0, got ${shown(value)}.`,
     )
   return value
 }
@@ -136,7 +139,7 @@ export function parseVpcId(value: string): string {
 export function parseRoleArn(value: string): string {
   if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(value))
     throw new InvalidArgumentError(
-      `Expected a role ARN such as arn:aws:iam::123456789012:role/name, got "${value}".`,
+      `Expected a role ARN such as arn:aws:iam::123456789012:role/name, got ${shown(value)}.`,
     )
   return value
 }
@@ -156,17 +159,22 @@ export function parseUrl(value: string): string {
     url = new URL(value)
   } catch {
     throw new InvalidArgumentError(
-      `Expected a URL such as https://ec2.us-west-2.amazonaws.com, got "${value}".`,
+      `Expected a URL such as https://ec2.us-west-2.amazonaws.com, got ${shown(value)}.`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new InvalidArgumentError(`Expected an http:// or https:// URL, got "${value}".`)
+    throw new InvalidArgumentError(`Expected an http:// or https:// URL, got ${shown(value)}.`)
+  // An AWS endpoint has neither: user:password@ or ?x=y is a credential pasted in the wrong place.
+  if (url.username !== '' || url.password !== '' || url.search !== '')
+    throw new InvalidArgumentError(
+      `Expected an endpoint URL without user:password@ or a query, got ${shown(value)}.`,
+    )
   return value
 }
 
 export function parseRegion(value: string): string {
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value))
-    throw new InvalidArgumentError(`Expected a region such as us-west-2, got "${value}".`)
+    throw new InvalidArgumentError(`Expected a region such as us-west-2, got ${shown(value)}.`)
   return value
 }
 
@@ -184,7 +192,7 @@ export function parseSource(value: string): string {
       !/^[\d.]+(?:\/(?:[0-9]|[12]\d|3[0-2]))?$/.test(value))
   )
     throw new InvalidArgumentError(
-      `Expected an IPv4 address, a CIDR such as 10.0.0.0/16, or a security group ID (sg-...), got "${value}".`,
+      `Expected an IPv4 address, a CIDR such as 10.0.0.0/16, or a security group ID (sg-...), got ${shown(value)}.`,
     )
   return value
 }

@@ -7,6 +7,7 @@ import { registerResolve } from './commands/resolve.js'
 import { registerToken } from './commands/token.js'
 import { type CommandContext, createContext, isUsageError } from './context.js'
 import { type CliIo, hasColour, processIo } from './io.js'
+import { redactingIo } from './redact.js'
 import { commanderUsageError, wantsJson } from './usage.js'
 import { VERSION } from './version.js'
 
@@ -101,7 +102,7 @@ function report(error: unknown, context: CommandContext, json: boolean): number 
  * calls process.exit, so it runs in-process too.
  */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  const context = createContext(io)
+  const context = createContext(redactingIo(io, argv))
   const json = wantsJson(argv)
   const program = buildProgram(context, json)
   try {

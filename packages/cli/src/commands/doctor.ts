@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { redactUrlCredentials } from '@privatelink/dns'
 import { type Command, Option } from 'commander'
 import {
   collect,
@@ -120,14 +121,14 @@ export function registerDoctor(program: Command, context: CommandContext): void 
           ca = await readFile(flags.ca, 'utf8')
         } catch (error) {
           throw usageError(
-            `--ca ${flags.ca}: ${(error as { code?: string }).code ?? 'unreadable'}`,
+            `--ca ${redactUrlCredentials(flags.ca)}: ${(error as { code?: string }).code ?? 'unreadable'}`,
             'Pass a readable PEM file.',
             '--ca',
           )
         }
         if (!ca.includes('-----BEGIN CERTIFICATE-----'))
           throw usageError(
-            `--ca ${flags.ca} holds no PEM certificate`,
+            `--ca ${redactUrlCredentials(flags.ca)} holds no PEM certificate`,
             'Pass a PEM file (-----BEGIN CERTIFICATE-----).',
             '--ca',
           )

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander'
 import { type HostPort, splitHostPort } from '../arguments.js'
+import { shown } from '../redact.js'
 
 export interface ServiceSpec {
   name: string
@@ -12,11 +13,11 @@ export function parseService(value: string, previous: ServiceSpec[] = []): Servi
   const match = /^([a-z0-9][a-z0-9-]{0,30}):(\d{1,5})=(.+)$/.exec(value)
   if (!match)
     throw new InvalidArgumentError(
-      `Expected name:port=host:port (e.g. db:5432=127.0.0.1:5432), got "${value}".`,
+      `Expected name:port=host:port (e.g. db:5432=127.0.0.1:5432), got ${shown(value)}.`,
     )
   const port = Number(match[2])
   if (port < 1 || port > 65_535)
-    throw new InvalidArgumentError(`Expected a port from 1 to 65535 in "${value}".`)
+    throw new InvalidArgumentError(`Expected a port from 1 to 65535 in ${shown(value)}.`)
   const spec = { name: match[1]!, port, target: splitHostPort(match[3]!) }
   if (previous.some((s) => s.name === spec.name || s.port === spec.port))
     throw new InvalidArgumentError(`Two services named ${spec.name} or on port ${spec.port}.`)
@@ -32,7 +33,7 @@ export function parseUpstream(value: string): UpstreamSpec {
   const at = value.lastIndexOf('@')
   const user = at >= 0 ? value.slice(0, at) : 'postgres'
   if (user === '' || /[\s:]/.test(user))
-    throw new InvalidArgumentError(`Expected [user@]host:port, got "${value}".`)
+    throw new InvalidArgumentError(`Expected [user@]host:port, got ${shown(value)}.`)
   return { user, ...splitHostPort(value.slice(at + 1), 5432) }
 }
 
