@@ -36,3 +36,47 @@ describe('EndpointStream', () => {
     expect(error.hint).toEqual(expect.any(String))
   })
 })
+
+/** A connected socket that records each write it gets (a corked batch arrives as one). */
+class Recording extends Duplex {
+  readonly writes: Buffer[] = []
+  override _read(): void {}
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void) {
+    this.writes.push(chunk)
+    callback()
+  }
+  override _writev(chunks: { chunk: Buffer }[], callback: () => void) {
+    this.writes.push(Buffer.concat(chunks.map((c) => c.chunk)))
+    callback()
+  }
+}
+
+describe('EndpointStream passes bytes straight through', () => {
+  it("pg's corked Parse / Bind / Execute / Sync reach the socket as one write", async () => {
+    const socket = new Recording()
+    const stream = new EndpointStream({
+      connector: () => fakeConnector(socket),
+      tls: { servername: 'db.proxy-abc.us-west-2.rds.amazonaws.com', insecure: 'plaintext' },
+      handshakeTimeoutMs: 1_000,
+    })
+    stream.connect(5432)
+    await once(stream, 'connect')
+    // What pg's Query.prepare does for a parameterised query.
+    stream.cork()
+    for (const message of ['P', 'B', 'D', 'E', 'S'])
+      stream.write(Buffer.from(`${message}\u0000\u0000\u0000\u0004`))
+    stream.uncork()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(
+      socket.writes.map((write) => write.toString('latin1').replace(/\0|\u0004/g, '')),
+    ).toEqual(['PBDES'])
+    expect(stream.outstanding).toBe(true)
+    // The answer's ReadyForQuery ends the request.
+    const received: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => received.push(chunk))
+    socket.push(Buffer.from([0x32, 0, 0, 0, 4, 0x5a, 0, 0, 0, 5, 0x49]))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(received).toHaveLength(1)
+    expect(stream.outstanding).toBe(false)
+  })
+})
