@@ -1,6 +1,7 @@
 import { invalidOption } from '@privatelink/core'
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
 import { authenticate, exchange } from './authenticate.js'
+import { withCheckedOptions } from './checked-options.js'
 import { EndpointCluster } from './endpoint-cluster.js'
 import { endpointConnectorClass } from './endpoint-connector.js'
 import { clusterFailoverError } from './errors.js'
@@ -12,7 +13,6 @@ import {
   resolveAuthOptions,
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
-import { refuseRevokedProxies } from './revoked-options.js'
 import { invalidSecretOption } from './secret-option.js'
 import { SocketTracker } from './socket-tracker.js'
 
@@ -49,7 +49,10 @@ export interface RedisClusterOptions
  * every connect), announced addresses are mapped to listener ports, and never dialled.
  */
 export function createRedisCluster(options: RedisClusterOptions): Cluster {
-  refuseRevokedProxies(options)
+  return withCheckedOptions(options, () => buildRedisCluster(options))
+}
+
+function buildRedisCluster(options: RedisClusterOptions): Cluster {
   // A connection URL given as options (or nodes) may carry a password: never echoed.
   if (typeof options !== 'object' || options === null)
     throw invalidSecretOption('options', 'an object with endpoint, nodes and servername', options)

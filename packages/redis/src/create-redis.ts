@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { type Connector, invalidOption } from '@privatelink/core'
 import { Redis, type RedisOptions } from 'ioredis'
+import { withCheckedOptions } from './checked-options.js'
 import { endpointConnectorClass } from './endpoint-connector.js'
 import {
   failoverConnector,
@@ -16,7 +17,6 @@ import {
   resolveAuthOptions,
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
-import { refuseRevokedProxies } from './revoked-options.js'
 import { invalidSecretOption } from './secret-option.js'
 import { SocketTracker } from './socket-tracker.js'
 
@@ -59,7 +59,10 @@ export interface CreateRedisOptions extends EndpointAuthOptions, Omit<RedisOptio
  * for the target (region) it reached, and connections follow traffic when it changes region.
  */
 export function createRedis(options: CreateRedisOptions): Redis {
-  refuseRevokedProxies(options)
+  return withCheckedOptions(options, () => buildRedis(options))
+}
+
+function buildRedis(options: CreateRedisOptions): Redis {
   // A connection URL given as options may carry a password: never echoed.
   if (typeof options !== 'object' || options === null)
     throw invalidSecretOption('options', 'an object with endpoint and servername', options)

@@ -8,8 +8,8 @@ import {
   type TokenLife,
 } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
+import { withCheckedOptions } from './checked-options.js'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
-import { refuseRevokedProxies } from './revoked-options.js'
 import { invalidSecretOption } from './secret-option.js'
 
 /** AWS credentials as the SDK's providers return them. */
@@ -126,7 +126,10 @@ const uriEscape = (value: string) =>
 export function createElastiCacheTokenProvider(
   options: ElastiCacheTokenProviderOptions,
 ): ElastiCacheTokenProvider {
-  refuseRevokedProxies(options)
+  return withCheckedOptions(options, () => buildTokenProvider(options))
+}
+
+function buildTokenProvider(options: ElastiCacheTokenProviderOptions): ElastiCacheTokenProvider {
   if (typeof options !== 'object' || options === null)
     throw invalidSecretOption('options', 'an object', options)
   const userId = stringOption('userId', options.userId, 'the IAM-enabled user ID')

@@ -201,4 +201,38 @@ describe('an option holding a revoked Proxy', () => {
       details: { option: 'credentials' },
     })
   })
+  // Attack round 3, finding 6: the walk did not look into live Proxies or class instances, and
+  // named a revoked zone deep in failover 'options'.
+  it('inside a live Proxy or a class instance: named by its path', () => {
+    class TlsSettings {
+      ca = revoked()
+    }
+    for (const [tls, path] of [
+      [new Proxy({ ca: revoked() }, {}), 'tls.ca'],
+      [new TlsSettings(), 'tls.ca'],
+      [{ ca: [new Proxy([revoked()], {})] }, 'tls.ca[0][0]'],
+    ] as const) {
+      const error = thrown(() => createRedis({ ...base(), tls } as never))
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', details: { option: path } })
+      const clusterError = thrown(() => createRedisCluster({ ...clusterBase(), tls } as never))
+      expect(clusterError).toMatchObject({ code: 'ERR_INVALID_OPTION', details: { option: path } })
+    }
+  })
+
+  it.each([
+    'failover[0].endpoint.zones[0]',
+    'failover[0].endpoint.zones[0].addresses',
+    'failover[0].endpoint.zones[0].addresses[0]',
+  ])('deep in failover: %s is named', (path) => {
+    const zone = { ...endpoint.zones[0]!, addresses: [...endpoint.zones[0]!.addresses] }
+    const options = {
+      ...base(),
+      failover: [{ ...base().failover[0], endpoint: { ...endpoint, zones: [zone] } }],
+    }
+    if (path.endsWith('zones[0]')) options.failover[0]!.endpoint.zones[0] = revoked() as never
+    else if (path.endsWith('addresses')) zone.addresses = revoked() as never
+    else zone.addresses[0] = revoked() as never
+    const error = thrown(() => createRedis(options as never))
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', details: { option: path } })
+  })
 })
