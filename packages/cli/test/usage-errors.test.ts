@@ -83,6 +83,13 @@ const badValues: Record<string, Record<string, string[]>> = {
   lab: {
     '--service': ['', 'db', 'db:0=127.0.0.1:1', 'db:5432=300.1.1.1:5432', 'db:5432=127.0.0.1'],
     '--rds-proxy': ['', '@127.0.0.1:5432', 'postgres@', 'postgres@127.0.0.1:0'],
+    '--elasticache': [
+      '',
+      'Lab_Cache@127.0.0.1:6379',
+      '@127.0.0.1:6379',
+      'lab-cache@',
+      'lab-cache@127.0.0.1:0',
+    ],
     '--zones': ['0', '7', 'two'],
     '--region': regions,
     '--private-dns-name': hostnames,
@@ -98,6 +105,14 @@ const afterParsing: { args: string[]; option: string; env?: Record<string, strin
   },
   {
     args: ['lab', '--service', 'rds-proxy:7000=127.0.0.1:1', '--rds-proxy', '127.0.0.1:5432'],
+    option: '--service',
+  },
+  {
+    args: ['lab', '--service', 'redis:6379=127.0.0.1:1', '--elasticache', '127.0.0.1:6379'],
+    option: '--service',
+  },
+  {
+    args: ['lab', '--service', 'elasticache:7000=127.0.0.1:1', '--elasticache', '127.0.0.1:6379'],
     option: '--service',
   },
   { args: ['token', '--host', 'db.proxy-x.example.com', '--user', 'app'], option: '--region' },

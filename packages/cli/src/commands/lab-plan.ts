@@ -49,3 +49,23 @@ export function labZones(region: string, count: number): { name: string; id: str
 /** Single-quoted for a POSIX shell. */
 export const shellQuote = (value: string): string =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+
+export interface CacheSpec extends HostPort {
+  /** The replication group ID the lab's ElastiCache answers for (tokens are signed for it). */
+  cacheName: string
+}
+
+/**
+ * `--elasticache [name@]host:port`: the plain redis-server the lab's ElastiCache IAM front
+ * relays to, and the cache's name (as `elastiCacheFront` takes it: a letter, then up to 39 of
+ * a-z 0-9 -; default lab-cache).
+ */
+export function parseElastiCache(value: string): CacheSpec {
+  const at = value.lastIndexOf('@')
+  const cacheName = at >= 0 ? value.slice(0, at) : 'lab-cache'
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(cacheName))
+    throw new InvalidArgumentError(
+      `Expected [name@]host:port with a cache name of a letter then up to 39 of a-z 0-9 - (e.g. lab-cache@127.0.0.1:6379), got ${shown(value)}.`,
+    )
+  return { cacheName, ...splitHostPort(value.slice(at + 1), 6379) }
+}

@@ -6,7 +6,9 @@ import { parseHostname, parsePositiveInteger, parseRegion } from '../arguments.j
 import { type CommandContext, printJson, usageError } from '../context.js'
 import { endpointLines } from './describe.js'
 import {
+  type CacheSpec,
   labZones,
+  parseElastiCache,
   parseService,
   parseUpstream,
   type ServiceSpec,
@@ -17,6 +19,7 @@ import {
 interface LabFlags {
   service?: ServiceSpec[]
   rdsProxy?: UpstreamSpec
+  elasticache?: CacheSpec
   zones: number
   region: string
   privateDnsName?: string
@@ -60,6 +63,19 @@ export interface LabReport {
     /** The database user it was started for. */
     user: string
   } | null
+  /** The ElastiCache IAM front (`--elasticache`), else null. */
+  elastiCache: {
+    /** The replication group ID: IAM tokens are signed for it (`auth.iam.cacheName`). */
+    cacheName: string
+    /** A user ID to sign tokens for and AUTH as (`auth.iam.userId`); the lab accepts any. */
+    user: string
+    /** The cache's endpoint name: TLS is verified against it (`servername`). */
+    host: string
+    /** The cache's port on the endpoint. */
+    port: number
+    /** The signing name of its tokens. */
+    service: 'elasticache'
+  } | null
   /** Environment variables that point an app at the lab (PRIVATELINK_ENDPOINTS, AWS_*, NODE_EXTRA_CA_CERTS). */
   env: Record<string, string>
   /** Ready-to-paste commands to try against the lab (doctor, resolve, describe, token, psql). */
@@ -92,12 +108,15 @@ function signalWaiter(): { signal: Promise<string>; release(): void } {
   }
 }
 
+/** The lab service the ElastiCache front is reached on, and the user ID the lab suggests. */
+const CACHE_SERVICE = { name: 'elasticache', port: 6379, user: 'app-user' } as const
+
 export function registerLab(program: Command, context: CommandContext): void {
   program
     .command('lab')
     .summary('run a local PrivateLink lab in the foreground until Ctrl-C')
     .description(
-      'Run a PrivateLink endpoint on loopback: zonal "ENIs" relaying to your services, a DNS server, the EC2/STS APIs and instance metadata, a test CA, and optionally an RDS Proxy in front of a PostgreSQL. Prints the credentials, endpoint JSON, environment variables and commands to point an app at it. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
+      'Run a PrivateLink endpoint on loopback: zonal "ENIs" relaying to your services, a DNS server, the EC2/STS APIs and instance metadata, a test CA, and optionally an RDS Proxy in front of a PostgreSQL and an ElastiCache (IAM auth, TLS) in front of a Redis. Prints the credentials, endpoint JSON, environment variables and commands to point an app at it. Ctrl-C (SIGINT) or SIGTERM stops it cleanly.',
     )
     .option(
       '--service <name:port=host:port>',
@@ -108,6 +127,11 @@ export function registerLab(program: Command, context: CommandContext): void {
       '--rds-proxy <[user@]host:port>',
       'front this PostgreSQL with an RDS Proxy (IAM auth, TLS) on port 5432; the upstream password comes from PRIVATELINK_LAB_PG_PASSWORD',
       parseUpstream,
+    )
+    .option(
+      '--elasticache <[name@]host:port>',
+      'front this Redis with an ElastiCache endpoint (IAM auth, TLS) on port 6379, for the cache name (default: lab-cache)',
+      parseElastiCache,
     )
     .addOption(
       new Option('--zones <count>', 'number of zones')
@@ -121,7 +145,7 @@ export function registerLab(program: Command, context: CommandContext): void {
     .option('--json', 'print the lab description as one JSON document, then keep running')
     .addHelpText(
       'after',
-      '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2',
+      '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2\n  privatelink lab --elasticache lab-cache@127.0.0.1:6379',
     )
     .action(async (flags: LabFlags) => {
       const services = flags.service ?? []
@@ -134,7 +158,17 @@ export function registerLab(program: Command, context: CommandContext): void {
           'Give the --service another name and port.',
           '--service',
         )
-      const { rdsProxyFront, startLab } = await import('@privatelink/lab')
+      // The same for the ElastiCache front, the service elasticache on 6379.
+      const cacheClash = services.find(
+        (s) => s.port === CACHE_SERVICE.port || s.name === CACHE_SERVICE.name,
+      )
+      if (flags.elasticache !== undefined && cacheClash !== undefined)
+        throw usageError(
+          `--service ${cacheClash.name}:${cacheClash.port} clashes with --elasticache, which is the service ${CACHE_SERVICE.name} on port ${CACHE_SERVICE.port}`,
+          'Give the --service another name and port.',
+          '--service',
+        )
+      const { elastiCacheFront, rdsProxyFront, startLab } = await import('@privatelink/lab')
       const fronts = []
       let proxy: ReturnType<typeof rdsProxyFront> | undefined
       if (flags.rdsProxy !== undefined) {
@@ -149,6 +183,15 @@ export function registerLab(program: Command, context: CommandContext): void {
         })
         fronts.push(proxy)
       }
+      let cache: ReturnType<typeof elastiCacheFront> | undefined
+      if (flags.elasticache !== undefined) {
+        cache = elastiCacheFront({
+          name: CACHE_SERVICE.name,
+          cacheName: flags.elasticache.cacheName,
+          upstream: { host: flags.elasticache.host, port: flags.elasticache.port },
+        })
+        fronts.push(cache)
+      }
       const lab = await startLab({
         region: flags.region,
         zones: labZones(flags.region, flags.zones),
@@ -157,6 +200,15 @@ export function registerLab(program: Command, context: CommandContext): void {
           ...services.map((s) => ({ name: s.name, port: s.port, target: s.target })),
           ...(proxy
             ? [{ name: 'rds-proxy', port: proxy.port, target: { front: proxy.name } }]
+            : []),
+          ...(cache
+            ? [
+                {
+                  name: CACHE_SERVICE.name,
+                  port: CACHE_SERVICE.port,
+                  target: { front: cache.name },
+                },
+              ]
             : []),
         ],
         ...(flags.privateDnsName !== undefined ? { privateDnsName: flags.privateDnsName } : {}),
@@ -167,7 +219,7 @@ export function registerLab(program: Command, context: CommandContext): void {
       try {
         const caFile = join(folder, 'ca.pem')
         await writeFile(caFile, lab.ca.certificatePem)
-        const report = describeLab(lab, caFile, proxy, flags)
+        const report = describeLab(lab, caFile, proxy, cache, flags)
         if (flags.json) printJson(context, report)
         else printLab(context, lab, report)
         context.err('lab running; Ctrl-C stops it')
@@ -188,6 +240,7 @@ function describeLab(
   lab: StartedLab,
   caFile: string,
   proxy: { proxyHost: string; port: number } | undefined,
+  cache: { cacheName: string; hostname: string } | undefined,
   flags: LabFlags,
 ): LabReport {
   const env: Record<string, string> = {
@@ -203,10 +256,14 @@ function describeLab(
   }
   const firstZone = lab.endpoint.zones[0]!
   const commands: string[] = []
-  const port = proxy?.port ?? flags.service?.[0]?.port
+  const port =
+    proxy?.port ??
+    (cache !== undefined ? CACHE_SERVICE.port : undefined) ??
+    flags.service?.[0]?.port
   const doctor = [`privatelink doctor ${lab.endpoint.id}`, `--dns ${lab.dns.address}`]
   if (port !== undefined) doctor.push(`--port ${port}`)
   if (proxy !== undefined) doctor.push(`--servername ${proxy.proxyHost}`, `--ca ${caFile}`)
+  else if (cache !== undefined) doctor.push(`--servername ${cache.hostname}`, `--ca ${caFile}`)
   commands.push(doctor.join(' '))
   commands.push(
     `privatelink resolve ${lab.endpoint.privateDnsName ?? lab.endpoint.dnsName} --dns ${lab.dns.address} --allow ${lab.addressBlock}`,
@@ -237,9 +294,38 @@ function describeLab(
     rdsProxy: proxy
       ? { host: proxy.proxyHost, port: proxy.port, user: flags.rdsProxy!.user }
       : null,
+    elastiCache: cache
+      ? {
+          cacheName: cache.cacheName,
+          user: CACHE_SERVICE.user,
+          host: cache.hostname,
+          port: CACHE_SERVICE.port,
+          service: 'elasticache',
+        }
+      : null,
     env,
     commands,
   }
+}
+
+/**
+ * The code that reaches the lab's ElastiCache with `createRedis` and nothing but the printed
+ * environment: the endpoint from PRIVATELINK_ENDPOINTS, the lab CA from NODE_EXTRA_CA_CERTS (TLS
+ * is on by default), credentials and region from AWS_*, the zone from the lab's instance metadata.
+ * The CLI's tests run it.
+ */
+export function redisSnippet(report: LabReport): string[] {
+  const cache = report.elastiCache
+  if (cache === null) return []
+  return [
+    "import { endpointFromEnv } from '@privatelink/core'",
+    "import { createRedis } from '@privatelink/redis'",
+    'const redis = createRedis({',
+    '  endpoint: endpointFromEnv(),',
+    `  servername: '${cache.host}',`,
+    `  auth: { iam: { userId: '${cache.user}', cacheName: '${cache.cacheName}', region: '${report.region}' } },`,
+    '})',
+  ]
 }
 
 function printLab(context: CommandContext, lab: StartedLab, report: LabReport): void {
@@ -258,6 +344,15 @@ function printLab(context: CommandContext, lab: StartedLab, report: LabReport): 
     context.out(
       `  rds proxy     ${report.rdsProxy.host}:${report.rdsProxy.port} (IAM auth, TLS with the lab CA)`,
     )
+  if (report.elastiCache) {
+    const cache = report.elastiCache
+    context.out(
+      `  elasticache   ${cache.host}:${cache.port} (IAM auth, TLS with the lab CA for this name)`,
+    )
+    context.out(
+      `                cache name ${cache.cacheName}, user ${cache.user} (the lab accepts any user ID)`,
+    )
+  }
   section('Credentials (accepted by the lab only)')
   context.out(`  access key id      ${report.credentials.accessKeyId}`)
   context.out(`  secret access key  ${report.credentials.secretAccessKey}`)
@@ -271,6 +366,10 @@ function printLab(context: CommandContext, lab: StartedLab, report: LabReport): 
     context.out(`  export ${name}=${shellQuote(value)}`)
   section('Endpoint JSON (PRIVATELINK_ENDPOINTS, endpointFromConfig)')
   context.out(`  ${lab.endpointJson()}`)
+  if (report.elastiCache) {
+    section('ElastiCache with IAM and TLS (createRedis, with the environment above)')
+    for (const line of redisSnippet(report)) context.out(`  ${line}`)
+  }
   section('Try')
   for (const command of report.commands) context.out(`  ${command}`)
   context.out()
