@@ -1,7 +1,8 @@
 import type { Connector, Endpoint } from '@privatelink/core'
-import { integerOption, invalidOption } from '@privatelink/core'
+import { integerOption, invalidOption, PrivateLinkError } from '@privatelink/core'
 import { redactUrlCredentials } from '@privatelink/dns'
 import type { ConnectorSettings } from './endpoint-source.js'
+import { proxyHostRegion } from './proxy-region.js'
 import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 import type { SecretAuth } from './secret-password.js'
 import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
@@ -229,19 +230,73 @@ export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
     if (typeof readField(tokenProvider, 'getToken', 'tokenProvider.getToken') !== 'function')
       throw invalidSecretOption('tokenProvider', expected, tokenProvider)
   }
+  const auth = validateAuth(options.auth)
+  // A shared Connector (the failover pools' own included) names no consumer region of its own.
+  if (auth.kind === 'iam' && !isConnectorLike(options.endpoint))
+    refuseContradictingRegion(options.region, options.proxyHost, options.endpoint)
   return {
     endpoint: options.endpoint,
     proxyHost: options.proxyHost.toLowerCase(),
     port,
     user: options.user,
     region: options.region,
-    auth: validateAuth(options.auth),
+    auth,
     ca,
     insecure,
     profile,
     connector,
     handshakeTimeoutMs,
   }
+}
+
+const isConnectorLike = (value: unknown): value is Connector =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { connect?: unknown }).connect === 'function' &&
+  typeof (value as { zoneOf?: unknown }).zoneOf === 'function'
+
+/**
+ * An explicit `region` that cannot be the proxy's, refused at the call as createRedis refuses
+ * `auth.iam.region` (the token would be refused at every connect, ERR_PG_TOKEN_SIGNATURE): one
+ * other than the region in an RDS Proxy name (the proxy verifies tokens in its own region), or,
+ * when the name carries none, the consumer's own region of a cross-region endpoint. Any other
+ * explicit region stands: a proxy reached through a peered VPC may be in neither region the
+ * endpoint names.
+ */
+export function refuseContradictingRegion(
+  region: string | undefined,
+  proxyHost: string,
+  endpoint: Endpoint | string,
+  option = 'region',
+): void {
+  if (region === undefined) return
+  const proxyRegion = proxyHostRegion(proxyHost)
+  if (proxyRegion !== undefined) {
+    if (region !== proxyRegion)
+      throw regionError(option, region, proxyRegion, `the proxy ${proxyHost} is in ${proxyRegion}`)
+    return
+  }
+  if (typeof endpoint !== 'object' || endpoint === null) return
+  const { region: consumer, serviceRegion } = endpoint
+  if (serviceRegion !== undefined && serviceRegion !== consumer && region === consumer)
+    throw regionError(
+      option,
+      region,
+      serviceRegion,
+      `${consumer} is this endpoint's own region, and its service (the RDS Proxy) is in ${serviceRegion}`,
+    )
+}
+
+function regionError(
+  option: string,
+  region: string,
+  expected: string,
+  why: string,
+): PrivateLinkError {
+  return new PrivateLinkError('ERR_INVALID_OPTION', `Invalid option '${option}': ${why}`, {
+    hint: `The IAM token must be signed for the proxy's region, e.g. ${expected}: RDS Proxy refuses a token signed for another. Leave ${option} unset (it defaults to the region in proxyHost, else the endpoint's serviceRegion) or pass '${expected}'.`,
+    details: { option, expected: `the proxy's region (${expected})`, received: region },
+  })
 }
 
 /** `connector` (and its healthCheck, which pg extends) as plain objects of readable values. */

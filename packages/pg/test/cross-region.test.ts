@@ -109,14 +109,68 @@ describe('a cross-region endpoint (consumer us-west-2, RDS Proxy us-east-1)', ()
     expect(outcome).toBe('ok')
   })
 
-  it('an explicit region still wins (and a wrong one is ERR_PG_TOKEN_SIGNATURE)', async () => {
+  // Attack round 3, finding 7: the consumer's region given explicitly was accepted, and every
+  // connect failed with ERR_PG_TOKEN_SIGNATURE; createRedis refuses the same mistake at the call.
+  it.each([
+    ['the endpoint names the service region', 'unnamed'],
+    ['the proxy name names its region', 'named'],
+  ] as const)(
+    "region: the consumer's region is refused at the call when %s (createPool and createClient)",
+    async (_why, which) => {
+      const from = which === 'named' ? { lab, front } : unnamed
+      const endpoint = await discovered(from.lab)
+      for (const create of [createPool, createClient]) {
+        let error: unknown
+        try {
+          const made = create({ ...options(from.lab, from.front), endpoint, region: 'us-west-2' })
+          await made.end()
+        } catch (caught) {
+          error = caught
+        }
+        expect(error).toMatchObject({
+          code: 'ERR_INVALID_OPTION',
+          details: { option: 'region', received: 'us-west-2' },
+        })
+        expect((error as PrivateLinkError).hint).toMatch(/us-east-1/)
+        expect((error as PrivateLinkError).hint).toMatch(/unset/)
+      }
+    },
+  )
+
+  it("an explicit region that is the proxy's stands, also where the endpoint names no service region", async () => {
+    const endpoint = await discovered(unnamed.lab)
+    const { serviceRegion: _, ...regionless } = endpoint
+    for (const given of [endpoint, regionless]) {
+      const pool = createPool({
+        ...options(unnamed.lab, unnamed.front),
+        endpoint: given,
+        region: 'us-east-1',
+      })
+      const outcome = await query(() => pool.query('SELECT 1'))
+      await pool.end()
+      expect(outcome).toBe('ok')
+    }
+  })
+
+  it('a region other than both the endpoint names (a proxy in a peered region) is not refused at the call', async () => {
     const pool = createPool({
       ...options(unnamed.lab, unnamed.front),
       endpoint: await discovered(unnamed.lab),
-      region: 'us-west-2',
+      region: 'eu-west-1',
     })
-    const outcome = await query(() => pool.query('SELECT 1'))
+    // The lab's proxy is in us-east-1, so this one's tokens are refused when it connects.
+    expect(await query(() => pool.query('SELECT 1'))).toBe('ERR_PG_TOKEN_SIGNATURE')
     await pool.end()
-    expect(outcome).toBe('ERR_PG_TOKEN_SIGNATURE')
+  })
+
+  it("with password or Secrets Manager auth, region is the secret's default region: not checked", async () => {
+    const endpoint = await discovered(unnamed.lab)
+    const pool = createPool({
+      ...options(unnamed.lab, unnamed.front),
+      endpoint,
+      region: 'us-west-2',
+      auth: { secretId: 'prod/app_user', client: { send: async () => ({}) } } as never,
+    })
+    await pool.end()
   })
 })
