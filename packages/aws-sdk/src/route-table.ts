@@ -1,0 +1,231 @@
+import type { Connector, Endpoint } from '@privatelink/core'
+import { invalidOption } from '@privatelink/core'
+import type { EndpointDispatcherOptions } from '@privatelink/http'
+import { s3VpceHostnames } from './service-endpoint.js'
+import { isRegion, isServiceKey, serviceHostname, serviceOfEndpointName } from './service-hosts.js'
+
+/** What reaches a service: an interface endpoint, a connector to share, or its private DNS name. */
+export type ServiceRoute = Endpoint | Connector | 'private-dns'
+
+/** Dispatcher settings shared by every endpoint (see @privatelink/http for each default). */
+export type SharedDispatcherOptions = Omit<
+  EndpointDispatcherOptions,
+  'endpoint' | 'origins' | 'servername' | 'passthrough'
+>
+
+/** The routing options of `createAwsRequestHandler` (the rest are dispatcher settings). */
+export interface RouteOptions {
+  /** One interface endpoint for one AWS service (its service read from `serviceName`). */
+  endpoint?: Endpoint | Connector
+  /** Routes by service key: `secretsmanager`, `sts`, `kms`, `ecr.api`. */
+  endpoints?: Record<string, ServiceRoute>
+  /** More hostnames per service key. */
+  hostnames?: Record<string, string[]>
+  /** The region of routes that do not carry one. */
+  region?: string
+}
+
+/**
+ * Where a hostname goes: an interface endpoint (or a connector to share), zonal, own zone first;
+ * or the service's private DNS name, resolved through the private-only resolver (guarded, not
+ * zonal). Names that share a route share one dispatcher: the same object for all of them.
+ */
+export type RouteTarget =
+  | { readonly kind: 'endpoint'; readonly endpoint: Endpoint | Connector }
+  | { readonly kind: 'private-dns'; readonly hostname: string; readonly region: string }
+
+/** One hostname's route: where it goes, the service it belongs to, the region calls are signed for. */
+export interface HostRoute {
+  readonly route: RouteTarget
+  readonly service: string | undefined
+  readonly region: string
+}
+
+/** The routing options, checked and resolved: every hostname served, and the rest of the options. */
+export interface RouteTable {
+  /** Lowercase hostname -> its route. */
+  readonly routes: ReadonlyMap<string, HostRoute>
+  /** The dispatcher settings, passed to every dispatcher as they are. */
+  readonly shared: SharedDispatcherOptions
+  /** The consumer's region ('private-dns' routes, error hints), when known. */
+  readonly region: string | undefined
+}
+
+export const isConnector = (value: unknown): value is Connector =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as Connector).connect === 'function' &&
+  'undici' in value
+
+const isEndpoint = (value: unknown): value is Endpoint =>
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as Endpoint).zones) &&
+  typeof (value as Endpoint).dnsName === 'string'
+
+export const endpointOf = (route: Endpoint | Connector): Endpoint =>
+  isConnector(route) ? route.endpoint : route
+
+const PINNED_BY_HANDLER = ['origins', 'servername', 'passthrough']
+
+/** The options object and its routing fields, each of the right shape. */
+function checkShape(options: RouteOptions & Record<string, unknown>) {
+  if (typeof options !== 'object' || options === null)
+    throw invalidOption('options', 'an object', options)
+  const { endpoint, endpoints = {}, hostnames = {}, region, ...shared } = options
+  if (region !== undefined && !isRegion(region))
+    throw invalidOption('region', 'an AWS region such as us-west-2', region)
+  if (typeof endpoints !== 'object' || endpoints === null || Array.isArray(endpoints))
+    throw invalidOption('endpoints', 'an object of { [service]: Endpoint | Connector }', endpoints)
+  if (typeof hostnames !== 'object' || hostnames === null || Array.isArray(hostnames))
+    throw invalidOption('hostnames', 'an object of { [service]: string[] }', hostnames)
+  for (const name of PINNED_BY_HANDLER)
+    if (name in shared)
+      throw invalidOption(
+        name,
+        "nothing: the handler pins each service's names itself",
+        shared[name],
+      )
+  if (endpoint !== undefined && !isEndpoint(endpoint) && !isConnector(endpoint))
+    throw invalidOption('endpoint', 'an Endpoint or a Connector', endpoint)
+  if (endpoint === undefined && Object.keys(endpoints).length === 0)
+    throw invalidOption(
+      'endpoints',
+      'at least one service, e.g. { secretsmanager: endpoint }',
+      endpoints,
+    )
+  return { endpoint, endpoints, hostnames, region, shared: shared as SharedDispatcherOptions }
+}
+
+/**
+ * Where an endpoint's service lives is the endpoint's to say (cross-region: its serviceRegion, or
+ * the region in an AWS service name): signatures must be for that region, whatever region the
+ * consumer runs in. `region` fills in only what the endpoint does not know.
+ */
+export function serviceRegionOf(
+  route: Endpoint | Connector,
+  region: string | undefined,
+  option: string,
+): string {
+  const endpoint = endpointOf(route)
+  const found =
+    endpoint.serviceRegion ??
+    serviceOfEndpointName(endpoint.serviceName)?.region ??
+    region ??
+    endpoint.region
+  // The service's names are built from it: an endpoint without one cannot be served.
+  if (!isRegion(found))
+    throw invalidOption(
+      `${option}.region`,
+      'an Endpoint with a region (discoverEndpoint / endpointFromConfig set it), or the region option',
+      found,
+    )
+  return found
+}
+
+/** The endpoint's own names (a client may be given one as its `endpoint`), S3's vpce forms too. */
+export function ownNames(route: Endpoint | Connector, service: string | undefined): string[] {
+  const endpoint = endpointOf(route)
+  const names = [endpoint.privateDnsName, endpoint.dnsName, ...endpoint.zones.map((z) => z.dnsName)]
+  const own = names.filter((n): n is string => typeof n === 'string')
+  return service === 's3' ? [...own, ...s3VpceHostnames(endpoint)] : own
+}
+
+/** `hostnames[service]`, checked: an array of names. */
+function extraNames(hostnames: Record<string, unknown>, service: string | undefined): string[] {
+  if (service === undefined) return []
+  const names = hostnames[service] ?? []
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))
+    throw invalidOption(`hostnames.${service}`, 'an array of hostnames', names)
+  return names as string[]
+}
+
+/** Builds the table, refusing a hostname that two routes would serve (the choice would be silent). */
+class TableBuilder {
+  readonly routes = new Map<string, HostRoute>()
+  readonly #owner = new Map<string, RouteTarget>()
+
+  add(route: RouteTarget, service: string | undefined, region: string, names: string[]): void {
+    for (const given of names) {
+      const name = given.toLowerCase().replace(/^\*\./, '')
+      const owner = this.#owner.get(name)
+      if (owner !== undefined && owner !== route)
+        throw invalidOption(
+          'endpoints',
+          `each hostname served by one endpoint; ${name} is served by two`,
+          name,
+        )
+      this.#owner.set(name, route)
+      this.routes.set(name, { route, service, region })
+    }
+  }
+}
+
+/**
+ * The handler's routing, pure: every option checked, each service's hostnames derived (service
+ * name, the endpoint's own names, extra `hostnames`), routes to the same endpoint grouped under
+ * one target, conflicts refused. Throws ERR_INVALID_OPTION naming the option.
+ */
+export function routeTable(options: RouteOptions): RouteTable {
+  const { endpoint, endpoints, hostnames, region, shared } = checkShape(
+    options as RouteOptions & Record<string, unknown>,
+  )
+  const table = new TableBuilder()
+  // One target per endpoint or connector object: services on one endpoint share its dispatcher.
+  const targets = new Map<Endpoint | Connector, RouteTarget>()
+  const targetOf = (route: Endpoint | Connector): RouteTarget => {
+    const known = targets.get(route)
+    if (known !== undefined) return known
+    const target: RouteTarget = { kind: 'endpoint', endpoint: route }
+    targets.set(route, target)
+    return target
+  }
+  // 'private-dns' names resolve in the consumer's VPC: the consumer's region, not a service's.
+  const first = endpoint ?? Object.values(endpoints).find((r) => r !== 'private-dns')
+  const consumerRegion =
+    region ??
+    (isEndpoint(first) || isConnector(first) ? endpointOf(first).region : undefined) ??
+    process.env.AWS_REGION
+
+  if (endpoint !== undefined) {
+    const parsed = serviceOfEndpointName(endpointOf(endpoint).serviceName)
+    const serviceRegion = serviceRegionOf(endpoint, region, 'endpoint')
+    const names = ownNames(endpoint, parsed?.service)
+    if (parsed !== undefined) names.push(serviceHostname(parsed.service, serviceRegion))
+    names.push(...extraNames(hostnames, parsed?.service))
+    table.add(targetOf(endpoint), parsed?.service, serviceRegion, names)
+  }
+  for (const [service, route] of Object.entries(endpoints)) {
+    if (!isServiceKey(service))
+      throw invalidOption(
+        `endpoints.${service}`,
+        'a service key such as secretsmanager or ecr.api',
+        service,
+      )
+    if (route === 'private-dns') {
+      if (consumerRegion === undefined)
+        throw invalidOption('region', "a region for 'private-dns' services (or AWS_REGION)", region)
+      const hostname = serviceHostname(service, consumerRegion)
+      const target: RouteTarget = { kind: 'private-dns', hostname, region: consumerRegion }
+      table.add(target, service, consumerRegion, [hostname, ...extraNames(hostnames, service)])
+      continue
+    }
+    if (!isEndpoint(route) && !isConnector(route))
+      throw invalidOption(
+        `endpoints.${service}`,
+        "an Endpoint, a Connector or 'private-dns'",
+        route,
+      )
+    const serviceRegion = serviceRegionOf(route, region, `endpoints.${service}`)
+    table.add(targetOf(route), service, serviceRegion, [
+      serviceHostname(service, serviceRegion),
+      ...ownNames(route, service),
+      ...extraNames(hostnames, service),
+    ])
+  }
+  const served = new Set([...table.routes.values()].map((entry) => entry.service))
+  for (const service of Object.keys(hostnames))
+    if (!served.has(service))
+      throw invalidOption(`hostnames.${service}`, 'a service that also has an endpoint', service)
+  return { routes: table.routes, shared, region: consumerRegion }
+}
