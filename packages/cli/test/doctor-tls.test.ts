@@ -7,6 +7,10 @@ import { caFile, cli, labEnv } from './support.js'
 const NAME = 'api.saas.example.com'
 let lab: Lab
 let server: Server
+/** Reads the SSLRequest, then closes without answering. */
+let closer: Server
+/** Answers the SSLRequest with 'N': no TLS here. */
+let refuser: Server
 let ca: Awaited<ReturnType<typeof caFile>>
 const sockets = new Set<Socket>()
 
@@ -19,9 +23,24 @@ beforeAll(async () => {
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
+  const answering = (answer: (socket: Socket) => void) =>
+    createServer((socket) => {
+      socket.on('error', () => {})
+      socket.once('data', () => answer(socket))
+    })
+  closer = answering((socket) => socket.destroy())
+  refuser = answering((socket) => socket.end(Buffer.from('N')))
+  const listen = async (s: Server) => {
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+    return (s.address() as { port: number }).port
+  }
   lab = await startLab({
     privateDnsName: NAME,
-    services: [{ name: 'plain', port: 8443, target: { host: '127.0.0.1', port } }],
+    services: [
+      { name: 'plain', port: 8443, target: { host: '127.0.0.1', port } },
+      { name: 'closer', port: 5433, target: { host: '127.0.0.1', port: await listen(closer) } },
+      { name: 'refuser', port: 5434, target: { host: '127.0.0.1', port: await listen(refuser) } },
+    ],
   })
   ca = await caFile(lab)
 })
@@ -30,9 +49,12 @@ afterAll(async () => {
   await lab?.close()
   for (const socket of sockets) socket.destroy()
   await new Promise((resolve) => server?.close(resolve))
+  await new Promise((resolve) => closer?.close(resolve))
+  await new Promise((resolve) => refuser?.close(resolve))
 })
 
-const doctor = (...extra: string[]) =>
+const doctor = (...extra: string[]) => doctorOn('8443', ...extra)
+const doctorOn = (port: string, ...extra: string[]) =>
   cli(
     [
       'doctor',
@@ -40,7 +62,7 @@ const doctor = (...extra: string[]) =>
       '--dns',
       lab.dns.address,
       '--port',
-      '8443',
+      port,
       '--servername',
       NAME,
       '--ca',
@@ -85,5 +107,30 @@ describe('doctor: a TLS handshake that hangs over a connected socket', { timeout
       /^TCP connected, so the port is open: the server did not answer PostgreSQL's SSLRequest/,
     )
     expect(tls.fix).not.toMatch(/security group/i)
+  })
+})
+
+describe('doctor --starttls postgres: a server that answers the SSLRequest badly', {
+  timeout: 60_000,
+}, () => {
+  const tlsCheck = async (port: string) => {
+    const run = await doctorOn(port, '--starttls', 'postgres', '--timeout', '10000')
+    expect(run.code).toBe(1)
+    return (JSON.parse(run.stdout) as DoctorReport).checks.find((c) => c.id === 'tls.certificate')!
+  }
+
+  it("'N' is ERR_NO_TLS: the service offers no TLS on this port", async () => {
+    const tls = await tlsCheck('5434')
+    expect(tls.status).toBe('fail')
+    expect(tls.fix).toMatch(/^The service does not offer TLS on this port/)
+  })
+
+  // A close before any answer settles at once; it used to wait for a 'data' event that never
+  // came, and the handshake deadline then destroyed an already closed socket: doctor never ended.
+  it('a close before the answer is a closed connection, not a hang or a handshake timeout', async () => {
+    const tls = await tlsCheck('5433')
+    expect(tls.status).toBe('fail')
+    expect(tls.seen).toMatch(/connection closed during the TLS handshake/)
+    expect(tls.seen).not.toContain('did not complete within')
   })
 })

@@ -1,6 +1,12 @@
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
-import { checkServerIdentity, type PeerCertificate, connect as tlsConnect } from 'node:tls'
+import {
+  checkServerIdentity,
+  type PeerCertificate,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls'
+import { PrivateLinkError } from '@privatelink/core'
 
 export type TcpOutcome =
   | { ok: true; ms: number; socket: Socket }
@@ -29,18 +35,6 @@ export async function tcpProbe(host: string, port: number, timeoutMs: number): P
   }
 }
 
-/** PostgreSQL's SSLRequest: TLS starts after the server answers 'S'. */
-const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
-
-async function postgresStartTls(socket: Socket): Promise<void> {
-  socket.write(SSL_REQUEST)
-  const [chunk] = (await once(socket, 'data')) as [Buffer]
-  if (chunk[0] !== 0x53)
-    throw Object.assign(new Error('the server answered SSLRequest with no TLS'), {
-      code: 'ERR_NO_TLS',
-    })
-}
-
 export type TlsOutcome =
   | { ok: true; protocol: string; names: string[]; validTo: string; issuer: string }
   | { ok: false; code: string; message: string; names?: string[] }
@@ -65,9 +59,10 @@ export async function tlsProbe(
 ): Promise<TlsOutcome> {
   // TCP is connected here: a deadline passing now is the handshake's, not the network's, and
   // says so (ETIMEDOUT would point at security groups that already let the connect through).
+  const deadline = new AbortController()
   const timer = setTimeout(
     () =>
-      socket.destroy(
+      deadline.abort(
         Object.assign(
           new Error(
             `TLS handshake did not complete within ${timeoutMs} ms (TCP connected; ${socket.bytesRead} bytes received)`,
@@ -78,15 +73,11 @@ export async function tlsProbe(
     timeoutMs,
   )
   try {
-    if (starttls === 'postgres') await postgresStartTls(socket)
-    const secure = tlsConnect({
-      socket,
-      servername,
-      rejectUnauthorized: false,
-      ...(ca !== undefined ? { ca } : {}),
-    })
+    const secure =
+      starttls === 'postgres'
+        ? await postgresTls(socket, servername, ca, deadline.signal)
+        : await directTls(socket, servername, ca, deadline.signal)
     try {
-      await once(secure, 'secureConnect')
       const certificate = secure.getPeerCertificate()
       const names = namesOf(certificate)
       if (!secure.authorized) {
@@ -118,5 +109,56 @@ export async function tlsProbe(
   } finally {
     clearTimeout(timer)
     socket.destroy()
+  }
+}
+
+/**
+ * PostgreSQL's SSLRequest then TLS, by the same code pg's clients use (`sslRequestTls`), so doctor
+ * judges the upgrade the way the driver does it: an answer other than a lone 'S' is refused, and a
+ * close before the answer settles at once instead of waiting for the deadline. Certificates are
+ * not refused there: tlsProbe reads them to say which names they carry.
+ */
+async function postgresTls(
+  socket: Socket,
+  servername: string,
+  ca: string | undefined,
+  signal: AbortSignal,
+): Promise<TLSSocket> {
+  const { sslRequestTls } = await import('@privatelink/pg')
+  try {
+    return await sslRequestTls(socket, { servername, ca, insecure: true }, { signal })
+  } catch (error) {
+    // doctor's own code for "no TLS on this port", which its fix text and --json keep.
+    if (PrivateLinkError.isInstance(error) && error.code === 'ERR_PG_TLS_REFUSED')
+      throw Object.assign(new Error('the server answered SSLRequest with no TLS'), {
+        code: 'ERR_NO_TLS',
+      })
+    throw error
+  }
+}
+
+/** A TLS handshake straight away (the service's port speaks TLS). */
+async function directTls(
+  socket: Socket,
+  servername: string,
+  ca: string | undefined,
+  signal: AbortSignal,
+): Promise<TLSSocket> {
+  const secure = tlsConnect({
+    socket,
+    servername,
+    rejectUnauthorized: false,
+    ...(ca !== undefined ? { ca } : {}),
+  })
+  const onAbort = () => socket.destroy(signal.reason as Error)
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    await once(secure, 'secureConnect')
+    return secure
+  } catch (error) {
+    secure.destroy()
+    throw error
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
