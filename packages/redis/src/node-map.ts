@@ -1,5 +1,6 @@
 import { invalidOption } from '@privatelink/core'
 import { unmappedNodeError } from './errors.js'
+import { invalidSecretOption } from './secret-option.js'
 
 /**
  * Announced node address (`host:port`, as CLUSTER SLOTS and MOVED name it) -> the endpoint's
@@ -48,8 +49,10 @@ export function validateNatMap(natMap: unknown): NodeNatMap | undefined {
   if (typeof natMap !== 'object' || natMap === null)
     throw invalidOption('natMap', "an object { 'host:port': { port } } or a function", natMap)
   for (const [key, value] of Object.entries(natMap)) {
-    if (!/^.+:\d+$/.test(key))
-      throw invalidOption(`natMap['${key}']`, "a key of the form 'host:port'", key)
+    // A host has no '@' or '/': a key with them may be a URL with a password, never echoed (the
+    // key is part of the option's name in the errors below).
+    if (!/^[^@/\s]+:\d+$/.test(key))
+      throw invalidSecretOption('natMap', "keys of the form 'host:port' (no URL)", key)
     if (portOf(value as { port: number }) === undefined)
       throw invalidOption(`natMap['${key}']`, '{ port } with the listener port (1-65535)', value)
   }

@@ -137,6 +137,15 @@ describe('a connection URL as the endpoint', () => {
     )
   })
 
+  it('as a natMap key (part of the option name in errors): refused naming natMap, never shown', () => {
+    const natMap = { [`default:${SECRET}@node-1:6379`]: { port: 'x' } }
+    expectRefusedWithout(
+      thrown(() => createRedisCluster({ ...clusterBase(), natMap } as never)),
+      'natMap',
+      SECRET,
+    )
+  })
+
   it('as servername: refused like failover[].servername, never shown', () => {
     const url = `rediss://default:${SECRET}@master.c.use1.cache.amazonaws.com:6379`
     expectRefusedWithout(
