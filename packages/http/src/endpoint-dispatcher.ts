@@ -1,5 +1,5 @@
 import type { Connector } from '@privatelink/core'
-import { Agent, Dispatcher, errors, Pool } from 'undici'
+import { Agent, type Dispatcher, errors, Pool } from 'undici'
 import { CallbackHandler } from './callback-handler.js'
 import {
   type DispatcherConfig,
@@ -95,20 +95,20 @@ export class EndpointDispatcher extends Agent {
       stall.stop()
       if (config.ownsConnector) connector.close()
     }
-    const agent: { dispatch: Dispatch } = { dispatch: (o, h) => super.dispatch(o, h) }
-    this.#intercepted = Dispatcher.prototype.compose.call(
-      agent as Dispatcher,
-      zoneFailover({
-        policy: config.policy,
-        hasUntried: (tried) =>
-          connector.preferredZones().some((zone) => !tried.has(connector.zoneKey(zone))),
-        now: config.clock,
-      }),
-      originPinning({
-        origins: config.origins,
-        passthrough: config.passthrough ? agent.dispatch : undefined,
-      }),
-    ).dispatch
+    const agent: Dispatch = (o, h) => super.dispatch(o, h)
+    const failover = zoneFailover({
+      policy: config.policy,
+      hasUntried: (tried) =>
+        connector.preferredZones().some((zone) => !tried.has(connector.zoneKey(zone))),
+      now: config.clock,
+    })
+    const pinning = originPinning({
+      origins: config.origins,
+      passthrough: config.passthrough ? agent : undefined,
+    })
+    // Composed as Dispatcher.compose would, without its per-layer handler wrap: dispatch() adapts
+    // a callback-style handler once, at the top.
+    this.#intercepted = pinning(failover(agent))
   }
 
   /** Open sockets per zone key, read from the sockets themselves. */
