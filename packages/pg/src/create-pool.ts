@@ -4,13 +4,40 @@ import pg from 'pg'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
 import type { EndpointStreamContext } from './endpoint-stream.js'
 import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
+import type { PinCause } from './pin-causes.js'
+import { type PinningMode, type PinningMonitor, pinningOf } from './pinning.js'
 import { PoolRetirement } from './pool-retirement.js'
 import { CLIENT_CONTEXT, type ClientContext, PrivateLinkClient } from './private-link-client.js'
 import { regionalPlans } from './regional-plans.js'
 
 /** createPool's options: ours plus pg.Pool's own (max, idleTimeoutMillis, ...). */
 export type PrivateLinkPoolOptions = PrivateLinkPgOptions &
-  Omit<pg.PoolConfig, 'host' | 'port' | 'user' | 'password' | 'ssl' | 'stream' | 'connectionString'>
+  Omit<
+    pg.PoolConfig,
+    'host' | 'port' | 'user' | 'password' | 'ssl' | 'stream' | 'connectionString'
+  > & {
+    /**
+     * A statement that would pin the RDS Proxy session (SET, a named statement, a temporary
+     * table, a session advisory lock, LISTEN, a statement over 16 KB, ...): `'warn'` once per
+     * cause per pool (process warning `PRIVATELINK_PG_PINNING`), `'error'` refuses it with
+     * ERR_PG_PINNING before it is sent, `'ignore'` checks nothing. Each is also published on
+     * `privatelink:pg:pinning` and counted in `stats().pinning`.
+     * @default 'warn'
+     */
+    pinning?: PinningMode
+  }
+
+/** What createPool returns: a pg.Pool, plus its counts. */
+export interface PrivateLinkPool extends pg.Pool {
+  /** Counts since the pool was created. */
+  stats(): PrivateLinkPoolStats
+}
+
+/** A pool's counts. */
+export interface PrivateLinkPoolStats {
+  /** Statements that would pin the RDS Proxy session, by cause (sent in 'warn', refused in 'error'). */
+  pinning: Partial<Record<PinCause, number>>
+}
 
 /** Errors the pool raises for its own housekeeping: counted on the pool, never fatal. */
 const BENIGN = new Set(['ERR_PG_ZONE_EJECTED', 'ERR_PG_IDLE_CLOSED'])
@@ -28,6 +55,7 @@ interface PoolSetup {
   stream: EndpointStreamContext
   /** The plan of a target (undefined: the one new connections go to now). */
   planOf(target: number | undefined): ConnectionPlan
+  pinning: PinningMonitor | undefined
   close(): void
 }
 
@@ -35,8 +63,9 @@ interface PoolSetup {
  * A pg.Pool (every pg API works) whose connections go through the PrivateLink endpoint to RDS
  * Proxy: own zone first, IAM tokens, TLS verify-full against proxyHost.
  */
-export function createPool(given: PrivateLinkPoolOptions): pg.Pool {
+export function createPool(given: PrivateLinkPoolOptions): PrivateLinkPool {
   const options = readPgOptions(given)
+  const pinning = pinningOf(options.pinning, String(options.user))
   const lambda = options.profile === 'lambda'
   // Lambda: one connection per sandbox; close it before RDS Proxy's idle client timeout
   // (30 min by default) would; let the process freeze or exit with the pool idle.
@@ -46,8 +75,9 @@ export function createPool(given: PrivateLinkPoolOptions): pg.Pool {
     const { plans } = regional
     // The stream races every target; once its socket landed, TLS checks that target's proxy name
     // and the password is a token signed for that proxy and region.
-    return new PrivateLinkPool({
+    return new EndpointPool({
       primary: plans[0]!,
+      pinning,
       stream: {
         ...plans[0]!.streamContext,
         connector: () => regional.connector,
@@ -58,15 +88,16 @@ export function createPool(given: PrivateLinkPoolOptions): pg.Pool {
     })
   }
   const plan = connectionPlan(options, defaults)
-  return new PrivateLinkPool({
+  return new EndpointPool({
     primary: plan,
+    pinning,
     stream: plan.streamContext,
     planOf: () => plan,
     close: () => {},
   })
 }
 
-class PrivateLinkPool extends pg.Pool {
+class EndpointPool extends pg.Pool implements PrivateLinkPool {
   readonly #setup: PoolSetup
   readonly #retirement: PoolRetirement
 
@@ -76,6 +107,7 @@ class PrivateLinkPool extends pg.Pool {
       stream: setup.stream,
       planOf: setup.planOf,
       retire: (client, event) => retirement?.retire(client, event),
+      pinning: setup.pinning,
     }
     super({
       ...setup.primary.pgConfig,
@@ -122,6 +154,10 @@ class PrivateLinkPool extends pg.Pool {
       }
     }
     throw plan.mapError(error)
+  }
+
+  stats(): PrivateLinkPoolStats {
+    return { pinning: { ...this.#setup.pinning?.counts } }
   }
 
   override end(): Promise<void>

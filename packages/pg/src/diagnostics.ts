@@ -18,3 +18,9 @@ export const authRetryChannel = channel('privatelink:pg:auth-retry')
  * one pool's connections are leaving them: idle ones closed now, checked-out ones on release.
  */
 export const zoneRetiredChannel = channel('privatelink:pg:zone-retired')
+
+/**
+ * `{ cause, hint, proxyHost, user, zone, statementName? }`: a statement about to be sent would pin
+ * the RDS Proxy session (see `pinning`). Never carries the SQL text or its values.
+ */
+export const pinningChannel = channel('privatelink:pg:pinning')

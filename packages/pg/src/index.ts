@@ -1,21 +1,28 @@
 export type { PrivateLinkClientOptions } from './create-client.js'
 export { createClient } from './create-client.js'
-export type { PrivateLinkPoolOptions } from './create-pool.js'
-export type { CaSource } from './errors.js'
+export type {
+  PrivateLinkPool,
+  PrivateLinkPoolOptions,
+  PrivateLinkPoolStats,
+} from './create-pool.js'
 export { createPool } from './create-pool.js'
 export {
   authRetryChannel,
+  pinningChannel,
   tokenRefreshedChannel,
   tokenRefreshFailedChannel,
   zoneRetiredChannel,
 } from './diagnostics.js'
 export type { ConnectorSettings } from './endpoint-source.js'
+export type { CaSource } from './errors.js'
 export type {
   PgFailoverTarget,
   PrivateLinkAuth,
   PrivateLinkPgOptions,
   PrivateLinkSslOptions,
 } from './options.js'
+export type { PinCause } from './pin-causes.js'
+export type { PinningMode } from './pinning.js'
 export type {
   SecretAuth,
   SecretsManagerClientConfigLike,

@@ -3,6 +3,7 @@ import type { Retirement } from '@privatelink/core'
 import pg from 'pg'
 import type { ConnectionPlan } from './connection-plan.js'
 import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js'
+import type { PinningMonitor } from './pinning.js'
 
 /**
  * Where a client finds its context in the config it is built from: pg-pool builds every client
@@ -26,6 +27,8 @@ export interface ClientContext {
    * that for its clients, with one retry), and `close()` runs after `end()`.
    */
   standalone?: { close(): void }
+  /** Statements that would pin the RDS Proxy session: warned, counted or refused. @default none */
+  pinning?: PinningMonitor | undefined
 }
 
 type ConnectCallback = ((error: Error) => void) | ((error: null, client: pg.Client) => void)
@@ -40,6 +43,8 @@ export class PrivateLinkClient extends pg.Client {
   readonly stream: EndpointStream
   /** Checked out of its pool (set from pg-pool's public 'acquire' / 'release'). */
   checkedOut = false
+  /** Named statements pg has parsed on this connection (only the first Parse pins). */
+  readonly namedStatements = new Set<string>()
   readonly #context: ClientContext
   readonly #password: () => Promise<string> | string
 
@@ -83,6 +88,18 @@ export class PrivateLinkClient extends pg.Client {
     )
   }
 
+  // pg's query() overloads all take (config, values?, callback?): the query is checked for
+  // pinning, then passed on as it came.
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads, passed through as they are
+  override query(config: any, values?: any, callback?: any): any {
+    const pinning = this.#context.pinning
+    if (pinning !== undefined) {
+      const refused = pinning.check(config, this)
+      if (refused !== undefined) return refuseQuery(refused, config, values, callback)
+    }
+    return (super.query as (...given: unknown[]) => unknown).call(this, config, values, callback)
+  }
+
   /** pg keeps the password it sent on the client (non-enumerable): put the function back. */
   #scrub(): void {
     const fields = this as unknown as {
@@ -113,4 +130,21 @@ export class PrivateLinkClient extends pg.Client {
     const zone = this.stream.zone === undefined ? '' : `, zone: ${this.stream.zone}`
     return `PrivateLinkClient { ${user}@${proxyHost}:${port}, auth: ${auth.kind}${zone} }`
   }
+}
+
+/** A query refused before it was sent, delivered the way pg would deliver its error. */
+function refuseQuery(error: Error, config: unknown, values: unknown, callback: unknown): unknown {
+  const query = config as { callback?: unknown; submit?: unknown; handleError?: unknown }
+  const done = [callback, values, query.callback].find((f) => typeof f === 'function')
+  if (typeof query.submit === 'function') {
+    // A Submittable (pg-cursor, pg-query-stream): it hears the error as pg would tell it.
+    if (typeof query.handleError === 'function')
+      process.nextTick(() => (query.handleError as (error: Error) => void)(error))
+    return query
+  }
+  if (done !== undefined) {
+    process.nextTick(done as (error: Error) => void, error)
+    return undefined
+  }
+  return Promise.reject(error)
 }
