@@ -7,6 +7,7 @@ import type {
   ResolvedTarget,
 } from './connector-types.js'
 import { assertEndpoint } from './endpoint-shape.js'
+import { HealthRegistry, processHealthRegistry } from './health-registry.js'
 import type { Locality } from './model.js'
 import { functionOption, integerOption, localityOption } from './options.js'
 import type { Dial } from './tcp-connect.js'
@@ -38,7 +39,12 @@ export interface ConnectorConfig {
   readonly resolver: Resolver | undefined
   /** Undefined: detect; null: unknown (zones ranked by measured connect time). */
   readonly locality: Locality | null | undefined
+  /** Where the endpoint's shared zone health lives; false: this connector's own. */
+  readonly healthRegistry: HealthRegistry | false
 }
+
+/** One function, so connectors left on the default dial share health (the key holds its identity). */
+const defaultDial: Dial = (target) => netConnect({ ...target, noDelay: true })
 
 /** Every default and every check of createConnector's options: a bad one throws ERR_INVALID_OPTION. */
 export function resolveConnectorOptions(options: ConnectorOptions): ConnectorConfig {
@@ -62,9 +68,7 @@ export function resolveConnectorOptions(options: ConnectorOptions): ConnectorCon
   const connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1)
   const tlsTimeoutMs = integerOption('tlsTimeoutMs', options.tlsTimeoutMs, 10_000, 1)
   const clock = functionOption('clock', options.clock, Date.now)
-  const dial = functionOption<Dial>('dial', options.dial, (target) =>
-    netConnect({ ...target, noDelay: true }),
-  )
+  const dial = functionOption<Dial>('dial', options.dial, defaultDial)
   const allowedRanges = rangesOption(options.allowedRanges)
   const ejection = options.ejection ?? {}
   const check = options.healthCheck ?? {}
@@ -96,6 +100,7 @@ export function resolveConnectorOptions(options: ConnectorOptions): ConnectorCon
       options.locality === undefined || options.locality === null
         ? options.locality
         : localityOption('locality', options.locality),
+    healthRegistry: registryOption(options.healthRegistry),
   })
 }
 
@@ -150,6 +155,16 @@ function maxEjectedPercentOption(value: unknown): number {
   if (percent > 100)
     throw invalidOption('ejection.maxEjectedPercent', 'an integer from 0 to 100', percent)
   return percent
+}
+
+function registryOption(value: unknown): HealthRegistry | false {
+  if (value === undefined) return processHealthRegistry
+  if (value === false || value instanceof HealthRegistry) return value
+  throw invalidOption(
+    'healthRegistry',
+    'a HealthRegistry (new HealthRegistry()), or false for health of its own',
+    value,
+  )
 }
 
 /** A Resolver (createResolver's), or undefined for the connector's own. */

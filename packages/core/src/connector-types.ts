@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Resolver } from '@privatelink/dns'
+import type { HealthRegistry } from './health-registry.js'
 import type { Endpoint, EndpointZone, Locality } from './model.js'
 import type { RetireEvent, SocketWatch, WatchOptions } from './socket-lifecycle.js'
 import type { Dial } from './tcp-connect.js'
@@ -162,6 +163,17 @@ export interface ConnectorOptions {
    * @default 600000
    */
   probeIntervalMs?: number
+  /**
+   * Where this endpoint's zone health lives. Every connector of the same endpoint in the process
+   * (the same Endpoint object or an equal one: same ID, zones and addresses) with the same
+   * health-defining options (`ejection`, `healthCheck`, `clock`, `dial`, `resolver`,
+   * `allowedRanges`, each target's TLS name) shares one zone health table and one set of health
+   * checks: a zone one client ejects is avoided by every other from its next connect. A
+   * connector whose health-defining options differ gets health of its own, on purpose. Pass a
+   * `new HealthRegistry()` to share only among the connectors given it (tests), or `false` for
+   * health of this connector's own. @default the process-wide registry
+   */
+  healthRegistry?: HealthRegistry | false
 }
 
 /**

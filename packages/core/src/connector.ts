@@ -20,18 +20,24 @@ import type { ConnectOptions, Connector, ConnectorOptions } from './connector-ty
 import { backgroundLocality } from './default-locality.js'
 import { createDialGuard } from './dial-guard.js'
 import { ConnectorEvents } from './events.js'
-import { HealthChecker } from './health-checker.js'
+import type { HealthChecker } from './health-checker.js'
 import { hedgeDelay, type LoopMark, loopBusySince } from './hedge-delay.js'
 import { type HedgedConnectOptions, hedgedConnect } from './hedged-connect.js'
 import { checkOptions } from './options.js'
 import { retiredByMove, retiredByReadmission } from './retire-rules.js'
+import { type HealthMember, SharedHealth } from './shared-health.js'
 import { SocketLifecycle, watchOptionsOf } from './socket-lifecycle.js'
 import { isFatalUpgradeError, runUpgrade } from './socket-upgrade.js'
 import { TargetRouter } from './target-router.js'
 import { abandoned } from './tcp-connect.js'
 import { type ConnectorTlsOptions, FATAL_TLS, tlsUpgrade } from './tls-upgrade.js'
 import { createUndiciConnect } from './undici-connect.js'
-import { type HealthEvent, type HealthSignal, isHealthSignal, ZoneHealth } from './zone-health.js'
+import {
+  type HealthEvent,
+  type HealthSignal,
+  isHealthSignal,
+  type ZoneHealth,
+} from './zone-health.js'
 import { type ZoneKey, zoneKey } from './zone-key.js'
 import type { ZoneEntry } from './zone-table.js'
 import { ZoneTable } from './zone-table.js'
@@ -78,6 +84,10 @@ interface Parts {
   record: (key: ZoneKey, signal: HealthSignal, cause?: string) => void
   /** performance.now() of each zone's last completed handshake, TLS or an upgrade. */
   lastHandshake: Map<ZoneKey, number>
+  /** Held here so the shared state's weak reference to it lives as long as the connector. */
+  member: HealthMember
+  /** Leaves the endpoint's shared health (idempotent). */
+  release: () => void
 }
 
 /** One connect() in progress: what its legs share. */
@@ -114,9 +124,21 @@ export function createConnector(options: ConnectorOptions): Connector {
 function assemble(config: ConnectorConfig): Parts {
   const { targets, clock } = config
   const table = new ZoneTable(targets)
-  const health = new ZoneHealth(table.keys, config.zoneHealth)
+  // Zone health and its checks are the endpoint's, shared by every connector of it in the process.
+  const registry = config.healthRegistry
+  const lease =
+    registry === false
+      ? { state: new SharedHealth(config), release: () => {} }
+      : registry.acquire(
+          registry.keyOf(config),
+          table,
+          () => new SharedHealth(config),
+          (state) => state.dispose(),
+        )
+  const shared = lease.state
+  const { health, checker } = shared
   const events = new ConnectorEvents()
-  const lifecycle = new SocketLifecycle((key, signal, cause) => record(key, signal, cause))
+  const lifecycle = new SocketLifecycle((key, signal, cause) => shared.record(key, signal, cause))
   const stopping = new AbortController()
   const attempts = new Attempts({
     dial: config.dial,
@@ -128,11 +150,11 @@ function assemble(config: ConnectorConfig): Parts {
     resolveAddress: addressResolver(config.resolver, config.allowedRanges, targets),
   })
   const isOut = (key: ZoneKey) => health.isEjected(key, clock())
-  const publish = (event: HealthEvent, cause?: string) => {
+  const publish = (event: HealthEvent, cause: string | undefined, first: boolean) => {
     const entry = table.byKey(event.key)
     if (entry === undefined) return
     if (event.type === 'eject') attempts.abandonZone(entry.key, abandoned('zone ejected'))
-    events.zoneChanged(event, entry, cause)
+    events.zoneChanged(event, entry, cause, first)
     if (!lifecycle.listening) return
     const zones =
       event.type === 'eject' ? [entry.key] : retiredByReadmission(entry.key, ranking(), table.keys)
@@ -144,7 +166,7 @@ function assemble(config: ConnectorConfig): Parts {
     health,
     clock,
     checksOn: config.healthCheck.intervalMs > 0,
-    readmitted: (event) => publish(event),
+    readmitted: (event) => shared.publish(event),
     moved: (move) => {
       events.targetMoved(move, table.primary.endpoint.id)
       if (!lifecycle.listening) return
@@ -154,34 +176,20 @@ function assemble(config: ConnectorConfig): Parts {
     },
   })
   const ranking = () => router.route().zones.map((entry) => entry.key)
-  const record = (key: ZoneKey, signal: HealthSignal, cause?: string) => {
-    const event = health.record(key, signal, clock())
-    if (event === undefined) return
-    publish(event, cause)
-    // The last zone of the active target out: fail over now, not at the next connect.
-    if (targets.length > 1) router.route()
-  }
-  const succeeded = (key: ZoneKey, probe = false) => {
-    const event = health.recordSuccess(key, clock(), probe)
-    if (event !== undefined) publish(event)
-  }
-  const checker = new HealthChecker({
-    table,
-    targets,
-    health,
-    attempts,
-    clock,
-    ...config.healthCheck,
-    defaultPort: config.port,
-    stopping: stopping.signal,
-    record,
-    succeeded,
-    readmitted: (event) => publish(event),
-    rerouted: () => {
+  const member: HealthMember = {
+    changed(event, cause, first) {
+      publish(event, cause, first)
+      // The last zone of the active target out: fail over now, not at the next connect.
+      if (event.type === 'eject' && targets.length > 1) router.route()
+    },
+    rerouted() {
       router.invalidate()
       router.route()
     },
-  })
+  }
+  const leave = shared.join(member)
+  const record = (key: ZoneKey, signal: HealthSignal, cause?: string) =>
+    shared.record(key, signal, cause)
   const race: RaceContext = {
     attempts,
     delayFor: (candidate) =>
@@ -189,7 +197,7 @@ function assemble(config: ConnectorConfig): Parts {
     connectTimeoutMs: config.connectTimeoutMs,
     endpointIds: targets.map((target) => target.endpoint.id).join(', '),
     record,
-    succeeded: (key) => succeeded(key),
+    succeeded: (key) => shared.succeeded(key),
   }
   return {
     config,
@@ -204,6 +212,11 @@ function assemble(config: ConnectorConfig): Parts {
     stopping,
     record,
     lastHandshake: new Map(),
+    member,
+    release: () => {
+      leave()
+      lease.release()
+    },
   }
 }
 
@@ -257,7 +270,7 @@ function connectorOf(parts: Parts): Connector {
     onRetire: (listener) => lifecycle.onRetire(listener),
     close() {
       parts.stopping.abort(abandoned('connector closed'))
-      checker.stop()
+      parts.release()
     },
   }
 }

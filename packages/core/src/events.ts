@@ -93,7 +93,8 @@ export class ConnectorEvents {
     return () => this.#targetListeners.delete(listener)
   }
 
-  zoneChanged(event: HealthEvent, entry: ZoneEntry, cause?: string): void {
+  /** `channel`: false when another connector of the endpoint already published this change. */
+  zoneChanged(event: HealthEvent, entry: ZoneEntry, cause?: string, channel = true): void {
     const { zone } = entry
     const identity = {
       zone: entry.key,
@@ -101,7 +102,7 @@ export class ConnectorEvents {
       ...(zone.azId ? { azId: zone.azId } : {}),
     }
     const endpointId = entry.target.endpoint.id
-    if (event.type === 'eject') {
+    if (channel && event.type === 'eject') {
       if (ejectChannel.hasSubscribers) {
         const message: EjectMessage = {
           endpointId,
@@ -113,7 +114,7 @@ export class ConnectorEvents {
         }
         ejectChannel.publish(message)
       }
-    } else if (readmitChannel.hasSubscribers) {
+    } else if (channel && readmitChannel.hasSubscribers) {
       const message: ReadmitMessage = { endpointId, ...identity }
       readmitChannel.publish(message)
     }

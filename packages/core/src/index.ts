@@ -55,6 +55,7 @@ export type {
   TargetMoveMessage,
   ZoneMessage,
 } from './events.js'
+export { HealthRegistry } from './health-registry.js'
 export type { DetectedLocality, DetectLocalityOptions, LocalityFailure } from './locality.js'
 export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
