@@ -1,10 +1,15 @@
+import { redactUrlCredentials } from '@privatelink/dns'
+
 /**
  * A short, printable description of any input for error messages and details. Never throws:
  * JSON.stringify fails on BigInt and cycles, String() on an object whose toString throws.
  */
 export function describeInput(input: unknown): string {
-  if (typeof input === 'string')
-    return JSON.stringify(input.length > 200 ? `${input.slice(0, 197)}...` : input)
+  if (typeof input === 'string') {
+    // A connection URL given where a name belongs must not show its password.
+    const text = redactUrlCredentials(input)
+    return JSON.stringify(text.length > 200 ? `${text.slice(0, 197)}...` : text)
+  }
   if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
   if (typeof input === 'bigint') return `${input}n`
   if (typeof input === 'symbol') return 'a symbol'
@@ -18,5 +23,7 @@ export function describeInput(input: unknown): string {
 
 /** The input itself when it is a string (for details), else its description. */
 export function inputText(input: unknown): string {
-  return typeof input === 'string' ? input.slice(0, 200) : describeInput(input)
+  return typeof input === 'string'
+    ? redactUrlCredentials(input).slice(0, 200)
+    : describeInput(input)
 }
