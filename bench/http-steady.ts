@@ -8,25 +8,30 @@ import { createEndpointDispatcher } from '@privatelink/http'
 import { startLab } from '@privatelink/lab'
 import { Agent } from 'undici'
 import { HOST, latencies, load, OWN, startServer } from './http.js'
-import { compare, comparisonTable, machine } from './measure.js'
+import { compare, comparisonTable, machine, spread } from './measure.js'
 
 const argument = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const rounds = Number(argument('rounds') ?? 11)
 const inFlights = (argument('in-flight') ?? '16,256').split(',').map(Number)
-const beforePath = argument('before')
-const before =
-  beforePath === undefined
-    ? undefined
-    : (
-        (await import(new URL(beforePath, `file://${process.cwd()}/`).href)) as {
-          createEndpointDispatcher: typeof createEndpointDispatcher
-        }
-      ).createEndpointDispatcher
+// Other builds' dispatchers, each a variant named after its folder (packages/http/dist-before/index.js).
+const others = await Promise.all(
+  (argument('before') ?? '')
+    .split(',')
+    .filter((path) => path !== '')
+    .map(async (path) => {
+      const module = (await import(new URL(path, `file://${process.cwd()}/`).href)) as {
+        createEndpointDispatcher: typeof createEndpointDispatcher
+      }
+      return {
+        name: `${path.split('/').at(-2)} request()`,
+        create: module.createEndpointDispatcher,
+      }
+    }),
+)
 
 const AGENT = 'undici Agent request() (raw)'
 const DISPATCHER = '@privatelink/http dispatcher request()'
-const BEFORE = 'the --before build request()'
 
 console.log(machine())
 const server = await startServer()
@@ -45,12 +50,15 @@ try {
       locality: OWN,
       keepAliveTimeoutMs: 60_000,
     })
-    const earlier = before?.({
-      endpoint: lab.endpoint,
-      ca: server.ca,
-      locality: OWN,
-      keepAliveTimeoutMs: 60_000,
-    })
+    const earlier = others.map(({ name, create }) => ({
+      name,
+      dispatcher: create({
+        endpoint: lab.endpoint,
+        ca: server.ca,
+        locality: OWN,
+        keepAliveTimeoutMs: 60_000,
+      }),
+    }))
     const agent = new Agent({
       connect: { ca: server.ca, servername: HOST },
       keepAliveTimeout: 60_000,
@@ -62,17 +70,33 @@ try {
         [AGENT]: async (n) => latencies(await load(agent, ownUrl, n, inFlight), failures, AGENT),
         [DISPATCHER]: async (n) =>
           latencies(await load(dispatcher, `https://${HOST}`, n, inFlight), failures, DISPATCHER),
-        ...(earlier === undefined
-          ? {}
-          : {
-              [BEFORE]: async (n: number) =>
-                latencies(await load(earlier, `https://${HOST}`, n, inFlight), failures, BEFORE),
-            }),
+        ...Object.fromEntries(
+          earlier.map(({ name, dispatcher: other }) => [
+            name,
+            async (n: number) =>
+              latencies(await load(other, `https://${HOST}`, n, inFlight), failures, name),
+          ]),
+        ),
       },
       { operations: 2_000, rounds, warmup: Math.max(inFlight * 2, 300) },
     )
     console.log(`${comparison.title}:\n\n${comparisonTable(comparison)}\n`)
-    await Promise.all([dispatcher.close(), agent.close(), earlier?.close()])
+    const roundsOf = (name: string) =>
+      comparison.variants.find((variant) => variant.name === name)?.rounds ?? []
+    for (const { name } of earlier) {
+      const ours = roundsOf(DISPATCHER)
+      const theirs = roundsOf(name)
+      const cpu = spread(ours.map((r, i) => r.cpuMicrosPerOp / (theirs[i]?.cpuMicrosPerOp ?? 1)))
+      const rps = spread(ours.map((r, i) => r.opsPerSecond / (theirs[i]?.opsPerSecond ?? 1)))
+      console.log(
+        `this build vs ${name}, per-round medians (min-max): CPU ${cpu.median.toFixed(3)}x (${cpu.min.toFixed(2)}-${cpu.max.toFixed(2)}), req/s ${rps.median.toFixed(3)}x (${rps.min.toFixed(2)}-${rps.max.toFixed(2)})\n`,
+      )
+    }
+    await Promise.all([
+      dispatcher.close(),
+      agent.close(),
+      ...earlier.map((e) => e.dispatcher.close()),
+    ])
   }
   console.log(
     `failed: ${failures.size === 0 ? 'none' : [...failures].map(([k, n]) => `${n} x ${k}`).join('; ')}`,
