@@ -14,7 +14,6 @@ import {
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
 import { invalidSecretOption } from './secret-option.js'
-import { SocketTracker } from './socket-tracker.js'
 
 /**
  * Options of createRedisCluster: the endpoint, TLS and auth options (no `port`: see `nodes`), the
@@ -69,8 +68,6 @@ function buildRedisCluster(options: RedisClusterOptions): Cluster {
   const natMap = validateNatMap(options.natMap)
   const resolved = resolveAuthOptions(options)
   const { connector, owned } = connectorFor(options, ports[0]!)
-  // The tracker drains node connections when a better zone is readmitted (see the README).
-  const tracker = new SocketTracker(connector, () => cluster.nodes('all'))
   const { servername, tls, authenticator, clock } = resolved
   const targets = [{ servername, tls, authenticator }]
 
@@ -99,7 +96,8 @@ function buildRedisCluster(options: RedisClusterOptions): Cluster {
     targets,
     connectTls: tls,
     clock,
-    tracker,
+    // Node connections drain when core retires their zone (see the README).
+    ownerOf: (socket) => cluster.nodes('all').find((node) => node.stream === socket),
     portFor: (host, port) => nodeMap.portFor(host, port),
     authRefusalIsFatal: () => !everReady,
   })
@@ -144,7 +142,6 @@ function buildRedisCluster(options: RedisClusterOptions): Cluster {
   })
   cluster.on('+node', reauthenticate)
   cluster.once('end', () => {
-    tracker.close()
     if (owned) connector.close()
   })
   return cluster

@@ -9,7 +9,6 @@ import {
   resolveFailoverTargets,
   type TargetAuth,
 } from './failover-targets.js'
-import { followActiveTarget } from './follow-target.js'
 import {
   connectorFor,
   type EndpointAuthOptions,
@@ -18,7 +17,6 @@ import {
 } from './options.js'
 import { keepAuthenticated } from './reauth.js'
 import { invalidSecretOption } from './secret-option.js'
-import { SocketTracker } from './socket-tracker.js'
 
 /** ioredis options that would bypass the endpoint or our authentication. */
 type Replaced =
@@ -91,8 +89,6 @@ function buildRedis(options: CreateRedisOptions): Redis {
     targets = failover.targets
     connector = failoverConnector(options, failover.endpoints, port)
   }
-  // The tracker drains this client's one connection when a better zone is readmitted.
-  const tracker = new SocketTracker(connector, () => [redis])
   const redisOptions: Record<string, unknown> = { ...options }
   for (const key of [...OWN_OPTIONS, 'port']) delete redisOptions[key]
   let everReady = false
@@ -102,7 +98,8 @@ function buildRedis(options: CreateRedisOptions): Redis {
     // With failover targets the connector applies the TLS name of the target a socket lands in.
     connectTls: options.failover === undefined || resolved.tls === false ? resolved.tls : undefined,
     clock: resolved.clock,
-    tracker,
+    // The one connection drains when core retires its zone or region without cutting it off.
+    ownerOf: (socket) => (redis.stream === socket ? redis : undefined),
     portFor: () => port,
     authRefusalIsFatal: () => !everReady,
   })
@@ -131,11 +128,7 @@ function buildRedis(options: CreateRedisOptions): Redis {
       connector,
     })
   }
-  const unfollow =
-    options.failover === undefined ? undefined : followActiveTarget(redis, connector, tracker)
   redis.once('end', () => {
-    unfollow?.()
-    tracker.close()
     if (owned) connector.close()
   })
   return redis

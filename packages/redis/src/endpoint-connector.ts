@@ -1,12 +1,13 @@
 import { Socket } from 'node:net'
-import type { Connector, ConnectorTlsOptions } from '@privatelink/core'
+import type { Connector, ConnectorTlsOptions, SocketWatch } from '@privatelink/core'
 import { PrivateLinkError } from '@privatelink/core'
 import { AbstractConnector } from 'ioredis'
 import { authenticate, isAuthRefusal } from './authenticate.js'
 import { authChannel } from './diagnostics.js'
+import type { RedisConnection } from './drain.js'
 import { redisTlsError } from './errors.js'
 import type { TargetAuth } from './failover-targets.js'
-import type { SocketTracker } from './socket-tracker.js'
+import { watchSocket } from './watch-socket.js'
 
 /** ioredis' own message for a connect cancelled by disconnect(). */
 const CONNECTION_CLOSED = 'Connection is closed.'
@@ -22,7 +23,8 @@ export interface EndpointConnectorSettings {
    */
   connectTls: ConnectorTlsOptions | false | undefined
   clock: () => number
-  tracker: SocketTracker
+  /** The client's connection a socket is the stream of (one, or a Cluster's nodes), to drain. */
+  ownerOf(socket: Socket): RedisConnection | undefined
   /** The endpoint (listener) port for the host and port ioredis asks for. */
   portFor(host: string | undefined, port: number): number | Promise<number>
   /**
@@ -53,12 +55,13 @@ const codeOf = (error: unknown): string => {
  * certificates, and refused credentials before the first success, end the client with our error.
  */
 export function endpointConnectorClass(settings: EndpointConnectorSettings): ConnectorConstructor {
-  const { connector, targets, connectTls, clock, tracker } = settings
+  const { connector, targets, connectTls, clock, ownerOf } = settings
   const targetOf = (socket: Socket): TargetAuth =>
     targets[connector.targetOf(socket)?.index ?? 0] ?? targets[0]!
   return class EndpointConnector extends AbstractConnector {
     readonly #options: { host?: string; port?: number; connectTimeout?: number }
     #abort: AbortController | undefined
+    #watch: SocketWatch | undefined
 
     constructor(options: unknown) {
       const typed = options as {
@@ -73,12 +76,14 @@ export function endpointConnectorClass(settings: EndpointConnectorSettings): Con
 
     override disconnect(): void {
       this.#abort?.abort(new Error(CONNECTION_CLOSED))
-      tracker.release(this.stream as Socket | undefined)
+      // ioredis closes this socket itself: not a health signal, and no longer ours to retire.
+      this.#watch?.release()
       super.disconnect()
     }
 
     async connect(): Promise<Socket> {
       this.connecting = true
+      this.#watch = undefined
       const abort = new AbortController()
       this.#abort = abort
       let socket: Socket | undefined
@@ -117,7 +122,7 @@ export function endpointConnectorClass(settings: EndpointConnectorSettings): Con
           }
         }
         if (!this.connecting) throw new Error(CONNECTION_CLOSED)
-        tracker.track(socket)
+        this.#watch = watchSocket(connector, socket, ownerOf)
         this.stream = socket
         return socket
       } catch (error) {

@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createRequire } from 'node:module'
 import { format } from 'node:util'
 import { PrivateLinkError } from '@privatelink/core'
+import type { LabZone } from '@privatelink/lab'
 import {
   type CreateRedisOptions,
   createElastiCacheTokenProvider,
@@ -183,6 +184,77 @@ describe.skipIf(redisUrl === '')('createRedis through the endpoint', () => {
       const stopping = traffic.stop()
       redis.disconnect()
       await stopping
+      env.clock.now = start
+    }
+  })
+
+  it('a readmitted zone that is not first still moves connections off zones ranked below it: the one in the third zone drains to the own zone', async () => {
+    // Core's readmit rule: every zone ranked after the readmitted one leaves (before, redis acted
+    // only when the readmitted zone was the first). Health checks run on setInterval, ejections
+    // on the lab clock, as above.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const start = env.clock.now
+    const [own, second, third] = [0, 1, 2].map((index) =>
+      env.lab.zone(env.lab.endpoint.zones[index]!.azName),
+    ) as [LabZone, LabZone, LabZone]
+    const events: { type: string; azName: unknown }[] = []
+    const onEject = (message: unknown) =>
+      events.push({ type: 'eject', azName: (message as { azName: unknown }).azName })
+    const onReadmit = (message: unknown) =>
+      events.push({ type: 'readmit', azName: (message as { azName: unknown }).azName })
+    subscribe('privatelink:connector:eject', onEject)
+    subscribe('privatelink:connector:readmit', onReadmit)
+    // One refused connect each is below the ejection threshold: the first connection lands in the
+    // third zone while the own and the second zone stay in rotation.
+    await own.fail('refuse')
+    await second.fail('refuse')
+    const redis = client({
+      connectorOptions: { clock: () => env.clock.now, healthCheck: { timeoutMs: 300 } },
+    })
+    try {
+      await ready(redis)
+      await own.restore()
+      await second.restore()
+      expect(redis.stream.remoteAddress).toBe(third.address)
+      // Two passing check rounds measure the second zone's connect time: measured zones within
+      // 25% of each other keep the endpoint's order, so it ranks before the third again.
+      const checked = accepted(1)
+      await vi.waitFor(
+        () => {
+          vi.advanceTimersByTime(2_000)
+          expect(accepted(1)).toBeGreaterThanOrEqual(checked + 2)
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      expect(redis.stream.remoteAddress).toBe(third.address)
+      // The second zone is ejected and readmitted while the own zone, ranked first, stays in.
+      await second.fail('refuse')
+      await vi.waitFor(
+        () => {
+          vi.advanceTimersByTime(2_000)
+          expect(events).toContainEqual({ type: 'eject', azName: second.name })
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      expect(redis.stream.remoteAddress).toBe(third.address)
+      await second.restore()
+      env.clock.now += 60_000
+      await vi.waitFor(
+        () => {
+          vi.advanceTimersByTime(2_000)
+          expect(events).toContainEqual({ type: 'readmit', azName: second.name })
+        },
+        { timeout: 15_000, interval: 50 },
+      )
+      expect(events.filter((event) => event.azName === own.name)).toEqual([])
+      await vi.waitFor(() =>
+        expect(redis.status === 'ready' && redis.stream.remoteAddress).toBe(own.address),
+      )
+      expect(await redis.get('privatelink:redis:not-first')).toBe(null)
+    } finally {
+      unsubscribe('privatelink:connector:eject', onEject)
+      unsubscribe('privatelink:connector:readmit', onReadmit)
+      redis.disconnect()
       env.clock.now = start
     }
   })
