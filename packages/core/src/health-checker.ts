@@ -33,7 +33,20 @@ export interface HealthCheckerOptions {
   readmitted: (event: HealthEvent) => void
   /** A round is over: passes may let a better target back in. */
   rerouted: () => void
+  /** Spreads the checks of many endpoints over time. @default Math.random */
+  random?: () => number
 }
+
+/**
+ * Periodic checks prove TLS (and the `handshake`) once in this many rounds, and on every round
+ * after a failure; the rounds between are a TCP connect only. A zone whose ENI or listener is
+ * gone fails the TCP connect within one interval; a zone that accepts TCP but no longer answers
+ * is found by traffic (hedges, lost requests) or by the next proving round.
+ */
+export const PROVE_EVERY_ROUNDS = 5
+
+/** How long a proving check waits after the handshake for a TLS 1.3 session ticket, once. */
+const TICKET_WAIT_MS = 100
 
 type Outcome = readonly [ZoneEntry, number | string]
 
@@ -45,10 +58,11 @@ const isFailure = (result: number | string) =>
   !isDialRefusal(result)
 
 /**
- * Active health checks, while the connector has sockets open: every zone not ejected gets a TCP
- * connect, plus TLS on a port used with TLS and then the `handshake` when given; a port's last
- * TLS options make its checks include the handshake (a zone that accepts TCP but no longer
- * answers fails them). Also `probe()`, which ranks zones when the own zone is unknown.
+ * Active health checks of one endpoint, shared by its connectors, while any of them has sockets
+ * open (none while nothing is open): every zone not ejected gets a TCP connect each round, and
+ * once in `PROVE_EVERY_ROUNDS` rounds (every round after a failure, and always in `probe()`) TLS
+ * on a port used with TLS, resumed from the last check's session, then the `handshake` when
+ * given. Also `probe()`, which ranks zones when the own zone is unknown.
  */
 export class HealthChecker {
   readonly #options: HealthCheckerOptions
@@ -56,6 +70,12 @@ export class HealthChecker {
   #open = 0
   #timer: NodeJS.Timeout | undefined
   #probing: Promise<Record<string, number | string>> | undefined
+  /** Periodic rounds since the last one that proved TLS. */
+  #round = 0
+  /** The last round had a failure: prove every round until one passes. */
+  #suspect = false
+  /** TLS sessions by servername: a proving check resumes instead of a full handshake. */
+  readonly #sessions = new Map<string, Buffer>()
   /** When the last probe started (the connector's clock). */
   lastProbe: number | undefined
 
@@ -80,13 +100,21 @@ export class HealthChecker {
   start(): void {
     const { intervalMs, stopping } = this.#options
     if (intervalMs <= 0 || this.#timer !== undefined || stopping.aborted) return
+    // Each endpoint's period is drawn once from 80-100% of the interval: many endpoints started
+    // together drift apart instead of checking in one burst, and a check is never later than asked.
+    const random = this.#options.random ?? Math.random
+    const period = Math.max(1, Math.round(intervalMs * (0.8 + 0.2 * random())))
     this.#timer = setInterval(() => {
       if (this.#open <= 0) {
         this.stop()
         return
       }
-      this.probe().catch(() => {})
-    }, intervalMs)
+      // A round still running (a slow zone, an explicit probe()) is not joined nor counted.
+      if (this.#probing !== undefined) return
+      const prove = this.#suspect || this.#round % PROVE_EVERY_ROUNDS === 0
+      this.#round++
+      this.#run(prove).catch(() => {})
+    }, period)
     this.#timer.unref()
   }
 
@@ -95,15 +123,23 @@ export class HealthChecker {
     this.#timer = undefined
   }
 
-  /** Checks every zone not ejected, at once; a failed check is repeated, up to the threshold. */
+  /**
+   * Checks every zone not ejected, at once, with TLS and the handshake where a port uses them; a
+   * failed check is repeated, up to the threshold.
+   */
   probe(): Promise<Record<string, number | string>> {
-    this.#probing ??= this.#probeAll().finally(() => {
+    return this.#run(true)
+  }
+
+  /** One round; `prove`: TLS and the handshake too, else a TCP connect only. */
+  #run(prove: boolean): Promise<Record<string, number | string>> {
+    this.#probing ??= this.#probeAll(prove).finally(() => {
       this.#probing = undefined
     })
     return this.#probing
   }
 
-  async #probeAll(): Promise<Record<string, number | string>> {
+  async #probeAll(prove: boolean): Promise<Record<string, number | string>> {
     const { table, health, clock } = this.#options
     this.lastProbe = clock()
     for (const event of health.readmitExpired(clock())) this.#options.readmitted(event)
@@ -114,11 +150,14 @@ export class HealthChecker {
     // A failed check is repeated at once, up to the threshold: one lost SYN is not an outage.
     for (let round = 0; round < health.unhealthyThreshold && attempts.length > 0; round++) {
       const outcomes = await Promise.all(
-        attempts.map(async (entry): Promise<Outcome> => [entry, await this.#check(entry, port)]),
+        attempts.map(
+          async (entry): Promise<Outcome> => [entry, await this.#check(entry, port, prove)],
+        ),
       )
       for (const [entry, result] of outcomes) results.set(entry, result)
       attempts = this.#judge(outcomes, round, zones.length)
     }
+    this.#suspect = [...results.values()].some((result) => typeof result === 'string')
     this.#options.rerouted()
     return Object.fromEntries(
       table.entries.map((entry) => [entry.label, results.get(entry) ?? 'ejected']),
@@ -166,9 +205,9 @@ export class HealthChecker {
   }
 
   /** One zone's check: ms, 'inconclusive' (this host was too busy to tell), or the error code. */
-  async #check(entry: ZoneEntry, port: number): Promise<number | string> {
+  async #check(entry: ZoneEntry, port: number, prove: boolean): Promise<number | string> {
     const { health, attempts, stopping } = this.#options
-    const used = this.#portTls.get(port)
+    const used = prove ? this.#portTls.get(port) : undefined
     const tls = used === undefined ? undefined : (entry.target.tls ?? used)
     const started = performance.now()
     const timeoutMs =
@@ -182,11 +221,11 @@ export class HealthChecker {
       socket = (await attempts.openTcp(candidate, port, timeoutMs, stopping)).socket
       if (tls !== undefined) {
         const handshakeStarted = performance.now()
-        socket = await tlsUpgrade(socket, tls, left(), stopping)
+        socket = await this.#tls(socket, tls, left(), stopping)
         health.recordHandshakeTime(entry.key, performance.now() - handshakeStarted)
       }
       const { handshake } = this.#options
-      if (handshake !== undefined) {
+      if (handshake !== undefined && prove) {
         const open = socket
         await withDeadline('health-check handshake', left(), stopping, (signal) =>
           handshake(open, { zone: entry.zone, target: entry.target, signal }),
@@ -206,5 +245,40 @@ export class HealthChecker {
     } finally {
       socket?.destroy()
     }
+  }
+
+  /**
+   * TLS resumed from the last check's session when there is one (a resumed handshake proves the
+   * service still holds the session keys, at a fraction of a full handshake's CPU); the first
+   * check waits briefly for a TLS 1.3 ticket so later ones can resume.
+   */
+  async #tls(
+    socket: Socket,
+    tls: ConnectorTlsOptions,
+    timeoutMs: number,
+    stopping: AbortSignal,
+  ): Promise<TLSSocket> {
+    const { servername } = tls
+    const session = this.#sessions.get(servername)
+    const secure = await tlsUpgrade(
+      socket,
+      session === undefined ? tls : { ...tls, session },
+      timeoutMs,
+      stopping,
+    )
+    const remember = (next: Buffer) => this.#sessions.set(servername, next)
+    secure.on('session', remember)
+    if (session === undefined && !this.#sessions.has(servername)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(TICKET_WAIT_MS, timeoutMs))
+        function done() {
+          clearTimeout(timer)
+          secure.off('session', done)
+          resolve()
+        }
+        secure.once('session', done)
+      })
+    }
+    return secure
   }
 }
