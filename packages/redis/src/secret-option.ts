@@ -1,4 +1,4 @@
-import { PrivateLinkError } from '@privatelink/core'
+import { invalidOption, type PrivateLinkError } from '@privatelink/core'
 
 /** What a value is, never what it says: a password given in the wrong option stays out of errors. */
 export function describeType(value: unknown): string {
@@ -10,20 +10,15 @@ export function describeType(value: unknown): string {
 
 /**
  * ERR_INVALID_OPTION for an option where a secret may land by mistake (`auth: 'password'`, a
- * connection URL as `options`, a key PEM as `tls`): the details describe the value's type and
- * length, never its content.
+ * connection URL as `options`, a key PEM as `tls`): core's error, with the value described by its
+ * type and length, never its content.
  */
 export function invalidSecretOption(
   option: string,
   expected: string,
   value: unknown,
 ): PrivateLinkError {
-  return new PrivateLinkError(
-    'ERR_INVALID_OPTION',
-    `Invalid option '${option}': expected ${expected}`,
-    {
-      hint: `Pass '${option}' as ${expected}.`,
-      details: { option, expected, received: describeType(value) },
-    },
-  )
+  const error = invalidOption(option, expected, undefined)
+  error.details['received'] = describeType(value)
+  return error
 }

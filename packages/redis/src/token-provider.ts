@@ -5,6 +5,7 @@ import {
   invalidOption,
   PrivateLinkError,
   sanitizedCause,
+  type TokenCredentials,
   type TokenLife,
 } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
@@ -12,21 +13,12 @@ import { withCheckedOptions } from './checked-options.js'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 import { invalidSecretOption } from './secret-option.js'
 
-/** AWS credentials as the SDK's providers return them. */
-export interface AwsCredentials {
-  /** The access key ID (`AKIA...` long-term, `ASIA...` temporary). */
-  accessKeyId: string
-  /** The secret access key that signs the tokens (never sent: a token carries only the signature). */
-  secretAccessKey: string
-  /** The session token of temporary (STS) credentials; none for long-term keys. */
-  sessionToken?: string
-  /**
-   * When temporary credentials lapse. A token never outlives them (its life is cut to this), and a
-   * provider whose credentials lapse within twice `refreshMarginMs` is asked to force-refresh
-   * before signing. None: they do not expire.
-   */
-  expiration?: Date
-}
+/**
+ * AWS credentials as the SDK's providers return them (core's `TokenCredentials`). A token never
+ * outlives their `expiration`, and a provider whose credentials lapse within twice
+ * `refreshMarginMs` is asked to force-refresh before signing.
+ */
+export type AwsCredentials = TokenCredentials
 
 /** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn } })`. */
 export type AwsCredentialsProvider = (options?: {
