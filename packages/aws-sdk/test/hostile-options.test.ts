@@ -67,6 +67,11 @@ describe('createAwsRequestHandler with hostile options', () => {
     ).toBe('ERR_INVALID_OPTION options.hostnames')
   })
 
+  it('a ca that is not PEM text: ERR_INVALID_OPTION naming it', () => {
+    for (const ca of [{ pem: 'x' }, 5, [null]])
+      expect(refusal(handler({ endpoint: endpoint(), ca }))).toBe('ERR_INVALID_OPTION ca')
+  })
+
   it('a getter that throws: ERR_INVALID_OPTION naming it', () => {
     const hostnames = Object.defineProperty({}, 's3', {
       enumerable: true,

@@ -165,6 +165,13 @@ function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
   const { servername, ca } = options
   if (servername !== undefined && (typeof servername !== 'string' || servername === ''))
     throw invalidOption('servername', 'a DNS name', servername)
+  if (
+    ca !== undefined &&
+    (Array.isArray(ca)
+      ? ca.some((pem) => typeof pem !== 'string' || pem === '')
+      : typeof ca !== 'string' || ca === '')
+  )
+    throw invalidOption('ca', 'a PEM certificate string or an array of them', ca)
   for (const name of [
     'connections',
     'pipelining',

@@ -29,7 +29,9 @@ function poolFactory(
   const pinned = pinnedOrigins(config.origins)
   const { connector, servername, ca } = config
   return (origin, options) => {
-    if (!pinned(String(origin))) return new Pool(origin, options)
+    // Passthrough keeps this dispatcher's connection settings, its trusted CAs included.
+    if (!pinned(String(origin)))
+      return new Pool(origin, ca === undefined ? options : { ...options, connect: { ca } })
     const pool: ZonePool = new ZonePool(origin, {
       ...(options as Pool.Options),
       connector,

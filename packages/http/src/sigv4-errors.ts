@@ -83,7 +83,7 @@ const unsafeHints: Record<UnsafeTargetReason, string> = {
   plaintext:
     'SigV4 never signs an http:// request: the Authorization header and the session token would cross the network in clear text (a redirect to http:// ends here too). Use https://.',
   'other-host':
-    "SigV4 signs only for the host the request was made for (and the hosts listed in sigv4's 'hosts'): a redirect to another host would hand it your access key ID and session token. Follow such a redirect yourself, or list the host in 'hosts' if it is yours.",
+    "Without 'hosts', a sigv4() signer signs only for the first host it signed for (a redirect to another host would hand it your access key ID and session token); with 'hosts', only for the hosts listed. Make one signer per host, or list every host that may receive your signed requests (redirect targets included) in sigv4's 'hosts'.",
   passthrough:
     "A signed request leaves through passthrough (a plain Agent, the public path) only for a host listed in sigv4's 'hosts': with fetch, a redirect to another host is a new request that would otherwise be signed for it. List the host in 'hosts' if it is meant to receive your signed requests.",
 }

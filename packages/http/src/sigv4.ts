@@ -57,11 +57,12 @@ export interface SigV4Options {
   /** Source of the signing time, in ms since the epoch (tests pin it). @default Date.now */
   clock?: () => number
   /**
-   * Hostnames requests may be signed for; a request (or a redirect) to any other host fails with
-   * ERR_SIGV4_UNSAFE_TARGET before it is signed. Without it, any host is signed, except that a
-   * redirect followed by undici's redirect interceptor keeps the host it started with, and an
-   * endpoint dispatcher's passthrough refuses signed requests.
-   * @default every host
+   * Hostnames requests may be signed for (any port), redirects included; a request (or a
+   * redirect) to any other host fails with ERR_SIGV4_UNSAFE_TARGET before it is signed. Without
+   * it, the signer signs for one host only: the first it signs for (name and port); make one
+   * signer per host, as the AWS SDK makes one per client. An endpoint dispatcher's passthrough
+   * sends signed requests only to listed hosts.
+   * @default the first host signed for
    */
   hosts?: string[]
 }
@@ -169,6 +170,12 @@ function validate(options: SigV4Options): void {
     // typeof only: the value may hold a secret.
     throw invalidOption('credentials', 'credentials or a credential provider', typeof credentials)
   }
+  if (
+    typeof credentials === 'object' &&
+    credentials.sessionToken !== undefined &&
+    typeof credentials.sessionToken !== 'string'
+  )
+    throw invalidOption('credentials.sessionToken', 'a string', typeof credentials.sessionToken)
   const limit = options.maxBufferedBodyBytes
   if (
     limit !== undefined &&
@@ -212,9 +219,25 @@ function buildSigv4(options: SigV4Options): Dispatcher.DispatcherComposeIntercep
     options.hosts === undefined
       ? undefined
       : new Set(options.hosts.map((host) => host.toLowerCase().replace(/\.$/, '')))
-  // The host each request started with, by its handler: undici's redirect interceptor sends every
-  // hop with the same handler, so a hop to another host is seen here. Weak: handlers come and go.
-  const startedAt = new WeakMap<object, string>()
+  // Without `hosts`, the signer is locked to the first host it signs (name and port), as an AWS
+  // SDK signer is made for one client and host: fetch follows a redirect with a new request, which
+  // no per-request check can tell from a first request, so a 302 to another host must fail here.
+  // Set before any await, so concurrent first requests cannot each claim a different host.
+  let lockedTo: string | undefined
+
+  function checkHost(target: SigningTarget, origin: URL, path: unknown): void {
+    const hostname = origin.hostname.toLowerCase().replace(/\.$/, '')
+    if (listed !== undefined) {
+      // The caller named every host that may receive signed requests, redirects included.
+      if (!listed.has(hostname)) throw unsafeTarget(target, 'other-host', locationOf(origin, path))
+      return
+    }
+    const host = origin.port === '' ? hostname : `${hostname}:${origin.port}`
+    lockedTo ??= host
+    if (lockedTo !== host)
+      throw unsafeTarget(target, 'other-host', locationOf(origin, path), lockedTo)
+  }
+
   // Tags a provider failure, so the error can say the credentials (not the signing) failed.
   const provider =
     typeof credentials === 'function'
@@ -236,13 +259,7 @@ function buildSigv4(options: SigV4Options): Dispatcher.DispatcherComposeIntercep
     // can be replayed by anyone on the path, and another host would get the key ID and token.
     if (origin.protocol !== 'https:')
       throw unsafeTarget(target, 'plaintext', locationOf(origin, dispatchOptions.path))
-    const hostname = origin.hostname.toLowerCase().replace(/\.$/, '')
-    if (listed !== undefined && !listed.has(hostname))
-      throw unsafeTarget(target, 'other-host', locationOf(origin, dispatchOptions.path))
-    const first = startedAt.get(handler)
-    if (first === undefined) startedAt.set(handler, origin.host)
-    else if (first !== origin.host)
-      throw unsafeTarget(target, 'other-host', locationOf(origin, dispatchOptions.path), first)
+    checkHost(target, origin, dispatchOptions.path)
     const headers = headerObject(dispatchOptions.headers)
     headers['host'] ??= origin.host
     const { path, search } = splitTarget(String(dispatchOptions.path ?? '/'))

@@ -73,6 +73,18 @@ describe('hostile option values', () => {
     )
   })
 
+  it('wrong types: a non-string sessionToken or ca is ERR_INVALID_OPTION naming it', () => {
+    expect(
+      refusal(() =>
+        sigv4({ region: 'us-west-2', credentials: { ...credentials, sessionToken: 5 } } as never),
+      ),
+    ).toBe('ERR_INVALID_OPTION credentials.sessionToken')
+    for (const ca of [5, {}, [5], ['']])
+      expect(
+        refusal(() => createEndpointDispatcher({ ...base, endpoint: endpoint(), ca } as never)),
+      ).toBe('ERR_INVALID_OPTION ca')
+  })
+
   it('privateApiGateway', () => {
     const api = { apiId: 'a1b2c3d4e5', stage: 'prod', region: 'us-west-2' }
     const make = (options: unknown) => () => privateApiGateway(options as never)

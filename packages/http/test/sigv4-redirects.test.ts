@@ -168,9 +168,18 @@ describe('sigv4() and a 302 to another host', () => {
         dispatcher: dispatcher.compose(signer()),
         headers: redirectTo(`https://127.0.0.1:${other.port}/landing`),
       }).catch((e: unknown) => e)
+      // The signer is locked to the pinned name it signed first.
       expect(causeOf(error)).toMatchObject({
         code: 'ERR_SIGV4_UNSAFE_TARGET',
-        details: { reason: 'passthrough', location: `https://127.0.0.1:${other.port}/landing` },
+        details: { reason: 'other-host', location: `https://127.0.0.1:${other.port}/landing` },
+      })
+      // A fresh signer whose first request is for an unlisted host: passthrough refuses it.
+      const direct = await fetch(`https://127.0.0.1:${other.port}/direct`, {
+        dispatcher: dispatcher.compose(signer()),
+      }).catch((e: unknown) => e)
+      expect(causeOf(direct)).toMatchObject({
+        code: 'ERR_SIGV4_UNSAFE_TARGET',
+        details: { reason: 'passthrough', location: `https://127.0.0.1:${other.port}/direct` },
       })
       expect(other.connections).toBe(0)
       expect(leaked(other)).toEqual([])
@@ -181,9 +190,27 @@ describe('sigv4() and a 302 to another host', () => {
   })
 
   it("passthrough with the host listed in sigv4's hosts: the signed request may leave", async () => {
+    // localhost is 127.0.0.1 in /etc/hosts: passthrough resolves names itself.
+    const issued = await ca.issue(['localhost'])
+    const listedHost = await startRecorder({
+      cert: issued.certificatePem,
+      key: issued.privateKeyPem,
+    })
     const other = await startRecorder()
     const dispatcher = dispatcherFor({ passthrough: true })
     try {
+      // A 302 from the pinned name to the listed host: followed, and signed for that host.
+      const response = await fetch(`https://${API}/start`, {
+        dispatcher: dispatcher.compose(signer({ hosts: [API, 'localhost'] })),
+        headers: redirectTo(`https://localhost:${listedHost.port}/landing`),
+      })
+      expect(response.status).toBe(200)
+      expect(await response.text()).toBe('landed')
+      expect(listedHost.requests).toHaveLength(1)
+      expect(listedHost.requests[0]?.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=ASIAREDIRECTTEST0001\/\d{8}\/us-west-2\/execute-api\/aws4_request, SignedHeaders=[^,]*host/,
+      )
+      expect(listedHost.requests[0]?.['x-amz-security-token']).toBe(credentials.sessionToken)
       // Listed but plaintext: still refused.
       const error = await request(`http://127.0.0.1:${other.port}/`, {
         dispatcher: dispatcher.compose(signer({ hosts: ['127.0.0.1'] })),
@@ -193,6 +220,7 @@ describe('sigv4() and a 302 to another host', () => {
     } finally {
       await dispatcher.close()
       await other.close()
+      await listedHost.close()
     }
   })
 
@@ -237,6 +265,60 @@ describe('sigv4() and a 302 to another host', () => {
         },
       })
       expect(other.connections).toBe(0)
+      expect(leaked(other)).toEqual([])
+    })
+
+    it("undici's redirect interceptor with both hosts listed: the listed host gets a request signed for it", async () => {
+      other.requests.length = 0
+      const response = await request(start(), {
+        dispatcher: agent.compose(
+          signer({ hosts: ['signed.test', 'other.test'] }),
+          interceptors.redirect({ maxRedirections: 3 }),
+        ),
+        headers: redirectTo(away()),
+      })
+      expect(response.statusCode).toBe(200)
+      expect(await response.body.text()).toBe('landed')
+      expect(other.requests).toHaveLength(1)
+      expect(other.requests[0]?.host).toBe(`other.test:${other.port}`)
+      expect(other.requests[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIA/)
+      other.requests.length = 0
+    })
+
+    it('fetch, no hosts: the signer signs for its first host only, a 302/307 or //host elsewhere fails typed', async () => {
+      const connections = other.connections
+      for (const [status, location] of [
+        ['302', away()],
+        ['307', away()],
+        ['302', `//other.test:${other.port}/landing`],
+      ] as const) {
+        const error = await fetch(start(), {
+          dispatcher: agent.compose(signer()),
+          headers: { 'x-respond-status': status, 'x-respond-location': location },
+        }).catch((e: unknown) => e)
+        expect(causeOf(error)).toMatchObject({
+          code: 'ERR_SIGV4_UNSAFE_TARGET',
+          details: {
+            reason: 'other-host',
+            signedFor: `signed.test:${target.port}`,
+            location: away(),
+          },
+        })
+      }
+      expect(other.connections).toBe(connections)
+      expect(leaked(other)).toEqual([])
+    })
+
+    it('no hosts: one signer, then a request of its own to another host, fails typed', async () => {
+      const dispatcher = agent.compose(signer())
+      const first = await request(`https://signed.test:${target.port}/ok`, { dispatcher })
+      await first.body.dump()
+      expect(first.statusCode).toBe(200)
+      const error = await request(away(), { dispatcher }).catch((e: unknown) => e)
+      expect(causeOf(error)).toMatchObject({
+        code: 'ERR_SIGV4_UNSAFE_TARGET',
+        details: { reason: 'other-host', signedFor: `signed.test:${target.port}` },
+      })
       expect(leaked(other)).toEqual([])
     })
 
