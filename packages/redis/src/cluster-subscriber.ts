@@ -1,4 +1,4 @@
-import { type Cluster, Redis } from 'ioredis'
+import { type Cluster, Redis, type RedisOptions } from 'ioredis'
 
 type Mode = 'subscribe' | 'psubscribe' | 'ssubscribe'
 const MODES: Mode[] = ['subscribe', 'psubscribe', 'ssubscribe']
@@ -119,7 +119,8 @@ export class EndpointClusterSubscriber {
       // No reconnects of its own: on `end` another node is picked (it may be the same).
       retryStrategy: null,
       // ioredis 6.1: maintenance notifications are for standalone clients (as its own subscriber).
-      maintNotifications: 'disabled',
+      // Not in 6.0's types (6.0 ignores it): passed without them so both versions compile.
+      ...({ maintNotifications: 'disabled' } as RedisOptions),
     })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})
