@@ -4,6 +4,7 @@ import type { LambdaBundle } from './lambda-bundle.js'
 import type { Comparison, Spread, TimedComparison } from './measure.js'
 import type { PgBench } from './pg.js'
 import type { RedisBench } from './redis.js'
+import type { TopologyBench } from './topology.js'
 
 /** One goal an issue set, the figure measured against it, and whether it was met. */
 export interface Goal {
@@ -31,15 +32,17 @@ function timed(comparison: TimedComparison, name: string) {
 const number = (row: Record<string, string | number> | undefined, column: string) =>
   Number(row?.[column] ?? Number.NaN)
 
-/** The goals of issues 10, 11 and 19 checked against the figures (medians of per-round ratios). */
+/** The goals of issues 10, 11, 19 and 31 checked against the figures (medians of per-round ratios). */
 export function goals(results: {
   http?: HttpBench
   pg?: PgBench
   redis?: RedisBench
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
+  topology?: TopologyBench
 }): Goal[] {
   const out: Goal[] = []
+  if (results.topology !== undefined) out.push(...topologyGoals(results.topology))
   const { http, pg, redis, coldImport, lambda } = results
   if (http !== undefined) {
     for (const steady of http.steady) {
@@ -153,4 +156,36 @@ export function goals(results: {
       met: !lambda.containsClientEc2,
     })
   return out
+}
+
+/** Issue 31: on the modelled AWS topology, ours against each of today's ways, per package. */
+function topologyGoals(topology: TopologyBench): Goal[] {
+  const share = (value: number) => `${(value * 100).toFixed(2)}%`
+  return topology.packages.flatMap((result) =>
+    result.variants
+      .filter((v) => v.ours)
+      .flatMap((v): Goal[] => {
+        const base = result.variants.find((candidate) => candidate.name === v.versus)!
+        return [
+          {
+            issue: 31,
+            goal: `${result.name}: ${v.name}, 0% of bytes across zones while the own zone is healthy`,
+            measured: `${share(v.crossZoneShare.median)} (rounds ${share(v.crossZoneShare.min)}-${share(v.crossZoneShare.max)}); ${base.name}: ${share(base.crossZoneShare.median)}`,
+            met: v.crossZoneShare.max === 0,
+          },
+          {
+            issue: 31,
+            goal: `${result.name}: ${v.name}, p50 and p99 below ${base.name}'s`,
+            measured: `p50 ${ratio(v.p50Ratio!)}, p99 ${ratio(v.p99Ratio!)}`,
+            met: v.p50Ratio!.median < 1 && v.p99Ratio!.median < 1,
+          },
+          {
+            issue: 31,
+            goal: `${result.name}: ${v.name}, 0 failed operations in the zone-loss phase`,
+            measured: `${v.zoneLoss.failed} failed of ${v.zoneLoss.operations}, slowest ${(v.zoneLoss.slowestMs / 1000).toFixed(2)} s; ${base.name}: ${base.zoneLoss.failed} failed, slowest ${(base.zoneLoss.slowestMs / 1000).toFixed(2)} s`,
+            met: v.zoneLoss.failed === 0,
+          },
+        ]
+      }),
+  )
 }

@@ -11,6 +11,7 @@ import { type LambdaBundle, lambdaBundle } from './lambda-bundle.js'
 import { machine, machineInfo, table } from './measure.js'
 import { type PgBench, pgBench } from './pg.js'
 import { type RedisBench, redisBench } from './redis.js'
+import { type TopologyBench, topologyBench } from './topology.js'
 
 // Every side-by-side figure, each comparison in this one process with the one method
 // (measure.ts). `--quick` proves the suite works (CI); `--only=http,pg` runs some sections.
@@ -44,6 +45,7 @@ const results: {
   redis?: RedisBench
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
+  topology?: TopologyBench
 } = {}
 
 /** Runs one section; a failure is reported and the others still run. */
@@ -61,6 +63,20 @@ async function section(name: string, run: () => Promise<void>): Promise<void> {
   }
   console.log(`(${name}: ${((performance.now() - begin) / 1000).toFixed(0)} s, ${machine()})\n`)
 }
+
+await section('topology', async () => {
+  const topology = await topologyBench({ quick })
+  results.topology = topology
+  json['topology'] = {
+    packages: topology.packages,
+    labCheck: topology.labCheck,
+    rttMs: topology.rttMs,
+  }
+  charts['topology.svg'] = topology.svg
+  sections.push(
+    `## On an AWS-like topology: ours vs what users write today\n\n${topology.markdown}\n\n![topology](topology.svg)`,
+  )
+})
 
 await section('dns', async () => {
   const dns = await dnsBench({ quick })
