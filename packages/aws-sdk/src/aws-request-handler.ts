@@ -46,6 +46,11 @@ export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
   region?: string
 }
 
+/** The key a hostname routes by: lowercase, without a fully-qualified name's trailing dot. */
+function routeName(hostname: string): string {
+  return hostname.toLowerCase().replace(/\.$/, '')
+}
+
 interface Route {
   dispatcher: EndpointDispatcher
   handler: UndiciHttpHandler
@@ -130,7 +135,7 @@ export class AwsRequestHandler {
 
   /** The endpoint dispatcher serving a hostname (zones, connections per zone, the connector). */
   dispatcherFor(hostname: string): EndpointDispatcher | undefined {
-    return this.#routes.get(hostname.toLowerCase())?.dispatcher
+    return this.#routes.get(routeName(hostname))?.dispatcher
   }
 
   /**
@@ -138,11 +143,19 @@ export class AwsRequestHandler {
    * serves is rejected at once (ERR_ORIGIN_NOT_PINNED) instead of going to a public address.
    */
   async handle(...[request, options]: HandleArguments): HandleResult {
-    const hostname = request.hostname.toLowerCase()
+    const hostname = routeName(request.hostname)
     const route = this.#routes.get(hostname)
     if (route === undefined) throw missingEndpointError(hostname, this.#region, this.hostnames)
     try {
-      return await route.handler.handle(request, options)
+      // Sent to the name as routed (no trailing dot), so the dispatcher's pinning, SNI and the
+      // certificate check see the name served; the signed Host header is left as the SDK set it.
+      const routed =
+        hostname === request.hostname
+          ? request
+          : (Object.assign(Object.create(Object.getPrototypeOf(request)), request, {
+              hostname,
+            }) as typeof request)
+      return await route.handler.handle(routed, options)
     } catch (error) {
       markTransient(error)
       const service = route.service ?? serviceOfHostname(hostname)?.service

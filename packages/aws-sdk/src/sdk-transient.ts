@@ -1,13 +1,20 @@
 import { PrivateLinkError } from '@privatelink/core'
 
 /**
- * A connection lost under a written call: its zone was ejected, or the socket died, and the
+ * Codes the SDK must see as transient. A connection lost under a written call: its zone was ejected, or the socket died, and the
  * dispatcher may not replay it (the SDK's JSON and Query protocols are POSTs). The SDK's own
  * handlers raise this case as a socket error (ECONNRESET, or `RequestTimeout` from
  * @smithy/undici-http-handler), which its retry strategy retries for every operation; ours must
  * reach it as transient too, or a zone loss fails every call that was in flight.
  */
-const LOST = new Set(['ERR_CONNECTION_LOST', 'ERR_ZONE_EJECTED'])
+const LOST = new Set([
+  'ERR_CONNECTION_LOST',
+  'ERR_ZONE_EJECTED',
+  // Every zone refused, reset or timed out the connect (or its TLS handshake): a brief outage of
+  // the whole endpoint, which the SDK's own handler meets as ECONNREFUSED / ECONNRESET and retries.
+  'ERR_ENDPOINT_UNREACHABLE',
+  'ERR_TLS_HANDSHAKE_TIMEOUT',
+])
 
 /**
  * Marks a lost connection with smithy's `$retryable` trait, which the SDK's retry classification

@@ -93,6 +93,20 @@ describe('SecretsManagerClient through the interface endpoint', () => {
     expect(Object.keys(handler.dispatcherFor(HOST)!.connectionsPerZone())).toEqual(['usw2-az1'])
   })
 
+  it('a fully-qualified name (trailing dot) routes as the name without it, through the own zone', async () => {
+    const before = accepted()
+    const requests = front.requests.length
+    const handler = handlerFor()
+    const secrets = clientFor(handler, `https://${HOST}.`)
+    const got = await secrets.send(new GetSecretValueCommand({ SecretId: 'prod/db' }))
+    expect(JSON.parse(got.SecretString!)).toEqual(DB_SECRET)
+    expect(front.requests.slice(requests)).toMatchObject([
+      { operation: 'GetSecretValue', status: 200 },
+    ])
+    expect(delta(before, accepted())).toMatchObject({ 'us-west-2b': 0, 'us-west-2c': 0 })
+    expect(handler.dispatcherFor(`${HOST.toUpperCase()}.`)).toBe(handler.dispatcherFor(HOST))
+  })
+
   it('with the own zone blackholed, 40 calls (8 in flight) succeed through other zones: 0 failures', async () => {
     await lab.zone('us-west-2a').fail('blackhole')
     const before = accepted()

@@ -77,3 +77,53 @@ describe('Secrets Manager through the handler while the own zone is lost (defaul
     expect(ejected).toContain('usw2-az1')
   }, 60_000)
 })
+
+/**
+ * A brief outage of the whole endpoint: every zone refuses (or resets) the connection. The SDK's
+ * own handler retries ECONNREFUSED and ECONNRESET; ours must reach its retry strategy as
+ * transient too. The lab heals when the SDK decides to retry (the client's own strategy, with
+ * its backoff cut to 0 so no test waits for it).
+ */
+describe('Secrets Manager through the handler while every zone refuses, healed before the retry', () => {
+  const ZONES = ['us-west-2a', 'us-west-2b', 'us-west-2c']
+  for (const mode of ['refuse', 'reset'] as const) {
+    it(`all zones ${mode}: the SDK retries (ERR_ENDPOINT_UNREACHABLE is transient) and the call succeeds`, async () => {
+      const own = createAwsRequestHandler({
+        endpoints: { secretsmanager: lab.endpoint },
+        ca: lab.ca.certificatePem,
+        locality: OWN_ZONE,
+        healthCheck: { intervalMs: 0 },
+      })
+      const secrets = new SecretsManagerClient({
+        region: REGION,
+        credentials: lab.aws.credentials,
+        requestHandler: own,
+      })
+      const standard = await secrets.config.retryStrategy()
+      const seen: string[] = []
+      // The client's own strategy decides; the lab heals before the retry it grants.
+      secrets.config.retryStrategy = async () =>
+        ({
+          mode: 'standard',
+          acquireInitialRetryToken: (scope: string) => standard.acquireInitialRetryToken(scope),
+          async refreshRetryTokenForRetry(token: never, info: { error?: { code?: string } }) {
+            seen.push(info.error?.code ?? 'unknown')
+            const next = await standard.refreshRetryTokenForRetry(token, info as never)
+            await Promise.all(ZONES.map((zone) => lab.zone(zone).restore()))
+            return Object.assign(Object.create(next), { getRetryDelay: () => 0 })
+          },
+          recordSuccess: (token: never) => standard.recordSuccess(token),
+        }) as never
+      try {
+        await Promise.all(ZONES.map((zone) => lab.zone(zone).fail(mode)))
+        const got = await secrets.send(new GetSecretValueCommand({ SecretId: 'prod/db' }))
+        expect(JSON.parse(got.SecretString!)).toEqual(DB_SECRET)
+        expect(got.$metadata.attempts).toBeGreaterThan(1)
+        expect(seen[0]).toBe('ERR_ENDPOINT_UNREACHABLE')
+      } finally {
+        await Promise.all(ZONES.map((zone) => lab.zone(zone).restore()))
+        await own.close()
+      }
+    }, 30_000)
+  }
+})
