@@ -83,6 +83,29 @@ describe('pg-pool behaviour we rely on', () => {
     await pool.end()
   })
 
+  it('assigns client.release on each checkout; release(true) removes the client even with a checkout waiting', async () => {
+    const pool = poolOf()
+    const assigned: unknown[] = []
+    class Watching extends FakeClient {
+      set release(value: unknown) {
+        assigned.push(value)
+      }
+      get release(): unknown {
+        return assigned.at(-1)
+      }
+    }
+    const watched = new pg.Pool({ Client: Watching, max: 1 } as unknown as pg.PoolConfig)
+    const first = await watched.connect()
+    expect(assigned).toHaveLength(1)
+    const waiting = watched.connect()
+    first.release(true)
+    const second = await waiting
+    expect(second).not.toBe(first)
+    expect(assigned).toHaveLength(2)
+    second.release()
+    await Promise.all([watched.end(), pool.end()])
+  })
+
   it('leaves a client nobody listens to alone', () => {
     const client = new FakeClient({})
     expect(removeIdle(client as unknown as pg.Client, new Error('x'))).toBe(false)

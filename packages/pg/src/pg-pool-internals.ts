@@ -9,6 +9,9 @@ import type pg from 'pg'
 //   idle (or removed): a client's checked-out flag follows them (public events; the order is
 //   what is pinned). Measured: two listeners add ~20 ns per query (pg.Pool's SELECT 1 costs
 //   ~25 µs), so pg-pool's private `_idle` list is never read.
+// - Each checkout assigns the client its own `client.release` (private-link-client.ts keeps it
+//   behind an accessor and hands it back wrapped), and `release(true)` removes the client instead
+//   of reusing it, also when a checkout is waiting (that part is documented).
 // - removeIdle, below.
 
 /**

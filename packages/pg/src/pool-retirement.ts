@@ -48,6 +48,8 @@ export class PoolRetirement {
       this.#closeIdle(client, zone, out)
       return
     }
+    // It leaves at its release (private-link-client.ts), or from the idle list if it got there.
+    client.leaving = out ? 'out' : 'drain'
     this.#leaving.add(client)
     if (!out) return
     this.#suspects.add(client)
@@ -68,13 +70,12 @@ export class PoolRetirement {
     client.checkedOut = false
     if (this.#leaving.size === 0 || !this.#leaving.has(client)) return
     this.#suspects.delete(client)
-    // Released with an error: pg-pool removes it itself.
+    // Released with an error (a leaving client's release says `true`): pg-pool removes it.
     if (error !== undefined && error !== null && error !== false) return
-    // Once pg-pool has filed it idle (unless a waiting checkout took it at once: then it leaves
-    // at its next release).
+    // Released through a release we did not wrap: close it once pg-pool filed it idle.
     queueMicrotask(() => {
       if (!client.checkedOut && this.#leaving.has(client))
-        this.#closeIdle(client, client.stream.zone ?? 'unknown', client.stream.leaving === 'out')
+        this.#closeIdle(client, client.stream.zone ?? 'unknown', client.leaving === 'out')
     })
   }
 

@@ -45,6 +45,13 @@ export class PrivateLinkClient extends pg.Client {
   checkedOut = false
   /** Named statements pg has parsed on this connection (only the first Parse pins). */
   readonly namedStatements = new Set<string>()
+  /**
+   * Core retired this connection's zone while it was checked out: at its release it leaves the
+   * pool instead of going back to it (or straight to a waiting checkout).
+   */
+  leaving: 'drain' | 'out' | undefined
+  /** pg-pool's release for the current checkout (see `release`). */
+  #poolRelease: ((error?: unknown) => void) | undefined
   readonly #context: ClientContext
   readonly #password: () => Promise<string> | string
 
@@ -86,6 +93,32 @@ export class PrivateLinkClient extends pg.Client {
       (client) => (callback as (error: null, client: pg.Client) => void)(null, client),
       (error: Error) => (callback as (error: Error) => void)(error),
     )
+  }
+
+  // pg-pool gives each checkout its own `client.release` (assigned as the client is handed out):
+  // it is kept here and handed back wrapped, so that a client leaving its zone is released with
+  // an error, pg-pool's documented way to destroy a client instead of reusing it. Without this, a
+  // saturated pool hands a released client straight to the next waiting checkout, and it never
+  // leaves a zone that is out.
+  get release(): ((error?: unknown) => void) | undefined {
+    return this.#poolRelease === undefined ? undefined : this.#release
+  }
+
+  set release(release: ((error?: unknown) => void) | undefined) {
+    this.#poolRelease = release
+  }
+
+  readonly #release = (error?: unknown): void => {
+    const release = this.#poolRelease!
+    const leaving = this.leaving
+    if (leaving === undefined || (error !== undefined && error !== null && error !== false)) {
+      release(error)
+      return
+    }
+    this.stream.release()
+    release(true)
+    // pg-pool ends it gracefully (Terminate); in a zone that is out, nothing would answer.
+    if (leaving === 'out') this.stream.destroy()
   }
 
   // pg's query() overloads all take (config, values?, callback?): the query is checked for

@@ -108,4 +108,26 @@ describe('a pool follows the zones core retires', () => {
     const after = bytesByZone(lab, 'pg')
     expect(after['us-west-2a']! - before['us-west-2a']!).toBeGreaterThan(0)
   })
+
+  it('a retired client released while a checkout waits leaves; the waiter gets a new connection', async () => {
+    start()
+    eject('usw2-az1')
+    const held = await pool.connect() // in another zone while the own zone is out
+    now += 3_600_000
+    connector.preferredZones() // the own zone is back: held should leave
+    const waiting = pool.connect() // a saturated pool (max 4 here: take the other three first)
+    const others = await Promise.all([waiting, pool.connect(), pool.connect()])
+    const queued = pool.connect()
+    const before = bytesByZone(lab, 'pg')
+    const gone = removed(1)
+    held.release()
+    const next = await queued
+    expect(next).not.toBe(held)
+    await gone
+    await next.query('SELECT 1')
+    const after = bytesByZone(lab, 'pg')
+    expect(after['us-west-2a']! - before['us-west-2a']!).toBeGreaterThan(0)
+    next.release()
+    for (const client of others) client.release()
+  })
 })
