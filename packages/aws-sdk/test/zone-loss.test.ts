@@ -78,6 +78,11 @@ describe('Secrets Manager through the handler while the own zone is lost (defaul
   }, 60_000)
 })
 
+type RetryStrategyV2 = Extract<
+  Awaited<ReturnType<SecretsManagerClient['config']['retryStrategy']>>,
+  { refreshRetryTokenForRetry: unknown }
+>
+
 /**
  * A brief outage of the whole endpoint: every zone refuses (or resets) the connection. The SDK's
  * own handler retries ECONNREFUSED and ECONNRESET; ours must reach its retry strategy as
@@ -99,7 +104,8 @@ describe('Secrets Manager through the handler while every zone refuses, healed b
         credentials: lab.aws.credentials,
         requestHandler: own,
       })
-      const standard = await secrets.config.retryStrategy()
+      // The client's default: smithy's StandardRetryStrategy (a RetryStrategyV2).
+      const standard = (await secrets.config.retryStrategy()) as RetryStrategyV2
       const seen: string[] = []
       // The client's own strategy decides; the lab heals before the retry it grants.
       secrets.config.retryStrategy = async () =>
