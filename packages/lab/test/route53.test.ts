@@ -90,7 +90,7 @@ describe('DNS faults: a shadowing zone, private DNS off, VPC DNS attributes off'
   })
 
   it('enableDnsHostnames off: the private name does not resolve; enableDnsSupport off: nothing does', async () => {
-    const attributes = lab.aws.inventory.vpcAttributes.get(lab.endpoint.vpcId)!
+    const attributes = lab.aws.inventory.vpcAttributes.get(lab.endpoint.vpcId ?? '')!
     network().disableVpcDns('enableDnsHostnames', { dns: lab.dns })
     expect(attributes.enableDnsHostnames).toBe(false)
     expect(await answer(NAME)).toBe('ENOTFOUND')
