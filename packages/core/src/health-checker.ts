@@ -45,6 +45,9 @@ export interface HealthCheckerOptions {
  */
 export const PROVE_EVERY_ROUNDS = 5
 
+/** While the endpoint's sockets are open but idle, one tick in this many runs a round. */
+export const IDLE_EVERY_TICKS = 4
+
 /** How long a proving check waits after the handshake for a TLS 1.3 session ticket, once. */
 const TICKET_WAIT_MS = 100
 
@@ -67,7 +70,13 @@ const isFailure = (result: number | string) =>
 export class HealthChecker {
   readonly #options: HealthCheckerOptions
   readonly #portTls = new Map<number, ConnectorTlsOptions | undefined>()
-  #open = 0
+  /** The sockets handed out and still open: their bytes say whether the endpoint is in use. */
+  readonly #sockets = new Set<Socket>()
+  /** Their bytes read and written at the last tick; a new socket also counts as use. */
+  #traffic = 0
+  #used = false
+  /** Ticks skipped in a row while the endpoint was idle. */
+  #idleTicks = 0
   #timer: NodeJS.Timeout | undefined
   #probing: Promise<Record<string, number | string>> | undefined
   /** Periodic rounds since the last one that proved TLS. */
@@ -90,11 +99,25 @@ export class HealthChecker {
 
   /** A socket was handed out: checks run until every one has closed. */
   track(socket: Socket): void {
-    this.#open++
+    this.#sockets.add(socket)
+    this.#used = true
     socket.once('close', () => {
-      this.#open--
+      this.#sockets.delete(socket)
     })
     this.start()
+  }
+
+  /**
+   * Whether the endpoint was used since the last tick: a socket handed out, or bytes moved on an
+   * open one (one pass over the open sockets per tick, a property read each).
+   */
+  #usedSinceLastTick(): boolean {
+    let traffic = 0
+    for (const socket of this.#sockets) traffic += socket.bytesRead + socket.bytesWritten
+    const used = this.#used || traffic !== this.#traffic
+    this.#traffic = traffic
+    this.#used = false
+    return used
   }
 
   start(): void {
@@ -105,10 +128,15 @@ export class HealthChecker {
     const random = this.#options.random ?? Math.random
     const period = Math.max(1, Math.round(intervalMs * (0.8 + 0.2 * random())))
     this.#timer = setInterval(() => {
-      if (this.#open <= 0) {
+      if (this.#sockets.size === 0) {
         this.stop()
         return
       }
+      // Open but idle (no byte moved, no new socket): check once in IDLE_EVERY_TICKS ticks, so an
+      // idle client costs a quarter; a zone lost meanwhile is found within that many intervals
+      // (or by the first request), and any use brings every tick back.
+      if (!this.#usedSinceLastTick() && ++this.#idleTicks < IDLE_EVERY_TICKS) return
+      this.#idleTicks = 0
       // A round still running (a slow zone, an explicit probe()) is not joined nor counted.
       if (this.#probing !== undefined) return
       const prove = this.#suspect || this.#round % PROVE_EVERY_ROUNDS === 0

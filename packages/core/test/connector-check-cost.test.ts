@@ -4,7 +4,7 @@ import { createServer, type Server, type TLSSocket } from 'node:tls'
 import { type Connector, createConnector, type Dial, HealthRegistry } from '@privatelink/core'
 import { createTestCa, type Lab, startLab } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { PROVE_EVERY_ROUNDS } from '../src/health-checker.js'
+import { IDLE_EVERY_TICKS, PROVE_EVERY_ROUNDS } from '../src/health-checker.js'
 
 // Issue 30, item 2: health checks cost what they must. Periodic rounds are a TCP connect per
 // zone; TLS is proven once in PROVE_EVERY_ROUNDS rounds and resumes the last check's session.
@@ -86,6 +86,7 @@ describe('health check cost', () => {
       const shook = handshakes.length
       // One tick of the check timer (its period is 80-100% of the interval, drawn per endpoint),
       // then the round's end: every check's socket closed, only the connection left open.
+      socket.write('in use') // bytes moved since the last tick: the endpoint is in use
       vi.advanceTimersToNextTimer()
       await until(() => dials - dialled === zones() && open === 1)
       if (round % PROVE_EVERY_ROUNDS === 0) await until(() => handshakes.length - shook === zones())
@@ -99,6 +100,37 @@ describe('health check cost', () => {
     for (const round of rest) expect(round).toEqual({ dials: zones(), handshakes: [] })
     // The next proving round resumes the session the first one kept.
     expect(last?.handshakes).toEqual(Array(zones()).fill('resumed'))
+    socket.destroy()
+  })
+
+  it('while the open sockets are idle, one tick in IDLE_EVERY_TICKS runs a round', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    connector = createConnector({
+      endpoint: lab.endpoint,
+      locality: { source: 'options', azName: lab.endpoint.zones[0]?.azName ?? '' },
+      port: PORT,
+      tls: { servername, ca },
+      dial,
+      healthCheck: { intervalMs: INTERVAL },
+      healthRegistry: new HealthRegistry(),
+    })
+    const socket = (await connector.connect()) as TLSSocket
+    const tick = async () => {
+      const dialled = dials
+      vi.advanceTimersToNextTimer()
+      // A round dials at once; a skipped tick dials nothing (a real-time pause to let it show).
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      if (dials === dialled) return 'skipped'
+      await until(() => dials - dialled === zones() && open === 1)
+      return 'ran'
+    }
+    // The new socket is use: the first tick runs. Then idle: IDLE_EVERY_TICKS - 1 skipped, one run.
+    const ticks: string[] = []
+    for (let i = 0; i < 1 + IDLE_EVERY_TICKS; i++) ticks.push(await tick())
+    expect(ticks).toEqual(['ran', ...Array(IDLE_EVERY_TICKS - 1).fill('skipped'), 'ran'])
+    // Bytes moved: the next tick runs.
+    socket.write('in use')
+    expect(await tick()).toBe('ran')
     socket.destroy()
   })
 })
