@@ -24,26 +24,42 @@ for (const dir of readdirSync(join(root, 'packages'))) {
   run('pnpm', ['exec', 'attw', '--pack', join(root, 'packages', dir), '--profile', 'node16'])
 }
 
-// A scratch project outside the workspace installs the tarballs and loads core both ways.
+// A scratch project outside the workspace installs the tarballs with the drivers (the peers, at the
+// packages' own ranges, as `./dev pack` prints them) and loads every package both ways.
 const scratch = join(out, 'scratch')
 mkdirSync(scratch)
 const dependencies = Object.fromEntries(
   Object.entries(tarballs).map(([name, file]) => [name, `file:${file}`]),
 )
+const peers = {}
+for (const dir of readdirSync(join(root, 'packages'))) {
+  const manifest = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8'))
+  for (const [name, range] of Object.entries(manifest.peerDependencies ?? {}))
+    if (!manifest.peerDependenciesMeta?.[name]?.optional) peers[name] = range
+}
 writeFileSync(
   join(scratch, 'package.json'),
   JSON.stringify(
-    { name: 'scratch', private: true, dependencies, overrides: dependencies },
+    {
+      name: 'scratch',
+      private: true,
+      dependencies: { ...dependencies, ...peers },
+      overrides: dependencies,
+    },
     null,
     2,
   ),
 )
-run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=peer'], scratch)
+run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], scratch)
 const probe = `
-const cjs = require('@privatelink/core');
-import('@privatelink/core').then((esm) => {
-  const names = ['PrivateLinkError'];
-  for (const name of names) if (typeof cjs[name] !== 'function' || typeof esm[name] !== 'function') throw new Error('missing ' + name);
-  console.log('require() and import() of @privatelink/core both work');
-});`
+const names = ${JSON.stringify(Object.keys(tarballs).filter((name) => name !== 'privatelink'))};
+(async () => {
+  for (const name of names) {
+    const cjs = require(name);
+    const esm = await import(name);
+    if (Object.keys(cjs).length === 0 || Object.keys(esm).length === 0) throw new Error('no exports: ' + name);
+  }
+  if (typeof require('@privatelink/core').PrivateLinkError !== 'function') throw new Error('missing PrivateLinkError');
+  console.log('require() and import() work for ' + names.join(', '));
+})();`
 run('node', ['-e', probe], scratch)
