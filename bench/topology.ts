@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Bar, barChart } from './chart.js'
 import {
@@ -37,6 +38,8 @@ export interface TopologyVariant {
   /** Connections the variant holds open in each zone after it started and warmed up. */
   connections: PerZone
   steadyFailed: number
+  /** Ours: connections that passed over the own zone while it was healthy, by cause (the connector's failover events). */
+  passedOver: Record<string, number>
   /** Zone-loss phase: the caller's own zone blackholed, then restored. */
   zoneLoss: {
     operations: number
@@ -67,7 +70,7 @@ export interface TopologyBench {
   svg: string
 }
 
-const pct = (share: number) => `${(share * 100).toFixed(0)}%`
+const pct = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.01 ? 2 : 0)}%`
 const ms = (value: number, digits = 2) => value.toFixed(digits)
 const range = (s: Spread, format: (n: number) => string) =>
   `${format(s.median)} (${format(s.min)}-${format(s.max)})`
@@ -118,9 +121,21 @@ async function runPackage(plan: PackagePlan, quick: boolean): Promise<TopologyPa
   const connections = new Map<string, PerZone>()
   const shares = new Map<string, number[]>()
   const failed = new Map<string, number>()
+  // Why a connection of ours left the own zone while it was healthy: the connector says so.
+  let current = ''
+  const passedOver = new Map<string, Record<string, number>>()
+  const onFailover = (message: unknown) => {
+    const { from, cause } = message as { from: string; cause: string }
+    const key = `${from}: ${cause}`
+    const counts = passedOver.get(current) ?? {}
+    counts[key] = (counts[key] ?? 0) + 1
+    passedOver.set(current, counts)
+  }
+  subscribe('privatelink:connector:failover', onFailover)
   try {
     // Each variant starts and warms up alone, so the connections it opened are its own.
     for (const variant of plan.variants) {
+      current = variant.name
       const before = snapshot(plan.lab, plan.service)
       const client = await variant.create()
       clients.set(variant.name, client)
@@ -137,6 +152,7 @@ async function runPackage(plan: PackagePlan, quick: boolean): Promise<TopologyPa
         plan.variants.map((variant) => [
           variant.name,
           async (operations: number) => {
+            current = variant.name
             const before = snapshot(plan.lab, plan.service)
             const samples = await drive(clients.get(variant.name)!, {
               concurrency: plan.concurrency,
@@ -163,6 +179,7 @@ async function runPackage(plan: PackagePlan, quick: boolean): Promise<TopologyPa
     )
     for (const client of clients.values()) await client.close().catch(() => {})
     clients.clear()
+    unsubscribe('privatelink:connector:failover', onFailover)
     const lossResults = new Map<string, Awaited<ReturnType<typeof zoneLoss>>>()
     for (const variant of plan.variants)
       lossResults.set(variant.name, await zoneLoss(plan, variant.create, quick))
@@ -187,6 +204,7 @@ async function runPackage(plan: PackagePlan, quick: boolean): Promise<TopologyPa
             }),
         connections: connections.get(variant.name)!,
         steadyFailed: failed.get(variant.name) ?? 0,
+        passedOver: passedOver.get(variant.name) ?? {},
         zoneLoss: {
           operations: loss.samples.length,
           failed: loss.samples.filter((s) => !s.ok).length,
@@ -206,6 +224,7 @@ async function runPackage(plan: PackagePlan, quick: boolean): Promise<TopologyPa
       lateness: { p50Micros: lateness.p50Micros, p99Micros: lateness.p99Micros },
     }
   } finally {
+    unsubscribe('privatelink:connector:failover', onFailover)
     for (const client of clients.values()) await client.close().catch(() => {})
     await plan.close()
   }
@@ -223,6 +242,11 @@ function packageTable(result: TopologyPackage): string {
           : `${ms(v.p50Ratio!.median)}x / ${ms(v.p99Ratio!.median)}x (${v.versus})`,
       'bytes across zones': range(v.crossZoneShare, pct),
       'open connections a/b/c': zones(v.connections),
+      'own zone passed over (healthy)': v.ours
+        ? Object.entries(v.passedOver)
+            .map(([why, n]) => `${why} x${n}`)
+            .join(', ') || 'never'
+        : '',
       'zone loss: failed / ops': `${v.zoneLoss.failed} / ${v.zoneLoss.operations}`,
       'slowest op ms': ms(v.zoneLoss.slowestMs, 0),
       'connects a/b/c during loss': zones(v.zoneLoss.connections),
@@ -233,52 +257,49 @@ function packageTable(result: TopologyPackage): string {
   )
 }
 
+/** The chart's name for a pair: the package, and for http which API. */
+const pairName = (result: TopologyPackage, v: TopologyVariant) =>
+  result.name === 'http' ? `http ${v.name.match(/(\w+)\(\)$/)?.[1] ?? ''}()` : result.name
+
+/** ours / baseline, 1 when both are 0, the axis edge when only the baseline is 0. */
+const share = (ours: number, base: number) =>
+  spread([base === 0 ? (ours === 0 ? 1 : 3) : ours / base])
+
 /** The README's chart: ours over today's way per package, lower is better on every bar. */
 export function topologyChart(packages: TopologyPackage[]): string {
   const bars: Bar[] = []
   for (const result of packages)
     for (const v of result.variants.filter((candidate) => candidate.ours)) {
       const base = result.variants.find((candidate) => candidate.name === v.versus)!
-      const label = `${result.name}: ${v.name.replace(/^@privatelink\/\w+ /, '')} vs ${base.name}`
+      const name = pairName(result, v)
+      const loss = v.zoneLoss
       bars.push(
         {
-          label: `${label}, p50 (${ms(v.p50Ms.median)} vs ${ms(base.p50Ms.median)} ms)`,
+          label: `${name} p50: ${ms(v.p50Ms.median)} vs ${ms(base.p50Ms.median)} ms`,
           ratio: v.p50Ratio!,
           kind: 'time',
         },
         {
-          label: `${label}, p99 (${ms(v.p99Ms.median, 1)} vs ${ms(base.p99Ms.median, 1)} ms)`,
+          label: `${name} p99: ${ms(v.p99Ms.median, 1)} vs ${ms(base.p99Ms.median, 1)} ms`,
           ratio: v.p99Ratio!,
-          kind: 'cpu',
+          kind: 'time',
         },
         {
-          label: `${label}, bytes across zones (${pct(v.crossZoneShare.median)} vs ${pct(base.crossZoneShare.median)})`,
-          ratio: spread([
-            base.crossZoneShare.median === 0
-              ? v.crossZoneShare.median === 0
-                ? 1
-                : 3
-              : v.crossZoneShare.median / base.crossZoneShare.median,
-          ]),
+          label: `${name} bytes across zones: ${pct(v.crossZoneShare.median)} vs ${pct(base.crossZoneShare.median)}`,
+          ratio: share(v.crossZoneShare.median, base.crossZoneShare.median),
           kind: 'throughput',
         },
         {
-          label: `${label}, failed in a zone loss (${v.zoneLoss.failed} vs ${base.zoneLoss.failed}; slowest ${(v.zoneLoss.slowestMs / 1000).toFixed(1)} vs ${(base.zoneLoss.slowestMs / 1000).toFixed(1)} s)`,
-          ratio: spread([
-            base.zoneLoss.failed === 0
-              ? v.zoneLoss.failed === 0
-                ? 1
-                : 3
-              : v.zoneLoss.failed / base.zoneLoss.failed,
-          ]),
+          label: `${name} zone loss, failed: ${loss.failed} vs ${base.zoneLoss.failed} (slowest ${(loss.slowestMs / 1000).toFixed(1)} vs ${(base.zoneLoss.slowestMs / 1000).toFixed(1)} s)`,
+          ratio: share(loss.failed, base.zoneLoss.failed),
           kind: 'cpu',
         },
       )
     }
   return barChart(
-    'On an AWS-like topology: privatelink over what users write today (median, min-max over rounds)',
+    "privatelink (default options) over today's way, on an AWS-like topology",
     bars,
-    "1.0 = today's way (regional DNS name); lower is better on every bar",
+    "1.0 = the driver on the endpoint's DNS name (pg.Pool, ioredis, undici); lower is better",
   )
 }
 
@@ -324,6 +345,13 @@ export async function topologyBench(options: { quick?: boolean; only?: string[] 
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv.includes('--redraw')) {
+    // The chart again from results/topology.json, after a change to the drawing only.
+    const dir = fileURLToPath(new URL('./results/', import.meta.url))
+    const saved = JSON.parse(readFileSync(`${dir}topology.json`, 'utf8')) as TopologyBench
+    writeFileSync(`${dir}topology.svg`, topologyChart(saved.packages))
+    process.exit()
+  }
   const quick = process.argv.includes('--quick')
   const only = process.argv
     .find((arg) => arg.startsWith('--only='))
@@ -332,7 +360,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const header = `${machine()}, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`
   console.log(header)
   const result = await topologyBench({ quick, ...(only === undefined ? {} : { only }) })
-  const markdown = `# On an AWS-like topology\n\n${header}\n\n\`pnpm bench:topology\` (bench/topology.ts).\n\n![topology](topology.svg)\n\n${result.markdown}\n\n${machine()} at the end.\n`
+  const markdown = `# On an AWS-like topology\n\n${header}\n\n\`pnpm exec tsx --tsconfig bench/tsconfig.json bench/topology.ts\` (bench/topology.ts; also \`pnpm bench --only=topology\`).\n\n![topology](topology.svg)\n\n${result.markdown}\n\n${machine()} at the end.\n`
   console.log(markdown)
   if (!quick && only === undefined) {
     const dir = fileURLToPath(new URL('./results/', import.meta.url))
