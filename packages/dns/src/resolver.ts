@@ -1,14 +1,20 @@
 import { promises as dnsPromises } from 'node:dns'
 import { isIP } from 'node:net'
-import type { LRUCache } from 'lru-cache'
 import { createAddressMatcher } from './address-ranges.js'
 import { checkOptions } from './checked-options.js'
-import { blockedChannel, refreshChannel, resolveChannel, staleChannel } from './diagnostics.js'
-import { invalidHostname, notPrivateError, resolutionError } from './dns-errors.js'
-import { invalidOption, PrivateLinkError } from './errors.js'
+import { resolveChannel } from './diagnostics.js'
+import { resolutionError } from './dns-errors.js'
+import { invalidOption } from './errors.js'
+import { FamilyResolver } from './family-resolver.js'
 import { createLookup, type LookupFunction } from './lookup.js'
-import { type AddressFamily, type ResolverOptions, resolveOptions } from './options.js'
-import { redactUrlCredentials } from './redact-url.js'
+import { normaliseHostname } from './normalise-hostname.js'
+import {
+  type AddressFamily,
+  type ResolvedResolverOptions,
+  type ResolverOptions,
+  resolveOptions,
+} from './options.js'
+import { resolveBoth } from './resolve-both.js'
 
 /** One address of a resolution. */
 export interface ResolvedAddress {
@@ -77,208 +83,23 @@ export interface Resolver {
   clear(): void
 }
 
-interface Entry {
-  addresses: ResolvedAddress[]
-  expiresAt: number
-  /** A cached refusal (NXDOMAIN, or an answer the guard blocked). */
-  error?: PrivateLinkError
-  /** The server failed after expiry: serve this entry at once and refresh in the background. */
-  servingStale?: boolean
-}
-
-interface FamilyResult {
-  addresses: ResolvedAddress[]
-  expiresAt: number
-  source: ResolutionSource
-}
-
-// Authoritative answers: a server that says "no such name" is not a failing server.
-const AUTHORITATIVE = new Set(['ERR_DNS_NOT_FOUND', 'ERR_DNS_NOT_PRIVATE'])
-
 /**
  * A resolver for VPC endpoint names: queries the servers through c-ares with a hard deadline,
  * caches within TTL bounds, coalesces concurrent queries, serves stale answers when the server
  * fails and, with `privateOnly`, refuses any answer outside the allowed ranges.
  */
 export function createResolver(options: ResolverOptions = {}): Resolver {
-  const settings = checkOptions('options', options, () => resolveOptions(options))
-  const { clock } = settings
-  const isAllowed = createAddressMatcher(settings.allowedRanges)
-  const cares = new dnsPromises.Resolver({ timeout: settings.timeoutMs, tries: settings.tries })
-  if (settings.servers !== undefined) {
-    try {
-      cares.setServers(settings.servers)
-    } catch (_error) {
-      throw invalidOption(
-        'servers',
-        'an array of "host" or "host:port" strings',
-        settings.servers.join(','),
-      )
-    }
-  }
+  const settings = Object.freeze(checkOptions('options', options, () => resolveOptions(options)))
+  const cares = caresResolver(settings)
   const servers = cares.getServers()
-  // lru-cache loads with the first resolution, not at import: ~5 ms of every cold start, and a
-  // dispatcher whose zones have addresses never resolves a name.
-  let cache: LRUCache<string, Entry> | undefined
-  let opening: Promise<LRUCache<string, Entry>> | undefined
-  const openCache = () =>
-    (opening ??= import('lru-cache').then(({ LRUCache: Lru }) => {
-      cache = new Lru<string, Entry>({ max: settings.maxEntries })
-      return cache
-    }))
-  const inflight = new Map<string, Promise<Entry>>()
-  // Timeouts remembered briefly, apart from the answers: a stale answer must survive them.
-  const timeouts = new Map<string, { error: PrivateLinkError; until: number }>()
-  // The documented budget: c-ares alone doubles its timeout per retry (1000 ms x 2 tries is 3 s).
-  const deadlineMs = settings.timeoutMs * settings.tries
-  const customRanges = settings.customRanges
-  const counters = {
-    hits: 0,
-    misses: 0,
-    staleServes: 0,
-    inflightMerges: 0,
-    queriesSent: 0,
-    blocked: 0,
-  }
-
-  const guard = (
-    hostname: string,
-    address: string,
-    family: 4 | 6,
-  ): PrivateLinkError | undefined => {
-    if (!settings.privateOnly || isAllowed(address, family)) return undefined
-    counters.blocked++
-    if (blockedChannel.hasSubscribers) blockedChannel.publish({ hostname, address })
-    return notPrivateError(hostname, address, settings.allowedRanges, customRanges)
-  }
-
-  async function query(hostname: string, family: 4 | 6): Promise<Entry> {
-    counters.queriesSent++
-    const key = `${family}:${hostname}`
-    let records: { address: string; ttl: number }[]
-    try {
-      records = await withDeadline(
-        family === 4
-          ? cares.resolve4(hostname, { ttl: true })
-          : cares.resolve6(hostname, { ttl: true }),
-        deadlineMs,
-      )
-    } catch (cause) {
-      const error = resolutionError(hostname, servers, cause, deadlineMs)
-      const code = (cause as { code?: string }).code
-      if (code === 'ETIMEOUT' && settings.timeoutTtlMs > 0)
-        timeouts.set(key, { error, until: clock() + settings.timeoutTtlMs })
-      if (code === 'ENODATA' || code === 'ENOTFOUND') {
-        // Negative caching: NXDOMAIN is cached as an error; NODATA as an empty answer, since
-        // the other record type may still have addresses.
-        const entry: Entry = { addresses: [], expiresAt: clock() + settings.negativeTtlMs }
-        if (code === 'ENOTFOUND') entry.error = error
-        ;(cache ?? (await openCache())).set(key, entry)
-        timeouts.delete(key)
-        return entry
-      }
-      throw error
-    }
-    timeouts.delete(key)
-    const now = clock()
-    let ttlMs = settings.maxTtlMs
-    // c-ares reports TTLs for the first 256 records only: the rest read as undefined (NaN).
-    for (const record of records)
-      if (Number.isFinite(record.ttl)) ttlMs = Math.min(ttlMs, record.ttl * 1000)
-    ttlMs = Math.max(ttlMs, settings.minTtlMs)
-    const entry: Entry = { addresses: [], expiresAt: now + ttlMs }
-    // The guard runs once per resolution; cached answers were already checked.
-    for (const record of records) {
-      const refused = guard(hostname, record.address, family)
-      if (refused !== undefined) {
-        entry.addresses = []
-        entry.error = refused
-        break
-      }
-      entry.addresses.push({ address: record.address, family, ttlMs })
-    }
-    ;(cache ?? (await openCache())).set(key, entry)
-    return entry
-  }
-
-  function startQuery(key: string, hostname: string, family: 4 | 6): Promise<Entry> {
-    let pending = inflight.get(key)
-    if (pending !== undefined) {
-      counters.inflightMerges++
-      return pending
-    }
-    pending = query(hostname, family).finally(() => inflight.delete(key))
-    inflight.set(key, pending)
-    return pending
-  }
-
-  const fromEntry = (entry: Entry, source: ResolutionSource, now: number): FamilyResult => {
-    if (entry.error !== undefined) throw entry.error
-    const ttlMs = Math.max(0, entry.expiresAt - now)
-    return {
-      addresses: entry.addresses.map((a) => ({ address: a.address, family: a.family, ttlMs })),
-      expiresAt: entry.expiresAt,
-      source,
-    }
-  }
-
-  const serveStale = (
-    hostname: string,
-    family: 4 | 6,
-    entry: Entry,
-    now: number,
-    cause: string,
-  ) => {
-    entry.servingStale = true
-    counters.staleServes++
-    if (staleChannel.hasSubscribers) {
-      staleChannel.publish({ hostname, family, ageMs: now - entry.expiresAt, cause })
-    }
-    return fromEntry(entry, 'stale', now)
-  }
-
-  async function resolveFamily(hostname: string, family: 4 | 6): Promise<FamilyResult> {
-    const key = `${family}:${hostname}`
-    const entries = cache ?? (await openCache())
-    const now = clock()
-    const entry = entries.get(key)
-    if (entry !== undefined && now < entry.expiresAt) {
-      counters.hits++
-      return fromEntry(entry, 'cache', now)
-    }
-    counters.misses++
-    const staleUsable =
-      entry !== undefined &&
-      entry.error === undefined &&
-      now < entry.expiresAt + settings.staleTtlMs
-    if (staleUsable && entry.servingStale === true) {
-      // The server already failed us for this name: answer now, try it again in the background.
-      startQuery(key, hostname, family).then(
-        () =>
-          refreshChannel.hasSubscribers && refreshChannel.publish({ hostname, family, ok: true }),
-        () =>
-          refreshChannel.hasSubscribers && refreshChannel.publish({ hostname, family, ok: false }),
-      )
-      return serveStale(hostname, family, entry, now, 'previous failure')
-    }
-    const timedOut = timeouts.get(key)
-    if (timedOut !== undefined) {
-      if (now < timedOut.until) {
-        // A server that just let this query time out would only make the caller wait again.
-        if (staleUsable) return serveStale(hostname, family, entry, now, timedOut.error.code)
-        throw timedOut.error
-      }
-      timeouts.delete(key)
-    }
-    try {
-      return fromEntry(await startQuery(key, hostname, family), 'network', clock())
-    } catch (error) {
-      const code = PrivateLinkError.isInstance(error) ? error.code : 'UNKNOWN'
-      if (staleUsable && !AUTHORITATIVE.has(code))
-        return serveStale(hostname, family, entry, clock(), code)
-      throw error
-    }
-  }
+  const families = new FamilyResolver(
+    settings,
+    cares,
+    servers,
+    createAddressMatcher(settings.allowedRanges),
+  )
+  const resolveFamily = (hostname: string, family: 4 | 6) =>
+    families.resolveFamily(hostname, family)
 
   async function resolve(
     name: string,
@@ -291,18 +112,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     // /etc/hosts. Loopback never leaves the host, so the guard has nothing to keep in.
     if (hostname === 'localhost') return localhost(family)
     const literal = isIP(hostname)
-    if (literal !== 0) {
-      const family = literal as 4 | 6
-      const refused = guard(hostname, hostname, family)
-      if (refused !== undefined) throw refused
-      return {
-        addresses: [{ address: hostname, family, ttlMs: Number.POSITIVE_INFINITY }],
-        expiresAt: Number.POSITIVE_INFINITY,
-        source: 'literal',
-      }
-    }
+    if (literal !== 0) return literalResolution(families, hostname, literal as 4 | 6)
     const resolution =
-      family === 0 ? await resolveBoth(hostname) : await resolveFamily(hostname, family)
+      family === 0
+        ? await resolveBoth(resolveFamily, hostname, settings.resolutionDelayMs)
+        : await resolveFamily(hostname, family)
     if (resolution.addresses.length === 0) {
       throw resolutionError(
         hostname,
@@ -322,71 +136,41 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     return resolution
   }
 
-  /**
-   * Both families, Happy Eyeballs style (RFC 8305 section 3): once one family has addresses, the
-   * other gets `resolutionDelayMs` more, then the lookup answers with what it has. A family the
-   * guard refused is dropped when the other has allowed addresses (a dual-stack endpoint whose
-   * IPv6 addresses are outside the ranges still works over IPv4).
-   */
-  async function resolveBoth(hostname: string): Promise<FamilyResult> {
-    type Settled = { ok: true; value: FamilyResult } | { ok: false; error: unknown }
-    const settled: (Settled | undefined)[] = [undefined, undefined]
-    await new Promise<void>((done) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const check = () => {
-        if (settled[0] !== undefined && settled[1] !== undefined) {
-          clearTimeout(timer)
-          done()
-        } else if (
-          timer === undefined &&
-          settled.some((s) => s?.ok === true && s.value.addresses.length > 0)
-        ) {
-          timer = setTimeout(done, settings.resolutionDelayMs)
-        }
-      }
-      ;([4, 6] as const).forEach((family, index) => {
-        resolveFamily(hostname, family).then(
-          (value) => {
-            settled[index] = { ok: true, value }
-            check()
-          },
-          (error: unknown) => {
-            settled[index] = { ok: false, error }
-            check()
-          },
-        )
-      })
-    })
-    const results = settled.flatMap((s) => (s?.ok === true ? [s.value] : []))
-    const failures = settled.flatMap((s) => (s?.ok === false ? [s.error] : []))
-    const addresses = results.flatMap((r) => r.addresses)
-    if (addresses.length === 0 && failures.length > 0) {
-      const codeOf = (e: unknown) => (PrivateLinkError.isInstance(e) ? e.code : 'UNKNOWN')
-      // The guard's refusal first; then anything that explains more than "not found".
-      throw (
-        failures.find((e) => codeOf(e) === 'ERR_DNS_NOT_PRIVATE') ??
-        failures.find((e) => codeOf(e) !== 'ERR_DNS_NOT_FOUND') ??
-        failures[0]
-      )
-    }
-    const withAddresses = results.filter((r) => r.addresses.length > 0)
-    const sources = new Set(results.map((r) => r.source))
-    return {
-      addresses,
-      expiresAt: Math.min(
-        ...(withAddresses.length > 0 ? withAddresses : results).map((r) => r.expiresAt),
-      ),
-      source: sources.has('stale') ? 'stale' : sources.has('network') ? 'network' : 'cache',
-    }
-  }
-
   const resolver: Resolver = {
     resolve,
     lookup: createLookup(resolve),
-    stats: () => ({ ...counters, entries: cache?.size ?? 0 }),
-    clear: () => cache?.clear(),
+    stats: () => ({ ...families.counters, entries: families.cache.size }),
+    clear: () => families.cache.clear(),
   }
   return resolver
+}
+
+/** The c-ares resolver for the configured servers; a server list it cannot parse names `servers`. */
+function caresResolver(settings: Readonly<ResolvedResolverOptions>): dnsPromises.Resolver {
+  const cares = new dnsPromises.Resolver({ timeout: settings.timeoutMs, tries: settings.tries })
+  if (settings.servers !== undefined) {
+    try {
+      cares.setServers(settings.servers)
+    } catch (_error) {
+      throw invalidOption(
+        'servers',
+        'an array of "host" or "host:port" strings',
+        settings.servers.join(','),
+      )
+    }
+  }
+  return cares
+}
+
+/** An IP literal answers itself, once the guard lets it through. */
+function literalResolution(families: FamilyResolver, hostname: string, family: 4 | 6): Resolution {
+  const refused = families.guard(hostname, hostname, family)
+  if (refused !== undefined) throw refused
+  return {
+    addresses: [{ address: hostname, family, ttlMs: Number.POSITIVE_INFINITY }],
+    expiresAt: Number.POSITIVE_INFINITY,
+    source: 'literal',
+  }
 }
 
 /** The family a resolve() call asks for, checked: 0, 4 or 6 (or none: the resolver's). */
@@ -408,53 +192,4 @@ function localhost(family: AddressFamily): Resolution {
   if (family !== 6) addresses.push({ address: '127.0.0.1', family: 4, ttlMs })
   if (family !== 4) addresses.push({ address: '::1', family: 6, ttlMs })
   return { addresses, expiresAt: ttlMs, source: 'literal' }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEOUT' })),
-      ms,
-    )
-    promise.then(
-      (value) => {
-        clearTimeout(timer)
-        resolve(value)
-      },
-      (error: unknown) => {
-        clearTimeout(timer)
-        reject(error)
-      },
-    )
-  })
-}
-
-// Letters, digits, '-' and '_' (service labels), 1-63 per label, 253 in all. Anything else (a
-// backslash, a space, an empty label) would be read by c-ares as another name, or refused late.
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/
-
-function normaliseHostname(name: unknown): string {
-  if (typeof name !== 'string') throw invalidHostname(name, 'it is not a string')
-  const lower = name.toLowerCase()
-  const bracketed = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower
-  if (isIP(bracketed) !== 0) {
-    if (bracketed.includes('%')) throw invalidHostname(name, 'zone indexes are not supported')
-    return bracketed
-  }
-  const trimmed = lower.endsWith('.') ? lower.slice(0, -1) : lower
-  if (trimmed === '') throw invalidHostname(name, 'it is empty')
-  if (trimmed.length > 253) throw invalidHostname(name, 'it is longer than 253 characters')
-  const bad = trimmed.split('.').find((label) => !LABEL.test(label))
-  if (bad !== undefined) {
-    throw invalidHostname(
-      name,
-      bad === ''
-        ? 'it has an empty label'
-        : // A label of a URL's userinfo would show part of its password.
-          redactUrlCredentials(trimmed) !== trimmed
-          ? 'it holds credentials (user:password@ or ?key=value), not only a host name'
-          : `the label ${JSON.stringify(bad.slice(0, 70))} is not letters, digits, '-' and '_' (1-63)`,
-    )
-  }
-  return trimmed
 }
