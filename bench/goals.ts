@@ -1,5 +1,6 @@
 import type { ColdImportBench } from './cold-import.js'
 import type { HttpBench } from './http.js'
+import type { IdleCostBench } from './idle-cost.js'
 import type { LambdaBundle } from './lambda-bundle.js'
 import type { Comparison, Spread, TimedComparison } from './measure.js'
 import type { PgBench } from './pg.js'
@@ -40,10 +41,11 @@ export function goals(results: {
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
   topology?: TopologyBench
+  idle?: IdleCostBench
 }): Goal[] {
   const out: Goal[] = []
   if (results.topology !== undefined) out.push(...topologyGoals(results.topology))
-  const { http, pg, redis, coldImport, lambda } = results
+  const { http, pg, redis, coldImport, lambda, idle } = results
   if (http !== undefined) {
     for (const steady of http.steady) {
       const d = variant(steady, '@privatelink/http dispatcher request()')
@@ -155,7 +157,33 @@ export function goals(results: {
       measured: `${(lambda.bytes / 1024).toFixed(0)} KiB, client-ec2 ${lambda.containsClientEc2 ? 'in it' : 'not in it'}`,
       met: !lambda.containsClientEc2,
     })
+  if (idle !== undefined) out.push(...idleGoals(idle))
   return out
+}
+
+/** Issue 30: what idle clients cost, per endpoint and per additional client. */
+function idleGoals(idle: IdleCostBench): Goal[] {
+  const percent = (value: number) => `${value.toFixed(4)}% of a core`
+  return [
+    {
+      issue: 30,
+      goal: 'idle CPU per endpoint (one client each, checks on) <= 0.05% of a core',
+      measured: percent(idle.cpuPerEndpointPercent),
+      met: idle.cpuPerEndpointPercent <= 0.05,
+    },
+    {
+      issue: 30,
+      goal: 'idle CPU per additional client of an endpoint <= 0.01% of a core',
+      measured: percent(idle.cpuPerExtraClientPercent),
+      met: idle.cpuPerExtraClientPercent <= 0.01,
+    },
+    {
+      issue: 30,
+      goal: 'memory per endpoint (one client each) <= 0.3 MB',
+      measured: `${idle.memoryPerEndpointMb.toFixed(3)} MB (per additional client ${idle.memoryPerExtraClientMb.toFixed(3)} MB)`,
+      met: idle.memoryPerEndpointMb <= 0.3,
+    },
+  ]
 }
 
 /** Issue 31: on the modelled AWS topology, ours against each of today's ways, per package. */

@@ -7,6 +7,7 @@ import { type ColdImportBench, coldImportBench } from './cold-import.js'
 import { dnsBench } from './dns.js'
 import { goals } from './goals.js'
 import { type HttpBench, httpBench } from './http.js'
+import { type IdleCostBench, idleCostBench } from './idle-cost.js'
 import { type LambdaBundle, lambdaBundle } from './lambda-bundle.js'
 import { machine, machineInfo, table } from './measure.js'
 import { type PgBench, pgBench } from './pg.js'
@@ -46,6 +47,7 @@ const results: {
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
   topology?: TopologyBench
+  idle?: IdleCostBench
 } = {}
 
 /** Runs one section; a failure is reported and the others still run. */
@@ -139,6 +141,15 @@ await section('lambda-bundle', async () => {
     packages: lambda.packages,
   }
   sections.push(`## Lambda example bundle\n\n${lambda.markdown}`)
+})
+
+await section('idle', async () => {
+  const idle = await idleCostBench({ quick })
+  results.idle = idle
+  json['idleCost'] = idle.rows
+  sections.push(
+    `## Idle cost: many clients over many endpoints\n\nHTTP dispatchers beside plain undici Agents, each warm then idle; the labs in another process.\n\n${idle.markdown}`,
+  )
 })
 
 const checked = goals(results)
