@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { createSecureContext } from 'node:tls'
-import { invalidOption } from '@privatelink/core'
+import { createSecureContext, type SecureContext } from 'node:tls'
 import type { LabFront, LabFrontContext } from './lab.js'
-import { ProxySession } from './rds-proxy-observer.js'
+import { newProxyId, rdsProxyConfig } from './rds-proxy-config.js'
+import { RdsProxyLedger } from './rds-proxy-ledger.js'
 import type { PinCause } from './rds-proxy-pinning.js'
-import { runSession, type SessionContext, type SessionEvent } from './rds-proxy-session.js'
+import { runSession, type SessionContext } from './rds-proxy-session.js'
 import type { RdsProxyRefusal } from './rds-proxy-token.js'
 import type { RdsProxyUpstream } from './rds-proxy-upstream.js'
 
@@ -144,69 +143,6 @@ export interface RdsProxyFront extends LabFront {
   onEvent(listener: (event: RdsProxyEvent) => void): () => void
 }
 
-const hostnamePattern = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/
-const MAX_EVENTS = 10_000
-
-function newProxyId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  let id = ''
-  for (const byte of randomBytes(12)) id += alphabet[byte % alphabet.length]
-  return id
-}
-
-function validate(options: RdsProxyFrontOptions): void {
-  if (options === null || typeof options !== 'object')
-    throw invalidOption('options', 'an object with upstream', options)
-  const {
-    name,
-    proxyHost,
-    port,
-    upstream,
-    users,
-    requireTls,
-    maxConnectionsPercent,
-    pinUnnamedStatements,
-  } = options
-  if (name !== undefined && (typeof name !== 'string' || name === ''))
-    throw invalidOption('name', 'a non-empty string', name)
-  if (
-    proxyHost !== undefined &&
-    (typeof proxyHost !== 'string' || !hostnamePattern.test(proxyHost))
-  )
-    throw invalidOption('proxyHost', 'a lower-case DNS name', proxyHost)
-  const isPort = (value: unknown) =>
-    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535
-  if (port !== undefined && !isPort(port)) throw invalidOption('port', 'an integer 1-65535', port)
-  if (upstream === null || typeof upstream !== 'object')
-    throw invalidOption('upstream', '{ host, port, user, password?, database? }', upstream)
-  if (typeof upstream.host !== 'string' || upstream.host === '')
-    throw invalidOption('upstream.host', 'a host name or address', upstream.host)
-  if (!isPort(upstream.port))
-    throw invalidOption('upstream.port', 'an integer 1-65535', upstream.port)
-  if (typeof upstream.user !== 'string' || upstream.user === '')
-    throw invalidOption('upstream.user', 'a database user name', upstream.user)
-  if (upstream.password !== undefined && typeof upstream.password !== 'string')
-    throw invalidOption('upstream.password', 'a string', typeof upstream.password)
-  if (
-    upstream.database !== undefined &&
-    (typeof upstream.database !== 'string' || upstream.database === '')
-  )
-    throw invalidOption('upstream.database', 'a database name', upstream.database)
-  if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string')))
-    throw invalidOption('users', 'an array of database user names', users)
-  if (requireTls !== undefined && typeof requireTls !== 'boolean')
-    throw invalidOption('requireTls', 'a boolean', requireTls)
-  if (
-    maxConnectionsPercent !== undefined &&
-    (!Number.isInteger(maxConnectionsPercent) ||
-      maxConnectionsPercent < 1 ||
-      maxConnectionsPercent > 100)
-  )
-    throw invalidOption('maxConnectionsPercent', 'an integer 1-100', maxConnectionsPercent)
-  if (pinUnnamedStatements !== undefined && typeof pinUnnamedStatements !== 'boolean')
-    throw invalidOption('pinUnnamedStatements', 'a boolean', pinUnnamedStatements)
-}
-
 /**
  * An RDS Proxy for the lab: TLS with a lab-CA certificate for the proxy name, IAM auth tokens
  * checked against the lab's keys, STS sessions and clock, then a relay to a real PostgreSQL that
@@ -214,32 +150,10 @@ function validate(options: RdsProxyFrontOptions): void {
  * Proxy's, with a `reason: ...` detail telling the failures apart.
  */
 export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
-  validate(options)
-  const name = options.name ?? 'rds-proxy'
-  const port = options.port ?? 5432
-  const requireTls = options.requireTls ?? true
-  const maxConnectionsPercent = options.maxConnectionsPercent ?? 100
-  const pinUnnamedStatements = options.pinUnnamedStatements ?? false
-  const upstream = { ...options.upstream }
-  const users = options.users === undefined ? undefined : [...options.users]
-  let proxyHost = options.proxyHost
-  const stats: RdsProxyStats = {
-    connections: 0,
-    tls: 0,
-    tlsFailures: 0,
-    authenticated: 0,
-    active: 0,
-    refused: {},
-    cancels: 0,
-    pinned: {},
-  }
-  const sessions = new Set<ProxySession>()
-  let clientConnections = 0
-  let maxConnections: number | undefined
-  const queries = { all: 0, tls: 0, noTls: 0 }
-  const latency = { count: 0, sum: 0, min: 0, max: 0 }
-  const events: RdsProxyEvent[] = []
-  const listeners = new Set<(event: RdsProxyEvent) => void>()
+  const config = rdsProxyConfig(options)
+  const { name, port } = config
+  const ledger = new RdsProxyLedger(config)
+  let proxyHost = config.proxyHost
 
   return {
     name,
@@ -249,82 +163,15 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
         throw new Error(`rds-proxy front '${name}': proxyHost is known once the lab has started`)
       return proxyHost
     },
-    stats: () => ({ ...stats, refused: { ...stats.refused }, pinned: { ...stats.pinned } }),
-    metrics: () => {
-      let borrowed = 0
-      let inTransaction = 0
-      let pinned = 0
-      for (const session of sessions) {
-        if (session.borrowed) borrowed++
-        if (session.inTransaction) inTransaction++
-        if (session.pinned !== undefined) pinned++
-      }
-      return {
-        ClientConnections: clientConnections,
-        DatabaseConnections: sessions.size,
-        DatabaseConnectionsCurrentlyBorrowed: borrowed,
-        DatabaseConnectionsCurrentlyInTransaction: inTransaction,
-        DatabaseConnectionsCurrentlySessionPinned: pinned,
-        MaxDatabaseConnectionsAllowed:
-          maxConnections === undefined
-            ? undefined
-            : Math.floor((maxConnections * maxConnectionsPercent) / 100),
-        QueryDatabaseResponseLatency: {
-          SampleCount: latency.count,
-          Sum: latency.sum,
-          Minimum: latency.min,
-          Maximum: latency.max,
-          Average: latency.count === 0 ? 0 : latency.sum / latency.count,
-        },
-        QueryRequests: queries.all,
-        QueryRequestsTLS: queries.tls,
-        QueryRequestsNoTLS: queries.noTls,
-      }
-    },
-    events: () => [...events],
-    onEvent(listener) {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    stats: () => ledger.stats(),
+    metrics: () => ledger.metrics(),
+    events: () => ledger.events(),
+    onEvent: (listener) => ledger.onEvent(listener),
     async start(context: LabFrontContext) {
       const host =
         proxyHost ?? `lab-proxy.proxy-${newProxyId()}.${context.region}.rds.amazonaws.com`
       proxyHost = host
-      // RDS Proxy serves a wildcard for its endpoints; the exact name is there for clients that
-      // do not match wildcards.
-      const wildcard = host.replace(/^[^.]+\./, '*.')
-      const names = /^[^.]+\.proxy-/.test(host) ? [host, wildcard] : [host]
-      const certificate = await context.ca.issue(names)
-      const secureContext = createSecureContext({
-        cert: certificate.certificatePem,
-        key: certificate.privateKeyPem,
-      })
-      const emit = (event: Omit<RdsProxyEvent, 'at'>) => {
-        const stamped = { ...event, at: context.clock() }
-        events.push(stamped)
-        if (events.length > MAX_EVENTS) events.shift()
-        for (const listener of listeners) listener(stamped)
-      }
-      const report = (event: SessionEvent) => {
-        if (event.type === 'tls') stats.tls++
-        else if (event.type === 'tls-failed') {
-          stats.tlsFailures++
-          emit({ type: 'tls-failed' })
-        } else if (event.type === 'cancel') {
-          stats.cancels++
-          emit({ type: 'cancel' })
-        } else if (event.type === 'refused') {
-          stats.refused[event.reason] = (stats.refused[event.reason] ?? 0) + 1
-          emit(event)
-        } else if (event.type === 'connected') {
-          stats.authenticated++
-          stats.active++
-          emit(event)
-        } else {
-          stats.active--
-          emit(event)
-        }
-      }
+      ledger.useClock(context.clock)
       const sockets = new Set<Duplex>()
       const track = (socket: Duplex) => {
         sockets.add(socket)
@@ -336,81 +183,62 @@ export function rdsProxyFront(options: RdsProxyFrontOptions): RdsProxyFront {
         region: context.region,
         clock: context.clock,
         store: context.store,
-        secureContext,
-        upstream,
-        users,
-        requireTls,
+        secureContext: await proxySecureContext(context, host),
+        upstream: config.upstream,
+        users: config.users,
+        requireTls: config.requireTls,
         track,
-        report,
-        openSession({ tls, user, database }) {
-          const session = new ProxySession({
-            tls,
-            pinUnnamedStatements,
-            sink: {
-              query(overTls) {
-                queries.all++
-                if (overTls) queries.tls++
-                else queries.noTls++
-              },
-              latency(microseconds) {
-                latency.min =
-                  latency.count === 0 ? microseconds : Math.min(latency.min, microseconds)
-                latency.max = Math.max(latency.max, microseconds)
-                latency.count++
-                latency.sum += microseconds
-              },
-              pinned(pinnedSession, finding, message) {
-                stats.pinned[finding.cause] = (stats.pinned[finding.cause] ?? 0) + 1
-                emit({
-                  type: 'pinned',
-                  user,
-                  database,
-                  tls,
-                  cause: finding.cause,
-                  digest: finding.digest,
-                  message,
-                  databaseConnection: pinnedSession.databaseConnection,
-                })
-              },
-            },
-          })
-          sessions.add(session)
-          return session
-        },
-        closeSession(session) {
-          sessions.delete(session)
-        },
-        needsMaxConnections: () => maxConnections === undefined,
+        report: (event) => ledger.report(event),
+        openSession: (session) => ledger.openSession(session),
+        closeSession: (session) => ledger.closeSession(session),
+        needsMaxConnections: () => ledger.maxConnections === undefined,
         setMaxConnections(value) {
-          maxConnections = value
+          ledger.maxConnections = value
         },
       }
       const server: Server = createServer((socket: Socket) => {
-        stats.connections++
-        clientConnections++
-        socket.once('close', () => clientConnections--)
+        ledger.clientConnected((onClose) => socket.once('close', onClose))
         track(socket)
         socket.on('error', () => {})
         runSession(socket, sessionContext).catch(() => socket.destroy())
       })
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(0, '127.0.0.1', () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      const address = server.address()
-      if (address === null || typeof address === 'string') throw new Error('rds-proxy: no address')
       return {
         host: '127.0.0.1',
-        port: address.port,
-        close: () =>
-          new Promise<void>((resolve) => {
-            for (const socket of sockets) socket.destroy()
-            server.close(() => resolve())
-          }),
+        port: await listenLoopback(server),
+        close: () => close(server, sockets),
       }
     },
   }
+}
+
+/**
+ * The proxy's certificate from the lab CA. RDS Proxy serves a wildcard for its endpoints; the
+ * exact name is there for clients that do not match wildcards.
+ */
+async function proxySecureContext(context: LabFrontContext, host: string): Promise<SecureContext> {
+  const wildcard = host.replace(/^[^.]+\./, '*.')
+  const names = /^[^.]+\.proxy-/.test(host) ? [host, wildcard] : [host]
+  const certificate = await context.ca.issue(names)
+  return createSecureContext({ cert: certificate.certificatePem, key: certificate.privateKeyPem })
+}
+
+/** Listens on an ephemeral loopback port; resolves with the port. */
+async function listenLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('rds-proxy: no address')
+  return address.port
+}
+
+function close(server: Server, sockets: Set<Duplex>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy()
+    server.close(() => resolve())
+  })
 }
