@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { Socket } from 'node:net'
 import { connect as netConnect } from 'node:net'
 import {
@@ -89,6 +90,23 @@ describe('one zone health per endpoint per process', () => {
     expect(dialled).not.toContain(ownAddress())
     expect(second.zoneOf(socket)?.azId).not.toBe(OWN.az)
     close(socket)
+  })
+
+  it('the eject channel hears one message per ejection, not one per connector', async () => {
+    const messages: unknown[] = []
+    const listener = (message: unknown) => messages.push(message)
+    subscribe('privatelink:connector:eject', listener)
+    try {
+      const first = connector()
+      const second = connector()
+      const heard = [ejections(first), ejections(second)]
+      await lab.zone(OWN.name).fail('refuse')
+      close(await first.connect())
+      expect(messages).toMatchObject([{ zone: OWN.az, signal: 'connect-failed' }])
+      expect(heard.map((events) => events.length)).toEqual([1, 1])
+    } finally {
+      unsubscribe('privatelink:connector:eject', listener)
+    }
   })
 
   it('an equal Endpoint (same ID and zones, another object) shares the same state', async () => {
