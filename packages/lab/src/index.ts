@@ -87,7 +87,7 @@ export type {
 } from './sigv4-verifier.js'
 export { verifySigV4 } from './sigv4-verifier.js'
 export type { LabRole } from './sts-api.js'
-export type { LabTopology, TopologyOptions, ZoneTraffic } from './topology.js'
+export type { LabTopology, TopologyOptions, TopologyTraffic, ZoneTraffic } from './topology.js'
 export { DEFAULT_INTER_AZ_RTT_MS, DEFAULT_INTRA_AZ_RTT_MS } from './topology.js'
 export type { DelayLateness } from './topology-delay-line.js'
 export type { FaultMode, FaultOptions, ListenerStats, Target } from './zonal-listener.js'

@@ -26,6 +26,16 @@ export interface ZoneTraffic {
   crossZoneBytes: number
 }
 
+/** Bytes the lab's interfaces relayed since start, per zone and in all. */
+export interface TopologyTraffic {
+  /** Per zone (AZ name): bytes relayed, and how many of them crossed zones. */
+  zones: Record<string, ZoneTraffic>
+  /** Bytes relayed by every zone, both ways. */
+  bytes: number
+  /** The share of `bytes` on connections from a caller in another zone, 0..1. */
+  crossZoneShare: number
+}
+
 /** The running model: its round trips, the caller's zone, and what crossed zones. */
 export interface LabTopology {
   /** Round trip to an interface in the caller's zone, ms. */
@@ -35,7 +45,7 @@ export interface LabTopology {
   /** The caller's zone now (AZ name): the lab metadata's zone (`lab.metadata.setZone`). */
   callerZone(): string
   /** Bytes per zone (AZ name) since start, and the share of all bytes that crossed zones (0..1). */
-  traffic(): { zones: Record<string, ZoneTraffic>; bytes: number; crossZoneShare: number }
+  traffic(): TopologyTraffic
   /** How late the delay line delivered recent chunks: the model's accuracy on this machine now. */
   lateness(): DelayLateness
 }
@@ -97,7 +107,7 @@ export class Topology implements LabTopology {
     }
   }
 
-  traffic(): { zones: Record<string, ZoneTraffic>; bytes: number; crossZoneShare: number } {
+  traffic(): TopologyTraffic {
     const zones = Object.fromEntries([...this.#zones].map(([name, t]) => [name, { ...t }]))
     let bytes = 0
     let cross = 0
