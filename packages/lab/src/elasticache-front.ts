@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { Socket } from 'node:net'
 import { createServer, type TLSSocket } from 'node:tls'
-import { invalidOption } from '@privatelink/core'
-import { ElastiCacheSession, type SessionEvent } from './elasticache-front-session.js'
+import { type ElastiCacheFrontConfig, elastiCacheFrontConfig } from './elasticache-front-config.js'
+import { ElastiCacheLedger } from './elasticache-front-ledger.js'
+import {
+  ElastiCacheSession,
+  type SessionContext,
+  type SessionEvent,
+} from './elasticache-front-session.js'
 import type { ElastiCacheRefusal } from './elasticache-front-token.js'
 import type { LabFront, LabFrontContext } from './lab.js'
 
@@ -101,10 +106,6 @@ export interface ElastiCacheFront extends LabFront {
   sweep(): number
 }
 
-const MAX_EVENTS = 10_000
-const TWELVE_HOURS_MS = 12 * 3_600_000
-const cacheNamePattern = /^[a-z][a-z0-9-]{0,39}$/
-
 const DIRECTIONS: Record<string, string> = {
   east: 'e',
   west: 'w',
@@ -124,40 +125,6 @@ export function elastiCacheRegionCode(region: string): string {
   return `${match[1]}${DIRECTIONS[match[2]!] ?? match[2]!.slice(0, 1)}${match[3]}`
 }
 
-function validate(options: ElastiCacheFrontOptions): void {
-  if (options === null || typeof options !== 'object')
-    throw invalidOption('options', 'an object with upstream', options)
-  const { name, cacheName, serverless, service, clusterMode, users, upstream, maxSessionMs } =
-    options
-  if (name !== undefined && (typeof name !== 'string' || name === ''))
-    throw invalidOption('name', 'a non-empty string', name)
-  if (
-    cacheName !== undefined &&
-    (typeof cacheName !== 'string' || !cacheNamePattern.test(cacheName))
-  )
-    throw invalidOption(
-      'cacheName',
-      'a lower-case cache name (letter first, up to 40 of a-z 0-9 -)',
-      cacheName,
-    )
-  if (serverless !== undefined && typeof serverless !== 'boolean')
-    throw invalidOption('serverless', 'a boolean', serverless)
-  if (clusterMode !== undefined && typeof clusterMode !== 'boolean')
-    throw invalidOption('clusterMode', 'a boolean', clusterMode)
-  if (service !== undefined && service !== 'elasticache' && service !== 'memorydb')
-    throw invalidOption('service', "'elasticache' or 'memorydb'", service)
-  if (users !== undefined && (!Array.isArray(users) || users.some((u) => typeof u !== 'string')))
-    throw invalidOption('users', 'an array of user IDs', users)
-  if (upstream === null || typeof upstream !== 'object')
-    throw invalidOption('upstream', '{ host, port }', upstream)
-  if (typeof upstream.host !== 'string' || upstream.host === '')
-    throw invalidOption('upstream.host', 'an address', upstream.host)
-  if (!Number.isInteger(upstream.port) || upstream.port < 1 || upstream.port > 65_535)
-    throw invalidOption('upstream.port', 'an integer 1-65535', upstream.port)
-  if (maxSessionMs !== undefined && (!Number.isInteger(maxSessionMs) || maxSessionMs < 1))
-    throw invalidOption('maxSessionMs', 'a positive integer', maxSessionMs)
-}
-
 /**
  * An ElastiCache (or MemoryDB) endpoint for the lab: TLS with a lab-CA certificate for the cache's
  * DNS name, IAM authentication by `AUTH user token` or `HELLO 3 AUTH user token` checked against
@@ -166,41 +133,14 @@ function validate(options: ElastiCacheFrontOptions): void {
  * everything else relayed to a real redis-server.
  */
 export function elastiCacheFront(options: ElastiCacheFrontOptions): ElastiCacheFront {
-  validate(options)
-  const name = options.name ?? 'elasticache'
-  const cacheName = options.cacheName ?? 'lab-cache'
-  const serverless = options.serverless ?? false
-  const service = options.service ?? 'elasticache'
-  const clusterMode = options.clusterMode ?? false
-  const maxSessionMs = options.maxSessionMs ?? TWELVE_HOURS_MS
-  const upstream = { ...options.upstream }
-  const users = options.users === undefined ? undefined : [...options.users]
-  let domain: string | undefined
-  let hostname: string | undefined
-  const stats: ElastiCacheStats = {
-    connections: 0,
-    tlsFailures: 0,
-    authenticated: 0,
-    reauthenticated: 0,
-    refused: {},
-    noauth: 0,
-    expired: 0,
-    active: 0,
-  }
-  const events: ElastiCacheEvent[] = []
-  const listeners = new Set<(event: ElastiCacheEvent) => void>()
-  const sessions = new Set<ElastiCacheSession>()
-  let clock: () => number = Date.now
+  const config = elastiCacheFrontConfig(options)
+  const { name, cacheName, serverless, service } = config
+  const ledger = new ElastiCacheLedger()
+  let names: CacheNames | undefined
   const started = () => {
-    if (hostname === undefined || domain === undefined)
+    if (names === undefined)
       throw new Error(`elasticache front '${name}': names are known once the lab has started`)
-    return { hostname, domain }
-  }
-  const sweep = () => {
-    let dropped = 0
-    const now = clock()
-    for (const session of sessions) if (session.expireIfStale(now)) dropped++
-    return dropped
+    return names
   }
 
   return {
@@ -217,82 +157,31 @@ export function elastiCacheFront(options: ElastiCacheFrontOptions): ElastiCacheF
         ? `${cacheName}-node-${n}.${suffix}`
         : `${cacheName}-${String(n).padStart(4, '0')}-001.${suffix}`
     },
-    stats: () => ({ ...stats, refused: { ...stats.refused } }),
-    events: () => [...events],
-    onEvent(listener) {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-    sweep,
+    stats: () => ledger.stats(),
+    events: () => ledger.events(),
+    onEvent: (listener) => ledger.onEvent(listener),
+    sweep: () => ledger.sweep(),
     async start(context: LabFrontContext) {
-      clock = context.clock
-      const id = createHash('sha256')
-        .update(`${context.accountId}/${context.region}`)
-        .digest('hex')
-        .slice(0, 6)
-      const code = elastiCacheRegionCode(context.region)
-      if (service === 'memorydb') {
-        domain = `${cacheName}.${id}.memorydb.${context.region}.amazonaws.com`
-        hostname = `clustercfg.${domain}`
-      } else if (serverless) {
-        domain = `serverless.${code}.cache.amazonaws.com`
-        hostname = `${cacheName}-${id}.${domain}`
-      } else {
-        domain = `${cacheName}.${id}.${code}.cache.amazonaws.com`
-        hostname = `${clusterMode ? 'clustercfg' : 'master'}.${domain}`
-      }
-      const certificate = await context.ca.issue([`*.${domain}`])
-      const emit = (event: Omit<ElastiCacheEvent, 'at'>) => {
-        const stamped = { ...event, at: context.clock() }
-        events.push(stamped)
-        if (events.length > MAX_EVENTS) events.shift()
-        for (const listener of listeners) listener(stamped)
-      }
-      const report = (event: SessionEvent) => {
-        if (event.type === 'authenticated') {
-          stats.authenticated++
-          if (event.reauth) stats.reauthenticated++
-        } else if (event.type === 'refused')
-          stats.refused[event.reason] = (stats.refused[event.reason] ?? 0) + 1
-        else if (event.type === 'noauth') {
-          stats.noauth++
-          return
-        } else if (event.type === 'expired') stats.expired++
-        else if (event.type === 'closed') stats.active--
-        emit(event)
-      }
+      ledger.useClock(context.clock)
+      names = cacheNames(config, context)
+      const certificate = await context.ca.issue([`*.${names.domain}`])
       const sockets = new Set<Socket>()
       const server = createServer(
         { cert: certificate.certificatePem, key: certificate.privateKeyPem },
         (socket: TLSSocket) => {
-          stats.connections++
-          stats.active++
+          ledger.connected()
           sockets.add(socket)
           socket.on('error', () => {})
-          const session = new ElastiCacheSession(socket, {
-            check: {
-              cacheName,
-              serverless,
-              service,
-              region: context.region,
-              clock: context.clock,
-              store: context.store,
-            },
-            users,
-            upstream,
-            maxSessionMs,
-            report,
-          })
-          sessions.add(session)
+          const session = new ElastiCacheSession(socket, sessionContext(config, context, ledger))
+          ledger.addSession(session)
           socket.once('close', () => {
             sockets.delete(socket)
-            sessions.delete(session)
+            ledger.deleteSession(session)
           })
         },
       )
       server.on('tlsClientError', (_error, socket) => {
-        stats.tlsFailures++
-        emit({ type: 'tls-failed' })
+        ledger.tlsFailed()
         socket.destroy()
       })
       // Raw TCP sockets too, so close() also ends connections still in their handshake.
@@ -308,7 +197,7 @@ export function elastiCacheFront(options: ElastiCacheFrontOptions): ElastiCacheF
         })
       })
       // An injected lab clock jumps; a check each second notices idle connections past 12 hours.
-      const sweeper = setInterval(sweep, 1_000)
+      const sweeper = setInterval(() => ledger.sweep(), 1_000)
       sweeper.unref()
       const address = server.address()
       if (address === null || typeof address === 'string')
@@ -324,5 +213,55 @@ export function elastiCacheFront(options: ElastiCacheFrontOptions): ElastiCacheF
           }),
       }
     },
+  }
+}
+
+interface CacheNames {
+  domain: string
+  hostname: string
+}
+
+/**
+ * The endpoint's DNS name and its certificate's domain, as AWS names them (see
+ * `ElastiCacheFront.hostname`); the 6-character id is derived from the account and region.
+ */
+function cacheNames(config: ElastiCacheFrontConfig, context: LabFrontContext): CacheNames {
+  const { cacheName } = config
+  const id = createHash('sha256')
+    .update(`${context.accountId}/${context.region}`)
+    .digest('hex')
+    .slice(0, 6)
+  const code = elastiCacheRegionCode(context.region)
+  if (config.service === 'memorydb') {
+    const domain = `${cacheName}.${id}.memorydb.${context.region}.amazonaws.com`
+    return { domain, hostname: `clustercfg.${domain}` }
+  }
+  if (config.serverless) {
+    const domain = `serverless.${code}.cache.amazonaws.com`
+    return { domain, hostname: `${cacheName}-${id}.${domain}` }
+  }
+  const domain = `${cacheName}.${id}.${code}.cache.amazonaws.com`
+  return { domain, hostname: `${config.clusterMode ? 'clustercfg' : 'master'}.${domain}` }
+}
+
+/** What one session checks tokens against and relays to. */
+function sessionContext(
+  config: ElastiCacheFrontConfig,
+  context: LabFrontContext,
+  ledger: ElastiCacheLedger,
+): SessionContext {
+  return {
+    check: {
+      cacheName: config.cacheName,
+      serverless: config.serverless,
+      service: config.service,
+      region: context.region,
+      clock: context.clock,
+      store: context.store,
+    },
+    users: config.users,
+    upstream: config.upstream,
+    maxSessionMs: config.maxSessionMs,
+    report: (event) => ledger.report(event),
   }
 }
