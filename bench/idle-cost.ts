@@ -205,10 +205,15 @@ function summarize(rows: IdleRow[]): IdleCostBench {
     .filter((r) => r.client === 'dispatcher' && r.endpoints === 1)
     .sort((a, b) => b.clients - a.clients)[0]
   const twenty = find('dispatcher', 20, 20)
-  // Beyond a plain Agent with as many clients: what the endpoint model and its checks add.
+  // Beyond plain Agents. CPU: the lowest Agent row is the process's idle floor (the first rows
+  // can carry background GC of the bench's own start); memory: as many Agents as clients.
+  const agents = rows.filter((r) => r.client === 'agent')
+  const floor = Math.min(...agents.map((r) => r.corePercent))
   const added = (row: IdleRow | undefined, field: 'corePercent' | 'memoryMb') => {
-    const agent = row === undefined ? undefined : find('agent', row.clients, 1)
-    return row === undefined || agent === undefined ? Number.NaN : row[field] - agent[field]
+    if (row === undefined) return Number.NaN
+    if (field === 'corePercent') return row.corePercent - floor
+    const agent = find('agent', row.clients, 1)
+    return agent === undefined ? Number.NaN : row.memoryMb - agent.memoryMb
   }
   const extra = (field: 'corePercent' | 'memoryMb') =>
     one === undefined || manyOnOne === undefined || manyOnOne.clients === 1
@@ -232,7 +237,7 @@ function summarize(rows: IdleRow[]): IdleCostBench {
   }))
   const idleSeconds = ((rows[0]?.idleMs ?? 0) / 1000).toFixed(0)
   const markdown = [
-    `${machine()}; each client warm (one keep-alive connection), then idle ${idleSeconds} s (from ${STEADY_AFTER_MS / 1000} s after warm-up); CPU of the whole client process. Per-endpoint and per-client figures are beyond as many plain Agents.`,
+    `${machine()}; each client warm (one keep-alive connection), then idle ${idleSeconds} s (from ${STEADY_AFTER_MS / 1000} s after warm-up); CPU of the whole client process. Per-endpoint and per-client figures: CPU beyond the lowest Agent row (the idle floor), memory beyond as many Agents.`,
     '',
     table(body),
     '',
