@@ -1,4 +1,4 @@
-import type { Connector } from '@privatelink/core'
+import { type Connector, sharedSecureContext } from '@privatelink/core'
 import { Agent, type Dispatcher, errors, Pool } from 'undici'
 import { CallbackHandler } from './callback-handler.js'
 import {
@@ -28,10 +28,17 @@ function poolFactory(
 ): (origin: string | URL, options: object) => Dispatcher {
   const pinned = pinnedOrigins(config.origins)
   const { connector, servername, ca } = config
+  const passthroughContext = ca === undefined ? undefined : sharedSecureContext({ ca })
   return (origin, options) => {
-    // Passthrough keeps this dispatcher's connection settings, its trusted CAs included.
+    // Passthrough keeps this dispatcher's connection settings, its trusted CAs included, as one
+    // parsed secure context: `ca` alone makes tls.connect parse the bundle on every connection.
     if (!pinned(String(origin)))
-      return new Pool(origin, ca === undefined ? options : { ...options, connect: { ca } })
+      return new Pool(
+        origin,
+        passthroughContext === undefined
+          ? options
+          : { ...options, connect: { secureContext: passthroughContext } },
+      )
     const pool: ZonePool = new ZonePool(origin, {
       ...(options as Pool.Options),
       connector,
