@@ -1,35 +1,25 @@
-import { type Endpoint, type EndpointZone, invalidOption } from '@privatelink/core'
+import type { Endpoint, EndpointZone } from '@privatelink/core'
 import { leaseAddressBlock } from './address-block.js'
 import { startAwsServer } from './aws-server.js'
 import { createTestCa, type TestCa } from './ca.js'
 import { CredentialsStore, type LabCredentials } from './credentials-store.js'
 import { type LabDnsServer, startDnsServer } from './dns-server.js'
-import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
-import { newId, newSecret, newSuffix } from './identifiers.js'
-import {
-  DEFAULT_IDLE_TIMEOUT_MS,
-  type IdleSettings,
-  type IdleTimeoutMode,
-  readIdleSettings,
-} from './idle-flows.js'
+import type { Ec2Inventory } from './ec2-inventory.js'
+import { newSecret } from './identifiers.js'
+import type { IdleSettings, IdleTimeoutMode } from './idle-flows.js'
 import { KernelFlowView } from './kernel-flows.js'
-import { ECS_TASK_ID, type MetadataState, startMetadataServer } from './metadata-server.js'
-import { portMapTags } from './port-map-tag.js'
-import {
-  type SignedRequest,
-  type VerifyExpectations,
-  type VerifyResult,
-  verifySigV4,
-} from './sigv4-verifier.js'
+import { labAws } from './lab-aws.js'
+import { type LabConfig, labConfig } from './lab-config.js'
+import { labInventory } from './lab-inventory.js'
+import { labMetadata } from './lab-metadata.js'
+import { type LabNames, labNames } from './lab-names.js'
+import { labZoneHandle } from './lab-zone-handle.js'
+import { startZoneListeners } from './lab-zone-listeners.js'
+import { type MetadataState, startMetadataServer } from './metadata-server.js'
+import type { SignedRequest, VerifyExpectations, VerifyResult } from './sigv4-verifier.js'
 import type { LabRole } from './sts-api.js'
 import { type LabTopology, Topology, type TopologyOptions } from './topology.js'
-import {
-  type FaultMode,
-  type FaultOptions,
-  type ListenerStats,
-  type Target,
-  ZonalListener,
-} from './zonal-listener.js'
+import type { FaultMode, FaultOptions, ListenerStats, Target } from './zonal-listener.js'
 
 /** One Availability Zone of the lab's endpoint. */
 export interface LabZoneOptions {
@@ -291,358 +281,147 @@ export interface Lab {
   close(): Promise<void>
 }
 
-const defaultZones = (region: string): LabZoneOptions[] => {
-  const short = region.replace(/^(\w\w)-(\w)\w*-(\d+)$/, '$1$2$3')
-  return ['a', 'b', 'c'].map((letter, index) => ({
-    name: `${region}${letter}`,
-    id: `${short}-az${index + 1}`,
-  }))
-}
-
 /** Starts a PrivateLink endpoint on loopback, with DNS, metadata, EC2/STS APIs and a test CA. */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
-  const region = options.region ?? 'us-west-2'
-  const serviceRegion = options.serviceRegion ?? region
-  if (typeof serviceRegion !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(serviceRegion))
-    throw new Error(
-      `startLab: serviceRegion must be a region name like us-east-1, got ${String(serviceRegion)}`,
-    )
-  const zones = options.zones ?? defaultZones(region)
-  if (zones.length === 0 || zones.length > 250)
-    throw new Error('startLab: zones must hold 1 to 250 zones')
-  const octet = options.addressBlock
-  if (octet !== undefined && (!Number.isInteger(octet) || octet < 0 || octet > 255))
-    throw new Error(`startLab: addressBlock must be an integer 0..255, got ${String(octet)}`)
-  const clock = options.clock ?? Date.now
-  const labIdle = readIdleSettings('', options, {
-    timeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
-    mode: 'reset',
-  })
-  const zoneIdle = zones.map((zone, index) => readIdleSettings(`zones[${index}].`, zone, labIdle))
-  const kernel = new KernelFlowView()
+  const config = Object.freeze(labConfig(options))
+  const { region, serviceRegion, zones, clock, accountId } = config
+  // Mutable: setIdleTimeout changes a zone's settings for its listeners from then on.
+  const zoneIdle = [...config.zoneIdle]
   // The caller's zone is the metadata's, known once the metadata state exists (below).
   const caller = { zone: () => zones[0]!.name }
   const topology =
     options.topology === undefined ? undefined : new Topology(options.topology, () => caller.zone())
-  const accountId = options.accountId ?? '111111111111'
   const closers: (() => Promise<void>)[] = []
   const close = async () => {
     for (const closer of closers.splice(0).reverse()) await closer()
   }
   try {
-    const block = await leaseAddressBlock(octet)
+    const block = await leaseAddressBlock(config.addressBlock)
     closers.push(() => block.release())
     if (topology !== undefined) closers.push(async () => topology.close())
     const ca = await createTestCa()
     const store = new CredentialsStore(accountId, clock)
-    const fronts = new Map<string, Target>()
-    for (const front of options.fronts ?? []) {
-      // A front is the service: it lives, and checks token scopes, in the service's region.
-      const started = await front.start({ ca, clock, region: serviceRegion, accountId, store })
-      closers.push(() => started.close())
-      fronts.set(front.name, { host: started.host, port: started.port })
-    }
-
-    const endpointId = newId('vpce')
-    const serviceId = newId('vpce-svc')
-    const serviceName = `com.amazonaws.vpce.${serviceRegion}.${serviceId}`
-    const suffix = newSuffix()
-    const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
-    const regionalName = `${endpointId}-${suffix}.${serviceId}.${region}.vpce.${domain}`
-    const vpcId = newId('vpc')
-
-    const listeners = new Map<string, Map<string, ZonalListener>>()
-    const endpointZones: EndpointZone[] = []
-    // Per service, the port zones fall back to: one port in every zone keeps the tags short.
-    const fallbackPorts = new Map<string, number>()
-    for (const [index, zone] of zones.entries()) {
-      const address = block.zoneAddress(index + 1)
-      const byService = new Map<string, ZonalListener>()
-      const portMap: Record<string, number> = {}
-      for (const service of options.services ?? []) {
-        const target = () => {
-          if ('front' in service.target) {
-            const front = fronts.get(service.target.front)
-            if (front === undefined)
-              throw new Error(`lab service ${service.name}: no front named ${service.target.front}`)
-            return front
-          }
-          return service.target
-        }
-        const listener = await ZonalListener.start(
-          address,
-          service.port,
-          target,
-          { settings: zoneIdle[index]!, clock, kernel },
-          fallbackPorts.get(service.name),
-          topology?.path(zone.name),
-        )
-        closers.push(() => listener.close())
-        byService.set(service.name, listener)
-        if (listener.port !== service.port) {
-          portMap[String(service.port)] = listener.port
-          if (!fallbackPorts.has(service.name)) fallbackPorts.set(service.name, listener.port)
-        }
-      }
-      listeners.set(zone.name, byService)
-      const endpointZone: EndpointZone = {
-        azName: zone.name,
-        azId: zone.id,
-        dnsName: `${endpointId}-${suffix}-${zone.name}.${serviceId}.${region}.vpce.${domain}`,
-        subnetId: newId('subnet'),
-        networkInterfaceId: newId('eni'),
-        addresses: [address],
-        // The subnet's CIDR, as discovery reads it from DescribeSubnets (the inventory's below).
-        cidrs: [`10.0.${index}.0/24`],
-      }
-      if (Object.keys(portMap).length > 0) endpointZone.portMap = portMap
-      endpointZones.push(endpointZone)
-    }
-    const endpoint: Endpoint = {
-      id: endpointId,
-      region,
-      serviceName,
-      vpcId,
-      state: 'available',
-      dnsName: regionalName,
-      zones: endpointZones,
-    }
-    if (options.privateDnsName !== undefined)
-      endpoint.privateDnsName = options.privateDnsName.toLowerCase()
-    if (serviceRegion !== region) endpoint.serviceRegion = serviceRegion
-
-    const ttl = options.dnsTtl ?? 60
-    const allAddresses = endpointZones.flatMap((z) => z.addresses)
-    const dns = await startDnsServer({ defaultTtl: ttl })
-    closers.push(() => dns.close())
-    dns.set(regionalName, { a: allAddresses })
-    for (const zone of endpointZones) dns.set(zone.dnsName!, { a: zone.addresses })
-    if (endpoint.privateDnsName !== undefined) dns.set(endpoint.privateDnsName, { a: allAddresses })
-
-    const roles = options.roles ?? [
-      {
-        arn: 'arn:aws:iam::222222222222:role/privatelink-cross-account',
-        externalId: 'privatelink-lab',
-      },
-    ]
-    const inventory: Ec2Inventory = {
-      region,
-      zones: zones.map((z) => ({ zoneName: z.name, zoneId: z.id })),
-      endpoints: [],
-      networkInterfaces: endpointZones.map((z) => ({
-        networkInterfaceId: z.networkInterfaceId!,
-        subnetId: z.subnetId!,
-        vpcId,
-        availabilityZone: z.azName,
-        availabilityZoneId: z.azId!,
-        privateIpAddress: z.addresses[0]!,
-        description: `VPC Endpoint Interface ${endpointId}`,
-      })),
-      subnets: endpointZones.map((z, index) => ({
-        subnetId: z.subnetId!,
-        vpcId,
-        availabilityZone: z.azName,
-        availabilityZoneId: z.azId!,
-        cidrBlock: `10.0.${index}.0/24`,
-      })),
-      vpcAttributes: new Map([[vpcId, { enableDnsSupport: true, enableDnsHostnames: true }]]),
-      interfaceAzIds: true,
-    }
-    const labEndpoint: LabVpcEndpoint = {
-      vpcEndpointId: endpointId,
-      vpcEndpointType: 'Interface',
-      vpcId,
-      serviceName,
-      serviceRegion,
-      state: 'available',
-      subnetIds: endpointZones.map((z) => z.subnetId!),
-      networkInterfaceIds: endpointZones.map((z) => z.networkInterfaceId!),
-      dnsEntries: [
-        { dnsName: regionalName, hostedZoneId: 'Z1YSA3EXCYUU9Z' },
-        ...endpointZones.map((z) => ({ dnsName: z.dnsName!, hostedZoneId: 'Z1YSA3EXCYUU9Z' })),
-        ...(endpoint.privateDnsName === undefined
-          ? []
-          : [{ dnsName: endpoint.privateDnsName, hostedZoneId: 'ZPRIVATELAB' }]),
-      ],
-      privateDnsEnabled: endpoint.privateDnsName !== undefined,
-      ownerId: accountId,
-      creationTimestamp: new Date(clock()).toISOString(),
-      tags: portMapTags(endpointZones),
-    }
-    inventory.endpoints.push(labEndpoint)
+    const fronts = await startFronts(options.fronts ?? [], closers, {
+      ca,
+      clock,
+      region: serviceRegion,
+      accountId,
+      store,
+    })
+    const names = labNames(region, serviceRegion)
+    const zoneListeners = await startZoneListeners({
+      zones,
+      zoneAddress: (n) => block.zoneAddress(n),
+      services: options.services ?? [],
+      fronts,
+      zoneIdle,
+      clock,
+      kernel: new KernelFlowView(),
+      topology,
+      names,
+      onClose: (closer) => closers.push(closer),
+    })
+    const endpoint = labEndpoint(config, names, zoneListeners.endpointZones, options)
+    const dns = await startLabDns(endpoint, config.dnsTtl, closers)
+    const inventory = labInventory(config, names, endpoint, zoneListeners.endpointZones)
     const requests: LabAws['requests'] = []
     const awsServer = await startAwsServer({
       region,
       clock,
-      inventory,
-      roles,
+      inventory: inventory.inventory,
+      roles: config.roles,
       store,
       log: requests,
     })
     closers.push(() => awsServer.close())
-
-    const metadataState: MetadataState = {
-      region,
-      azName: zones[0]!.name,
-      azId: zones[0]!.id,
-      roleName: 'privatelink-lab-instance',
-      roleArn: `arn:aws:iam::${accountId}:role/privatelink-lab-instance`,
-      lambdaToken: newSecret().replace(/[^A-Za-z0-9]/g, ''),
-      hang: false,
-      clock,
-    }
+    const metadataState = instanceMetadata(config)
     caller.zone = () => metadataState.azName
     const metadataServer = await startMetadataServer(metadataState, store)
     closers.push(() => metadataServer.close())
-    const lambdaMetadataApi = `${metadataServer.host}:${metadataServer.port}`
-    const metadata: LabMetadata = {
-      imdsEndpoint: metadataServer.url,
-      ecsMetadataUri: `${metadataServer.url}/v4/${ECS_TASK_ID}`,
-      lambdaMetadataApi,
-      lambdaMetadataToken: metadataState.lambdaToken,
-      setZone(azName) {
-        const zone = zones.find((z) => z.name === azName || z.id === azName)
-        if (zone === undefined) throw new Error(`lab has no zone ${azName}`)
-        metadataState.azName = zone.name
-        metadataState.azId = zone.id
-      },
-      setHang(hang) {
-        metadataState.hang = hang
-      },
-      env(kind) {
-        const base = { AWS_REGION: region }
-        if (kind === 'lambda') {
-          return {
-            ...base,
-            AWS_LAMBDA_FUNCTION_NAME: 'privatelink-lab',
-            AWS_LAMBDA_METADATA_API: lambdaMetadataApi,
-            AWS_LAMBDA_METADATA_TOKEN: metadataState.lambdaToken,
-          }
-        }
-        if (kind === 'ecs')
-          return {
-            ...base,
-            ECS_CONTAINER_METADATA_URI_V4: `${metadataServer.url}/v4/${ECS_TASK_ID}`,
-          }
-        return { ...base, AWS_EC2_METADATA_SERVICE_ENDPOINT: metadataServer.url }
-      },
-    }
-
-    const aws: LabAws = {
-      endpoint: awsServer.url,
-      region,
-      accountId,
-      credentials: {
-        accessKeyId: store.root.accessKeyId,
-        secretAccessKey: store.root.secretAccessKey,
-      },
-      roles,
-      inventory,
-      requests,
-      setEndpointState(state, id = endpointId) {
-        const found = inventory.endpoints.find((e) => e.vpcEndpointId === id)
-        if (found === undefined) throw new Error(`lab has no endpoint ${id}`)
-        found.state = state
-      },
-      addEndpoint(extra = {}) {
-        const id = newId('vpce')
-        const extraVpc = extra.vpcId ?? vpcId
-        if (!inventory.vpcAttributes.has(extraVpc))
-          inventory.vpcAttributes.set(extraVpc, {
-            enableDnsSupport: true,
-            enableDnsHostnames: true,
-          })
-        inventory.endpoints.push({
-          ...labEndpoint,
-          vpcEndpointId: id,
-          vpcId: extraVpc,
-          serviceName:
-            extra.serviceName ??
-            `com.amazonaws.vpce.${extra.serviceRegion ?? region}.${newId('vpce-svc')}`,
-          serviceRegion: extra.serviceRegion ?? region,
-          state: extra.state ?? 'available',
-          tags: [],
-          dnsEntries: [
-            {
-              dnsName: `${id}-${newSuffix()}.${serviceId}.${region}.vpce.${domain}`,
-              hostedZoneId: 'Z1YSA3EXCYUU9Z',
-            },
-          ],
-        })
-        return id
-      },
-      setVpcAttribute(attribute, value) {
-        inventory.vpcAttributes.get(vpcId)![attribute] = value
-      },
-      setInterfaceAzIds(enabled) {
-        inventory.interfaceAzIds = enabled
-      },
-      verify: (request, expected) => verifySigV4(request, store, expected),
-      issueSession(seconds = 3600) {
-        const key = store.issueSession(
-          `arn:aws:sts::${accountId}:assumed-role/privatelink-lab/session`,
-          accountId,
-          'AROALAB:session',
-          seconds,
-        )
-        return {
-          accessKeyId: key.accessKeyId,
-          secretAccessKey: key.secretAccessKey,
-          sessionToken: key.sessionToken!,
-          expiration: key.expiration!,
-        }
-      },
-    }
-
-    const zoneHandle = (name: string): LabZone => {
-      const index = zones.findIndex((z) => z.name === name || z.id === name)
-      if (index < 0)
-        throw new Error(`lab has no zone ${name}; zones: ${zones.map((z) => z.name).join(', ')}`)
-      const zone = zones[index]!
-      const byService = listeners.get(zone.name)!
-      return {
-        name: zone.name,
-        id: zone.id,
-        address: endpointZones[index]!.addresses[0]!,
-        fail: async (mode, faultOptions) => {
-          await Promise.all([...byService.values()].map((l) => l.fail(mode, faultOptions)))
-        },
-        restore: async () => {
-          await Promise.all([...byService.values()].map((l) => l.restore()))
-        },
-        stats: () =>
-          Object.fromEntries([...byService].map(([service, l]) => [service, { ...l.stats }])),
-        idleTimeout: () => ({ ...zoneIdle[index]! }),
-        setIdleTimeout: (settings) => {
-          if (settings === null || typeof settings !== 'object')
-            throw invalidOption('settings', '{ idleTimeoutMs?, idleTimeoutMode? }', settings)
-          zoneIdle[index] = readIdleSettings('', settings, zoneIdle[index]!)
-          for (const listener of byService.values()) listener.idleSettings = zoneIdle[index]!
-        },
-        sweepIdle: async () => {
-          const counts = await Promise.all([...byService.values()].map((l) => l.sweepIdle()))
-          return counts.reduce((sum, count) => sum + count, 0)
-        },
-      }
-    }
-
+    const zone = (name: string) => labZoneHandle(name, zones, zoneListeners, zoneIdle)
     return {
       region,
       endpoint,
       dns,
-      metadata,
+      metadata: labMetadata(metadataState, metadataServer, zones, region),
       topology,
-      aws,
+      aws: labAws(config, names, inventory, store, { url: awsServer.url, requests }),
       ca,
       addressBlock: block.cidr,
       allowedRanges: [block.cidr],
       endpointJson: () => JSON.stringify(endpoint),
-      zone: zoneHandle,
-      stats: () => Object.fromEntries(zones.map((z) => [z.name, zoneHandle(z.name).stats()])),
+      zone,
+      stats: () => Object.fromEntries(zones.map((z) => [z.name, zone(z.name).stats()])),
       close,
     }
   } catch (error) {
     await close()
     throw error
+  }
+}
+
+/** Starts each front; a front is the service: it lives, and checks token scopes, in the service's region. */
+async function startFronts(
+  fronts: readonly LabFront[],
+  closers: (() => Promise<void>)[],
+  context: LabFrontContext,
+): Promise<Map<string, Target>> {
+  const started = new Map<string, Target>()
+  for (const front of fronts) {
+    const running = await front.start(context)
+    closers.push(() => running.close())
+    started.set(front.name, { host: running.host, port: running.port })
+  }
+  return started
+}
+
+/** The endpoint as core models it (what discovery would return). */
+function labEndpoint(
+  config: LabConfig,
+  names: LabNames,
+  zones: EndpointZone[],
+  options: LabOptions,
+): Endpoint {
+  const endpoint: Endpoint = {
+    id: names.endpointId,
+    region: config.region,
+    serviceName: names.serviceName,
+    vpcId: names.vpcId,
+    state: 'available',
+    dnsName: names.regionalName,
+    zones,
+  }
+  if (options.privateDnsName !== undefined)
+    endpoint.privateDnsName = options.privateDnsName.toLowerCase()
+  if (config.serviceRegion !== config.region) endpoint.serviceRegion = config.serviceRegion
+  return endpoint
+}
+
+/** The lab's DNS server: the regional (and private) name to every zone, each zonal name to its zone. */
+async function startLabDns(
+  endpoint: Endpoint,
+  ttl: number,
+  closers: (() => Promise<void>)[],
+): Promise<LabDnsServer> {
+  const allAddresses = endpoint.zones.flatMap((z) => z.addresses)
+  const dns = await startDnsServer({ defaultTtl: ttl })
+  closers.push(() => dns.close())
+  dns.set(endpoint.dnsName!, { a: allAddresses })
+  for (const zone of endpoint.zones) dns.set(zone.dnsName!, { a: zone.addresses })
+  if (endpoint.privateDnsName !== undefined) dns.set(endpoint.privateDnsName, { a: allAddresses })
+  return dns
+}
+
+/** "This machine": in the first zone, with an instance role and a Lambda metadata token. */
+function instanceMetadata(config: LabConfig): MetadataState {
+  return {
+    region: config.region,
+    azName: config.zones[0]!.name,
+    azId: config.zones[0]!.id,
+    roleName: 'privatelink-lab-instance',
+    roleArn: `arn:aws:iam::${config.accountId}:role/privatelink-lab-instance`,
+    lambdaToken: newSecret().replace(/[^A-Za-z0-9]/g, ''),
+    hang: false,
+    clock: config.clock,
   }
 }
