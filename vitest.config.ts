@@ -24,7 +24,7 @@ export default defineConfig({
     globalSetup: ['./test/support/global-setup.ts'],
     // Connectors detect locality by default; tests must never reach a real metadata service.
     // The AWS SDK's documented switch for its "Node 22 from January 2027" notice (aws-sdk-js-v3
-    // #7983): the suite also runs on this machine's Node 20, and the notice is not a test result.
+    // #7983): a test that runs a child on an older Node must not print it as if it were a result.
     env: {
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
