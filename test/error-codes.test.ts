@@ -70,8 +70,9 @@ describe('error codes', () => {
     { pkg: 'redis', prefix: 'ERR_REDIS_', internal: [], atLeast: 8 },
     { pkg: 'aws-sdk', prefix: undefined, internal: [], atLeast: 3 },
     // The doctor's TLS probe tags a plain Error with ERR_NO_TLS to pick a check's fix text: the
-    // user sees the check, not the code.
-    { pkg: 'cli', prefix: undefined, internal: ['ERR_NO_TLS'], atLeast: 2 },
+    // user sees the check, not the code. ERR_PG_TLS_REFUSED is pg's (in pg's table), which the
+    // probe compares against to pick that text.
+    { pkg: 'cli', prefix: undefined, internal: ['ERR_NO_TLS', 'ERR_PG_TLS_REFUSED'], atLeast: 2 },
   ])(
     'every code $pkg raises is in its README errors table (or core’s), with a hint',
     ({ pkg, prefix, internal, atLeast }) => {
