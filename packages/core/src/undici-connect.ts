@@ -49,8 +49,13 @@ export function createUndiciConnect(
     const secure = tls === false || session === undefined ? tls : { ...tls, session }
     connect({ port, tls: secure }).then(
       (socket) => {
-        if (servername !== undefined)
+        if (servername !== undefined) {
+          // A TLS 1.3 ticket can arrive with the handshake's last flight, before this listener
+          // exists (seen on Node 22): keep what the socket already holds, then any later one.
+          const held = (socket as Partial<TLSSocket>).getSession?.()
+          if (held !== undefined) sessions.set(servername, held)
           socket.on('session', (next: Buffer) => sessions.set(servername, next))
+        }
         callback(null, socket)
       },
       (error: Error) => callback(error, null),
