@@ -136,9 +136,13 @@ export class EndpointDispatcher extends Agent {
     handler: Dispatcher.DispatchHandler,
   ): boolean {
     if (this.closed || this.destroyed) {
-      // undici's close() ends in destroy(): after close() requests still fail as closed (as documented).
-      if (this.#destroyedFirst || !this.closed) return super.dispatch(options, handler)
-      const error = new errors.ClientClosedError()
+      // undici's close() ends in destroy(): after close() requests still fail as closed (as
+      // documented). Raised here rather than by undici's base, which throws to a handler without
+      // onResponseError (undici 8): dispatch never throws, whatever the handler's API.
+      const error =
+        this.#destroyedFirst || !this.closed
+          ? new errors.ClientDestroyedError()
+          : new errors.ClientClosedError()
       if (typeof handler.onError === 'function') handler.onError(error)
       else handler.onResponseError?.(undefined as never, error)
       return false

@@ -342,7 +342,8 @@ describe('sigv4 errors reach the handler, never the process', () => {
 
   it('a dispatcher below that throws from dispatch(): the error reaches the caller', async () => {
     const throwing = agent.compose(
-      () => () => {
+      // undici 8 checks that an interceptor's dispatch takes (options, handler).
+      () => (_options: unknown, _handler: unknown) => {
         throw new Error('dispatcher closed')
       },
       sigv4({ ...scope, credentials }),
