@@ -1,10 +1,10 @@
 import { invalidOption } from '@privatelink/core'
-import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis'
+import { type Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { authenticate, exchange } from './authenticate.js'
 import { withCheckedOptions } from './checked-options.js'
 import { EndpointCluster } from './endpoint-cluster.js'
 import { endpointConnectorClass } from './endpoint-connector.js'
-import { clusterFailoverError } from './errors.js'
+import { clusterFailoverError, shardedPubSubResp2Error } from './errors.js'
 import { announcedAddresses, NodeMap, type NodeNatMap, validateNatMap } from './node-map.js'
 import {
   connectorFor,
@@ -101,6 +101,12 @@ function buildRedisCluster(options: RedisClusterOptions): Cluster {
     portFor: (host, port) => nodeMap.portFor(host, port),
     authRefusalIsFatal: () => !everReady,
   })
+  // Sharded subscribers are re-authenticated on their subscribed connection, which only RESP3
+  // allows (ioredis 6's default; ioredis 5 has RESP2 only): refused here rather than dropped at 12 h.
+  if (options.shardedSubscribers === true && authenticator?.kind === 'iam') {
+    const protocol = subscriberProtocol(options.redisOptions)
+    if (protocol !== 3) throw shardedPubSubResp2Error(protocol)
+  }
   const clusterOptions: Record<string, unknown> = { ...options }
   for (const key of [...OWN_OPTIONS, 'nodes', 'natMap', 'redisOptions']) delete clusterOptions[key]
   const reauthenticate = (redis: Redis) => {
@@ -145,4 +151,12 @@ function buildRedisCluster(options: RedisClusterOptions): Cluster {
     if (owned) connector.close()
   })
   return cluster
+}
+
+/** The protocol a node (so a sharded subscriber) connection speaks: undefined on ioredis 5. */
+function subscriberProtocol(redisOptions: unknown): unknown {
+  const own = (redisOptions as { protocol?: unknown } | undefined)?.protocol
+  if (own !== undefined) return own
+  // ioredis' defaults (6: protocol 3); not in its types.
+  return (Redis as unknown as { defaultOptions?: { protocol?: unknown } }).defaultOptions?.protocol
 }

@@ -159,6 +159,25 @@ export function clusterDuplicateError(): PrivateLinkError {
   )
 }
 
+/**
+ * `shardedSubscribers` with IAM auth on RESP2 (ioredis 5, or ioredis 6 with `protocol: 2`): a
+ * connection in subscriber mode takes no AUTH there, so a sharded subscriber could never be
+ * re-authenticated and ElastiCache would drop it at 12 hours.
+ */
+export function shardedPubSubResp2Error(protocol: unknown): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_REDIS_SHARDED_PUBSUB_RESP2',
+    'shardedSubscribers with IAM auth needs RESP3 (ioredis 6, protocol 3): on RESP2 a sharded subscriber cannot be re-authenticated',
+    {
+      hint: 'On RESP2 a connection in subscriber mode accepts only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING and QUIT (ioredis refuses AUTH on it, and so does Redis), so ElastiCache would drop every sharded subscriber 12 hours after its AUTH. Use ioredis 6 with its default protocol 3, or leave shardedSubscribers off.',
+      details: {
+        option: 'shardedSubscribers',
+        protocol: protocol === undefined ? 'RESP2 (no protocol option: ioredis 5)' : protocol,
+      },
+    },
+  )
+}
+
 /** SSUBSCRIBE on a Cluster without `shardedSubscribers`: ioredis cannot deliver it. */
 export function shardedPubSubOffError(): PrivateLinkError {
   return new PrivateLinkError(
