@@ -6,6 +6,7 @@ import {
   type EndpointDispatcherOptions,
   resolveDispatcherOptions,
 } from './dispatcher-options.js'
+import { failHandler } from './fail-handler.js'
 import { originPinning, pinnedOrigins } from './origin-pinning.js'
 import { stallWatch } from './stall-watch.js'
 import { zoneFailover } from './zone-failover.js'
@@ -143,8 +144,7 @@ export class EndpointDispatcher extends Agent {
         this.#destroyedFirst || !this.closed
           ? new errors.ClientDestroyedError()
           : new errors.ClientClosedError()
-      if (typeof handler.onError === 'function') handler.onError(error)
-      else handler.onResponseError?.(undefined as never, error)
+      failHandler(handler, error)
       return false
     }
     return this.#intercepted(options, CallbackHandler.wrap(handler))

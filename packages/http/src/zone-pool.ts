@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import type { Connector, ConnectorTlsOptions, Retirement, SocketWatch } from '@privatelink/core'
 import { Client, Dispatcher, errors } from 'undici'
 import { zoneEjectedError } from './errors.js'
+import { failHandler } from './fail-handler.js'
 import { type AttemptConnection, type AttemptOptions, kZoneAttempt } from './zone-attempt.js'
 
 type Handler = Dispatcher.DispatchHandler
@@ -120,7 +121,8 @@ export class ZonePool extends Dispatcher {
   /** Hands the request to a free connection in the most preferred zone not tried yet; false when it had to queue. */
   override dispatch(options: Dispatcher.DispatchOptions, handler: Handler): boolean {
     if (this.#closed) {
-      handler.onError?.(
+      failHandler(
+        handler,
         this.#destroyed ? new errors.ClientDestroyedError() : new errors.ClientClosedError(),
       )
       return false
@@ -165,7 +167,7 @@ export class ZonePool extends Dispatcher {
     this.#closed = true
     this.#destroyed = true
     const reason = error ?? new errors.ClientDestroyedError()
-    for (const item of this.#queue.splice(0)) item.handler.onError?.(reason)
+    for (const item of this.#queue.splice(0)) failHandler(item.handler, reason)
     this.#closing?.()
     const all = new Set([...this.#open, ...this.#live])
     for (const connection of all) {
