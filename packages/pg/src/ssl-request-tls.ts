@@ -43,8 +43,8 @@ const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])
  * can tell a zone's failure from a verdict about the proxy.
  *
  * @example
- * const socket = net.connect({ host: '10.0.1.5', port: 5432 })
- * await once(socket, 'connect')
+ * // a socket to the endpoint's interface in one zone (the connector's, or your own)
+ * const socket = await connector.connect({ port: 5432, tls: false })
  * const secure = await sslRequestTls(socket, { servername: proxyHost }, { timeoutMs: 5_000 })
  */
 export function sslRequestTls(
