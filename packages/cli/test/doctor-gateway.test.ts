@@ -1,34 +1,20 @@
-import { createServer, type Server } from 'node:tls'
-import { type Lab, labNetwork, startLab } from '@privatelink/lab'
+import { type Lab, labNetwork } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../src/index.js'
-import { caFile, cli, labEnv, schemaValidator } from './support.js'
+import { cli, type DoctorLab, labEnv, schemaValidator, startDoctorLab } from './support.js'
 
 const NAME = 'api.saas.example.com'
 const S3 = 'com.amazonaws.us-west-2.s3'
 let lab: Lab
-let server: Server
-let ca: Awaited<ReturnType<typeof caFile>>
+let ca: DoctorLab['ca']
+let stop: DoctorLab['stop'] | undefined
 let serviceName: string
 
 beforeAll(async () => {
-  server = createServer((socket) => socket.end())
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  lab = await startLab({
-    privateDnsName: NAME,
-    services: [{ name: 'api', port: 8443, target: { host: '127.0.0.1', port } }],
-  })
-  const issued = await lab.ca.issue([NAME])
-  server.setSecureContext({ cert: issued.certificatePem, key: issued.privateKeyPem })
-  ca = await caFile(lab)
+  ;({ lab, ca, stop } = await startDoctorLab(NAME))
   serviceName = labEndpoint().serviceName
 })
-afterAll(async () => {
-  await ca?.remove()
-  await lab?.close()
-  await new Promise((resolve) => server?.close(resolve))
-})
+afterAll(() => stop?.())
 afterEach(() => {
   labNetwork(lab.aws.inventory).reset()
   labEndpoint().serviceName = serviceName

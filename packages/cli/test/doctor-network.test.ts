@@ -1,32 +1,17 @@
-import { createServer, type Server } from 'node:tls'
-// The lab's network faults; @privatelink/lab does not export them from its index yet.
-import { FULL_ACCESS_POLICY, type Lab, labNetwork, startLab } from '@privatelink/lab'
+import { FULL_ACCESS_POLICY, type Lab, labNetwork } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../src/index.js'
-import { caFile, cli, labEnv, schemaValidator } from './support.js'
+import { cli, type DoctorLab, labEnv, schemaValidator, startDoctorLab } from './support.js'
 
 const NAME = 'api.saas.example.com'
 let lab: Lab
-let server: Server
-let ca: Awaited<ReturnType<typeof caFile>>
+let ca: DoctorLab['ca']
+let stop: DoctorLab['stop'] | undefined
 
 beforeAll(async () => {
-  server = createServer((socket) => socket.end())
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  lab = await startLab({
-    privateDnsName: NAME,
-    services: [{ name: 'api', port: 8443, target: { host: '127.0.0.1', port } }],
-  })
-  const issued = await lab.ca.issue([NAME])
-  server.setSecureContext({ cert: issued.certificatePem, key: issued.privateKeyPem })
-  ca = await caFile(lab)
+  ;({ lab, ca, stop } = await startDoctorLab(NAME))
 })
-afterAll(async () => {
-  await ca?.remove()
-  await lab?.close()
-  await new Promise((resolve) => server?.close(resolve))
-})
+afterAll(() => stop?.())
 afterEach(async () => {
   labNetwork(lab.aws.inventory).reset()
   await lab.zone('us-west-2b').restore()

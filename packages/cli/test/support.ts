@@ -185,3 +185,38 @@ export async function schemaValidator() {
       : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)
   }
 }
+
+/** What doctor's lab tests run against: the lab, its CA as a file, and how to stop both. */
+export interface DoctorLab {
+  lab: Lab
+  ca: { file: string; remove(): Promise<void> }
+  stop(): Promise<void>
+}
+
+/**
+ * A lab endpoint whose private DNS name `name` leads, on port 8443, to a TLS service with a
+ * certificate for that name from the lab's CA (the service ends each connection at once).
+ */
+export async function startDoctorLab(name: string): Promise<DoctorLab> {
+  const { createServer } = await import('node:tls')
+  const { startLab } = await import('@privatelink/lab')
+  const server = createServer((socket) => socket.end())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  const lab = await startLab({
+    privateDnsName: name,
+    services: [{ name: 'api', port: 8443, target: { host: '127.0.0.1', port } }],
+  })
+  const issued = await lab.ca.issue([name])
+  server.setSecureContext({ cert: issued.certificatePem, key: issued.privateKeyPem })
+  const ca = await caFile(lab)
+  return {
+    lab,
+    ca,
+    async stop() {
+      await ca.remove()
+      await lab.close()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
