@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { connectionPlan } from './connection-plan.js'
 import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
-import { type PinningMode, pinningOf } from './pinning.js'
+import { type PinningMode, pinningOf, userLabel } from './pinning.js'
 import { CLIENT_CONTEXT, type ClientContext, PrivateLinkClient } from './private-link-client.js'
 
 /** createClient's options: ours plus pg.Client's own (statement_timeout, application_name, ...). */
@@ -21,7 +21,7 @@ export type PrivateLinkClientOptions = PrivateLinkPgOptions &
  */
 export function createClient(given: PrivateLinkClientOptions): pg.Client {
   const options = readPgOptions(given)
-  const pinning = pinningOf(options.pinning, String(options.user))
+  const pinning = pinningOf(options.pinning, userLabel(options.user))
   const plan = connectionPlan(options, {})
   const context: ClientContext = {
     stream: plan.streamContext,

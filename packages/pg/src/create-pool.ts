@@ -5,7 +5,7 @@ import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
 import type { EndpointStreamContext } from './endpoint-stream.js'
 import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
 import type { PinCause } from './pin-causes.js'
-import { type PinningMode, type PinningMonitor, pinningOf } from './pinning.js'
+import { type PinningMode, type PinningMonitor, pinningOf, userLabel } from './pinning.js'
 import { PoolRetirement } from './pool-retirement.js'
 import { CLIENT_CONTEXT, type ClientContext, PrivateLinkClient } from './private-link-client.js'
 import { regionalPlans } from './regional-plans.js'
@@ -65,7 +65,7 @@ interface PoolSetup {
  */
 export function createPool(given: PrivateLinkPoolOptions): PrivateLinkPool {
   const options = readPgOptions(given)
-  const pinning = pinningOf(options.pinning, String(options.user))
+  const pinning = pinningOf(options.pinning, userLabel(options.user))
   const lambda = options.profile === 'lambda'
   // Lambda: one connection per sandbox; close it before RDS Proxy's idle client timeout
   // (30 min by default) would; let the process freeze or exit with the pool idle.

@@ -117,6 +117,14 @@ function pinningError(cause: PinCause, proxyHost: string): PrivateLinkError {
 }
 
 /** The `pinning` option, checked: a monitor, or undefined for 'ignore'. @default 'warn' */
+/**
+ * The user a pinning warning names. Read before the options are validated (that happens in the
+ * connection plan), so any value must do: an object without a primitive form made String() throw.
+ */
+export function userLabel(user: unknown): string {
+  return typeof user === 'string' ? user : ''
+}
+
 export function pinningOf(value: unknown, user: string): PinningMonitor | undefined {
   const mode = value ?? 'warn'
   if (mode !== 'ignore' && mode !== 'warn' && mode !== 'error')

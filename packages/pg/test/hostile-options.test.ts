@@ -169,6 +169,16 @@ describe('options holding a revoked Proxy or a throwing getter', () => {
       expect((error as PrivateLinkError).details['option']).toBe(path)
     })
 
+    // Found by the reliability fuzzer: the pinning monitor read String(user) before validation,
+    // and an object with no primitive form made that a raw TypeError.
+    it(`${name}: a user with no primitive form is ERR_INVALID_OPTION naming user`, () => {
+      for (const user of [Object.create(null), [Object.create(null)]]) {
+        const error = outcome(build, { ...base(), user })
+        expect(PrivateLinkError.isInstance(error) && error.code).toBe('ERR_INVALID_OPTION')
+        expect((error as PrivateLinkError).details['option']).toBe('user')
+      }
+    })
+
     it(`${name}: the options object itself revoked`, () => {
       const error = outcome(build, revoked())
       expect(PrivateLinkError.isInstance(error) && error.code).toBe('ERR_INVALID_OPTION')
