@@ -6,17 +6,20 @@ const source = (dir: string) =>
 
 // Tests import every package from its source, so `pnpm test` needs no build first.
 const alias = {
+  '@privatelink/base': source('base'),
   '@privatelink/dns': source('dns'),
   '@privatelink/core': source('core'),
   '@privatelink/http': source('http'),
   '@privatelink/aws-sdk': source('aws-sdk'),
   '@privatelink/pg': source('pg'),
   '@privatelink/redis': source('redis'),
+  '@privatelink/mysql': source('mysql'),
+  '@privatelink/metrics': source('metrics'),
   '@privatelink/lab': source('lab'),
   privatelink: source('cli'),
 }
 
-const packages = ['dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'lab', 'cli']
+const packages = ['base', 'dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'mysql', 'metrics', 'lab', 'cli']
 
 export default defineConfig({
   resolve: { alias },
