@@ -19,7 +19,19 @@ const alias = {
   privatelink: source('cli'),
 }
 
-const packages = ['base', 'dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'mysql', 'metrics', 'lab', 'cli']
+const packages = [
+  'base',
+  'dns',
+  'core',
+  'http',
+  'aws-sdk',
+  'pg',
+  'redis',
+  'mysql',
+  'metrics',
+  'lab',
+  'cli',
+]
 
 export default defineConfig({
   resolve: { alias },
