@@ -4,6 +4,7 @@ import { createEndpointDispatcher, type EndpointDispatcher } from '@privatelink/
 import { UndiciHttpHandler } from '@smithy/undici-http-handler'
 import { asDnsNotPrivate, missingEndpointError } from './errors.js'
 import {
+  findRoute,
   type RouteTable,
   type RouteTarget,
   routeTable,
@@ -85,6 +86,7 @@ const dispatcherEndpoint = (route: RouteTarget): Endpoint | Connector =>
  */
 export class AwsRequestHandler {
   readonly #routes = new Map<string, Route>()
+  #table: RouteTable | undefined
   readonly #dispatchers: EndpointDispatcher[] = []
   #region: string | undefined
 
@@ -93,6 +95,7 @@ export class AwsRequestHandler {
     // naming it; so is any raw error met while reading the options.
     const table = checkOptions('options', options, () => routeTable(options))
     this.#region = table.region
+    this.#table = table
     this.#dispatchers.push(...checkOptions('options', options, () => this.#build(table)))
   }
 
@@ -107,10 +110,12 @@ export class AwsRequestHandler {
     const built: EndpointDispatcher[] = []
     try {
       for (const [route, names] of groups) {
+        const servername = table.servernames.get(route)
         const dispatcher = createEndpointDispatcher({
           ...table.shared,
           endpoint: dispatcherEndpoint(route),
           origins: names,
+          ...(servername === undefined ? {} : { servername }),
         })
         built.push(dispatcher)
         const handler = new UndiciHttpHandler({ dispatcher })
@@ -128,14 +133,31 @@ export class AwsRequestHandler {
     return built
   }
 
-  /** Every hostname this handler sends through an endpoint. */
+  // `*.suffix` for each family served, for the refusal's list of what is served.
+  #families(): string[] {
+    return [...new Set((this.#table?.families ?? []).map((f) => `*.${f.family.suffix}`))]
+  }
+
+  /** Every hostname this handler sends through an endpoint (families not included). */
   get hostnames(): readonly string[] {
     return [...this.#routes.keys()]
   }
 
-  /** The endpoint dispatcher serving a hostname (zones, connections per zone, the connector). */
+  /**
+   * The endpoint dispatcher serving a hostname (zones, connections per zone, the connector): a
+   * name served, or one of a served family (an S3 bucket's, a DynamoDB account endpoint).
+   */
   dispatcherFor(hostname: string): EndpointDispatcher | undefined {
-    return this.#routes.get(routeName(hostname))?.dispatcher
+    return this.#routeOf(routeName(hostname))?.route.dispatcher
+  }
+
+  // Its own entry, else its family's: sent through the family's origin, a name the dispatcher pins.
+  #routeOf(hostname: string): { route: Route; origin: string } | undefined {
+    const own = this.#routes.get(hostname)
+    if (own !== undefined) return { route: own, origin: hostname }
+    const found = this.#table === undefined ? undefined : findRoute(this.#table, hostname)
+    const route = found === undefined ? undefined : this.#routes.get(found.origin)
+    return route === undefined ? undefined : { route, origin: found!.origin }
   }
 
   /**
@@ -144,16 +166,20 @@ export class AwsRequestHandler {
    */
   async handle(...[request, options]: HandleArguments): HandleResult {
     const hostname = routeName(request.hostname)
-    const route = this.#routes.get(hostname)
-    if (route === undefined) throw missingEndpointError(hostname, this.#region, this.hostnames)
+    const found = this.#routeOf(hostname)
+    if (found === undefined)
+      throw missingEndpointError(hostname, this.#region, this.hostnames, this.#families())
+    const { route, origin } = found
     try {
-      // Sent to the name as routed (no trailing dot), so the dispatcher's pinning, SNI and the
-      // certificate check see the name served; the signed Host header is left as the SDK set it.
+      // Sent to the name as routed (no trailing dot; a family's member through its route's name),
+      // so the dispatcher's pinning sees a name it serves; the signed Host header stays as the
+      // SDK set it, and TLS presents it unless the route has its own name (DynamoDB's vpce name).
       const routed =
-        hostname === request.hostname
+        origin === request.hostname
           ? request
           : (Object.assign(Object.create(Object.getPrototypeOf(request)), request, {
-              hostname,
+              hostname: origin,
+              headers: { host: request.headers['host'] ?? hostname, ...request.headers },
             }) as typeof request)
       return await route.handler.handle(routed, options)
     } catch (error) {

@@ -13,6 +13,7 @@ export function missingEndpointError(
   hostname: string,
   region: string | undefined,
   served: readonly string[],
+  families: readonly string[] = [],
 ): PrivateLinkError {
   const host = serviceOfHostname(hostname)
   const serviceRegion = host?.region ?? region
@@ -32,8 +33,12 @@ export function missingEndpointError(
     // A cross-region endpoint: the SDK client was given the consumer's region, not the service's.
     const other = servedElsewhere(host.service, host.region, served)!
     hint = `This handler serves ${host.service} in ${other.region} (${other.hostname}), through a cross-region interface endpoint: create the SDK client with region '${other.region}', so that it calls that name and signs for the service's region.`
+  } else if (host?.service === 's3' && families.some((f) => hostname.endsWith(f.slice(1)))) {
+    // A served suffix, but not one label before it: a bucket name with dots, which no wildcard
+    // certificate (`*.s3.<region>.amazonaws.com`) covers.
+    hint = `${hostname} has more than one label before a name this handler serves for S3: a bucket name with dots. Set forcePathStyle: true on the S3Client (path-style: s3.<region>.amazonaws.com/<bucket>), or rename the bucket without dots.`
   } else if (serviceName !== undefined) {
-    hint = `This VPC has no interface endpoint for ${serviceName} configured here. ${createHint(serviceName)}`
+    hint = `This VPC has no interface endpoint for ${serviceName} configured here. ${createHint(serviceName)}${settingHint(hostname, host?.service)}`
   } else {
     hint = `${hostname} is not an AWS service name this handler knows. Pass the endpoint that serves it with the host in 'hostnames'.`
   }
@@ -41,7 +46,7 @@ export function missingEndpointError(
     'ERR_ORIGIN_NOT_PINNED',
     `${hostname} is not served by any interface endpoint of this request handler; refusing to send it over the public path`,
     {
-      hint: `${hint} Hosts served: ${served.join(', ')}.`,
+      hint: `${hint} Hosts served: ${[...served, ...families].join(', ')}.`,
       details: {
         hostname,
         ...(serviceName !== undefined ? { endpointService: serviceName } : {}),
@@ -49,6 +54,15 @@ export function missingEndpointError(
       },
     },
   )
+}
+
+/** For names a client setting chose: which setting, so a user can see why this name was called. */
+function settingHint(hostname: string, service: string | undefined): string {
+  if (service === 'dynamodb' && /\.ddb\./.test(hostname))
+    return " This is DynamoDB's account-based name, which the SDK calls when the credentials carry an account ID (accountIdEndpointMode 'preferred', the default); the handler serves it once a dynamodb endpoint is given. accountIdEndpointMode: 'disabled' makes the SDK call dynamodb.<region>.amazonaws.com instead."
+  if (service === 's3' && /\.s3-accesspoint\./.test(hostname))
+    return ' This is an S3 access point name (a Bucket given as an access point ARN): the s3 endpoint serves it.'
+  return ''
 }
 
 /** A served name of the same service in another region, if the handler has one. */

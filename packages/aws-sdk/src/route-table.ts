@@ -3,6 +3,13 @@ import { invalidOption } from '@privatelink/core'
 import type { EndpointDispatcherOptions } from '@privatelink/http'
 import { s3VpceHostnames } from './service-endpoint.js'
 import { isRegion, isServiceKey, serviceHostname, serviceOfEndpointName } from './service-hosts.js'
+import {
+  endpointServername,
+  inFamily,
+  type NameFamily,
+  serviceExtraNames,
+  serviceNameFamilies,
+} from './service-names.js'
 
 /** What reaches a service: an interface endpoint, a connector to share, or its private DNS name. */
 export type ServiceRoute = Endpoint | Connector | 'private-dns'
@@ -41,10 +48,21 @@ export interface HostRoute {
   readonly region: string
 }
 
+/** A family of names (buckets, accounts, access points) routed like one of its route's names. */
+export interface FamilyRoute extends HostRoute {
+  readonly family: NameFamily
+  /** The route's name its calls are sent to (the dispatcher pins it); the Host header stays. */
+  readonly origin: string
+}
+
 /** The routing options, checked and resolved: every hostname served, and the rest of the options. */
 export interface RouteTable {
   /** Lowercase hostname -> its route. */
   readonly routes: ReadonlyMap<string, HostRoute>
+  /** Name families (S3 buckets, DynamoDB account endpoints), checked after `routes`. */
+  readonly families: readonly FamilyRoute[]
+  /** The TLS name a route's connections present when it is not the name called (DynamoDB: its vpce name). */
+  readonly servernames: ReadonlyMap<RouteTarget, string>
   /** The dispatcher settings, passed to every dispatcher as they are. */
   readonly shared: SharedDispatcherOptions
   /** The consumer's region ('private-dns' routes, error hints), when known. */
@@ -143,7 +161,27 @@ function extraNames(hostnames: Record<string, unknown>, service: string | undefi
 /** Builds the table, refusing a hostname that two routes would serve (the choice would be silent). */
 class TableBuilder {
   readonly routes = new Map<string, HostRoute>()
+  readonly families: FamilyRoute[] = []
+  readonly servernames = new Map<RouteTarget, string>()
   readonly #owner = new Map<string, RouteTarget>()
+
+  /** A service's name families and TLS name, routed to `route` through its name `origin`. */
+  addService(route: RouteTarget, service: string | undefined, region: string, origin: string) {
+    if (route.kind !== 'endpoint') return
+    const endpoint = endpointOf(route.endpoint)
+    for (const family of serviceNameFamilies(service, region, endpoint)) {
+      const owner = this.families.find((f) => f.family.suffix === family.suffix)
+      if (owner !== undefined && owner.route !== route)
+        throw invalidOption(
+          'endpoints',
+          `each hostname served by one endpoint; *.${family.suffix} is served by two`,
+          family.suffix,
+        )
+      this.families.push({ family, route, service, region, origin: origin.toLowerCase() })
+    }
+    const servername = endpointServername(service, endpoint)
+    if (servername !== undefined) this.servernames.set(route, servername)
+  }
 
   add(route: RouteTarget, service: string | undefined, region: string, names: string[]): void {
     for (const given of names) {
@@ -191,9 +229,20 @@ export function routeTable(options: RouteOptions): RouteTable {
     const parsed = serviceOfEndpointName(endpointOf(endpoint).serviceName)
     const serviceRegion = serviceRegionOf(endpoint, region, 'endpoint')
     const names = ownNames(endpoint, parsed?.service)
-    if (parsed !== undefined) names.push(serviceHostname(parsed.service, serviceRegion))
+    if (parsed !== undefined)
+      names.push(
+        serviceHostname(parsed.service, serviceRegion),
+        ...serviceExtraNames(parsed.service, serviceRegion),
+      )
     names.push(...extraNames(hostnames, parsed?.service))
     table.add(targetOf(endpoint), parsed?.service, serviceRegion, names)
+    if (parsed !== undefined)
+      table.addService(
+        targetOf(endpoint),
+        parsed.service,
+        serviceRegion,
+        serviceHostname(parsed.service, serviceRegion),
+      )
   }
   for (const [service, route] of Object.entries(endpoints)) {
     if (!isServiceKey(service))
@@ -219,13 +268,36 @@ export function routeTable(options: RouteOptions): RouteTable {
     const serviceRegion = serviceRegionOf(route, region, `endpoints.${service}`)
     table.add(targetOf(route), service, serviceRegion, [
       serviceHostname(service, serviceRegion),
+      ...serviceExtraNames(service, serviceRegion),
       ...ownNames(route, service),
       ...extraNames(hostnames, service),
     ])
+    table.addService(
+      targetOf(route),
+      service,
+      serviceRegion,
+      serviceHostname(service, serviceRegion),
+    )
   }
   const served = new Set([...table.routes.values()].map((entry) => entry.service))
   for (const service of Object.keys(hostnames))
     if (!served.has(service))
       throw invalidOption(`hostnames.${service}`, 'a service that also has an endpoint', service)
-  return { routes: table.routes, shared, region: consumerRegion }
+  return {
+    routes: table.routes,
+    families: table.families,
+    servernames: table.servernames,
+    shared,
+    region: consumerRegion,
+  }
+}
+
+/** A hostname's route: its own entry, else the family it belongs to (sent through `origin`). */
+export function findRoute(
+  table: Pick<RouteTable, 'routes' | 'families'>,
+  hostname: string,
+): (HostRoute & { origin: string }) | undefined {
+  const exact = table.routes.get(hostname)
+  if (exact !== undefined) return { ...exact, origin: hostname }
+  return table.families.find((entry) => inFamily(entry.family, hostname))
 }

@@ -1,6 +1,7 @@
 import { type Endpoint, invalidOption } from '@privatelink/core'
 import { checkOptions } from '@privatelink/dns'
 import { isRegion, isServiceKey, serviceHostname } from './service-hosts.js'
+import { vpceName } from './service-names.js'
 
 /** The names S3 interface endpoints answer under their vpce name: buckets, access points, control. */
 export type S3EndpointKind = 'bucket' | 'accesspoint' | 'control'
@@ -17,9 +18,6 @@ export interface AwsServiceEndpointOptions {
   /** S3 only: which vpce name. @default 'bucket' */
   s3?: S3EndpointKind
 }
-
-/** `vpce-...s3.<region>.vpce.amazonaws.com`: S3's regional DNS entry is listed as `*.vpce-...`. */
-const vpceName = (endpoint: Endpoint) => endpoint.dnsName.toLowerCase().replace(/^\*\./, '')
 
 /** The names an S3 interface endpoint serves besides its own: `bucket.`, `accesspoint.`, `control.`. */
 export function s3VpceHostnames(endpoint: Endpoint): string[] {

@@ -74,6 +74,8 @@ export function serviceOfHostname(hostname: string): HostService | undefined {
   if (before.length === 0) return undefined
   const last = before[before.length - 1]!
   if (S3_LABELS.has(last)) return { service: 's3', region }
+  // DynamoDB's account-based endpoint: `<account>.ddb.<region>.amazonaws.com`.
+  if (last === 'ddb' && before.length === 2) return { service: 'dynamodb', region }
   // `s3.dualstack.<region>`: dual-stack S3 names carry the word before the region.
   if (last === 'dualstack' && before.length >= 2) {
     const service = before[before.length - 2]!

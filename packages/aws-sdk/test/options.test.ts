@@ -43,6 +43,7 @@ describe('createAwsRequestHandler options', () => {
         'secretsmanager.us-west-2.amazonaws.com',
         'vpce-0123456789abcdef0-abcdefgh.secretsmanager.us-west-2.vpce.amazonaws.com',
         's3.us-west-2.amazonaws.com',
+        's3-control.us-west-2.amazonaws.com',
         'vpce-0123456789abcdef0-abcdefgh.s3.us-west-2.vpce.amazonaws.com',
         'bucket.vpce-0123456789abcdef0-abcdefgh.s3.us-west-2.vpce.amazonaws.com',
         'accesspoint.vpce-0123456789abcdef0-abcdefgh.s3.us-west-2.vpce.amazonaws.com',
