@@ -1,1 +1,11 @@
-export {}
+export type { AttributeValues } from './attributes.js'
+export { ATTRIBUTES } from './attributes.js'
+export type { ChannelGroup } from './channel-mappings.js'
+export type { EmfWriter, EmfWriterOptions } from './emf-writer.js'
+export { createEmfWriter, DEFAULT_EMF_DIMENSIONS } from './emf-writer.js'
+export type { EnableMetricsOptions } from './enable-metrics.js'
+export { enableMetrics } from './enable-metrics.js'
+export type { InstrumentName, InstrumentSpec } from './instruments.js'
+export { DURATION_BUCKETS, INSTRUMENTS } from './instruments.js'
+export { CHANNEL_GROUPS } from './subscribe-channels.js'
+export { withEmfMetrics } from './with-emf-metrics.js'
