@@ -31,26 +31,25 @@ export interface AwsLab {
 }
 
 /**
- * The lab's EC2 and STS APIs behind a lab endpoint, over TLS as AWS serves them: the zones relay
- * TCP to a front that terminates TLS with a lab-CA certificate for the services' real names, then
- * relays plain HTTP to the lab's AWS server. So the SDK calls its usual https:// names, SNI and
- * the certificate check use them while we dial ENIs, and the lab's verifier checks SigV4 as signed
- * for those names. (The AWS server's port is known only once the lab runs; the front looks it up
- * per connection.)
+ * A front that terminates TLS for AWS API names with a lab-CA certificate, counts handshakes by
+ * SNI name and relays plain HTTP to the lab's AWS server (whose port is known once the lab runs).
  */
-export async function startAwsLab(): Promise<AwsLab> {
-  let awsPort: number | undefined
-  const handshakes = new Map<string, number>()
-  const front: LabFront = {
-    name: 'aws-tls',
+export function awsTlsFront(
+  names: string[],
+  handshakes: Map<string, number>,
+  awsPort: () => number,
+  name = 'aws-tls',
+): LabFront {
+  return {
+    name,
     async start({ ca }) {
-      const issued = await ca.issue([STS_HOST, EC2_HOST])
+      const issued = await ca.issue(names)
       const server = createServer(
         { cert: issued.certificatePem, key: issued.privateKeyPem },
         (socket: TLSSocket) => {
-          const name = socket.servername || ''
-          handshakes.set(name, (handshakes.get(name) ?? 0) + 1)
-          const upstream = connect(awsPort!, '127.0.0.1')
+          const sni = socket.servername || ''
+          handshakes.set(sni, (handshakes.get(sni) ?? 0) + 1)
+          const upstream = connect(awsPort(), '127.0.0.1')
           socket.pipe(upstream).pipe(socket)
           socket.on('error', () => upstream.destroy())
           upstream.on('error', () => socket.destroy())
@@ -69,6 +68,20 @@ export async function startAwsLab(): Promise<AwsLab> {
       }
     },
   }
+}
+
+/**
+ * The lab's EC2 and STS APIs behind a lab endpoint, over TLS as AWS serves them: the zones relay
+ * TCP to a front that terminates TLS with a lab-CA certificate for the services' real names, then
+ * relays plain HTTP to the lab's AWS server. So the SDK calls its usual https:// names, SNI and
+ * the certificate check use them while we dial ENIs, and the lab's verifier checks SigV4 as signed
+ * for those names. (The AWS server's port is known only once the lab runs; the front looks it up
+ * per connection.)
+ */
+export async function startAwsLab(): Promise<AwsLab> {
+  let awsPort: number | undefined
+  const handshakes = new Map<string, number>()
+  const front = awsTlsFront([STS_HOST, EC2_HOST], handshakes, () => awsPort!)
   const altPort = await freePort()
   const lab = await startLab({
     region: REGION,

@@ -10,6 +10,13 @@ export type {
 } from './dns-server.js'
 export { startDnsServer } from './dns-server.js'
 export type {
+  DynamoDbFront,
+  DynamoDbFrontOptions,
+  DynamoDbRequest,
+  LabTableKeys,
+} from './dynamodb-front.js'
+export { dynamoDbCertificateNames, dynamoDbFront } from './dynamodb-front.js'
+export type {
   Ec2Inventory,
   LabHostedZone,
   LabInstance,
@@ -69,6 +76,8 @@ export { rdsProxyFront } from './rds-proxy.js'
 export type { PinCause } from './rds-proxy-pinning.js'
 export type { RdsProxyRefusal } from './rds-proxy-token.js'
 export type { RdsProxyUpstream } from './rds-proxy-upstream.js'
+export type { S3Addressing, S3Front, S3FrontOptions, S3Request } from './s3-front.js'
+export { s3CertificateNames, s3Front } from './s3-front.js'
 export type {
   SecretsManagerFront,
   SecretsManagerFrontOptions,

@@ -24,6 +24,8 @@ export interface LabConfig {
   readonly dnsTtl: number
   /** Roles STS lets the lab's credentials assume. */
   readonly roles: LabRole[]
+  /** The AWS service the endpoint is for (`LabOptions.awsService`), if any. */
+  readonly awsService: string | undefined
 }
 
 const defaultZones = (region: string): LabZoneOptions[] => {
@@ -48,6 +50,14 @@ export function labConfig(options: LabOptions): LabConfig {
   const octet = options.addressBlock
   if (octet !== undefined && (!Number.isInteger(octet) || octet < 0 || octet > 255))
     throw new Error(`startLab: addressBlock must be an integer 0..255, got ${String(octet)}`)
+  const { awsService } = options
+  if (
+    awsService !== undefined &&
+    (typeof awsService !== 'string' || !/^[a-z0-9.-]+$/.test(awsService))
+  )
+    throw new Error(
+      `startLab: awsService must be an AWS service key like dynamodb or s3, got ${String(awsService)}`,
+    )
   const idle = readIdleSettings('', options, {
     timeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
     mode: 'reset',
@@ -62,6 +72,7 @@ export function labConfig(options: LabOptions): LabConfig {
     zoneIdle: zones.map((zone, index) => readIdleSettings(`zones[${index}].`, zone, idle)),
     accountId: options.accountId ?? '111111111111',
     dnsTtl: options.dnsTtl ?? 60,
+    awsService,
     roles: options.roles ?? [
       {
         arn: 'arn:aws:iam::222222222222:role/privatelink-cross-account',

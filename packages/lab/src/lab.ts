@@ -60,6 +60,15 @@ export interface LabFrontContext {
   accountId: string
   /** The lab's key store: long-term key and STS sessions (with secrets; never log them). */
   store: CredentialsStore
+  /** The endpoint's DNS names, for the names a front's certificate carries (what AWS presents). */
+  endpointNames: {
+    /** The regional name, `vpce-<id>-<suffix>.<service part>.<region>.vpce.amazonaws.com`. */
+    regional: string
+    /** The zonal names, one per zone. */
+    zonal: string[]
+    /** `LabOptions.privateDnsName`, when the endpoint has private DNS. */
+    privateDnsName?: string
+  }
 }
 
 /** A service behind the lab's endpoint: a port every zone listens on, and where it relays. */
@@ -107,6 +116,13 @@ export interface LabOptions {
   fronts?: LabFront[]
   /** The service's private DNS name, answered like the regional name. */
   privateDnsName?: string
+  /**
+   * An interface endpoint for this AWS service instead of a PrivateLink service: its service name
+   * is `com.amazonaws.<serviceRegion>.<awsService>` and its DNS names
+   * `vpce-<id>-<suffix>.<awsService>.<region>.vpce.amazonaws.com`, as for DynamoDB or S3.
+   * @default undefined (a `vpce-svc-...` endpoint service)
+   */
+  awsService?: string
   /** DNS TTL in seconds. @default 60 */
   dnsTtl?: number
   /** The consumer account. @default '111111111111' */
@@ -301,14 +317,21 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (topology !== undefined) closers.push(async () => topology.close())
     const ca = await createTestCa()
     const store = new CredentialsStore(accountId, clock)
+    const names = awsServiceNames(labNames(region, serviceRegion), config.awsService, serviceRegion)
     const fronts = await startFronts(options.fronts ?? [], closers, {
       ca,
       clock,
       region: serviceRegion,
       accountId,
       store,
+      endpointNames: {
+        regional: names.regionalName,
+        zonal: zones.map((z) => names.zonalName(z.name)),
+        ...(options.privateDnsName === undefined
+          ? {}
+          : { privateDnsName: options.privateDnsName.toLowerCase() }),
+      },
     })
-    const names = labNames(region, serviceRegion)
     const zoneListeners = await startZoneListeners({
       zones,
       zoneAddress: (n) => block.zoneAddress(n),
@@ -358,6 +381,22 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     await close()
     throw error
   }
+}
+
+/** An AWS service's endpoint names: `com.amazonaws.<region>.<service>`, `vpce-...<service>.<region>.vpce...`. */
+function awsServiceNames(
+  names: LabNames,
+  service: string | undefined,
+  serviceRegion: string,
+): LabNames {
+  if (service === undefined) return names
+  const swap = (name: string) => name.replace(`.${names.serviceId}.`, `.${service}.`)
+  return Object.freeze({
+    ...names,
+    serviceName: `com.amazonaws.${serviceRegion}.${service}`,
+    regionalName: swap(names.regionalName),
+    zonalName: (azName: string) => swap(names.zonalName(azName)),
+  })
 }
 
 /** Starts each front; a front is the service: it lives, and checks token scopes, in the service's region. */
