@@ -1,6 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { invalidOption, PrivateLinkError } from './errors.js'
+import { PrivateLinkError } from './errors.js'
+import { invalidOption } from './invalid-option.js'
 
 describe('PrivateLinkError', () => {
   it('carries code, hint, details and cause', () => {

@@ -61,6 +61,12 @@ export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
 export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'
+export {
+  crossesPathIdle,
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
+  defaultKeepAliveDelayMs,
+  pathIdleChannel,
+} from './path-idle.js'
 export type {
   RetireEvent,
   Retirement,

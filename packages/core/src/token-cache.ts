@@ -1,25 +1,23 @@
-import { invalidOption, PrivateLinkError } from '@privatelink/dns'
+import type { Channel } from 'node:diagnostics_channel'
+import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  awsErrorFacts,
+  credentialSource,
+  credentialsOption,
+  invalidOption,
+  PrivateLinkError,
+} from '@privatelink/base'
 import { checkOptions, integerOption } from './options.js'
 
-/** AWS credentials as the SDK's providers return them; what a {@link TokenCache} signs with. */
-export interface TokenCredentials {
-  /** Access key ID (`AKIA...` long-term, `ASIA...` temporary). */
-  accessKeyId: string
-  /** Secret access key; never logged or put in an error. */
-  secretAccessKey: string
-  /** Session token of temporary (STS) credentials. */
-  sessionToken?: string
-  /** When temporary credentials lapse; a cached token never outlives them. Absent: no expiry. */
-  expiration?: Date
-}
+/** AWS credentials as the SDK's providers return them (base's `AwsCredentials`); what a {@link TokenCache} signs with. */
+export type TokenCredentials = AwsCredentials
 
 /**
- * Any `AwsCredentialIdentityProvider`. `never` accepts every SDK provider's parameter shape; the
- * cache calls it with `{ forceRefresh: true }` when its credentials are about to lapse.
+ * Any `AwsCredentialIdentityProvider` (base's `AwsCredentialsProvider`). The cache calls it with
+ * `{ forceRefresh: true }` when its credentials are about to lapse.
  */
-export type TokenCredentialsProvider = (options?: never) => Promise<TokenCredentials>
-
-type Refreshable = (options?: { forceRefresh?: boolean }) => Promise<TokenCredentials>
+export type TokenCredentialsProvider = AwsCredentialsProvider
 
 /** What a package's signer returns: the token and its own life, before the credentials cut it. */
 export interface SignedToken {
@@ -47,8 +45,8 @@ export interface TokenLife {
 
 /** Options of {@link createTokenCache}: how to sign, when a token is stale, which errors to throw. */
 export interface TokenCacheOptions {
-  /** Signs one token with resolved credentials. */
-  sign: (credentials: TokenCredentials) => Promise<SignedToken>
+  /** Signs one token with resolved credentials; `now` is `clock()` once they are resolved. */
+  sign: (credentials: TokenCredentials, now: number) => Promise<SignedToken>
   /** Fixed credentials, a provider, or `undefined` for `loadDefaultCredentials`. */
   credentials: TokenCredentials | TokenCredentialsProvider | undefined
   /**
@@ -71,6 +69,28 @@ export interface TokenCacheOptions {
   onSigned?: (life: TokenLife, signMs: number) => void
   /** After a failed background refresh, while the cached token is still served. */
   onRefreshFailed?: (error: unknown, tokenValidForMs: number) => void
+  /**
+   * The adapter's diagnostics channels: the cache publishes its signings and failed background
+   * refreshes there, every payload starting with `subject`. Nothing is built while a channel has
+   * no subscribers. @default none
+   */
+  diagnostics?: TokenCacheDiagnostics
+}
+
+/**
+ * Where a token cache publishes, and what its payloads start with. Payloads never carry the token,
+ * the credentials or an SDK error's raw message.
+ */
+export interface TokenCacheDiagnostics {
+  /** Who the tokens are for (host, user, region, ...): the start of every payload. Never a secret. */
+  subject: Readonly<Record<string, unknown>>
+  /** Gets `{ ...subject, validForMs, signMs }` after each signing. */
+  refreshed: Channel
+  /**
+   * Gets `{ ...subject, code, message, tokenValidForMs }` after a failed background refresh:
+   * `code` is the error's own code or its name, `message` its redacted message.
+   */
+  refreshFailed: Channel
 }
 
 /** Counters since the cache was created: a snapshot from `stats()`. */
@@ -108,21 +128,16 @@ const REFRESH_RETRY_MS = 5_000
  */
 export function createTokenCache(given: TokenCacheOptions): TokenCache {
   const options = checkOptions('options', given, () => tokenCacheOptions(given))
-  const { sign, credentials: credentialsOption, clock, refreshMarginMs } = options
+  const { sign, credentials, clock, refreshMarginMs } = options
 
-  let defaultCredentials: Promise<TokenCredentialsProvider> | undefined
-  const resolveCredentials = async (): Promise<TokenCredentials> => {
-    if (typeof credentialsOption === 'function') {
-      const credentials = await credentialsOption()
-      const left = (credentials.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - clock()
-      // Like @aws-sdk/rds-signer: credentials about to lapse would make a short-lived token.
-      if (left > 2 * refreshMarginMs) return credentials
-      return await (credentialsOption as Refreshable)({ forceRefresh: true })
-    }
-    if (credentialsOption !== undefined) return credentialsOption
-    defaultCredentials ??= options.loadDefaultCredentials()
-    return await (await defaultCredentials)()
-  }
+  // Like @aws-sdk/rds-signer: credentials about to lapse would make a short-lived token.
+  const resolveCredentials = credentialSource({
+    credentials,
+    loadDefault: options.loadDefaultCredentials,
+    clock,
+    minValidityMs: 2 * refreshMarginMs,
+  })
+  const published = publisher(options)
 
   // The token lives in this closure only: never on an enumerable property.
   let cached: { token: string; life: TokenLife } | undefined
@@ -134,7 +149,7 @@ export function createTokenCache(given: TokenCacheOptions): TokenCache {
   const signEntry = async (): Promise<{ token: string; life: TokenLife }> => {
     const started = performance.now()
     const credentials = await resolveCredentials()
-    const signed = await sign(credentials)
+    const signed = await sign(credentials, clock())
     counts.signed++
     const expiresAt = Math.min(
       signed.expiresAt,
@@ -148,7 +163,7 @@ export function createTokenCache(given: TokenCacheOptions): TokenCache {
       refreshFrom: signed.signedAt + Math.max(0, usableUntil - signed.signedAt) / 2,
       boundByCredentials: expiresAt < signed.expiresAt,
     }
-    options.onSigned?.(life, performance.now() - started)
+    published.signed(life, performance.now() - started)
     return { token: signed.token, life }
   }
 
@@ -173,7 +188,7 @@ export function createTokenCache(given: TokenCacheOptions): TokenCache {
         refreshOnce().catch((error: unknown) => {
           counts.refreshFailures++
           backgroundAfter = clock() + REFRESH_RETRY_MS
-          options.onRefreshFailed?.(error, entry.life.usableUntil - clock())
+          published.refreshFailed(error, entry.life.usableUntil - clock())
         })
       }
       return entry.token
@@ -217,16 +232,52 @@ function tokenCacheOptions(given: unknown): TokenCacheOptions {
     if (options[name] !== undefined && typeof options[name] !== 'function')
       throw invalidOption(name, 'a function', options[name])
   integerOption('refreshMarginMs', options.refreshMarginMs, 0, 0)
-  const credentials: unknown = options.credentials
   // Described by type only: a string here may well be a secret.
-  if (
-    credentials !== undefined &&
-    (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))
-  )
-    throw invalidOption(
-      'credentials',
-      'credentials { accessKeyId, secretAccessKey, sessionToken? } or a provider',
-      credentials === null ? null : `(a ${typeof credentials})`,
-    )
+  credentialsOption('credentials', options.credentials)
+  const diagnostics: unknown = options.diagnostics
+  if (diagnostics !== undefined) diagnosticsOption(diagnostics)
   return options
+}
+
+function diagnosticsOption(value: unknown): void {
+  const diagnostics = value as Partial<TokenCacheDiagnostics> | null
+  if (typeof diagnostics !== 'object' || diagnostics === null)
+    throw invalidOption('diagnostics', '{ subject, refreshed, refreshFailed }', value)
+  if (typeof diagnostics.subject !== 'object' || diagnostics.subject === null)
+    throw invalidOption('diagnostics.subject', 'an object', diagnostics.subject)
+  for (const name of ['refreshed', 'refreshFailed'] as const)
+    if (typeof diagnostics[name]?.publish !== 'function')
+      throw invalidOption(`diagnostics.${name}`, 'a diagnostics_channel Channel', diagnostics[name])
+}
+
+/** The cache's callbacks and channels behind two calls: what happened, never the token. */
+function publisher(options: TokenCacheOptions): {
+  signed: (life: TokenLife, signMs: number) => void
+  refreshFailed: (error: unknown, tokenValidForMs: number) => void
+} {
+  const { diagnostics, clock } = options
+  return {
+    signed(life, signMs) {
+      options.onSigned?.(life, signMs)
+      if (diagnostics?.refreshed.hasSubscribers === true)
+        diagnostics.refreshed.publish({
+          ...diagnostics.subject,
+          validForMs: life.usableUntil - clock(),
+          signMs,
+        })
+    },
+    refreshFailed(error, tokenValidForMs) {
+      options.onRefreshFailed?.(error, tokenValidForMs)
+      if (diagnostics?.refreshFailed.hasSubscribers !== true) return
+      // The raw SDK error may repeat what it signed: only its redacted facts leave here.
+      const facts = awsErrorFacts(error)
+      const code = (error as { code?: unknown } | null)?.code
+      diagnostics.refreshFailed.publish({
+        ...diagnostics.subject,
+        code: typeof code === 'string' ? code : facts.name,
+        message: facts.message,
+        tokenValidForMs,
+      })
+    },
+  }
 }

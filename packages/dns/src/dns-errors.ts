@@ -1,3 +1,4 @@
+import { describeValue } from '@privatelink/base'
 import { PrivateLinkError } from './errors.js'
 import { redactUrlCredentials } from './redact-url.js'
 
@@ -86,22 +87,11 @@ export function invalidHostname(input: unknown, why: string): PrivateLinkError {
 }
 
 /**
- * A short, printable description of any input: never throws (BigInt, cycles, a throwing
- * toString). A URL's credentials are redacted (a connection string passed as a hostname).
+ * A short, printable description of any input (base's describeValue, cut at 100 characters):
+ * never throws, and a URL's credentials are redacted (a connection string passed as a hostname).
  */
 export function describeInput(input: unknown): string {
-  if (typeof input === 'string') {
-    const shown = redactUrlCredentials(input)
-    return JSON.stringify(shown.length > 100 ? `${shown.slice(0, 97)}...` : shown)
-  }
-  if (typeof input === 'number' || typeof input === 'boolean' || input == null) return String(input)
-  if (typeof input === 'bigint') return `${input}n`
-  if (typeof input === 'symbol') return 'a symbol'
-  try {
-    return Array.isArray(input) ? 'an array' : `a ${typeof input}`
-  } catch {
-    return 'an unreadable object (a revoked Proxy?)'
-  }
+  return describeValue(input, 100)
 }
 
 /** Maps a c-ares error to our codes. */

@@ -1,30 +1,11 @@
-import { inspect } from 'node:util'
-import {
-  awsErrorFacts,
-  createTokenCache,
-  invalidOption,
-  PrivateLinkError,
-  sanitizedCause,
-  type TokenLife,
-} from '@privatelink/core'
+import type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
+import { invalidOption, PrivateLinkError, requiredStringOption } from '@privatelink/base'
+import { createTokenProvider, type TokenLife } from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
-import { invalidSecretOption, readField, readOptions } from './read-options.js'
+import { readOptions } from './read-options.js'
 
-/** AWS credentials as the SDK's providers return them. */
-export interface AwsCredentials {
-  /** Access key ID (`AKIA...` long-term, `ASIA...` temporary). */
-  accessKeyId: string
-  /** Secret access key; never logged or put in an error. */
-  secretAccessKey: string
-  /** Session token; present with temporary credentials (a role, SSO, Lambda). */
-  sessionToken?: string
-  /** When temporary credentials expire; a token is never served past it. Absent: they do not expire. */
-  expiration?: Date
-}
-
-/** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn, ExternalId } })`. */
-// `never` accepts every SDK provider's parameter shape; we call it with `{ forceRefresh }`.
-export type AwsCredentialsProvider = (options?: never) => Promise<AwsCredentials>
+// One credential type for every package (the SDK's AwsCredentialIdentity), under pg's names.
+export type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
 
 /** Options of `createIamTokenProvider`: what the token is for, and how to sign and refresh it. */
 export interface IamTokenProviderOptions {
@@ -99,96 +80,42 @@ export function createIamTokenProvider(given: IamTokenProviderOptions): IamToken
     '',
     'an object of options',
   ) as unknown as IamTokenProviderOptions
-  const hostname = stringOption('hostname', options.hostname, 'the RDS Proxy endpoint name')
-  const username = stringOption('username', options.username, 'the database user name')
-  const region = stringOption('region', options.region, "the proxy's region, e.g. us-west-2")
+  const hostname = requiredStringOption('hostname', options.hostname, 'the RDS Proxy endpoint name')
+  const username = requiredStringOption('username', options.username, 'the database user name')
+  const region = requiredStringOption(
+    'region',
+    options.region,
+    "the proxy's region, e.g. us-west-2",
+  )
   const port = options.port ?? 5432
   if (!Number.isInteger(port) || port < 1 || port > 65_535)
     throw invalidOption('port', 'an integer from 1 to 65535', options.port)
-  const clock = options.clock ?? Date.now
-  if (typeof clock !== 'function') throw invalidOption('clock', 'a function', options.clock)
-  const refreshMarginMs = options.refreshMarginMs ?? 60_000
-  if (!Number.isInteger(refreshMarginMs) || refreshMarginMs < 0 || refreshMarginMs >= 600_000)
-    throw invalidOption('refreshMarginMs', 'an integer from 0 to 599999', refreshMarginMs)
-  const credentialsOption = options.credentials
-  if (
-    credentialsOption !== undefined &&
-    typeof credentialsOption !== 'function' &&
-    (typeof credentialsOption !== 'object' ||
-      credentialsOption === null ||
-      typeof readField(credentialsOption, 'accessKeyId', 'credentials.accessKeyId') !== 'string')
-  ) {
-    throw invalidSecretOption(
-      'credentials',
-      'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
-      credentialsOption,
-    )
-  }
-
   let signerModule: Promise<SignerModule> | undefined
   const base = { hostname, port, username, region }
 
-  const cache = createTokenCache({
-    credentials: credentialsOption,
+  return createTokenProvider({
+    subject: base,
+    label: `IamTokenProvider { ${username}@${hostname}:${port} (${region}) }`,
+    given: options,
     loadDefaultCredentials: () =>
       import('@aws-sdk/credential-providers').then(
         ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
       ),
-    clock,
-    refreshMarginMs,
-    async sign(credentials) {
+    async sign(credentials, now) {
       signerModule ??= import('@aws-sdk/rds-signer')
       const { Signer } = await signerModule
       // Static credentials: the token is signed with exactly the identity whose expiry we know.
       const signer = new Signer({ hostname, port, username, region, credentials })
       const token = await signer.getAuthToken()
-      const issuedAt = signedAt(token) ?? clock()
+      const issuedAt = signedAt(token) ?? now
       return { token, signedAt: issuedAt, expiresAt: issuedAt + TOKEN_LIFETIME_MS }
     },
     // Inside the margin but not expired: better to try than to fail here.
     checkFresh: (life, now) =>
       now >= life.expiresAt ? unusableTokenError(base, life, now) : undefined,
-    signingError: (cause) => signingError(base, cause),
-    onSigned(life, signMs) {
-      if (tokenRefreshedChannel.hasSubscribers) {
-        tokenRefreshedChannel.publish({ ...base, validForMs: life.usableUntil - clock(), signMs })
-      }
-    },
-    onRefreshFailed(error, tokenValidForMs) {
-      if (tokenRefreshFailedChannel.hasSubscribers) {
-        // An SDK error's message may repeat what it signed: the redacted facts only.
-        const facts = awsErrorFacts(error)
-        const code = (error as { code?: unknown } | null)?.code
-        tokenRefreshFailedChannel.publish({
-          ...base,
-          code: typeof code === 'string' ? code : facts.name,
-          message: facts.message,
-          tokenValidForMs,
-        })
-      }
-    },
+    signingError: (reason, cause) => signingError(base, reason, cause),
+    channels: { refreshed: tokenRefreshedChannel, refreshFailed: tokenRefreshFailedChannel },
   })
-
-  const provider: IamTokenProvider = {
-    hostname,
-    port,
-    username,
-    region,
-    getToken: cache.getToken,
-    refresh: cache.refresh,
-    expiresAt: cache.expiresAt,
-    stats: cache.stats,
-  }
-  Object.defineProperty(provider, inspect.custom, {
-    enumerable: false,
-    value: () => `IamTokenProvider { ${username}@${hostname}:${port} (${region}) }`,
-  })
-  return provider
-}
-
-function stringOption(name: string, value: unknown, expected: string): string {
-  if (typeof value !== 'string' || value === '') throw invalidOption(name, expected, value)
-  return value
 }
 
 /** X-Amz-Date from the token: the signing time the proxy checks, whatever our clock says. */
@@ -203,17 +130,15 @@ function signedAt(token: string): number | undefined {
 
 type Base = { hostname: string; port: number; username: string; region: string }
 
-function signingError(base: Base, cause: unknown): PrivateLinkError {
-  // The SDK's error holds the signed request ($response: Authorization, session token): keep a
-  // copy with the facts only, as discovery does.
-  const reason = awsErrorFacts(cause).message
+/** `reason` and `cause` come sanitised from core: the SDK's error holds the signed request. */
+function signingError(base: Base, reason: string, cause: Error | undefined): PrivateLinkError {
   return new PrivateLinkError(
     'ERR_PG_TOKEN_SIGNING_FAILED',
     `Could not sign an IAM token for ${base.username}@${base.hostname}:${base.port}: ${reason}`,
     {
       hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability) and that region is set.',
       details: { ...base },
-      cause: sanitizedCause(cause),
+      cause,
     },
   )
 }

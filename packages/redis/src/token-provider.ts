@@ -1,29 +1,20 @@
-import { inspect } from 'node:util'
 import {
-  awsErrorFacts,
-  createTokenCache,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
   invalidOption,
   PrivateLinkError,
-  sanitizedCause,
-  type TokenCredentials,
-  type TokenLife,
-} from '@privatelink/core'
+  requiredStringOption,
+} from '@privatelink/base'
+import { createTokenProvider, type TokenLife } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { withCheckedOptions } from './checked-options.js'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 import { invalidSecretOption } from './secret-option.js'
 
-/**
- * AWS credentials as the SDK's providers return them (core's `TokenCredentials`). A token never
- * outlives their `expiration`, and a provider whose credentials lapse within twice
- * `refreshMarginMs` is asked to force-refresh before signing.
- */
-export type AwsCredentials = TokenCredentials
-
-/** Any `AwsCredentialIdentityProvider`, e.g. `fromTemporaryCredentials({ params: { RoleArn } })`. */
-export type AwsCredentialsProvider = (options?: {
-  forceRefresh?: boolean
-}) => Promise<AwsCredentials>
+// One credential type for every package (the SDK's AwsCredentialIdentity), under redis's names. A
+// token never outlives the credentials' `expiration`, and a provider whose credentials lapse
+// within twice `refreshMarginMs` is asked to force-refresh before signing.
+export type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
 
 /**
  * Options of createElastiCacheTokenProvider. Checked at construction: a bad value throws
@@ -124,8 +115,8 @@ export function createElastiCacheTokenProvider(
 function buildTokenProvider(options: ElastiCacheTokenProviderOptions): ElastiCacheTokenProvider {
   if (typeof options !== 'object' || options === null)
     throw invalidSecretOption('options', 'an object', options)
-  const userId = stringOption('userId', options.userId, 'the IAM-enabled user ID')
-  const cacheName = stringOption(
+  const userId = requiredStringOption('userId', options.userId, 'the IAM-enabled user ID')
+  const cacheName = requiredStringOption(
     'cacheName',
     options.cacheName,
     'the replication group ID or serverless cache name',
@@ -136,31 +127,16 @@ function buildTokenProvider(options: ElastiCacheTokenProviderOptions): ElastiCac
       'the replication group ID or serverless cache name, not a DNS name',
       cacheName,
     )
-  const region = stringOption('region', options.region, "the cache's region, e.g. us-west-2")
+  const region = requiredStringOption(
+    'region',
+    options.region,
+    "the cache's region, e.g. us-west-2",
+  )
   const serverless = options.serverless ?? false
   if (typeof serverless !== 'boolean') throw invalidOption('serverless', 'a boolean', serverless)
   const service = options.service ?? 'elasticache'
   if (service !== 'elasticache' && service !== 'memorydb')
     throw invalidOption('service', "'elasticache' or 'memorydb'", service)
-  const clock = options.clock ?? Date.now
-  if (typeof clock !== 'function') throw invalidOption('clock', 'a function', clock)
-  const refreshMarginMs = options.refreshMarginMs ?? 60_000
-  if (!Number.isInteger(refreshMarginMs) || refreshMarginMs < 0 || refreshMarginMs >= 600_000)
-    throw invalidOption('refreshMarginMs', 'an integer from 0 to 599999', refreshMarginMs)
-  const credentialsOption = options.credentials
-  if (
-    credentialsOption !== undefined &&
-    typeof credentialsOption !== 'function' &&
-    (typeof credentialsOption !== 'object' ||
-      credentialsOption === null ||
-      typeof credentialsOption.accessKeyId !== 'string')
-  )
-    throw invalidOption(
-      'credentials',
-      'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
-      '[credentials]',
-    )
-
   let signerClass: Promise<(credentials: AwsCredentials) => SignatureV4> | undefined
   const loadSigner = () => {
     signerClass ??= Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')])
@@ -183,17 +159,16 @@ function buildTokenProvider(options: ElastiCacheTokenProviderOptions): ElastiCac
 
   const base = { userId, cacheName, region, service, serverless }
 
-  const cache = createTokenCache({
-    credentials: credentialsOption,
+  return createTokenProvider({
+    subject: base,
+    label: `ElastiCacheTokenProvider { ${userId}@${cacheName} (${service}, ${region}${serverless ? ', serverless' : ''}) }`,
+    given: options,
     loadDefaultCredentials: () =>
       import('@aws-sdk/credential-providers').then(
         ({ fromNodeProviderChain }) => fromNodeProviderChain() as AwsCredentialsProvider,
       ),
-    clock,
-    refreshMarginMs,
-    async sign(credentials) {
+    async sign(credentials, signedAt) {
       const signer = (await loadSigner())(credentials)
-      const signedAt = clock()
       const query: Record<string, string> = { Action: 'connect', User: userId }
       if (serverless) query['ResourceType'] = 'ServerlessCache'
       const presigned = await signer.presign(
@@ -220,43 +195,9 @@ function buildTokenProvider(options: ElastiCacheTokenProviderOptions): ElastiCac
     // Unlike pg, a token already inside the margin is refused: it would die during the AUTH.
     checkFresh: (life, now) =>
       now >= life.usableUntil ? credentialsExpiringError(base, life, now) : undefined,
-    signingError: (cause) => signingError(base, cause),
-    onSigned(life, signMs) {
-      if (tokenRefreshedChannel.hasSubscribers)
-        tokenRefreshedChannel.publish({ ...base, validForMs: life.usableUntil - clock(), signMs })
-    },
-    onRefreshFailed(error, tokenValidForMs) {
-      if (!tokenRefreshFailedChannel.hasSubscribers) return
-      // The raw SDK error: only its redacted facts leave here.
-      const facts = awsErrorFacts(error)
-      const code = (error as { code?: unknown } | null)?.code
-      tokenRefreshFailedChannel.publish({
-        ...base,
-        code: typeof code === 'string' ? code : facts.name,
-        message: facts.message,
-        tokenValidForMs,
-      })
-    },
+    signingError: (reason, cause) => signingError(base, reason, cause),
+    channels: { refreshed: tokenRefreshedChannel, refreshFailed: tokenRefreshFailedChannel },
   })
-
-  const provider: ElastiCacheTokenProvider = {
-    ...base,
-    getToken: cache.getToken,
-    refresh: cache.refresh,
-    expiresAt: cache.expiresAt,
-    stats: cache.stats,
-  }
-  Object.defineProperty(provider, inspect.custom, {
-    enumerable: false,
-    value: () =>
-      `ElastiCacheTokenProvider { ${userId}@${cacheName} (${service}, ${region}${serverless ? ', serverless' : ''}) }`,
-  })
-  return provider
-}
-
-function stringOption(name: string, value: unknown, expected: string): string {
-  if (typeof value !== 'string' || value === '') throw invalidOption(name, expected, value)
-  return value
 }
 
 type Base = { userId: string; cacheName: string; region: string; service: string }
@@ -265,15 +206,14 @@ type Base = { userId: string; cacheName: string; region: string; service: string
  * The AWS SDK's error (a credential provider's, STS's) holds the HTTP exchange, whose request
  * carries the caller's Authorization header and session token: only its sanitised facts are kept.
  */
-function signingError(base: Base, cause: unknown): PrivateLinkError {
-  const reason = awsErrorFacts(cause).message
+function signingError(base: Base, reason: string, cause: Error | undefined): PrivateLinkError {
   return new PrivateLinkError(
     'ERR_REDIS_TOKEN_SIGNING_FAILED',
     `Could not sign an IAM token for ${base.userId}@${base.cacheName}: ${reason}`,
     {
       hint: 'The token is signed with the credentials you pass (or the default chain): check that they resolve here (role assumption, ExternalId, STS reachability), and that @smithy/signature-v4 and @smithy/hash-node are installed.',
       details: { ...base },
-      cause: sanitizedCause(cause),
+      cause,
     },
   )
 }
