@@ -10,6 +10,12 @@ import { assertEndpoint } from './endpoint-shape.js'
 import { HealthRegistry, processHealthRegistry } from './health-registry.js'
 import type { Locality } from './model.js'
 import { functionOption, integerOption, localityOption } from './options.js'
+import {
+  crossesPathIdle,
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
+  defaultKeepAliveDelayMs,
+  keepAliveDial,
+} from './path-idle.js'
 import type { Dial } from './tcp-connect.js'
 import { type ConnectorTlsOptions, validateTls } from './tls-upgrade.js'
 import type { ZoneHealthOptions } from './zone-health.js'
@@ -41,6 +47,10 @@ export interface ConnectorConfig {
   readonly locality: Locality | null | undefined
   /** Where the endpoint's shared zone health lives; false: this connector's own. */
   readonly healthRegistry: HealthRegistry | false
+  /** How long the path keeps an idle flow. */
+  readonly pathIdleTimeoutMs: number
+  /** TCP keep-alive delay of every dialled socket; false: off. */
+  readonly keepAliveDelayMs: number | false
 }
 
 /** One function, so connectors left on the default dial share health (the key holds its identity). */
@@ -68,7 +78,9 @@ export function resolveConnectorOptions(options: ConnectorOptions): ConnectorCon
   const connectTimeoutMs = integerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1)
   const tlsTimeoutMs = integerOption('tlsTimeoutMs', options.tlsTimeoutMs, 10_000, 1)
   const clock = functionOption('clock', options.clock, Date.now)
-  const dial = functionOption<Dial>('dial', options.dial, defaultDial)
+  const idle = pathIdleOptions(options)
+  const given = functionOption<Dial>('dial', options.dial, defaultDial)
+  const dial = idle.keepAliveDelayMs === false ? given : keepAliveDial(given, idle.keepAliveDelayMs)
   const allowedRanges = rangesOption(options.allowedRanges)
   const ejection = options.ejection ?? {}
   const check = options.healthCheck ?? {}
@@ -101,7 +113,39 @@ export function resolveConnectorOptions(options: ConnectorOptions): ConnectorCon
         ? options.locality
         : localityOption('locality', options.locality),
     healthRegistry: registryOption(options.healthRegistry),
+    ...idle,
   })
+}
+
+/**
+ * `pathIdleTimeoutMs`, `keepAlive` and `keepAliveInitialDelayMs`: a keep-alive delay at or above
+ * the path's timeout would let the path forget an idle connection before the first probe.
+ */
+function pathIdleOptions(
+  options: ConnectorOptions,
+): Pick<ConnectorConfig, 'pathIdleTimeoutMs' | 'keepAliveDelayMs'> {
+  const pathIdleTimeoutMs = integerOption(
+    'pathIdleTimeoutMs',
+    options.pathIdleTimeoutMs,
+    DEFAULT_PATH_IDLE_TIMEOUT_MS,
+    1_000,
+  )
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean')
+    throw invalidOption('keepAlive', 'true or false', options.keepAlive)
+  const delay = integerOption(
+    'keepAliveInitialDelayMs',
+    options.keepAliveInitialDelayMs,
+    defaultKeepAliveDelayMs(pathIdleTimeoutMs),
+    1_000,
+  )
+  if (delay >= pathIdleTimeoutMs)
+    throw crossesPathIdle(
+      'keepAliveInitialDelayMs',
+      delay,
+      pathIdleTimeoutMs,
+      `Leave 'keepAliveInitialDelayMs' out (default ${defaultKeepAliveDelayMs(pathIdleTimeoutMs)} ms) or pass a value well below ${pathIdleTimeoutMs} ms.`,
+    )
+  return { pathIdleTimeoutMs, keepAliveDelayMs: options.keepAlive === false ? false : delay }
 }
 
 function healthCheckOption(

@@ -174,6 +174,26 @@ export interface ConnectorOptions {
    * health of this connector's own. @default the process-wide registry
    */
   healthRegistry?: HealthRegistry | false
+  /**
+   * How long the path keeps a TCP flow that carries no packet either way: interface endpoints
+   * forget it after 350 s (fixed), NLB TCP listeners after 350 s unless configured (60-6000 s),
+   * TLS listeners after 350 s (fixed); the next segment gets a reset. Set it to your NLB's
+   * listener timeout when it is lower. It bounds `keepAliveInitialDelayMs`, tells owners when a
+   * socket is `stale()`, and the adapters keep their own idle timeouts below it. @default 350000
+   */
+  pathIdleTimeoutMs?: number
+  /**
+   * TCP keep-alive on every socket the connector dials: an idle connection sends a probe every
+   * `keepAliveInitialDelayMs`, which keeps the path's flow as any packet does. `false` turns it
+   * off (a socket idle past `pathIdleTimeoutMs` is then `stale()`). @default true
+   */
+  keepAlive?: boolean
+  /**
+   * Idle time before the first keep-alive probe (whole seconds; the kernel's TCP_KEEPIDLE). Must
+   * be below `pathIdleTimeoutMs` (ERR_INVALID_OPTION otherwise). @default a fifth of
+   * `pathIdleTimeoutMs`, at most 60000 (60 s against the path's 350 s)
+   */
+  keepAliveInitialDelayMs?: number
 }
 
 /**
@@ -278,6 +298,11 @@ export interface ZoneChangeEvent {
 export interface Connector {
   /** The first target's endpoint. */
   readonly endpoint: Endpoint
+  /**
+   * The path's idle timeout this connector assumes (`pathIdleTimeoutMs`): adapters keep their
+   * own idle and keep-alive timeouts below it.
+   */
+  readonly pathIdleTimeoutMs: number
   /** Every target, in priority order (one when a single endpoint was given). */
   readonly targets: readonly ResolvedTarget[]
   /** The target new connections go to first. */

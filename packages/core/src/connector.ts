@@ -138,7 +138,11 @@ function assemble(config: ConnectorConfig): Parts {
   const shared = lease.state
   const { health, checker } = shared
   const events = new ConnectorEvents()
-  const lifecycle = new SocketLifecycle((key, signal, cause) => shared.record(key, signal, cause))
+  const lifecycle = new SocketLifecycle((key, signal, cause) => shared.record(key, signal, cause), {
+    clock,
+    pathIdleTimeoutMs: config.pathIdleTimeoutMs,
+    keepAlive: config.keepAliveDelayMs !== false,
+  })
   const stopping = new AbortController()
   const attempts = new Attempts({
     dial: config.dial,
@@ -226,6 +230,7 @@ function connectorOf(parts: Parts): Connector {
   const connect = (options?: ConnectOptions) => connectWith(parts, options)
   return {
     endpoint: table.primary.endpoint,
+    pathIdleTimeoutMs: config.pathIdleTimeoutMs,
     targets: config.targets,
     activeTarget: () => {
       router.route()
@@ -270,6 +275,7 @@ function connectorOf(parts: Parts): Connector {
     onRetire: (listener) => lifecycle.onRetire(listener),
     close() {
       parts.stopping.abort(abandoned('connector closed'))
+      lifecycle.close()
       parts.release()
     },
   }

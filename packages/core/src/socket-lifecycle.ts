@@ -1,15 +1,20 @@
 import type { Socket } from 'node:net'
 import { invalidOption } from '@privatelink/dns'
 import type { ResolvedTarget, TargetChangeEvent } from './connector-types.js'
+import { pathIdleChannel } from './path-idle.js'
+import { type PathIdlePolicy, PathIdleWatch, type Traffic } from './path-idle-watch.js'
 import type { HealthSignal } from './zone-health.js'
 import type { ZoneKey } from './zone-key.js'
 import type { ZoneEntry } from './zone-table.js'
 
 /**
  * Why a zone's sockets should leave: `eject`, the zone is out of rotation; `readmit`, a better
- * zone is back (the own zone after an outage); `target`, traffic moved to another target.
+ * zone is back (the own zone after an outage); `target`, traffic moved to another target;
+ * `idle`, after a freeze (a thawed Lambda sandbox, a stopped process) the path may have forgotten
+ * these idle sockets (their last traffic is older than `pathIdleTimeoutMs`): only those sockets
+ * leave, not their zones.
  */
-export type RetireReason = 'eject' | 'readmit' | 'target'
+export type RetireReason = 'eject' | 'readmit' | 'target' | 'idle'
 
 /** Zones whose sockets should leave, and why: what `connector.onRetire` listeners get. */
 export interface RetireEvent {
@@ -18,6 +23,7 @@ export interface RetireEvent {
   /**
    * The zone keys to leave. `eject`: the ejected zone. `readmit`: every zone ranked after the
    * readmitted one, or not ranked (ejected). `target`: every zone outside the now active target.
+   * `idle`: the zones of the sockets retired (the zones themselves stay in rotation).
    */
   zones: readonly ZoneKey[]
   /** `eject` and `readmit`: the zone that changed. */
@@ -78,6 +84,20 @@ export interface SocketWatch {
    * not retired any more. Idempotent.
    */
   release(): void
+  /**
+   * When the socket last carried traffic, by the connector's `clock` (the wall clock: it jumps
+   * across a freeze, where timers do not). Sampled from its byte counts, so up to a tenth of
+   * `pathIdleTimeoutMs` early, never late.
+   */
+  lastTrafficAt(): number
+  /**
+   * The path may have forgotten this socket: its last traffic is older than `pathIdleTimeoutMs`
+   * and it has no TCP keep-alive, or a freeze (a thawed Lambda sandbox) stopped its probes since.
+   * Ask before reusing an idle socket: when true, close it (after `release()`) and use a new
+   * one; its next segment would get a reset, or be dropped. Published on
+   * `privatelink:connector:path-idle` (`at: 'use'`) when true.
+   */
+  stale(): boolean
 }
 
 interface Watched {
@@ -86,6 +106,14 @@ interface Watched {
   readonly options: WatchOptions
   leaving: 'drain' | 'out' | undefined
   released: boolean
+  traffic: Traffic | undefined
+}
+
+/** The policy when the lifecycle is built without one: the path's default, keep-alive on. */
+const DEFAULT_POLICY: PathIdlePolicy = {
+  clock: Date.now,
+  pathIdleTimeoutMs: 350_000,
+  keepAlive: true,
 }
 
 /** The watch options, checked: a bad one throws ERR_INVALID_OPTION at the call. */
@@ -115,9 +143,15 @@ export class SocketLifecycle {
   readonly #zones = new Map<ZoneKey, Set<Watched>>()
   readonly #listeners = new Set<(event: RetireEvent) => void>()
   readonly #report: (key: ZoneKey, signal: HealthSignal, cause: string) => void
+  readonly #idle: PathIdleWatch
+  readonly #byTraffic = new Map<Traffic, Watched>()
 
-  constructor(report: (key: ZoneKey, signal: HealthSignal, cause: string) => void) {
+  constructor(
+    report: (key: ZoneKey, signal: HealthSignal, cause: string) => void,
+    policy: PathIdlePolicy = DEFAULT_POLICY,
+  ) {
     this.#report = report
+    this.#idle = new PathIdleWatch(policy, (expired) => this.#retireIdle(expired))
   }
 
   /** Someone would hear a retirement: only then is the ranking worth computing. */
@@ -135,7 +169,15 @@ export class SocketLifecycle {
   }
 
   watch(socket: Socket, entry: ZoneEntry, options: WatchOptions): SocketWatch {
-    const watched: Watched = { socket, entry, options, leaving: undefined, released: false }
+    const watched: Watched = {
+      socket,
+      entry,
+      options,
+      leaving: undefined,
+      released: false,
+      traffic: undefined,
+    }
+    const idle = this.#idle
     const handle: SocketWatch = {
       zone: entry.key,
       target: entry.target,
@@ -146,6 +188,14 @@ export class SocketLifecycle {
         watched.released = true
         this.#forget(watched)
       },
+      lastTrafficAt: () =>
+        watched.traffic === undefined ? Number.NaN : idle.lastActivity(watched.traffic),
+      stale: () => {
+        const { traffic } = watched
+        if (traffic === undefined || !idle.expired(traffic)) return false
+        publishIdle(entry.key, traffic, 'use')
+        return true
+      },
     }
     // Already closed: nothing will happen to it, and its end was not ours to report.
     if ((socket as { closed?: boolean }).closed === true) {
@@ -155,6 +205,8 @@ export class SocketLifecycle {
     const zone = this.#zones.get(entry.key) ?? new Set<Watched>()
     this.#zones.set(entry.key, zone)
     zone.add(watched)
+    watched.traffic = this.#idle.track(socket)
+    this.#byTraffic.set(watched.traffic, watched)
     let code: string | undefined
     let own = false
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -184,10 +236,55 @@ export class SocketLifecycle {
     for (const listener of [...this.#listeners]) listener(event)
   }
 
+  /** Closes the lifecycle's timer (the connector closed). */
+  close(): void {
+    this.#idle.close()
+    this.#byTraffic.clear()
+  }
+
+  /** After a freeze: idle sockets the path may have forgotten leave before anyone uses them. */
+  #retireIdle(expired: readonly Traffic[]): void {
+    const leaving: Watched[] = []
+    for (const traffic of expired) {
+      const watched = this.#byTraffic.get(traffic)
+      if (watched === undefined || watched.released || watched.leaving === 'out') continue
+      if (watched.options.retire === undefined || watched.options.busy()) continue
+      leaving.push(watched)
+    }
+    if (leaving.length === 0) return
+    const event: RetireEvent = {
+      reason: 'idle',
+      zones: [...new Set(leaving.map((watched) => watched.entry.key))],
+    }
+    for (const watched of leaving) {
+      watched.leaving = 'out'
+      if (watched.traffic !== undefined) publishIdle(watched.entry.key, watched.traffic, 'thaw')
+      watched.options.retire?.({
+        reason: 'idle',
+        zone: watched.entry.key,
+        out: true,
+        busy: false,
+        event,
+      })
+    }
+    for (const listener of [...this.#listeners]) listener(event)
+  }
+
   #forget(watched: Watched): void {
+    if (watched.traffic !== undefined) {
+      this.#idle.untrack(watched.traffic)
+      this.#byTraffic.delete(watched.traffic)
+      watched.traffic = undefined
+    }
     const zone = this.#zones.get(watched.entry.key)
     if (zone === undefined) return
     zone.delete(watched)
     if (zone.size === 0) this.#zones.delete(watched.entry.key)
   }
+}
+
+/** One socket found idle past the path's timeout, for `privatelink:connector:path-idle`. */
+function publishIdle(zone: ZoneKey, traffic: Traffic, at: 'use' | 'thaw'): void {
+  if (!pathIdleChannel.hasSubscribers) return
+  pathIdleChannel.publish({ zone, idleMs: traffic.sampledAt - traffic.lastActivity, at })
 }
