@@ -46,7 +46,7 @@ export function connectionPlan(
   const options = validateOptions(input)
   // The health check reads the stream context, made below once the source exists.
   const source = endpointSource(options.endpoint, options.port, options.profile, {
-    ...options.connector,
+    ...options.connectorOptions,
     healthCheck: handshakeHealthCheck(options, () => streamContext),
   })
   // The proxy verifies tokens in its own region: its name says which, else the endpoint's service
@@ -107,7 +107,7 @@ function handshakeHealthCheck(
   streamContext: () => EndpointStreamContext,
 ) {
   return {
-    ...options.connector.healthCheck,
+    ...options.connectorOptions.healthCheck,
     handshake: (
       socket: Socket | TLSSocket,
       check: { target: { index: number }; signal: AbortSignal },

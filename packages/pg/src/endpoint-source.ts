@@ -9,8 +9,9 @@ import {
   parseEndpointDnsName,
 } from '@privatelink/core'
 import { createResolver } from '@privatelink/dns'
+import { isConnector } from './vocabulary.js'
 
-/** Connector settings used when `endpoint` is an Endpoint or a DNS name (ignored for a Connector). */
+/** `connectorOptions`: settings of the connector made from `endpoint` (not with a shared Connector). */
 export type ConnectorSettings = Omit<ConnectorOptions, 'endpoint' | 'port' | 'tls' | 'profile'>
 
 export interface EndpointSource {
@@ -24,12 +25,6 @@ export interface EndpointSource {
   /** Stops the connector's background work if this source created it. */
   close(): void
 }
-
-const isConnector = (value: unknown): value is Connector =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Connector).connect === 'function' &&
-  typeof (value as Connector).zoneOf === 'function'
 
 // AZ letters tried for a regional name: no region has more than six zones.
 const AZ_LETTERS = ['a', 'b', 'c', 'd', 'e', 'f']

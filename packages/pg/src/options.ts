@@ -6,6 +6,7 @@ import { proxyHostRegion } from './proxy-region.js'
 import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 import type { SecretAuth } from './secret-password.js'
 import type { AwsCredentials, AwsCredentialsProvider, IamTokenProvider } from './token-provider.js'
+import { isConnector, withCurrentVocabulary } from './vocabulary.js'
 
 /** TLS to the proxy: always verified against `proxyHost` unless `insecure` says otherwise. */
 export interface PrivateLinkSslOptions {
@@ -37,8 +38,12 @@ export type PrivateLinkAuth =
 
 /** What createPool and createClient take on top of pg's own options. */
 export interface PrivateLinkPgOptions {
-  /** The endpoint: an Endpoint, a Connector from core to share, or the vpce DNS name. */
-  endpoint: Endpoint | Connector | string
+  /**
+   * What to reach: an Endpoint (discoverEndpoint / endpointFromConfig) or the vpce DNS name.
+   * Required unless `connector` is given. A Connector here is the older spelling of `connector`:
+   * still accepted, with a one-time deprecation warning (`PRIVATELINK_DEP_PG_ENDPOINT_CONNECTOR`).
+   */
+  endpoint?: Endpoint | string | Connector
   /** The RDS Proxy endpoint name: what the IAM token and the TLS certificate check use. */
   proxyHost: string
   /** The proxy's (and the NLB listener's) port. @default 5432 */
@@ -65,8 +70,20 @@ export interface PrivateLinkPgOptions {
    * @default 'default'
    */
   profile?: 'default' | 'lambda'
-  /** Connector settings when `endpoint` is not a Connector (locality, resolver, ejection, ...). */
-  connector?: ConnectorSettings
+  /**
+   * A Connector from `createConnector` (@privatelink/core) to share with other clients of the
+   * endpoint; the pool neither configures nor closes it. Settings for a connector the pool makes
+   * itself go in `connectorOptions`. A settings object here (no `connect` function) is the older
+   * spelling of `connectorOptions`: still accepted, with a one-time deprecation warning
+   * (`PRIVATELINK_DEP_PG_CONNECTOR_SETTINGS`).
+   * @default one made for this pool from `endpoint` and `connectorOptions`, closed with it
+   */
+  connector?: Connector | ConnectorSettings
+  /**
+   * Settings for the connector the pool makes from `endpoint` (locality, resolver, ejection,
+   * healthCheck, ...; see @privatelink/core). Not with `connector`. @default {}
+   */
+  connectorOptions?: ConnectorSettings
   /** A provider from createIamTokenProvider to share (and read stats() from). @default one per pool */
   tokenProvider?: IamTokenProvider
   /**
@@ -114,7 +131,8 @@ export interface ValidatedOptions {
   ca: string | string[] | 'rds' | undefined
   insecure: boolean | 'plaintext'
   profile: 'default' | 'lambda'
-  connector: ConnectorSettings
+  /** Settings for the connector made from `endpoint` (empty with a shared Connector). */
+  connectorOptions: ConnectorSettings
   handshakeTimeoutMs: number
 }
 
@@ -129,6 +147,7 @@ const OWN_KEYS = new Set([
   'ssl',
   'profile',
   'connector',
+  'connectorOptions',
   'tokenProvider',
   'handshakeTimeoutMs',
   'refreshMarginMs',
@@ -150,7 +169,7 @@ const REFUSED = ['host', 'password', 'stream', 'connectionString'] as const
  * ERR_INVALID_OPTION naming the option): everything after reads the copy.
  */
 export function readPgOptions<T extends object>(input: T): T {
-  return readOptions(input, '', 'an object of options') as T
+  return withCurrentVocabulary(readOptions(input, '', 'an object of options')) as T
 }
 
 export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
@@ -168,9 +187,16 @@ export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
         : invalidSecretOption(key, expected, value)
     }
   }
-  if (options.endpoint === undefined)
-    throw invalidOption('endpoint', 'an Endpoint, a Connector, or the vpce DNS name', undefined)
-  readEndpoint(options.endpoint, 'endpoint')
+  // After readPgOptions, `connector` is a Connector (or absent) and settings are in connectorOptions.
+  const shared = options.connector as Connector | undefined
+  const endpoint = shared ?? options.endpoint
+  if (endpoint === undefined)
+    throw invalidOption(
+      'endpoint',
+      'an Endpoint or the vpce DNS name (or a Connector passed as connector)',
+      undefined,
+    )
+  readEndpoint(endpoint, shared === undefined ? 'endpoint' : 'connector')
   if (typeof options.proxyHost !== 'string' || !/^[a-z0-9.-]+$/i.test(options.proxyHost))
     throw invalidOption(
       'proxyHost',
@@ -212,7 +238,7 @@ export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
     10_000,
     1,
   )
-  const connector = readConnectorSettings(options.connector)
+  const connectorOptions = readConnectorSettings(options.connectorOptions)
   if (options.clock !== undefined && typeof options.clock !== 'function')
     throw invalidSecretOption(
       'clock',
@@ -232,10 +258,10 @@ export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
   }
   const auth = validateAuth(options.auth)
   // A shared Connector (the failover pools' own included) names no consumer region of its own.
-  if (auth.kind === 'iam' && !isConnectorLike(options.endpoint))
-    refuseContradictingRegion(options.region, options.proxyHost, options.endpoint)
+  if (auth.kind === 'iam' && !isConnector(endpoint))
+    refuseContradictingRegion(options.region, options.proxyHost, endpoint)
   return {
-    endpoint: options.endpoint,
+    endpoint,
     proxyHost: options.proxyHost.toLowerCase(),
     port,
     user: options.user,
@@ -244,16 +270,10 @@ export function validateOptions(input: PrivateLinkPgOptions): ValidatedOptions {
     ca,
     insecure,
     profile,
-    connector,
+    connectorOptions,
     handshakeTimeoutMs,
   }
 }
-
-const isConnectorLike = (value: unknown): value is Connector =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as { connect?: unknown }).connect === 'function' &&
-  typeof (value as { zoneOf?: unknown }).zoneOf === 'function'
 
 /**
  * An explicit `region` that cannot be the proxy's, refused at the call as createRedis refuses
@@ -299,13 +319,13 @@ function regionError(
   })
 }
 
-/** `connector` (and its healthCheck, which pg extends) as plain objects of readable values. */
+/** `connectorOptions` (and its healthCheck, which pg extends) as plain objects of readable values. */
 function readConnectorSettings(value: unknown): ConnectorSettings {
   if (value === undefined) return {}
   const expected = 'connector settings ({ locality, resolver, ejection, ... })'
-  const settings = readOptions(value, 'connector', expected) as ConnectorSettings
+  const settings = readOptions(value, 'connectorOptions', expected) as ConnectorSettings
   if (settings.healthCheck === undefined) return settings
-  const healthCheck = readOptions(settings.healthCheck, 'connector.healthCheck', 'an object')
+  const healthCheck = readOptions(settings.healthCheck, 'connectorOptions.healthCheck', 'an object')
   return { ...settings, healthCheck } as ConnectorSettings
 }
 

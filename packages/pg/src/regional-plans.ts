@@ -91,10 +91,10 @@ export function regionalPlans(
   }))
   let plans: ConnectionPlan[] = []
   const shared = createConnector({
-    ...(options.connector ?? {}),
+    ...(options.connectorOptions ?? {}),
     // SSLRequest and TLS with the proxy name of the target the check reached.
     healthCheck: {
-      ...options.connector?.healthCheck,
+      ...options.connectorOptions?.healthCheck,
       handshake: (socket, check) =>
         probeHandshake(socket, plans[check.target.index]!.streamContext.tls, check.signal),
     },
@@ -109,7 +109,9 @@ export function regionalPlans(
       {
         ...options,
         failover: undefined,
-        endpoint: shared,
+        endpoint: undefined,
+        connector: shared,
+        connectorOptions: undefined,
         proxyHost: target.proxyHost,
         region: target.region,
         ...(target.credentials === undefined ? {} : { credentials: target.credentials }),

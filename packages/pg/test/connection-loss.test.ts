@@ -18,13 +18,18 @@ const options = () => ({
   database: target.database,
   auth: { password: target.password },
   ssl: { insecure: 'plaintext' as const },
-  connector: { locality: zoneA },
+  connectorOptions: { locality: zoneA },
 })
 
 describe('connections that die', () => {
   it('a reset during a query fails it with ERR_PG_CONNECTION_LOST and counts against the zone', async () => {
     const connector = createConnector({ endpoint: lab.endpoint, port: 5432, locality: zoneA })
-    const pool = createPool({ ...options(), endpoint: connector })
+    const pool = createPool({
+      ...options(),
+      endpoint: undefined,
+      connectorOptions: undefined,
+      connector,
+    })
     await pool.query('SELECT 1')
     const failures = () => connector.zones().find((z) => z.azId === 'usw2-az1')!.failures
     expect(failures()).toBe(0)

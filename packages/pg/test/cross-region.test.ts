@@ -40,7 +40,7 @@ const options = (from: Lab, proxy: RdsProxyFront) => ({
   database: target.database,
   credentials: from.aws.issueSession(3600),
   ssl: { ca: from.ca.certificatePem },
-  connector: { locality: zoneA },
+  connectorOptions: { locality: zoneA },
 })
 
 async function query(run: () => Promise<unknown>): Promise<string> {
@@ -86,7 +86,12 @@ describe('a cross-region endpoint (consumer us-west-2, RDS Proxy us-east-1)', ()
       port: 5432,
       locality: zoneA,
     })
-    const pool = createPool({ ...options(unnamed.lab, unnamed.front), endpoint: connector })
+    const pool = createPool({
+      ...options(unnamed.lab, unnamed.front),
+      endpoint: undefined,
+      connectorOptions: undefined,
+      connector,
+    })
     const outcome = await query(() => pool.query('SELECT 1'))
     await pool.end()
     connector.close()
@@ -101,7 +106,7 @@ describe('a cross-region endpoint (consumer us-west-2, RDS Proxy us-east-1)', ()
     const pool = createPool({
       ...options(lab, front),
       endpoint: lab.endpoint.dnsName,
-      connector: { resolver, locality: zoneA },
+      connectorOptions: { resolver, locality: zoneA },
     })
     expect(front.proxyHost).toMatch(/\.us-east-1\.rds\.amazonaws\.com$/)
     const outcome = await query(() => pool.query('SELECT 1'))

@@ -28,7 +28,7 @@ const pool = () =>
     database: target.database,
     credentials: lab.aws.issueSession(3600),
     ssl: { ca: lab.ca.certificatePem },
-    connector: { locality: zoneA, healthCheck: { intervalMs: 0 } },
+    connectorOptions: { locality: zoneA, healthCheck: { intervalMs: 0 } },
     max: 2,
   })
 

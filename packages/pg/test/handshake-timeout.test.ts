@@ -26,7 +26,7 @@ describe('a proxy that never completes the handshake in any zone', () => {
       ssl: { ca: lab.ca.certificatePem },
       // A short deadline keeps the test quick; the code under test does not depend on its length.
       handshakeTimeoutMs: 500,
-      connector: { locality: zoneA, healthCheck: { intervalMs: 0 } },
+      connectorOptions: { locality: zoneA, healthCheck: { intervalMs: 0 } },
       max: 1,
     })
     pool.on('error', () => {})

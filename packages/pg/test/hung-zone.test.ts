@@ -26,7 +26,7 @@ const pool = (healthCheck: Record<string, unknown> = {}) => {
     database: target.database,
     credentials: lab.aws.issueSession(3600),
     ssl: { ca: lab.ca.certificatePem },
-    connector: { locality: zoneA, clock: () => now, healthCheck },
+    connectorOptions: { locality: zoneA, clock: () => now, healthCheck },
     max: 4,
   })
   created.on('error', () => {})

@@ -70,7 +70,7 @@ describe('examples/lambda-cross-account-db against the lab', () => {
     const pool = createPool({
       ...options,
       ssl: { ca: lab.ca.certificatePem },
-      connector: { locality },
+      connectorOptions: { locality },
     })
     const handler = orderHandler(pool)
     try {
@@ -110,7 +110,7 @@ describe('examples/lambda-cross-account-db against the lab', () => {
         region: process.env.AWS_REGION,
         credentials,
         ssl: { ca: process.env.TEST_CA },
-        connector: { locality: { azId: 'usw2-az1', source: 'options' } },
+        connectorOptions: { locality: { azId: 'usw2-az1', source: 'options' } },
         profile: 'lambda',
       });
       const { rows } = await pool.query('SELECT 41 + 1 AS answer');

@@ -23,7 +23,7 @@ const options = () => ({
   database: target.database,
   credentials: lab.aws.issueSession(3600),
   ssl: { ca: lab.ca.certificatePem },
-  connector: { locality: zoneA },
+  connectorOptions: { locality: zoneA },
 })
 
 type Query = string | { text: string; values?: unknown[]; name?: string }

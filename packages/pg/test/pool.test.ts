@@ -24,7 +24,7 @@ describe('createPool through the lab (plain PostgreSQL behind the endpoint)', ()
     database: target.database,
     auth: { password: target.password },
     ssl: { insecure: 'plaintext' as const },
-    connector: { locality: zoneA },
+    connectorOptions: { locality: zoneA },
   })
 
   it('runs queries from a pool of 8 through the own zone, and is a real pg.Pool', async () => {
@@ -125,7 +125,7 @@ describe('createPool with a password the server checks', () => {
       database: postgresTarget().database,
       auth: { password: secret },
       ssl: { ca: lab.ca.certificatePem },
-      connector: { locality: zoneA },
+      connectorOptions: { locality: zoneA },
     })
     const authenticated = front.stats().authenticated
     const client = await pool.connect()

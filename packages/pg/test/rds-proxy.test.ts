@@ -70,7 +70,7 @@ const base = () => ({
   region: lab.region,
   credentials: crossAccount(),
   ssl: { ca: lab.ca.certificatePem },
-  connector: { locality: zoneA },
+  connectorOptions: { locality: zoneA },
   clock,
 })
 

@@ -56,7 +56,7 @@ const options = () => ({
   user: 'app_user',
   database: target.database,
   ssl: { ca: [primary.lab.ca.certificatePem, secondary.lab.ca.certificatePem] },
-  connector: {
+  connectorOptions: {
     locality: { source: 'options' as const, azId: 'usw2-az1' },
     clock: () => now,
     healthCheck: { timeoutMs: 500 },

@@ -59,7 +59,7 @@ describe("auth: { secretId } (RDS Proxy's Secrets Manager mode)", () => {
     database: target.database,
     auth: { secretId: 'prod/app_user', client },
     ssl: { ca: lab.ca.certificatePem },
-    connector: { locality: zoneA },
+    connectorOptions: { locality: zoneA },
   })
 
   it('reads the secret once and caches it across connections', async () => {
@@ -213,7 +213,7 @@ describe('options are validated at construction', () => {
       database: target.database,
       credentials: lab.aws.issueSession(3600),
       ssl: { ca: lab.ca.certificatePem },
-      connector: { resolver, locality: zoneA },
+      connectorOptions: { resolver, locality: zoneA },
     })
     const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one')
     expect(rows[0]!.one).toBe(1)

@@ -66,7 +66,7 @@ const poolOptions = (auth: Parameters<typeof createPool>[0]['auth']) => ({
   auth,
   credentials: lab.aws.credentials,
   ssl: { ca: lab.ca.certificatePem },
-  connector: { locality: zoneA },
+  connectorOptions: { locality: zoneA },
   max: 2,
 })
 const readsOf = (secretId: string) =>

@@ -59,7 +59,7 @@ describe('two simulated hours through the RDS Proxy emulator', () => {
       region: lab.region,
       tokenProvider: tokens,
       ssl: { ca: lab.ca.certificatePem },
-      connector: { locality: zoneA },
+      connectorOptions: { locality: zoneA },
       max: 2,
     })
     let connections = 0

@@ -29,7 +29,7 @@ describe('own zone blackholed during a query loop', () => {
       database: target.database,
       credentials: lab.aws.issueSession(3600),
       ssl: { ca: lab.ca.certificatePem },
-      connector: { locality: zoneA },
+      connectorOptions: { locality: zoneA },
       max: 8,
     })
     const events = new EventEmitter()

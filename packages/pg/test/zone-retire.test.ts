@@ -40,7 +40,7 @@ const start = () => {
     healthCheck: { intervalMs: 0 },
   })
   pool = createPool({
-    endpoint: connector,
+    connector,
     proxyHost: 'test-db.proxy-abcdefghijkl.us-west-2.rds.amazonaws.com',
     user: target.user,
     database: target.database,
