@@ -1,13 +1,22 @@
-export type { ErrorDetails, PrivateLinkErrorOptions } from '@privatelink/dns'
+// Errors, option checks, credential types and AWS-error sanitising are @privatelink/base's,
+// re-exported as they are (one PrivateLinkError class whichever package it is imported from).
+export type {
+  AwsCredentials,
+  AwsCredentialsProvider,
+  AwsErrorFacts,
+  ErrorDetails,
+  PrivateLinkErrorOptions,
+} from '@privatelink/base'
 export {
+  awsErrorFacts,
   checkOptions,
   integerOption,
   invalidOption,
   PrivateLinkError,
-  sharedSecureContext,
-} from '@privatelink/dns'
-export type { AwsErrorFacts } from './aws-error.js'
-export { awsErrorFacts, redact, sanitizedCause } from './aws-error.js'
+  redact,
+  sanitizedCause,
+} from '@privatelink/base'
+export { sharedSecureContext } from '@privatelink/dns'
 export type {
   ConnectOptions,
   Connector,
@@ -88,6 +97,7 @@ export {
 export type {
   SignedToken,
   TokenCache,
+  TokenCacheDiagnostics,
   TokenCacheOptions,
   TokenCacheStats,
   TokenCredentials,
@@ -95,6 +105,8 @@ export type {
   TokenLife,
 } from './token-cache.js'
 export { createTokenCache } from './token-cache.js'
+export type { TokenProviderOptions } from './token-cache-provider.js'
+export { createTokenProvider } from './token-cache-provider.js'
 export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
 export type { ZoneKey } from './zone-key.js'
 export { findOwnZone, orderZones } from './zone-order.js'
