@@ -62,8 +62,9 @@ export async function startServiceLab(
   awsPort = Number(new URL(lab.aws.endpoint).port)
   // Another endpoint on the same zones (as a second interface endpoint would be), without the
   // service endpoint's DNS names: its own route, so STS's connections present STS's name.
+  const { privateDnsName: _service, ...serviceEndpoint } = lab.endpoint
   const stsEndpoint: Endpoint = {
-    ...lab.endpoint,
+    ...serviceEndpoint,
     id: `${lab.endpoint.id}-sts`,
     serviceName: `com.amazonaws.${REGION}.sts`,
     dnsName: lab.endpoint.dnsName.replace('.dynamodb.', '.sts.').replace('.s3.', '.sts.'),
