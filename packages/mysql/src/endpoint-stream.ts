@@ -1,0 +1,241 @@
+import type { Socket } from 'node:net'
+import { Duplex } from 'node:stream'
+import type { Connector, Retirement, SocketWatch } from '@privatelink/core'
+import { connectionLostError, idleClosedError } from './errors.js'
+import { awaitGreeting } from './greeting.js'
+
+/** What every stream of one pool (or connection) shares: where to dial and how. */
+export interface StreamContext {
+  connector: () => Connector | Promise<Connector>
+  /** The proxy's port (the NLB listener's). */
+  port: number
+  /** The proxy name: what mysql2 verifies the certificate against, and what errors name. */
+  proxyHost: string
+  /** Refuse a server whose greeting offers no TLS (false only with ssl.insecure 'plaintext'). */
+  requireTls: boolean
+  /** The greeting's deadline after TCP connects, per attempt. */
+  handshakeTimeoutMs: number
+  /** Runs before dialling (a Secrets Manager password read into the connection's config). */
+  prepare?: (config: Record<string, unknown>) => Promise<void>
+}
+
+/** How the stream's connection leaves a zone core retires; none: it is only reported. */
+export type RetireStream = (stream: EndpointStream, retirement: Retirement) => void
+
+/**
+ * What mysql2's `stream` option returns: a socket-like Duplex that dials through core's connector
+ * (own zone first, failover, guard) as soon as mysql2 creates it, waits for the server's greeting
+ * as the connect's upgrade step, then passes bytes straight between mysql2 and the socket. mysql2
+ * does the TLS upgrade itself over this stream (SSLRequest, then `tls.connect({ socket })` with
+ * `servername` = its `host`, the proxy name).
+ */
+export class EndpointStream extends Duplex {
+  /** The zone key of the connection, once connected. */
+  zone: string | undefined
+  /** The server's connection ID from its greeting: mysql2's `threadId`. */
+  connectionId: number | undefined
+  /** Checked out of its pool (from mysql2's 'acquire' / 'release'), for `busy`. */
+  checkedOut = false
+  readonly #context: StreamContext
+  readonly #retire: RetireStream | undefined
+  #watch: SocketWatch | undefined
+  #socket: Socket | undefined
+  readonly #abort = new AbortController()
+  /** Bytes were written and nothing came back since: a death now loses a request. */
+  #outstanding = false
+  /** We end it (mysql2's quit, the pool's destroy): the server's close is the goodbye. */
+  #ending = false
+  #died = false
+  #socketClosed = false
+
+  constructor(context: StreamContext, config: Record<string, unknown>, retire?: RetireStream) {
+    super({ allowHalfOpen: false })
+    this.#context = context
+    this.#retire = retire
+    this.#open(config).then(
+      (socket) => {
+        if (this.destroyed) {
+          this.#watch?.release()
+          socket.destroy()
+          return
+        }
+        this.#adopt(socket)
+        this.emit('connect')
+      },
+      (error: unknown) => {
+        if (!this.destroyed) this.destroy(error as Error)
+      },
+    )
+  }
+
+  async #open(config: Record<string, unknown>): Promise<Socket> {
+    const context = this.#context
+    await context.prepare?.(config)
+    const connector = await context.connector()
+    const socket = await connector.connect({
+      port: context.port,
+      tls: false,
+      signal: this.#abort.signal,
+      upgrade: async (raw, { signal }) => {
+        const { greeting } = await awaitGreeting(raw, {
+          servername: context.proxyHost,
+          requireTls: context.requireTls,
+          timeoutMs: context.handshakeTimeoutMs,
+          signal,
+        })
+        this.connectionId = greeting.connectionId
+        return raw
+      },
+    })
+    // Core follows the socket from here: its zone, what its close means, when it must leave.
+    const retire = this.#retire
+    this.#watch = connector.watch(socket as Socket, {
+      busy: () => this.busy,
+      ...(retire === undefined ? {} : { retire: (retirement) => retire(this, retirement) }),
+    })
+    this.zone = this.#watch.zone
+    return socket as Socket
+  }
+
+  /** Work a close would lose: a request unanswered, or a connection checked out of the pool. */
+  get busy(): boolean {
+    return this.#outstanding || this.checkedOut
+  }
+
+  /** A request is waiting for its first answer bytes. */
+  get outstanding(): boolean {
+    return this.#outstanding
+  }
+
+  /** How far core's retirement went: undefined while in rotation. */
+  get leaving(): 'drain' | 'out' | undefined {
+    return this.#watch?.leaving
+  }
+
+  #adopt(socket: Socket): void {
+    this.#socket = socket
+    socket.on('data', (chunk: Buffer) => {
+      this.#outstanding = false
+      // Straight to mysql2's parser (or the TLS wrap over us), as a net.Socket would.
+      this.emit('data', chunk)
+    })
+    socket.on('end', () => {
+      if (this.#ending) this.push(null)
+      else this.#lost(undefined, 'closed by the server')
+    })
+    socket.on('error', (error) =>
+      this.#lost(error, (error as { code?: string }).code ?? error.message),
+    )
+    socket.on('close', () => {
+      this.#socketClosed = true
+      if (this.#ending) this.destroy()
+      else this.#lost(undefined, 'closed')
+    })
+    socket.resume()
+  }
+
+  /** The connection died on its own: ends the stream with a typed error (core told the zone). */
+  #lost(error: Error | undefined, why: string): void {
+    if (this.destroyed || this.#died) return
+    this.#died = true
+    const typed = this.busy
+      ? connectionLostError(this.#context.proxyHost, this.zone, error, why)
+      : idleClosedError(this.#context.proxyHost, this.zone, why)
+    const socket = this.#socket
+    if (socket === undefined || this.#socketClosed) {
+      this.destroy(typed)
+      return
+    }
+    socket.once('close', () => this.destroy(typed))
+    socket.destroy()
+  }
+
+  /** We close it ourselves: core neither reports nor retires it any more. */
+  release(): void {
+    this.#watch?.release()
+  }
+
+  /** Closes the connection with `error` (its zone is out while a request waits); not reported. */
+  abandon(error: Error): void {
+    this.release()
+    if (!this.destroyed) this.destroy(error)
+  }
+
+  override write(
+    chunk: unknown,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ): boolean {
+    const socket = this.#socket
+    if (socket === undefined || this.destroyed || this.writableEnded || !Buffer.isBuffer(chunk))
+      return super.write(chunk, encoding as BufferEncoding, callback)
+    this.#outstanding = true
+    return typeof encoding === 'function'
+      ? socket.write(chunk, encoding)
+      : socket.write(chunk, callback)
+  }
+
+  override cork(): void {
+    if (this.#socket === undefined) super.cork()
+    else this.#socket.cork()
+  }
+
+  override uncork(): void {
+    if (this.#socket === undefined) super.uncork()
+    else this.#socket.uncork()
+  }
+
+  override _read(): void {
+    this.#socket?.resume()
+  }
+
+  override _write(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const socket = this.#socket
+    if (socket === undefined) {
+      callback(new Error('write before the connection to the endpoint is open'))
+      return
+    }
+    this.#outstanding = true
+    socket.write(chunk, () => callback())
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#ending = true
+    this.#outstanding = false
+    this.release()
+    if (this.#socket === undefined) callback()
+    else this.#socket.end(callback)
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Destroyed by mysql2, the pool or us (not a death of the socket's own): not the zone's doing.
+    if (!this.#died) this.release()
+    this.#abort.abort(error ?? new Error('stream destroyed'))
+    this.#socket?.destroy()
+    callback(error)
+  }
+
+  setNoDelay(_noDelay?: boolean): this {
+    // The connector's sockets already have Nagle off.
+    return this
+  }
+
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    this.#socket?.setKeepAlive(enable, initialDelay)
+    return this
+  }
+
+  ref(): this {
+    this.#socket?.ref()
+    return this
+  }
+
+  unref(): this {
+    this.#socket?.unref()
+    return this
+  }
+}
