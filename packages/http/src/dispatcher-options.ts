@@ -1,9 +1,6 @@
-import { rootCertificates } from 'node:tls'
 import {
   type Connector,
-  type ConnectorOptions,
   type ConnectorTarget,
-  createConnector,
   type EjectionOptions,
   type Endpoint,
   type HealthCheckOptions,
@@ -11,17 +8,32 @@ import {
   invalidOption,
   type Locality,
 } from '@privatelink/core'
-import { checkOptions, type Resolver } from '@privatelink/dns'
+import type { Resolver } from '@privatelink/dns'
+import { type HttpConnectorSettings, resolveWithConnector } from './connector-source.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
+import { targetOptions } from './target-options.js'
 
 /** Options of {@link createEndpointDispatcher}; each is validated at construction. */
 export interface EndpointDispatcherOptions {
   /**
-   * The endpoint (discoverEndpoint / endpointFromConfig); or targets in priority order (regions:
-   * traffic moves to the next only when every zone of the current one is out); or a connector
-   * from core to share.
+   * What to reach: the endpoint (discoverEndpoint / endpointFromConfig), or targets in priority
+   * order (regions: traffic moves to the next only when every zone of the current one is out).
+   * Not with `connector`. A Connector here is the older spelling of `connector`: still accepted,
+   * with a one-time deprecation warning (`PRIVATELINK_DEP_HTTP_CONNECTOR_AS_ENDPOINT`).
    */
-  endpoint: Endpoint | readonly ConnectorTarget[] | Connector
+  endpoint?: Endpoint | readonly ConnectorTarget[] | Connector
+  /**
+   * A Connector from `createConnector` (@privatelink/core) to share with other clients of the
+   * endpoint (a pg pool, a Redis client): one zone health, one set of checks. The dispatcher
+   * neither configures nor closes it. @default one made from `endpoint` and `connectorOptions`
+   */
+  connector?: Connector
+  /**
+   * Settings for the connector made from `endpoint` (locality, resolver, ejection, healthCheck,
+   * attemptDelayMs, ...; see @privatelink/core); they win over the older top-level spellings
+   * below. Not with `connector`. @default {}
+   */
+  connectorOptions?: HttpConnectorSettings
   /** Hostnames pinned to the endpoint. @default the endpoint's private DNS name and its vpce names */
   origins?: string[]
   /** Name the certificate must carry and SNI sends. @default each request's hostname */
@@ -54,7 +66,7 @@ export interface EndpointDispatcherOptions {
    * settings, no zones, no retries) instead of refusing them. @default false
    */
   passthrough?: boolean
-  /** Connector settings when `endpoint` is an Endpoint (see @privatelink/core for defaults). */
+  /** Older spelling of `connectorOptions.attemptDelayMs` (see @privatelink/core for defaults). */
   attemptDelayMs?: number
   /** Connector setting: give up on one TCP connect after this long. @default 10000 */
   connectTimeoutMs?: number
@@ -103,75 +115,7 @@ export interface DispatcherConfig {
   clock: () => number
 }
 
-const isConnector = (value: unknown): value is Connector =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as Connector).connect === 'function' &&
-  'undici' in value
-
-function defaultOrigins(endpoints: readonly Endpoint[]): string[] {
-  const names = endpoints.flatMap((endpoint) => [
-    endpoint.privateDnsName,
-    endpoint.dnsName,
-    ...endpoint.zones.map((z) => z.dnsName),
-  ])
-  return [...new Set(names.filter((n): n is string => typeof n === 'string'))]
-}
-
-/** Connector settings a dispatcher passes on when it makes its own connector. */
-const CONNECTOR_OPTIONS = [
-  'locality',
-  'attemptDelayMs',
-  'connectTimeoutMs',
-  'tlsTimeoutMs',
-  'ejection',
-  'healthCheck',
-  'profile',
-  'resolver',
-  'clock',
-] as const
-
-/** A raw error met while reading the options, as ERR_INVALID_OPTION naming what threw. */
-function asOptionError(options: unknown, error: unknown): unknown {
-  try {
-    checkOptions('options', options, () => {
-      throw error
-    })
-  } catch (converted) {
-    return converted
-  }
-  return error
-}
-
-function connectorOf(options: EndpointDispatcherOptions): Connector {
-  const { endpoint } = options
-  if (isConnector(endpoint)) return endpoint
-  const connectorOptions: Record<string, unknown> = { endpoint, port: 443 }
-  for (const name of CONNECTOR_OPTIONS)
-    if (options[name] !== undefined) connectorOptions[name] = options[name]
-  return createConnector(connectorOptions as unknown as ConnectorOptions)
-}
-
 function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
-  const origins =
-    options.origins ?? defaultOrigins(connector.targets.map((target) => target.endpoint))
-  if (
-    !Array.isArray(origins) ||
-    origins.length === 0 ||
-    origins.some((o) => typeof o !== 'string' || o === '')
-  ) {
-    throw invalidOption('origins', 'a non-empty array of hostnames', origins)
-  }
-  const { servername, ca } = options
-  if (servername !== undefined && (typeof servername !== 'string' || servername === ''))
-    throw invalidOption('servername', 'a DNS name', servername)
-  if (
-    ca !== undefined &&
-    (Array.isArray(ca)
-      ? ca.some((pem) => typeof pem !== 'string' || pem === '')
-      : typeof ca !== 'string' || ca === '')
-  )
-    throw invalidOption('ca', 'a PEM certificate string or an array of them', ca)
   for (const name of [
     'connections',
     'pipelining',
@@ -184,12 +128,7 @@ function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
   if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean')
     throw invalidOption('passthrough', 'a boolean', options.passthrough)
   return {
-    origins: origins.map((o) => (o.includes('://') ? new URL(o).hostname : o).toLowerCase()),
-    servername,
-    // Extra CAs join Node's roots (Amazon Trust Services included), as documented. One array for
-    // the dispatcher's life: core shares one secure context per bundle (parsing ~150 roots costs
-    // ~20 ms per handshake otherwise).
-    ca: ca === undefined ? undefined : [...rootCertificates, ...(Array.isArray(ca) ? ca : [ca])],
+    ...targetOptions(options, connector),
     connections: options.connections,
     client: {
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
@@ -202,29 +141,13 @@ function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
     stallMs: integerOption(
       'stallCheckMs',
       options.stallCheckMs,
-      options.profile === 'lambda' ? 0 : 500,
+      (options.connectorOptions?.profile ?? options.profile) === 'lambda' ? 0 : 500,
     ),
     clock: options.clock ?? Date.now,
   }
 }
 
-/**
- * Every option checked, every default applied. A value that throws when read (a revoked Proxy, a
- * throwing getter) is ERR_INVALID_OPTION naming it, and a connector made here is closed again
- * when a later option is refused.
- */
+/** Every option checked, every default applied (see resolveWithConnector). */
 export function resolveDispatcherOptions(options: EndpointDispatcherOptions): DispatcherConfig {
-  checkOptions('options', options, () => undefined)
-  let made: Connector | undefined
-  try {
-    if (typeof options !== 'object' || options === null)
-      throw invalidOption('options', 'an object', options)
-    const connector = connectorOf(options)
-    const ownsConnector = connector !== options.endpoint
-    if (ownsConnector) made = connector
-    return { connector, ownsConnector, ...checkRest(options, connector) }
-  } catch (error) {
-    made?.close()
-    throw asOptionError(options, error)
-  }
+  return resolveWithConnector(options, 443, checkRest)
 }

@@ -1,4 +1,12 @@
+export type { EndpointAgentOptions } from './agent-options.js'
+export type { HttpConnectorSettings } from './connector-source.js'
 export type { EndpointDispatcherOptions } from './dispatcher-options.js'
+export {
+  createEndpointAgent,
+  createEndpointHttpAgent,
+  EndpointAgent,
+  EndpointHttpAgent,
+} from './endpoint-agent.js'
 export { createEndpointDispatcher, EndpointDispatcher } from './endpoint-dispatcher.js'
 export type { PrivateApi, PrivateApiGatewayOptions, PrivateApiMode } from './private-api-gateway.js'
 export { privateApiGateway } from './private-api-gateway.js'

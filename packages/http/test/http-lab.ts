@@ -1,4 +1,9 @@
-import { createEndpointDispatcher, type EndpointDispatcherOptions } from '@privatelink/http'
+import {
+  createEndpointAgent,
+  createEndpointDispatcher,
+  type EndpointAgentOptions,
+  type EndpointDispatcherOptions,
+} from '@privatelink/http'
 import { createTestCa, type Lab, startLab } from '@privatelink/lab'
 import { startHttpsTarget, type Target } from './https-target.js'
 
@@ -14,6 +19,8 @@ export interface HttpLab {
   dispatcherFor(
     options?: Partial<EndpointDispatcherOptions>,
   ): ReturnType<typeof createEndpointDispatcher>
+  /** An https.Agent with the same defaults (lab CA, own zone usw2-az1, lab clock). */
+  agentFor(options?: Partial<EndpointAgentOptions>): ReturnType<typeof createEndpointAgent>
   /** TCP connections the zone's listener accepted for the service. */
   accepted(azName: string): number
   /** Connections open through the zone's listener now. */
@@ -46,10 +53,22 @@ export async function startHttpLab(): Promise<HttpLab> {
         clock: () => clock.now,
         ...options,
       }),
+    agentFor: ({ connectorOptions, ...options } = {}) =>
+      createEndpointAgent({
+        endpoint: lab.endpoint,
+        ca: ca.certificatePem,
+        connectorOptions: {
+          locality: { source: 'options', azId: 'usw2-az1' },
+          clock: () => clock.now,
+          ...connectorOptions,
+        },
+        ...options,
+      }),
     accepted: (azName) => stats(azName).accepted,
     active: (azName) => stats(azName).active,
     restoreAll: async () => {
       target.onBody = undefined
+      target.dropNext = 0
       for (const zone of lab.endpoint.zones) await lab.zone(zone.azName).restore()
     },
     close: async () => {

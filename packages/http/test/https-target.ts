@@ -15,6 +15,8 @@ export interface Target {
     headers: Record<string, string | string[] | undefined>
     body: string
   }) => Promise<boolean>
+  /** The next this many requests have their connection destroyed before an answer (a peer reset). */
+  dropNext: number
   /** Closes keep-alive sockets that carry no request (what a service's idle timeout does). */
   closeIdle(): void
   close(): Promise<void>
@@ -28,6 +30,7 @@ export async function startHttpsTarget(ca: TestCa, names: string[]): Promise<Tar
   const target: Target = {
     port: 0,
     counts,
+    dropNext: 0,
     closeIdle: () => server.closeIdleConnections(),
     close: async () => {
       for (const socket of sockets) socket.destroy()
@@ -60,7 +63,10 @@ export async function startHttpsTarget(ca: TestCa, names: string[]): Promise<Tar
         }
       }
       // Dies mid-request, as a crashing target or a reset zone would.
-      if (req.headers['x-respond-destroy'] !== undefined) {
+      if (
+        req.headers['x-respond-destroy'] !== undefined ||
+        (target.dropNext > 0 && target.dropNext-- > 0)
+      ) {
         req.socket.destroy()
         return
       }

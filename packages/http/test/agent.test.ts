@@ -1,0 +1,184 @@
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { ZoneChangeEvent } from '@privatelink/core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { API, type HttpLab, startHttpLab } from './http-lab.js'
+
+let env: HttpLab
+beforeAll(async () => {
+  env = await startHttpLab()
+})
+afterAll(() => env.close())
+afterEach(() => env.restoreAll())
+
+interface Answer {
+  status: number
+  body: string
+}
+
+/** One request through `agent` with Node's https.request; the lab's endpoint answers for API. */
+function send(
+  agent: HttpsAgent,
+  path: string,
+  options: { method?: string; body?: string; host?: string } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: options.host ?? API,
+        path,
+        method: options.method ?? 'GET',
+        agent,
+        // The naive agent below dials the lab's own-zone address; TLS still checks API.
+        ...(agent instanceof HttpsAgent && !('connector' in agent)
+          ? { servername: API, ca: env.caPem, lookup: naiveLookup }
+          : {}),
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          body += chunk
+        })
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+// What a hand-written agent does: the own zone's address, nothing else.
+const naiveLookup = ((_host: string, _options: unknown, callback: (...args: unknown[]) => void) => {
+  const zone = env.lab.endpoint.zones[0]!
+  const address = zone.addresses[0]!
+  callback(null, [{ address, family: 4 }])
+}) as never
+
+const errorCode = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: { code?: string; cause?: { code?: string } }) => error.code,
+  )
+
+describe('createEndpointAgent (https.Agent on the connector)', () => {
+  it('sends https.request through the own zone, TLS checked against the service name, keep-alive reused', async () => {
+    const agent = env.agentFor()
+    try {
+      const before = env.accepted('us-west-2a')
+      const first = await send(agent, '/one')
+      const second = await send(agent, '/two')
+      expect([first.status, second.status]).toEqual([200, 200])
+      expect(JSON.parse(first.body)).toMatchObject({ host: API, path: '/one' })
+      expect(env.accepted('us-west-2a') - before).toBe(1)
+      expect(agent.connectionsPerZone()).toEqual({ 'usw2-az1': 1 })
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  it('refuses a host that is not pinned, and a certificate for another name', async () => {
+    const agent = env.agentFor()
+    const wrongName = env.agentFor({ servername: 'other.example.com' })
+    try {
+      expect(await errorCode(send(agent, '/', { host: 'example.com' }))).toBe(
+        'ERR_ORIGIN_NOT_PINNED',
+      )
+      expect(await errorCode(send(wrongName, '/'))).toBe('ERR_TLS_NAME_MISMATCH')
+    } finally {
+      agent.destroy()
+      wrongName.destroy()
+    }
+  })
+
+  it('a GET whose connection the peer resets before any answer is sent again (a plain Agent fails it); a POST is not', async () => {
+    const plain = new HttpsAgent({ keepAlive: true })
+    const agent = env.agentFor()
+    try {
+      env.target.dropNext = 1
+      expect(await errorCode(send(plain, '/plain'))).toBe('ECONNRESET')
+
+      const before = env.target.counts.get('GET /reset') ?? 0
+      env.target.dropNext = 1
+      const answer = await send(agent, '/reset')
+      expect(answer.status).toBe(200)
+      expect((env.target.counts.get('GET /reset') ?? 0) - before).toBe(2)
+
+      env.target.dropNext = 1
+      expect(await errorCode(send(agent, '/post', { method: 'POST', body: 'x' }))).toBe(
+        'ERR_CONNECTION_LOST',
+      )
+      // Three tries at most (maxRetries 2), then the loss is the caller's.
+      env.target.dropNext = 3
+      expect(await errorCode(send(agent, '/always'))).toBe('ERR_CONNECTION_LOST')
+    } finally {
+      plain.destroy()
+      agent.destroy()
+    }
+  })
+
+  it('ejecting the zone of a GET in flight moves it to another zone; a POST in flight fails ERR_CONNECTION_LOST (ERR_ZONE_EJECTED)', async () => {
+    const agent = env.agentFor({
+      connectorOptions: { ejection: { consecutiveFailures: 1 }, healthCheck: { intervalMs: 0 } },
+      stallCheckMs: 0,
+    })
+    const events: ZoneChangeEvent[] = []
+    agent.connector.onZoneChange((event) => events.push(event))
+    let release = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let arrived = () => {}
+    let arrivals = new Promise<void>((resolve) => {
+      arrived = resolve
+    })
+    try {
+      await send(agent, '/warm')
+      let holds = 0
+      env.target.onBody = async (_method, path) => {
+        if (path !== '/held' || holds++ > 1) return
+        arrived()
+        await held
+      }
+      const get = send(agent, '/held')
+      await arrivals
+      arrivals = new Promise<void>((resolve) => {
+        arrived = resolve
+      })
+      const post = send(agent, '/held', { method: 'POST', body: 'x' }).then(
+        () => undefined,
+        (error: { code?: string; cause?: { code?: string } }) => error,
+      )
+      await arrivals
+      expect(agent.connectionsPerZone()).toEqual({ 'usw2-az1': 2 })
+      agent.connector.report('usw2-az1', 'lost-in-flight', 'test')
+      expect(events).toMatchObject([{ type: 'eject', zone: 'usw2-az1' }])
+      const answer = await get
+      expect(answer.status).toBe(200)
+      expect(await post).toMatchObject({
+        code: 'ERR_CONNECTION_LOST',
+        cause: { code: 'ERR_ZONE_EJECTED' },
+      })
+      expect(agent.connectionsPerZone()['usw2-az1']).toBeUndefined()
+    } finally {
+      release()
+      agent.destroy()
+    }
+  })
+
+  it('an idle socket of an ejected zone is never handed out again', async () => {
+    const agent = env.agentFor({
+      connectorOptions: { ejection: { consecutiveFailures: 1 }, healthCheck: { intervalMs: 0 } },
+    })
+    try {
+      await send(agent, '/idle')
+      expect(agent.connectionsPerZone()).toEqual({ 'usw2-az1': 1 })
+      agent.connector.report('usw2-az1', 'lost-in-flight', 'test')
+      expect(agent.connectionsPerZone()).toEqual({})
+      expect((await send(agent, '/next')).status).toBe(200)
+      expect(agent.connectionsPerZone()['usw2-az1']).toBeUndefined()
+    } finally {
+      agent.destroy()
+    }
+  })
+})
