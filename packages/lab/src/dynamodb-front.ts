@@ -59,9 +59,9 @@ const MAX_REQUESTS = 10_000
 export function dynamoDbCertificateNames(context: LabFrontContext): string[] {
   const { regional, zonal, privateDnsName } = context.endpointNames
   const names = [regional, `*.${regional}`, ...zonal]
-  if (privateDnsName === undefined) return names
+  if (privateDnsName === undefined && context.gatewayService !== 'dynamodb') return names
   const domain = context.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
-  return [...names, privateDnsName, `*.ddb.${context.region}.${domain}`]
+  return [...names, `dynamodb.${context.region}.${domain}`, `*.ddb.${context.region}.${domain}`]
 }
 
 /** The account in an account-based name (`<account>.ddb.<region>...`), if the host is one. */

@@ -2,6 +2,7 @@ import { Ec2Error, matches } from './ec2-error.js'
 import type { Ec2Inventory, LabNetworkInterface, LabVpcEndpoint } from './ec2-inventory.js'
 import { ensureNetwork } from './ec2-network.js'
 import { networkHandlers } from './ec2-network-api.js'
+import { prefixListHandlers } from './prefix-list-api.js'
 import {
   filterParams,
   listParam,
@@ -213,6 +214,7 @@ const actions: Record<string, (inventory: Ec2Inventory, params: QueryParams) => 
   DescribeVpcAttribute: describeVpcAttribute,
   DescribeAvailabilityZones: describeAvailabilityZones,
   ...networkHandlers,
+  ...prefixListHandlers,
 }
 
 export function handleEc2(

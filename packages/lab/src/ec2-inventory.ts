@@ -124,6 +124,22 @@ export interface Ec2Inventory {
   interfaceAzIds: boolean
   /** Security groups, ACLs, route tables, hosted zones: built healthy on first use (ec2-network.ts). */
   network?: LabNetworkState
+  /** AWS-managed prefix lists (S3's, DynamoDB's): what gateway endpoints route to. @default none */
+  prefixLists?: LabPrefixList[]
+}
+
+/** An AWS-managed prefix list, as DescribeManagedPrefixLists and GetManagedPrefixListEntries report it. */
+export interface LabPrefixList {
+  /** `pl-...` ID. */
+  prefixListId: string
+  /** `com.amazonaws.<region>.<service>` for a service's list. */
+  prefixListName: string
+  /** `IPv4` or `IPv6`. */
+  addressFamily: 'IPv4' | 'IPv6'
+  /** The service's address ranges. */
+  cidrs: string[]
+  /** The list's version; it grows when the entries change. */
+  version: number
 }
 
 /** One rule of a security group, as `IpPermissions` reports it. */

@@ -24,6 +24,7 @@ export type {
   LabNetworkAclEntry,
   LabNetworkInterface,
   LabNetworkState,
+  LabPrefixList,
   LabRoute,
   LabRouteTable,
   LabSecurityGroup,
@@ -64,6 +65,7 @@ export type {
 } from './lab.js'
 export { startLab } from './lab.js'
 export { PORT_MAP_TAG } from './port-map-tag.js'
+export type { LabGateway, LabGatewayOptions } from './prefix-list-gateway.js'
 export type {
   LatencyStatistics,
   RdsProxyEvent,
@@ -73,6 +75,14 @@ export type {
   RdsProxyStats,
 } from './rds-proxy.js'
 export { rdsProxyFront } from './rds-proxy.js'
+export type {
+  RdsProxyMysqlEvent,
+  RdsProxyMysqlFront,
+  RdsProxyMysqlFrontOptions,
+  RdsProxyMysqlStats,
+} from './rds-proxy-mysql.js'
+export { rdsProxyMysqlFront } from './rds-proxy-mysql.js'
+export type { MysqlUpstream } from './rds-proxy-mysql-upstream.js'
 export type { PinCause } from './rds-proxy-pinning.js'
 export type { RdsProxyRefusal } from './rds-proxy-token.js'
 export type { RdsProxyUpstream } from './rds-proxy-upstream.js'

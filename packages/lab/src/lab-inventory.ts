@@ -3,6 +3,7 @@ import type { Ec2Inventory, LabVpcEndpoint } from './ec2-inventory.js'
 import type { LabConfig } from './lab-config.js'
 import type { LabNames } from './lab-names.js'
 import { portMapTags } from './port-map-tag.js'
+import { managedPrefixLists } from './prefix-list-api.js'
 
 /** What the EC2 API answers from, and the lab's own endpoint in it (decoys copy it). */
 export interface LabInventory {
@@ -43,6 +44,7 @@ export function labInventory(
     })),
     vpcAttributes: new Map([[vpcId, { enableDnsSupport: true, enableDnsHostnames: true }]]),
     interfaceAzIds: true,
+    prefixLists: managedPrefixLists(region),
   }
   const labEndpoint: LabVpcEndpoint = {
     vpcEndpointId: names.endpointId,

@@ -16,6 +16,7 @@ import { type LabNames, labNames } from './lab-names.js'
 import { labZoneHandle } from './lab-zone-handle.js'
 import { startZoneListeners } from './lab-zone-listeners.js'
 import { type MetadataState, startMetadataServer } from './metadata-server.js'
+import { type LabGateway, type LabGatewayOptions, startGateway } from './prefix-list-gateway.js'
 import type { SignedRequest, VerifyExpectations, VerifyResult } from './sigv4-verifier.js'
 import type { LabRole } from './sts-api.js'
 import { type LabTopology, Topology, type TopologyOptions } from './topology.js'
@@ -69,6 +70,11 @@ export interface LabFrontContext {
     /** `LabOptions.privateDnsName`, when the endpoint has private DNS. */
     privateDnsName?: string
   }
+  /**
+   * `LabOptions.gateway.service`: a gateway endpoint reaches this service at its public names,
+   * so its certificate carries them (as the service's own does).
+   */
+  gatewayService?: string
 }
 
 /** A service behind the lab's endpoint: a port every zone listens on, and where it relays. */
@@ -123,6 +129,14 @@ export interface LabOptions {
    * @default undefined (a `vpce-svc-...` endpoint service)
    */
   awsService?: string
+  /**
+   * A gateway endpoint for S3 or DynamoDB beside the interface endpoint: the front named plays
+   * the service at a loopback address outside the lab's block, which the lab's DNS answers for
+   * the service's regional name and only the service's managed prefix list (EC2
+   * DescribeManagedPrefixLists / GetManagedPrefixListEntries) contains. See `lab.gateway`.
+   * @default undefined (none)
+   */
+  gateway?: LabGatewayOptions
   /** DNS TTL in seconds. @default 60 */
   dnsTtl?: number
   /** The consumer account. @default '111111111111' */
@@ -281,6 +295,8 @@ export interface Lab {
   readonly topology: LabTopology | undefined
   /** The EC2 and STS APIs. */
   readonly aws: LabAws
+  /** The gateway endpoint (`LabOptions.gateway`), when asked for. */
+  readonly gateway: LabGateway | undefined
   /** The CA every front's certificate comes from: pass its `certificatePem` as `ca`. */
   readonly ca: TestCa
   /** The lab's own loopback block, `127.X.0.0/16`: no other lab uses it. */
@@ -331,6 +347,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           ? {}
           : { privateDnsName: options.privateDnsName.toLowerCase() }),
       },
+      ...(options.gateway === undefined ? {} : { gatewayService: options.gateway.service }),
     })
     const zoneListeners = await startZoneListeners({
       zones,
@@ -347,6 +364,16 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     const endpoint = labEndpoint(config, names, zoneListeners.endpointZones, options)
     const dns = await startLabDns(endpoint, config.dnsTtl, closers)
     const inventory = labInventory(config, names, endpoint, zoneListeners.endpointZones)
+    const gateway =
+      options.gateway === undefined
+        ? undefined
+        : await startGateway(options.gateway, {
+            region,
+            inventory: inventory.inventory,
+            dns,
+            fronts,
+            onClose: (closer) => closers.push(closer),
+          })
     const requests: LabAws['requests'] = []
     const awsServer = await startAwsServer({
       region,
@@ -369,6 +396,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       metadata: labMetadata(metadataState, metadataServer, zones, region),
       topology,
       aws: labAws(config, names, inventory, store, { url: awsServer.url, requests }),
+      gateway,
       ca,
       addressBlock: block.cidr,
       allowedRanges: [block.cidr],

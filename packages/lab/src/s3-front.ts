@@ -68,7 +68,7 @@ export function s3CertificateNames(context: LabFrontContext): string[] {
     `*.accesspoint.${name}`,
     `*.control.${name}`,
   ])
-  if (privateDnsName === undefined) return vpce
+  if (privateDnsName === undefined && context.gatewayService !== 's3') return vpce
   const base = `${context.region}.${context.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`
   return [
     ...vpce,
