@@ -48,8 +48,10 @@ const doctor = async (target: string) => {
     code: run.code,
     report,
     gateway: report.checks.filter((c) => c.id === 'endpoint.gateway'),
+    route: report.checks.find((c) => c.id === 'endpoint.gatewayRoute'),
   }
 }
+const mySubnet = () => network().instance('us-west-2a').subnetId
 const mainTable = () => lab.aws.inventory.network!.routeTables.find((t) => t.main)!.routeTableId
 
 describe('doctor: S3 / DynamoDB gateway endpoints and their route tables', {
@@ -99,14 +101,20 @@ describe('doctor: S3 / DynamoDB gateway endpoints and their route tables', {
     expect(routed.report.checks.map((c) => c.id)).toEqual([
       'endpoint.found',
       'endpoint.gateway',
+      'endpoint.gatewayRoute',
       'endpoint.policy',
     ])
     expect(routed.gateway[0]).toMatchObject({
       status: 'pass',
-      seen: `${gatewayId} (${S3}) is a gateway endpoint, routed in ${mainTable()} (main: subnets without a table of their own) via pl-68a54001: it has no interfaces, DNS names or ports, so the checks after this one do not apply`,
+      seen: `${gatewayId} (${S3}) is a gateway endpoint, routed in ${mainTable()} (main: subnets without a table of their own) via pl-68a54001: it has no interfaces, DNS names or ports, so only its routes and policy are checked`,
+    })
+    // This machine (the lab's IMDS instance) has no table of its own: the main one routes it.
+    expect(routed.route).toMatchObject({
+      status: 'pass',
+      seen: `this machine's subnet ${mySubnet()} uses ${mainTable()} (the VPC's main table: it has none of its own), which routes pl-68a54001 to ${gatewayId}`,
     })
     // AWS's default policy on a gateway endpoint: full access, a warning like on any endpoint.
-    expect(routed.report.checks[2]!.status).toBe('warn')
+    expect(routed.report.checks[3]!.status).toBe('warn')
 
     const gateway = lab.aws.inventory.endpoints.find((e) => e.vpcEndpointId === gatewayId)!
     gateway.routeTableIds = []
@@ -119,5 +127,63 @@ describe('doctor: S3 / DynamoDB gateway endpoints and their route tables', {
         `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${gatewayId} --add-route-table-ids ${mainTable()}`,
       ],
     })
+  })
+
+  it("this machine's subnet on its own route table without the gateway's route: the gateway fails for it, with the table to add", async () => {
+    const gatewayId = network().addGatewayEndpoint('s3')
+    const own = network().addSubnetRouteTable(mySubnet())
+    const run = await doctor(gatewayId)
+    expect(run.code).toBe(1)
+    // The gateway itself is routed (from the main table): its own line passes.
+    expect(run.gateway[0]!.status).toBe('pass')
+    expect(run.route).toMatchObject({
+      status: 'fail',
+      seen: `this machine's subnet ${mySubnet()} uses ${own} (its own table), which has no route to ${gatewayId}: this machine's ${S3} traffic does not take the gateway (it goes out by the Internet or NAT gateway, or nowhere), and a bucket policy that requires the endpoint refuses it`,
+      commands: [
+        `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${gatewayId} --add-route-table-ids ${own}`,
+      ],
+    })
+    // Run the fix as AWS does it (the table gets the prefix-list route): the same line passes.
+    lab.aws.inventory
+      .network!.routeTables.find((t) => t.routeTableId === own)!
+      .routes.push({ destinationPrefixListId: 'pl-68a54001', gatewayId })
+    const fixed = await doctor(gatewayId)
+    expect(fixed.code).toBe(0)
+    expect(fixed.route).toMatchObject({
+      status: 'pass',
+      seen: `this machine's subnet ${mySubnet()} uses ${own} (its own table), which routes pl-68a54001 to ${gatewayId}`,
+    })
+  })
+
+  it("an S3 interface endpoint beside a gateway: this machine's table decides whether its traffic bypasses the interface endpoint", async () => {
+    labEndpoint().serviceName = S3
+    const gatewayId = network().addGatewayEndpoint('s3')
+    const routed = await doctor(lab.endpoint.id)
+    expect(routed.route).toMatchObject({
+      status: 'warn',
+      seen: `this machine's subnet ${mySubnet()} uses ${mainTable()} (the VPC's main table: it has none of its own), which routes pl-68a54001 to ${gatewayId}: from this machine, traffic to ${S3}'s regional name takes the gateway, not ${lab.endpoint.id}`,
+    })
+    expect(routed.route!.fix).toContain(`--remove-route-table-ids ${mainTable()}`)
+    const own = network().addSubnetRouteTable(mySubnet())
+    const bypassed = await doctor(lab.endpoint.id)
+    expect(bypassed.route).toMatchObject({
+      status: 'pass',
+      seen: `this machine's subnet ${mySubnet()} uses ${own} (its own table), which has no route to ${gatewayId}: the gateway is not on this machine's path`,
+    })
+  })
+
+  it('no instance metadata: the route line is a skip saying what to check, never a guess', async () => {
+    const gatewayId = network().addGatewayEndpoint('s3')
+    const run = await cli(['doctor', gatewayId, '--json'], {
+      env: labEnv(lab, { AWS_EC2_METADATA_DISABLED: 'true' }),
+    })
+    const route = (JSON.parse(run.stdout) as DoctorReport).checks.find(
+      (c) => c.id === 'endpoint.gatewayRoute',
+    )
+    expect(route).toMatchObject({
+      status: 'skip',
+      seen: "this machine's subnet is unknown (no EC2 instance metadata): its route table not checked",
+    })
+    expect(run.code).toBe(0)
   })
 })

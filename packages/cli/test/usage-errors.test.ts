@@ -61,6 +61,14 @@ const badValues: Record<string, Record<string, string[]>> = {
     '--endpoint-url': urls,
     '--source': ['', '10.0.0.0/40', '10.0.0.300', 'sg-xyz', '::1', 'client.example.com'],
     '--format': ['', 'html', 'JSON'],
+    '--action': ['', 'GetObject', 's3:', 's3:Get Object'],
+    '--resource': ['', 'bucket/key', 'arn:aws:s3'],
+    '--principal': ['', 'app', 'arn:aws:iam::12345:role/x', 'arn:aws:iam::123456789012:group/x'],
+    '--pool-idle-timeout-ms': ['', '-1', '1.5', 'soon'],
+    '--keep-alive': ['', 'yes', 'ON'],
+    '--keep-alive-timeout-ms': ['', '-1', 'soon'],
+    '--adapter-options': ['/nonexistent/options.json', notPem, folder],
+    '--path-idle-timeout-ms': ['0', '6000001', 'soon'],
   },
   describe: {
     '--region': regions,
@@ -118,6 +126,8 @@ const afterParsing: { args: string[]; option: string; env?: Record<string, strin
   { args: ['token', '--host', 'db.proxy-x.example.com', '--user', 'app'], option: '--region' },
   { args: ['describe', 'vpce-0123456789abcdef0'], option: '--region' },
   { args: ['doctor', 'api.example.com'], option: '--region' },
+  { args: ['doctor', ...valid['doctor']!, '--resource', 'arn:aws:s3:::b/k'], option: '--resource' },
+  { args: ['doctor', ...valid['doctor']!, '--action', 's3:GetObject'], option: '--resource' },
 ]
 
 const takesValue = (command: Command) =>

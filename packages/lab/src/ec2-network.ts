@@ -424,6 +424,29 @@ export class LabNetwork {
   }
 
   /**
+   * "A subnet on its own route table": the subnet (e.g. this machine's, `instance(az).subnetId`)
+   * leaves the main table for a new one holding only the local route, as a team that gives a
+   * subnet its own routes does; a gateway endpoint routed from the main table then no longer
+   * takes its traffic. Returns the table's ID.
+   */
+  addSubnetRouteTable(subnetId: string): string {
+    const subnet = this.inventory.subnets.find((s) => s.subnetId === subnetId)
+    if (subnet === undefined) throw new Error(`lab has no subnet ${subnetId}`)
+    const tables = this.state.routeTables
+    for (const table of tables) table.subnetIds = table.subnetIds.filter((s) => s !== subnetId)
+    const routeTableId = newId('rtb')
+    const local = tables.find((t) => t.vpcId === subnet.vpcId && t.main)?.routes[0]
+    tables.push({
+      routeTableId,
+      vpcId: subnet.vpcId,
+      main: false,
+      subnetIds: [subnetId],
+      routes: local === undefined ? [] : [{ ...local }],
+    })
+    return routeTableId
+  }
+
+  /**
    * Back to healthy: the network is rebuilt on next use, interface endpoints get the lab's policy
    * and group again, gateway endpoints go.
    */

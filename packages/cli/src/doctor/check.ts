@@ -13,6 +13,11 @@ export interface CheckResult {
   seen: string
   /** What to do about it; absent on `pass`. */
   fix?: string
+  /**
+   * A stable code for a finding doctor made about itself rather than the endpoint (e.g.
+   * `ERR_POLICY_SIMULATOR_MISSING`: an optional library is not installed); absent otherwise.
+   */
+  code?: string
   /** The AWS CLI commands that fix it, in order, ready to run; absent when none applies. */
   commands?: string[]
   /** The AZ name, for per-zone checks. */

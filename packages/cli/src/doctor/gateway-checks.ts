@@ -49,9 +49,9 @@ export async function checkGatewayEndpoints(
   log: CheckLog,
   client: Ec2Client,
   raw: RawEndpoint,
-): Promise<void> {
+): Promise<RawEndpoint[]> {
   const service = raw.ServiceName?.match(GATEWAY_SERVICE)
-  if (service === null || service === undefined || raw.VpcEndpointType === 'Gateway') return
+  if (service === null || service === undefined || raw.VpcEndpointType === 'Gateway') return []
   const started = performance.now()
   const base = { id: 'endpoint.gateway', title: 'gateway endpoint' }
   const what = service[2] === 's3' ? 'S3' : 'DynamoDB'
@@ -80,7 +80,7 @@ export async function checkGatewayEndpoints(
       },
       started,
     )
-    return
+    return []
   }
   if (gateways.length === 0) {
     log.add(
@@ -91,7 +91,7 @@ export async function checkGatewayEndpoints(
       },
       started,
     )
-    return
+    return []
   }
   const described: string[] = []
   for (const gateway of gateways) {
@@ -118,6 +118,7 @@ export async function checkGatewayEndpoints(
     },
     started,
   )
+  return gateways
 }
 
 /** The VPC's main route table, for the command that routes a gateway endpoint from it. */
@@ -145,13 +146,13 @@ async function mainTable(
 /**
  * The target is itself a gateway endpoint: it has no interfaces, names or ports to check, only
  * route tables. Named with them; one in no route table carries nothing (a fail, with the command
- * that routes the VPC's main table through it).
+ * that routes the VPC's main table through it). Returns whether any table routes to it.
  */
 export async function checkGatewayTarget(
   log: CheckLog,
   client: Ec2Client,
   raw: RawEndpoint,
-): Promise<void> {
+): Promise<boolean> {
   const started = performance.now()
   const base = { id: 'endpoint.gateway', title: 'gateway endpoint' }
   const id = raw.VpcEndpointId!
@@ -174,7 +175,7 @@ export async function checkGatewayTarget(
       },
       started,
     )
-    return
+    return false
   }
   let tables: string
   try {
@@ -189,8 +190,9 @@ export async function checkGatewayTarget(
     {
       ...base,
       status: 'pass',
-      seen: `${id} (${raw.ServiceName}) is a gateway endpoint, routed in ${tables}: it has no interfaces, DNS names or ports, so the checks after this one do not apply`,
+      seen: `${id} (${raw.ServiceName}) is a gateway endpoint, routed in ${tables}: it has no interfaces, DNS names or ports, so only its routes and policy are checked`,
     },
     started,
   )
+  return true
 }

@@ -1,6 +1,7 @@
 import type { CheckLog } from './check.js'
 
-interface Statement {
+/** A statement of an endpoint policy, as the JSON document holds it. */
+export interface Statement {
   Sid?: string
   Effect?: string
   Principal?: unknown
@@ -41,7 +42,8 @@ function principalText(principal: unknown): string {
   return String(principal)
 }
 
-function statementText(s: Statement, index: number): string {
+/** `"Sid": Allow s3:GetObject on arn:... for anyone`: a statement in one line. */
+export function statementText(s: Statement, index: number): string {
   const name = s.Sid ? `"${s.Sid}"` : `statement ${index + 1}`
   const actions = s.NotAction
     ? `all but ${list(s.NotAction).join(', ')}`
@@ -51,6 +53,20 @@ function statementText(s: Statement, index: number): string {
     : list(s.Resource).join(', ')
   const condition = s.Condition === undefined ? '' : ' with conditions'
   return `${name}: ${s.Effect} ${actions} on ${resources} for ${principalText(s.Principal)}${condition}`
+}
+
+/** The statements of a policy document; undefined when it is not JSON. */
+export function policyStatements(document: string): Statement[] | undefined {
+  try {
+    const parsed = JSON.parse(document) as { Statement?: Statement | Statement[] }
+    return Array.isArray(parsed.Statement)
+      ? parsed.Statement
+      : parsed.Statement === undefined
+        ? []
+        : [parsed.Statement]
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -73,15 +89,8 @@ export function checkPolicy(
     )
     return
   }
-  let statements: Statement[]
-  try {
-    const parsed = JSON.parse(document) as { Statement?: Statement | Statement[] }
-    statements = Array.isArray(parsed.Statement)
-      ? parsed.Statement
-      : parsed.Statement === undefined
-        ? []
-        : [parsed.Statement]
-  } catch {
+  const statements = policyStatements(document)
+  if (statements === undefined) {
     log.add({ ...base, status: 'warn', seen: 'the policy document is not JSON' }, started)
     return
   }

@@ -7,15 +7,21 @@ import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from 
 import { dnsResolver, logNames, namesToCheck, resolveNames } from './dns-checks.js'
 import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
 import { checkGatewayEndpoints, checkGatewayTarget } from './gateway-checks.js'
+import { checkGatewayRoute } from './gateway-route-checks.js'
 import {
   checkHostedZones,
   type DnsFacts,
   explainName,
   readHostedZones,
 } from './hosted-zone-checks.js'
+import type { IdleSettingGroup } from './idle-settings.js'
+import { checkIdleTimeouts } from './idle-timeout-checks.js'
+import { readInstanceNetwork } from './instance-metadata.js'
 import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
 import { checkNetworkPath } from './network-path-checks.js'
+import { checkPolicyCall, type PolicyCallRequest } from './policy-call-check.js'
 import { checkPolicy } from './policy-checks.js'
+import { loadPolicySimulator, type PolicySimulatorLoader } from './policy-simulator.js'
 
 export interface DoctorOptions {
   target: Target
@@ -34,7 +40,32 @@ export interface DoctorOptions {
   endpointUrl?: string
   /** The clients to check security groups and ACLs for: addresses, CIDRs, sg- IDs. @default the VPC's CIDR */
   sources?: string[]
+  /** `--action`, `--resource`, `--principal`: a call to evaluate the endpoint policy for. */
+  policyCall?: PolicyCallRequest
+  /** Loads @cloud-copilot/iam-simulate (an optional peer). @default a dynamic import */
+  loadPolicySimulator?: PolicySimulatorLoader
+  /** Settings the user passes that act on idle connections (flags, `--adapter-options`). */
+  idleSettings?: IdleSettingGroup[]
+  /** The path's idle timeout. @default 350000 */
+  pathIdleTimeoutMs?: number
   env: Record<string, string | undefined>
+}
+
+/** The endpoint policy, then (with `--action`) whether it lets the call through. */
+async function policyChecks(log: CheckLog, raw: RawEndpoint, options: DoctorOptions) {
+  checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
+  if (options.policyCall === undefined) return
+  await checkPolicyCall(
+    log,
+    {
+      endpointId: raw.VpcEndpointId!,
+      document: raw.PolicyDocument,
+      ...(raw.VpcId !== undefined ? { vpcId: raw.VpcId } : {}),
+      ...(raw.OwnerId !== undefined ? { ownerId: raw.OwnerId } : {}),
+    },
+    options.policyCall,
+    options.loadPolicySimulator ?? loadPolicySimulator,
+  )
 }
 
 /** Runs the checks in the order a person would: endpoint, VPC, DNS, network, TLS, locality. */
@@ -57,9 +88,16 @@ export async function runDoctor(
     progress.clear()
     if (raw?.VpcEndpointType === 'Gateway') {
       progress.update('describing the gateway endpoint and its route tables')
-      await checkGatewayTarget(log, client, raw)
+      if (await checkGatewayTarget(log, client, raw))
+        await checkGatewayRoute(
+          log,
+          client,
+          [raw],
+          await readInstanceNetwork(options.env),
+          'gateway',
+        )
       progress.clear()
-      checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
+      await policyChecks(log, raw, options)
       raw = undefined
     }
     if (raw !== undefined) {
@@ -69,8 +107,17 @@ export async function runDoctor(
       progress.clear()
       checkPrivateDns(log, raw, options.target)
       if (endpoint !== undefined) {
-        checkPolicy(log, raw.VpcEndpointId!, raw.PolicyDocument, raw.OwnerId)
-        await checkGatewayEndpoints(log, client, raw)
+        await policyChecks(log, raw, options)
+        const gateways = await checkGatewayEndpoints(log, client, raw)
+        if (gateways.length > 0)
+          await checkGatewayRoute(
+            log,
+            client,
+            gateways,
+            await readInstanceNetwork(options.env),
+            'interface',
+            raw.VpcEndpointId,
+          )
       }
     }
     if (endpoint !== undefined && raw !== undefined) {
@@ -158,6 +205,8 @@ export async function runDoctor(
     progress.clear()
     client.destroy()
   }
+  // Not about the endpoint: the user's own settings against the path's idle timeout.
+  checkIdleTimeouts(log, options.idleSettings ?? [], options.pathIdleTimeoutMs)
   const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 }
   for (const result of log.results) summary[result.status]++
   return {
