@@ -216,7 +216,12 @@ export class EndpointStream extends Duplex {
     if (!this.#died) this.release()
     this.#abort.abort(error ?? new Error('stream destroyed'))
     this.#socket?.destroy()
-    callback(error)
+    // Destroyed without an error: by mysql2, or by the TLS socket mysql2 wrapped around us when its
+    // handshake failed. Our 'close' then waits a turn, so mysql2 hears the TLS error first (its
+    // 'close' listener on us would report PROTOCOL_CONNECTION_LOST instead, and the TLS error
+    // after it would have no listener left).
+    if (error === null) setImmediate(callback)
+    else callback(error)
   }
 
   setNoDelay(_noDelay?: boolean): this {
