@@ -34,7 +34,14 @@ export interface TokenProviderOptions<Subject extends object> {
    * credentials as base's credentialsOption checks them (the default chain when absent),
    * `clock` Date.now, `refreshMarginMs` 60000 (an integer from 0 to 599999).
    */
-  given: { credentials?: unknown; clock?: unknown; refreshMarginMs?: unknown }
+  given: {
+    /** The user's `credentials` option. */
+    credentials?: unknown
+    /** The user's `clock` option. */
+    clock?: unknown
+    /** The user's `refreshMarginMs` option. */
+    refreshMarginMs?: unknown
+  }
   /**
    * Loads the SDK's default chain on first use; it lives in the adapter so that the adapter's own
    * dependency resolves `@aws-sdk/credential-providers`.
@@ -50,7 +57,12 @@ export interface TokenProviderOptions<Subject extends object> {
    */
   signingError: (reason: string, cause: Error | undefined) => PrivateLinkError
   /** The adapter's `token-refreshed` and `token-refresh-failed` channels (see TokenCacheDiagnostics). */
-  channels: { refreshed: Channel; refreshFailed: Channel }
+  channels: {
+    /** `token-refreshed`: `{ ...subject, validForMs, signMs }` after each signing. */
+    refreshed: Channel
+    /** `token-refresh-failed`: `{ ...subject, code, message, tokenValidForMs }`. */
+    refreshFailed: Channel
+  }
 }
 
 /**
