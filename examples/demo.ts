@@ -23,6 +23,12 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true'
 const s = style(process.stdout, process.env)
 const log = (line: string) => console.log(line)
 const progress: Progress = { step: '', took: {} }
+// Process warnings belong to the story (the pg pool's pinning warning, once per cause): printed as
+// the demo's own lines, in order, in place of Node's default print on stderr.
+process.removeAllListeners('warning')
+process.on('warning', (warning: Error & { code?: string }) =>
+  log(`   warning ${warning.code ?? warning.name}: ${warning.message}`),
+)
 const started = performance.now()
 
 log(

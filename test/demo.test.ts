@@ -84,6 +84,21 @@ describe('./dev demo', () => {
     expect(output).toMatch(/^blackhole: zone b ejected [\d.]+ s after the fault/m)
     expect(output).toMatch(/^hang {5}: zone b ejected [\d.]+ s after the fault/m)
     expect(output).not.toContain('\u001b[')
+    // The pinning note: the pool's warning once for two SETs, the proxy's log line, then the fix.
+    expect(output.match(/warning PRIVATELINK_PG_PINNING: .*\(set\)/g)).toHaveLength(1)
+    expect(output).toMatch(
+      /^ {3}RDS Proxy log: The client session was pinned .*Reason: SQL changed session settings/m,
+    )
+    expect(output).toMatch(
+      /^ {3}the fix: BEGIN; SET LOCAL .*: no warning, the proxy pinned nothing/m,
+    )
+    expect(output).not.toMatch(/RDS Proxy log: .*orders-api/) // the digest carries no literal
+    // The metrics table, after step 3's table and before the doctor: what the app's meter saw.
+    const table = output.slice(output.indexOf("The app's OpenTelemetry metrics"), at[3])
+    expect(table).toMatch(/privatelink\.rds_proxy\.pinned_statements +set 2$/m)
+    expect(table).toMatch(/privatelink\.zone\.ejections +.*\bb [a-z-]+ \d/m)
+    expect(table).toMatch(/privatelink\.token\.refreshes +pg \d/m)
+    expect(table).toMatch(/privatelink\.connector\.connections +a \d[\d,]*, b \d[\d,]*/m)
     // No flood: one line per second plus a few notes.
     expect(output.split('\n').length).toBeLessThan(120)
   }, 160_000)

@@ -2,6 +2,8 @@ import { type App, startApp } from './app.js'
 import { runDoctor } from './doctor.js'
 import { type FailoverResult, runFailover } from './failover.js'
 import { count, ms, type Style, seconds } from './format.js'
+import { metricsTable, startMetrics } from './metrics.js'
+import { showPinning } from './pinning.js'
 import { type Stack, startStack } from './stack.js'
 import { type FirstError, startWorkload } from './workload.js'
 
@@ -49,12 +51,15 @@ export async function runDemo(
   log(s.bold('1. The lab: one PrivateLink endpoint in three zones, three services behind it'))
   const stack = await startStack()
   let app: App | undefined
+  // The app's OpenTelemetry metrics, from its first connection on (printed after step 3).
+  const metrics = startMetrics()
   try {
     describeStack(stack, log)
 
     enter(progress, '2. the app in zone b')
     log(s.bold(`2. An app on an instance in ${OWN_ZONE}, every client option at its default`))
     app = await startApp(stack, log)
+    await showPinning(app.pool, stack.proxy, log)
 
     enter(progress, '3. zone b goes dark under load')
     const loops = 4
@@ -78,6 +83,10 @@ export async function runDemo(
       0,
     )
     const failed = kinds.reduce((sum, kind) => sum + totals[kind].failed, 0)
+    log(
+      "   The app's OpenTelemetry metrics (@privatelink/metrics on the SDK's diagnostics channels):",
+    )
+    for (const line of metricsTable(await metrics.collect())) log(`   ${line}`)
 
     enter(progress, '4. privatelink doctor')
     log(s.bold('4. privatelink doctor, as you would run it on the instance'))
@@ -100,6 +109,7 @@ export async function runDemo(
   } finally {
     enter(progress, '5. clean up')
     await app?.close()
+    await metrics.close()
     await stack.close()
     log(
       s.bold(
