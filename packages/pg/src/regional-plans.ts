@@ -6,8 +6,14 @@ import {
   invalidOption,
 } from '@privatelink/core'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
-import { type PgFailoverTarget, type PrivateLinkPgOptions, readEndpoint } from './options.js'
-import { probeHandshake } from './probe-handshake.js'
+import {
+  type PgFailoverTarget,
+  type PrivateLinkPgOptions,
+  readEndpoint,
+  type ValidatedOptions,
+} from './options.js'
+import { streamTlsOf } from './plan-stream-context.js'
+import { checkHandshake } from './probe-handshake.js'
 import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
 
 const isEndpoint = (value: unknown): value is Endpoint =>
@@ -85,6 +91,12 @@ export function regionalPlans(
     ...target,
     region: target.region ?? target.endpoint.serviceRegion ?? target.endpoint.region,
   }))
+  // Checked again, with the rest, by each target's plan; read here for the checks' identity.
+  const sslGiven = readOptions(options.ssl ?? {}, 'ssl', '{ ca?, insecure? }')
+  const ssl = {
+    insecure: (sslGiven['insecure'] ?? false) as ValidatedOptions['insecure'],
+    ca: sslGiven['ca'] as ValidatedOptions['ca'],
+  }
   const connectorTargets: ConnectorTarget[] = targets.map((target) => ({
     endpoint: target.endpoint,
     region: target.region,
@@ -95,8 +107,10 @@ export function regionalPlans(
     // SSLRequest and TLS with the proxy name of the target the check reached.
     healthCheck: {
       ...options.connectorOptions?.healthCheck,
-      handshake: (socket, check) =>
-        probeHandshake(socket, plans[check.target.index]!.streamContext.tls, check.signal),
+      handshake: checkHandshake(
+        targets.map((target) => streamTlsOf({ ...ssl, proxyHost: target.proxyHost.toLowerCase() })),
+        (index) => plans[index]!.streamContext.tls,
+      ),
     },
     endpoint: connectorTargets,
     port: options.port ?? 5432,
