@@ -16,10 +16,10 @@ export type { EndpointAgentOptions } from './agent-options.js'
 
 /** What Node's agent passes to `createConnection` that we read. */
 interface ConnectionRequest {
-  host?: string | null
-  hostname?: string | null
-  port?: number | string | null
-  servername?: string | null
+  host?: string | null | undefined
+  hostname?: string | null | undefined
+  port?: number | string | null | undefined
+  servername?: string | null | undefined
 }
 
 type Created = (error: Error | null, socket?: Duplex) => void

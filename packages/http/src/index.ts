@@ -8,6 +8,7 @@ export {
   EndpointHttpAgent,
 } from './endpoint-agent.js'
 export { createEndpointDispatcher, EndpointDispatcher } from './endpoint-dispatcher.js'
+export { fetchOptions } from './fetch-options.js'
 export type { PrivateApi, PrivateApiGatewayOptions, PrivateApiMode } from './private-api-gateway.js'
 export { privateApiGateway } from './private-api-gateway.js'
 export type { RetryBudgetOptions, RetryOptions, RetryTimers } from './retry-policy.js'
