@@ -128,7 +128,8 @@ function pathIdleOptions(
     'pathIdleTimeoutMs',
     options.pathIdleTimeoutMs,
     DEFAULT_PATH_IDLE_TIMEOUT_MS,
-    1_000,
+    // Above the shortest keep-alive delay the kernel takes (1 s).
+    2_000,
   )
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean')
     throw invalidOption('keepAlive', 'true or false', options.keepAlive)

@@ -8,6 +8,12 @@ export interface PathIdlePolicy {
   pathIdleTimeoutMs: number
   /** TCP keep-alive is on: while the process (and its kernel) runs, probes keep every flow. */
   keepAlive: boolean
+  /**
+   * The monotonic clock timers run on, to see a freeze by: a tick that comes far later than it
+   * was due means the process did not run. Not the wall clock: a test that moves an injected
+   * clock (to end an ejection) has not frozen anything. @default performance.now
+   */
+  monotonic?: () => number
 }
 
 /** One socket's traffic, as sampled. */
@@ -32,8 +38,8 @@ const MAX_TIMER_MS = 2_147_483_647
  * samples are credited to the earlier one, so a socket is judged idle up to one interval early,
  * never late.
  *
- * The same timer sees freezes: a tick that comes far later by the wall clock than it was due
- * means the process (a Lambda sandbox between invocations, a stopped container, a suspended
+ * The same timer sees freezes: a tick that comes far later than it was due (by the monotonic
+ * clock timers run on) means the process (a Lambda sandbox between invocations, a stopped container, a suspended
  * host) did not run, and with it no keep-alive probe left. A socket whose last traffic is older
  * than the path's timeout and whose idle time spans a freeze (or that has no keep-alive) may be
  * forgotten by the path: `expired` says so, and `onThaw` hears of those found at a tick.
@@ -43,8 +49,9 @@ export class PathIdleWatch {
   readonly #intervalMs: number
   readonly #tracked = new Set<Traffic>()
   readonly #onThaw: (expired: Traffic[]) => void
+  readonly #monotonic: () => number
   #timer: NodeJS.Timeout | undefined
-  /** Clock time of the last tick (or check that stood in for one). */
+  /** Monotonic time of the last tick (or check that stood in for one). */
   #tickAt: number
   /** Clock time a freeze was last seen to end; traffic before it had no keep-alive during it. */
   #thawedAt = Number.NEGATIVE_INFINITY
@@ -53,14 +60,15 @@ export class PathIdleWatch {
     this.#policy = policy
     this.#onThaw = onThaw
     this.#intervalMs = Math.min(Math.max(Math.floor(policy.pathIdleTimeoutMs / 10), 50), 30_000)
-    this.#tickAt = policy.clock()
+    this.#monotonic = policy.monotonic ?? (() => performance.now())
+    this.#tickAt = this.#monotonic()
   }
 
   /** Follows a socket from now (a new connection has just carried its handshake). */
   track(socket: Socket): Traffic {
     const now = this.#policy.clock()
     const traffic: Traffic = { socket, bytes: bytesOf(socket), sampledAt: now, lastActivity: now }
-    if (this.#tracked.size === 0) this.#tickAt = now
+    if (this.#tracked.size === 0) this.#tickAt = this.#monotonic()
     this.#tracked.add(traffic)
     this.#arm()
     return traffic
@@ -114,12 +122,14 @@ export class PathIdleWatch {
   }
 
   /**
-   * A gap since the last tick far beyond the interval: the process was frozen (or its event loop
-   * blocked, which is treated alike: a socket replaced for nothing costs one connect).
+   * A tick (or a check standing in for one) more than a second later than due, by the monotonic
+   * clock: the process was frozen (or its event loop blocked, which is treated alike: a socket
+   * replaced for nothing costs one connect). `now` is the wall clock's time, to date the thaw.
    */
   #thawCheck(now: number): boolean {
-    const frozen = now - this.#tickAt > 2 * this.#intervalMs + 1_000
-    this.#tickAt = now
+    const at = this.#monotonic()
+    const frozen = at - this.#tickAt > this.#intervalMs + 1_000
+    this.#tickAt = at
     if (frozen) this.#thawedAt = now
     return frozen
   }

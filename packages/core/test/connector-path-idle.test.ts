@@ -77,7 +77,7 @@ describe('path idle options', () => {
     )
     for (const bad of [
       { keepAlive: 'yes' },
-      { pathIdleTimeoutMs: 0 },
+      { pathIdleTimeoutMs: 1_000 },
       { keepAliveInitialDelayMs: 500 },
     ])
       expect(() => connector(bad as Partial<ConnectorOptions>)).toThrow(
@@ -132,16 +132,20 @@ describe('watch: last traffic by the wall clock', () => {
   })
 
   it('with keep-alive, a freeze past the path timeout retires idle sockets, not busy ones', async () => {
-    const c = connector({ clock: () => now, pathIdleTimeoutMs: 5_000 })
+    const c = connector({ clock: () => now, pathIdleTimeoutMs: 2_000 })
     const [idle, busy] = await Promise.all([c.connect(), c.connect()])
     const retired: Retirement[] = []
     const events: string[] = []
     c.onRetire((event) => events.push(event.reason))
     watchOf(c, idle, retired)
     const busyWatch = c.watch(busy, { busy: () => true, retire: (r) => retired.push(r) })
+    now += 5_000
+    // A clock moved by a test is no freeze: keep-alive kept both.
     expect(busyWatch.stale()).toBe(false)
-    // The sandbox froze for 10 s: the next tick (every 500 ms) sees the clock jump.
-    now += 10_000
+    // A real one: the process does not run for 1.5 s (its next tick, due every 200 ms, is late
+    // by more than a second), and the clock moved past the path's timeout meanwhile.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_500)
+    now += 5_000
     await until(() => retired.length > 0, 5_000)
     expect(retired).toMatchObject([{ reason: 'idle', zone: 'usw2-az1', out: true, busy: false }])
     expect(events).toEqual(['idle'])
