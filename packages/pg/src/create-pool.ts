@@ -37,6 +37,11 @@ export interface PrivateLinkPool extends pg.Pool {
 export interface PrivateLinkPoolStats {
   /** Statements that would pin the RDS Proxy session, by cause (sent in 'warn', refused in 'error'). */
   pinning: Partial<Record<PinCause, number>>
+  /**
+   * Idle connections replaced at checkout because the path may have forgotten them (idle past
+   * `pathIdleTimeoutMs` without keep-alive, or across a freeze such as a thawed Lambda sandbox).
+   */
+  pathIdleReplaced: number
 }
 
 /** Errors the pool raises for its own housekeeping: counted on the pool, never fatal. */
@@ -97,9 +102,14 @@ export function createPool(given: PrivateLinkPoolOptions): PrivateLinkPool {
   })
 }
 
+/** Every client of the pool is a PrivateLinkClient (its `Client`). */
+const isStale = (client: pg.PoolClient): boolean =>
+  (client as unknown as PrivateLinkClient).stream.stale()
+
 class EndpointPool extends pg.Pool implements PrivateLinkPool {
   readonly #setup: PoolSetup
   readonly #retirement: PoolRetirement
+  #pathIdleReplaced = 0
 
   constructor(setup: PoolSetup) {
     let retirement: PoolRetirement | undefined
@@ -126,21 +136,45 @@ class EndpointPool extends pg.Pool implements PrivateLinkPool {
   override connect(): Promise<pg.PoolClient>
   override connect(callback: ConnectCallback): void
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
-    // The hot path (pool.query checks out a client per query) adds nothing on success.
+    // The hot path (pool.query checks out a client per query) adds one check on success: whether
+    // the idle client's connection may be forgotten by the path (core's stale(), by the clock).
     if (callback === undefined)
-      return super.connect().catch((error: unknown) => this.#recover(error))
+      return super.connect().then(
+        (client) => (isStale(client) ? this.#replaceStale(client) : client),
+        (error: unknown) => this.#recover(error),
+      )
     super.connect((error, client, done) => {
-      if (error === undefined) {
+      if (error === undefined && !isStale(client!)) {
         callback(undefined, client, done)
         return
       }
-      this.#recover(error).then(
+      const next = error === undefined ? this.#replaceStale(client!) : this.#recover(error)
+      next.then(
         (retried) =>
           callback(undefined, retried, (release) => retried.release(release as boolean | Error)),
         (final: Error) => callback(final, undefined, () => {}),
       )
     })
     return undefined
+  }
+
+  /**
+   * An idle client whose connection the path may have forgotten (a Lambda sandbox thawed after
+   * the path's timeout) leaves the pool unused and the checkout takes another, so the caller's
+   * first query after a long freeze does not meet a reset.
+   */
+  async #replaceStale(stale: pg.PoolClient): Promise<pg.PoolClient> {
+    let client = stale
+    while (isStale(client)) {
+      this.#pathIdleReplaced++
+      const { stream } = client as unknown as PrivateLinkClient
+      stream.release()
+      client.release(true)
+      // The path forgot it: a goodbye would only meet a reset, or nothing.
+      stream.destroy()
+      client = await super.connect().catch((error: unknown) => this.#recover(error))
+    }
+    return client
   }
 
   /** One forced refresh (a new token, or the secret read again) and one more try; typed errors. */
@@ -157,7 +191,10 @@ class EndpointPool extends pg.Pool implements PrivateLinkPool {
   }
 
   stats(): PrivateLinkPoolStats {
-    return { pinning: { ...this.#setup.pinning?.counts } }
+    return {
+      pinning: { ...this.#setup.pinning?.counts },
+      pathIdleReplaced: this.#pathIdleReplaced,
+    }
   }
 
   override end(): Promise<void>

@@ -15,7 +15,14 @@ class ResetOnWrite extends Duplex {
 const fakeConnector = (socket: Duplex) =>
   ({
     connect: async () => socket,
-    watch: () => ({ zone: 'usw2-az1', target: { index: 0 }, leaving: undefined, release() {} }),
+    pathIdleTimeoutMs: 350_000,
+    watch: () => ({
+      zone: 'usw2-az1',
+      target: { index: 0 },
+      leaving: undefined,
+      release() {},
+      stale: () => false,
+    }),
   }) as unknown as Connector
 
 describe('EndpointStream', () => {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { Connector, Retirement, SocketWatch, UpgradeContext } from '@privatelink/core'
-import { type CaSource, connectionLostError, idleClosedError } from './errors.js'
+import { type CaSource, connectionLostError, idleClosedError, pathIdleLostError } from './errors.js'
 import { sslRequestTls } from './ssl-request-tls.js'
 
 export interface StreamTls {
@@ -63,6 +63,8 @@ export class EndpointStream extends Duplex {
   /** The socket emitted 'close' (core's listener, attached first, has run). */
   #socketClosed = false
   #unref = false
+  /** The path's idle timeout the connector assumes. */
+  #pathIdleTimeoutMs = 350_000
 
   constructor(context: EndpointStreamContext, retire?: RetireSocket) {
     super({ allowHalfOpen: false, decodeStrings: true })
@@ -123,6 +125,7 @@ export class EndpointStream extends Duplex {
       ...(this.#retire === undefined ? {} : { retire: this.#retire }),
     })
     this.#watch = watch
+    this.#pathIdleTimeoutMs = connector.pathIdleTimeoutMs
     this.zone = watch.zone
     this.target = watch.target.index
     return socket
@@ -209,6 +212,14 @@ export class EndpointStream extends Duplex {
     if (!this.destroyed) this.destroy(error)
   }
 
+  /**
+   * The path may have forgotten this idle connection (core's `stale()`: idle past the path's
+   * timeout without keep-alive, or across a freeze): a pool replaces it before use.
+   */
+  stale(): boolean {
+    return this.#watch?.stale() ?? false
+  }
+
   /** Whether a request is waiting for its answer. */
   get outstanding(): boolean {
     return this.#outstanding
@@ -227,6 +238,13 @@ export class EndpointStream extends Duplex {
     } else if (!this.#outstanding) {
       this.#progressAt = performance.now()
       this.#outstanding = true
+      // A request on a connection the path may have forgotten would get a reset, or hang where
+      // the path drops silently: it fails now, typed, and nothing is sent. (A pool never gets
+      // here with one: it replaces them at checkout.)
+      if (this.#watch?.stale() === true) {
+        this.#watch.release()
+        this.destroy(pathIdleLostError(this.servername, this.zone, this.#pathIdleTimeoutMs))
+      }
     }
   }
 
@@ -242,6 +260,7 @@ export class EndpointStream extends Duplex {
     if (socket === undefined || this.destroyed || this.writableEnded || !Buffer.isBuffer(chunk))
       return super.write(chunk, encoding as BufferEncoding, callback)
     this.#sending(chunk)
+    if (this.destroyed) return false
     return typeof encoding === 'function'
       ? socket.write(chunk, encoding)
       : socket.write(chunk, callback)

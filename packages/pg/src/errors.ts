@@ -218,6 +218,25 @@ export function connectionLostError(
   )
 }
 
+/**
+ * A request on a connection idle past the path's idle timeout with nothing to keep the path's
+ * flow (keep-alive off, or the process frozen): refused before it was sent.
+ */
+export function pathIdleLostError(
+  proxyHost: string,
+  zone: string | undefined,
+  pathIdleTimeoutMs: number,
+): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_PG_CONNECTION_LOST',
+    `The connection to ${proxyHost}${zone ? ` in ${zone}` : ''} was idle past the path's idle timeout (${pathIdleTimeoutMs / 1000} s): the query was not sent`,
+    {
+      hint: 'The PrivateLink endpoint (and the NLB) forget a connection idle that long, and its next query would get a reset. Keep TCP keep-alive on (connectorOptions.keepAlive, on by default), or take connections from a pool (createPool replaces such a connection before use) rather than holding a client idle. The query did not run: retry it on a new connection.',
+      details: { proxyHost, zone: zone ?? null, cause: 'path-idle', pathIdleTimeoutMs },
+    },
+  )
+}
+
 export function idleClosedError(
   proxyHost: string,
   zone: string | undefined,
