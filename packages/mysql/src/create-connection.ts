@@ -63,6 +63,7 @@ export async function createPromiseConnection(
     plan.close()
     throw plan.mapError(error)
   }
+  sayGoodbye(connection, () => last)
   // The connector lives as long as the connection's socket.
   if (last === undefined || last.destroyed) plan.close()
   else last.once('close', () => plan.close())
@@ -71,4 +72,19 @@ export async function createPromiseConnection(
     value: () => describePlan(plan, 'PrivateLinkMysqlConnection'),
   })
   return connection.promise()
+}
+
+/**
+ * `end` on this connection instance tells its stream first that the close to come is a goodbye
+ * (COM_QUIT gets no answer; the server then hangs up).
+ */
+function sayGoodbye(connection: Connection, stream: () => EndpointStream | undefined): void {
+  const end = connection.end.bind(connection) as (...args: unknown[]) => unknown
+  Object.defineProperty(connection, 'end', {
+    configurable: true,
+    value: (...args: unknown[]) => {
+      stream()?.quit()
+      return end(...args)
+    },
+  })
 }

@@ -36,7 +36,7 @@ export function createPool(options: PrivateLinkPoolOptions): Pool {
     }) as PoolOptions,
   )
   retirement = new PoolRetirement(pool, plan.options.proxyHost)
-  wrapPool(pool, plan)
+  wrapPool(pool, plan, retirement)
   return pool
 }
 
@@ -51,7 +51,7 @@ export function createPromisePool(options: PrivateLinkPoolOptions): PromisePool 
  * once after a token refresh (or a fresh read of the secret), every connect error is typed, and
  * `end` stops the connector. `query`, `execute` and the promise pool all go through them.
  */
-function wrapPool(pool: Pool, plan: ConnectionPlan): void {
+function wrapPool(pool: Pool, plan: ConnectionPlan, retirement: PoolRetirement): void {
   const getConnection = pool.getConnection.bind(pool)
   const end = pool.end.bind(pool)
   const recover = async (error: unknown): Promise<PoolConnection> => {
@@ -86,6 +86,7 @@ function wrapPool(pool: Pool, plan: ConnectionPlan): void {
     end: {
       configurable: true,
       value(callback?: (error: NodeJS.ErrnoException | null) => void) {
+        retirement.quitAll()
         end((error: NodeJS.ErrnoException | null) => {
           plan.close()
           callback?.(error)

@@ -123,9 +123,11 @@ export class EndpointStream extends Duplex {
       if (this.#ending) this.push(null)
       else this.#lost(undefined, 'closed by the server')
     })
-    socket.on('error', (error) =>
-      this.#lost(error, (error as { code?: string }).code ?? error.message),
-    )
+    socket.on('error', (error) => {
+      // After mysql2's COM_QUIT the server hangs up, sometimes with a reset: that is the goodbye.
+      if (this.#ending) this.destroy()
+      else this.#lost(error, (error as { code?: string }).code ?? error.message)
+    })
     socket.on('close', () => {
       this.#socketClosed = true
       if (this.#ending) this.destroy()
@@ -148,6 +150,17 @@ export class EndpointStream extends Duplex {
     }
     socket.once('close', () => this.destroy(typed))
     socket.destroy()
+  }
+
+  /**
+   * mysql2 is about to end the connection (COM_QUIT, which gets no answer): the server's close
+   * that follows is the goodbye, neither a lost request nor a zone's failure. Under TLS the stream
+   * cannot read the command, so the pool and the connection say it (see create-pool.ts).
+   */
+  quit(): void {
+    this.#ending = true
+    this.#outstanding = false
+    this.release()
   }
 
   /** We close it ourselves: core neither reports nor retires it any more. */

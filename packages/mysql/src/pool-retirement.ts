@@ -16,6 +16,8 @@ export class PoolRetirement {
   readonly #unmatched = new Set<EndpointStream>()
   readonly #connectionOf = new WeakMap<EndpointStream, PoolConnection>()
   readonly #streamOf = new WeakMap<PoolConnection, EndpointStream>()
+  /** Every stream open now, to say goodbye before the pool ends them. */
+  readonly #open = new Set<EndpointStream>()
 
   constructor(pool: Pool, proxyHost: string) {
     this.#proxyHost = proxyHost
@@ -36,9 +38,18 @@ export class PoolRetirement {
   /** Called by each new stream: remembered until its connection shows up. */
   opened(stream: EndpointStream): void {
     this.#unmatched.add(stream)
+    this.#open.add(stream)
     // A new connection is checked out as soon as mysql2 hands it over ('acquire' follows 'connection').
     stream.checkedOut = true
-    stream.once('close', () => this.#unmatched.delete(stream))
+    stream.once('close', () => {
+      this.#unmatched.delete(stream)
+      this.#open.delete(stream)
+    })
+  }
+
+  /** The pool is ending: every connection's close is ours from here. */
+  quitAll(): void {
+    for (const stream of this.#open) stream.quit()
   }
 
   #match(connection: PoolConnection): void {

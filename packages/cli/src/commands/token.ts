@@ -13,7 +13,8 @@ import { type CommandContext, printJson, usageError } from '../context.js'
 
 interface TokenFlags {
   host: string
-  port: number
+  port?: number
+  engine: 'postgres' | 'mysql'
   user: string
   region?: string
   roleArn?: string
@@ -45,9 +46,9 @@ export interface TokenReport {
 export function registerToken(program: Command, context: CommandContext): void {
   program
     .command('token')
-    .summary('an RDS IAM auth token for psql, as aws rds generate-db-auth-token prints it')
+    .summary('an RDS IAM auth token for psql or mysql, as aws rds generate-db-auth-token prints it')
     .description(
-      "Sign an RDS IAM authentication token (valid 15 minutes) for the RDS Proxy endpoint name, with the SDK's default credentials or a role assumed first (cross-account). Only the token goes to stdout, so it can be used as PGPASSWORD.",
+      "Sign an RDS IAM authentication token (valid 15 minutes) for the RDS Proxy endpoint name, with the SDK's default credentials or a role assumed first (cross-account). Only the token goes to stdout, so it can be used as PGPASSWORD or MYSQL_PWD. RDS Proxy for MySQL takes it with the cleartext plugin over TLS (--engine mysql: port 3306).",
     )
     .requiredOption(
       '--host <name>',
@@ -55,9 +56,15 @@ export function registerToken(program: Command, context: CommandContext): void {
       parseHostname,
     )
     .addOption(
-      new Option('--port <number>', 'the port the token is signed for')
-        .argParser(parsePort)
-        .default(5432),
+      new Option('--engine <engine>', "the proxy's engine family: sets the default port")
+        .choices(['postgres', 'mysql'])
+        .default('postgres'),
+    )
+    .addOption(
+      new Option(
+        '--port <number>',
+        'the port the token is signed for (default: 5432, or 3306 with --engine mysql)',
+      ).argParser(parsePort),
     )
     .requiredOption('--user <name>', 'the database user (DBUser)', parseDatabaseUser)
     .addOption(
@@ -80,10 +87,11 @@ export function registerToken(program: Command, context: CommandContext): void {
     .option('--json', 'print the token with its host, user, region and expiry as JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  export PGPASSWORD="$(privatelink token --host db.proxy-abc.us-west-2.rds.amazonaws.com --user app --region us-west-2)"\n  psql "host=db.proxy-abc.us-west-2.rds.amazonaws.com user=app dbname=app sslmode=verify-full sslrootcert=system"',
+      '\nExamples:\n  export PGPASSWORD="$(privatelink token --host db.proxy-abc.us-west-2.rds.amazonaws.com --user app --region us-west-2)"\n  psql "host=db.proxy-abc.us-west-2.rds.amazonaws.com user=app dbname=app sslmode=verify-full sslrootcert=system"\n  export MYSQL_PWD="$(privatelink token --engine mysql --host db.proxy-abc.us-west-2.rds.amazonaws.com --user app --region us-west-2)"\n  mysql --host=db.proxy-abc.us-west-2.rds.amazonaws.com --user=app --enable-cleartext-plugin --ssl-verify-server-cert',
     )
     .action(async (flags: TokenFlags) => {
       const env = context.io.env
+      const port = flags.port ?? (flags.engine === 'mysql' ? 3306 : 5432)
       const region = regionFrom(flags.region, env)
       if (region === undefined) throw missingRegion('the token')
       if (flags.externalId !== undefined && flags.roleArn === undefined)
@@ -116,7 +124,7 @@ export function registerToken(program: Command, context: CommandContext): void {
       }
       const provider = createIamTokenProvider({
         hostname: flags.host,
-        port: flags.port,
+        port,
         username: flags.user,
         region,
         ...(credentials !== undefined ? { credentials } : {}),
@@ -131,7 +139,7 @@ export function registerToken(program: Command, context: CommandContext): void {
         schema: 'privatelink.token/1',
         token,
         host: flags.host,
-        port: flags.port,
+        port,
         user: flags.user,
         region,
         roleArn: flags.roleArn ?? null,
