@@ -1,3 +1,6 @@
+import type { Options } from 'tsup'
 import { packageConfig } from '../../tsup.base.js'
 
-export default packageConfig()
+// shims: `import.meta.url` in the CJS build too, for the lazy require of the optional
+// @opentelemetry/api (global-meter-provider.ts).
+export default { ...(packageConfig() as Options), shims: true }

@@ -15,8 +15,9 @@ export const ATTRIBUTES = {
   availabilityZoneId: 'privatelink.availability_zone.id',
   /** The zone passed over by a failover (AZ name). */
   fromZone: 'privatelink.failover.from',
-  /** The target (region) a region failover or return left and the one it moved to. */
+  /** The target (region) a region failover or return left. */
   fromTarget: 'privatelink.target.from',
+  /** The target (region) a region failover or return moved to. */
   toTarget: 'privatelink.target.to',
   /** The target (region) a connection is in. */
   target: 'privatelink.target',
@@ -26,8 +27,9 @@ export const ATTRIBUTES = {
   errorType: 'error.type',
   /** Which client published it: `connector`, `dns`, `pg` or `redis`. */
   client: 'privatelink.client',
-  /** `server.address` / `server.port`: the proxy or database name and port a token is for. */
+  /** The proxy or database name a token is for, or the proxy a pinning statement went to. */
   serverAddress: 'server.address',
+  /** The port dialled, or the one a token is for. */
   serverPort: 'server.port',
   /** The region a token is signed for (semantic convention). */
   region: 'cloud.region',

@@ -1,10 +1,12 @@
 /** One instrument: its OpenTelemetry name, kind, unit and description, and its CloudWatch unit. */
 export interface InstrumentSpec {
+  /** A counter (sums) or a histogram (durations). */
   readonly kind: 'counter' | 'histogram'
   /** UCUM, as OpenTelemetry's semantic conventions write units. */
   readonly unit: string
   /** The CloudWatch unit of the same value (EMF's `Unit`). */
   readonly cloudWatchUnit: 'Count' | 'Seconds'
+  /** What it counts or times, as the instrument's description. */
   readonly description: string
 }
 
@@ -26,8 +28,7 @@ const seconds = (description: string): InstrumentSpec => ({
   description,
 })
 
-/** Every instrument this package records, by name. */
-export const INSTRUMENTS = {
+const specs = {
   'privatelink.connector.connections': counter(
     '{connection}',
     'Connections the connector handed out, per zone.',
@@ -83,4 +84,7 @@ export const INSTRUMENTS = {
 } as const satisfies Record<string, InstrumentSpec>
 
 /** The name of one of this package's instruments. */
-export type InstrumentName = keyof typeof INSTRUMENTS
+export type InstrumentName = keyof typeof specs
+
+/** Every instrument this package records, by name (the README's table). */
+export const INSTRUMENTS: Readonly<Record<InstrumentName, InstrumentSpec>> = specs
