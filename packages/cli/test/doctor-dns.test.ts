@@ -203,6 +203,10 @@ describe('doctor explains a name that does not resolve to the endpoint (lab DNS 
         `Explained by enableDnsSupport false on ${vpcId()}: the VPC resolver (the VPC CIDR base +2) answers nothing.`,
       )
     }
+    // The attribute's own line says what it breaks: nothing answers (not "resolves publicly").
+    expect(run.check('vpc.enableDnsSupport').seen).toBe(
+      `false on ${vpcId()}: the Amazon DNS server (the VPC's CIDR base +2) does not answer in this VPC, so no name resolves through it`,
+    )
   })
 
   it('Route 53 unreachable is a warning; an emulated EC2 API without a Route 53 endpoint is a skip, never a call to AWS', async () => {

@@ -145,4 +145,55 @@ describe('doctor checks the path from this machine: its address and security gro
       lab.metadata.setHang(false)
     }
   })
+
+  it("this machine's own security group must let the connection out: a missing outbound rule fails with the rule to add, and explains a silent zone", async () => {
+    const healthy = await doctor()
+    expect(healthy.check('sg.egress')).toMatchObject({
+      status: 'pass',
+      seen: `TCP 8443 out to the endpoint's subnets (10.0.0.0/24, 10.0.1.0/24, 10.0.2.0/24) allowed by ${clientGroup()} (all traffic to 0.0.0.0/0)`,
+    })
+    network().setClientEgress([
+      { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrs: ['0.0.0.0/0'], groupIds: [] },
+    ])
+    await lab.zone('us-west-2b').fail('refuse')
+    const run = await doctor()
+    expect(run.code).toBe(1)
+    const command = `aws ec2 authorize-security-group-egress --group-id ${clientGroup()} --ip-permissions 'IpProtocol=tcp,FromPort=8443,ToPort=8443,UserIdGroupPairs=[{GroupId=${endpointGroup()}}]'`
+    expect(run.check('sg.egress')).toMatchObject({
+      status: 'fail',
+      seen: `${clientGroup()} (privatelink-lab-client) lets no TCP 8443 out to 10.0.0.0/24 (us-west-2a), 10.0.1.0/24 (us-west-2b), 10.0.2.0/24 (us-west-2c): connects from the client are dropped before they leave it (a timeout)`,
+      commands: [command],
+    })
+    expect(run.check('zone.reach', 'us-west-2b')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringMatching(
+        /^Explained by sg-\w+ \(privatelink-lab-client\) lets no TCP 8443 out/,
+      ),
+      commands: [command],
+    })
+    // The rule the command adds (out to the endpoint's group) lets it out.
+    network().setClientEgress([
+      { ipProtocol: 'tcp', fromPort: 8443, toPort: 8443, cidrs: [], groupIds: [endpointGroup()] },
+    ])
+    const fixed = await doctor()
+    expect(fixed.check('sg.egress').status).toBe('pass')
+    // Addresses alone name no group: no egress line.
+    const addressed = await cli(
+      [
+        'doctor',
+        lab.endpoint.id,
+        '--dns',
+        lab.dns.address,
+        '--port',
+        '8443',
+        '--source',
+        '10.0.0.10',
+        '--json',
+      ],
+      { env: labEnv(lab) },
+    )
+    const ids = (JSON.parse(addressed.stdout) as DoctorReport).checks.map((c) => c.id)
+    expect(ids).toContain('sg.ingress')
+    expect(ids).not.toContain('sg.egress')
+  })
 })

@@ -150,6 +150,18 @@ describe('doctor: security groups, network ACLs, endpoint policy (lab faults)', 
     ])
   })
 
+  it('a zone that does not answer while its security group and ACL pass: the fix looks past them, to this host and the provider', async () => {
+    await lab.zone('us-west-2b').fail('blackhole')
+    const run = await doctor('--timeout', '300')
+    expect(run.code).toBe(1)
+    expect(line(run.stdout, 'security group')).toMatch(/^pass /)
+    expect(line(run.stdout, 'nacl us-west-2b')).toMatch(/^pass /)
+    expect(line(run.stdout, 'reach us-west-2b')).toMatch(/^fail .*no answer in 300 ms$/)
+    expect(run.stdout).toContain(
+      "fix: Connects to port 8443 go unanswered although the security groups and this zone's network ACL admit them (above): check the client's own subnet ACL and any firewall on the way, then ask the provider whether the NLB has a healthy target in this zone",
+    )
+  })
+
   it('endpoint policy: full access warns with the command that restricts it; a restrictive one is named statement by statement', async () => {
     network().setPolicy(FULL_ACCESS_POLICY)
     const full = await doctor()

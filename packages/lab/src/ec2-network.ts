@@ -227,6 +227,13 @@ export class LabNetwork {
     group.ingress = rules
   }
 
+  /** Replaces the outbound rules of "this machine's" security group (the IMDS instance's). */
+  setClientEgress(rules: LabSecurityGroupRule[]): void {
+    const group = this.state.securityGroups.find((g) => g.groupId === this.state.clientGroupId)
+    if (group === undefined) throw new Error('the lab has no client security group')
+    group.egress = rules
+  }
+
   /** "A missing rule": the endpoint's group admits only these TCP ports, from the VPC. */
   allowOnlyPorts(ports: number[], endpointId?: string): void {
     const cidr = this.vpcCidr(endpointId)

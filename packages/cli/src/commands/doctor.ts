@@ -35,7 +35,7 @@ interface DoctorFlags {
   vpcId?: string
   dns?: string[]
   ca?: string
-  starttls?: 'postgres' | 'none'
+  starttls?: 'postgres' | 'mysql' | 'none'
   timeout: number
   endpointUrl?: string
   source?: string[]
@@ -120,7 +120,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
       'check why an endpoint does not connect: state, VPC DNS, private DNS, policy, answers, security groups, ACLs, reach, TLS, zone',
     )
     .description(
-      "Run the checks people do by hand when \"it doesn't connect\", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the endpoint policy is not full access, for S3 and DynamoDB whether a gateway endpoint and its route tables take the traffic, the names resolve only to the endpoint's ENI addresses (else why: a private hosted zone, private DNS, a VPC attribute), the endpoint's security groups and each zone's network ACL let --port in from the clients (--source, else this machine's address and security groups from instance metadata, else the VPC) and the answers out, every zone accepts TCP on --port, the TLS certificate carries --servername, and which zone this host is in and the connector dials first. One line per check: pass, warn, fail or skip, what was seen, the fix and the AWS CLI commands to run. Exit code 0 when no check failed (warnings allowed), 1 otherwise.",
+      "Run the checks people do by hand when \"it doesn't connect\", in order: the endpoint exists and is available (pendingAcceptance: the provider must accept), the VPC has enableDnsSupport and enableDnsHostnames, private DNS is on, the endpoint policy is not full access (and, with --action, lets your call through, naming the statement that decides), for S3 and DynamoDB whether a gateway endpoint and its route tables (this machine's included) take the traffic, the names resolve only to the endpoint's ENI addresses (else why: a private hosted zone, private DNS, a VPC attribute), the endpoint's security groups and each zone's network ACL let --port in from the clients (--source, else this machine's address and security groups from instance metadata, else the VPC) and the answers out, the clients' own security groups let it out, every zone accepts TCP on --port, the TLS certificate carries --servername, which zone this host is in and the connector dials first, and whether a setting you pass (--pool-idle-timeout-ms, --keep-alive, --keep-alive-timeout-ms, --adapter-options) lets a connection sit idle across the path's 350 s idle timeout. One line per check: pass, warn, fail or skip, what was seen, the fix and the AWS CLI commands to run. Exit code 0 when no check failed (warnings allowed), 1 otherwise.",
     )
     .argument(
       '<endpoint>',
@@ -149,8 +149,8 @@ export function registerDoctor(program: Command, context: CommandContext): void 
     .addOption(
       new Option(
         '--starttls <protocol>',
-        'protocol to speak before TLS (default: postgres on port 5432)',
-      ).choices(['postgres', 'none']),
+        'protocol to speak before TLS (default: postgres on port 5432, mysql on 3306)',
+      ).choices(['postgres', 'mysql', 'none']),
     )
     .addOption(
       new Option('--timeout <ms>', 'per connect and handshake')
@@ -215,7 +215,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  privatelink doctor vpce-0123456789abcdef0 --port 443\n  privatelink doctor db.example.internal --port 5432 --servername app.proxy-abc.us-west-2.rds.amazonaws.com',
+      '\nExamples:\n  privatelink doctor vpce-0123456789abcdef0 --port 443\n  privatelink doctor db.example.internal --port 5432 --servername app.proxy-abc.us-west-2.rds.amazonaws.com\n  privatelink doctor vpce-0123456789abcdef0 --action s3:GetObject --resource arn:aws:s3:::my-bucket/key --principal arn:aws:iam::123456789012:role/app\n  privatelink doctor vpce-0123456789abcdef0 --port 5432 --adapter-options pool-options.json',
     )
     .action(async (target: Target, flags: DoctorFlags) => {
       if (

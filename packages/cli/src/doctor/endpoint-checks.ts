@@ -167,7 +167,9 @@ export async function checkVpcAttributes(
         {
           ...base,
           status: 'fail',
-          seen: `${String(value ?? 'unknown')} on ${vpcId}: private DNS names resolve publicly in this VPC`,
+          // Off, the two break different things: without DNS support the Amazon DNS server (the
+          // VPC's base +2) answers nothing at all; without hostnames it answers, but publicly.
+          seen: `${String(value ?? 'unknown')} on ${vpcId}: ${attribute === 'enableDnsSupport' ? "the Amazon DNS server (the VPC's CIDR base +2) does not answer in this VPC, so no name resolves through it" : 'private DNS names resolve publicly in this VPC'}`,
           fix: 'Private DNS needs enableDnsSupport and enableDnsHostnames on the VPC.',
           commands: [
             `aws ec2 modify-vpc-attribute --vpc-id ${vpcId} --${attribute === 'enableDnsSupport' ? 'enable-dns-support' : 'enable-dns-hostnames'}`,

@@ -7,13 +7,18 @@ import {
 } from '@privatelink/core'
 import type { Progress } from '../io.js'
 import type { CheckLog } from './check.js'
+import type { StartTls } from './mysql-tls.js'
 import { tcpProbe, tlsProbe } from './probe.js'
 
 /** The port dialled in a zone: the listener port, unless the zone maps it (the lab without root). */
 export const zonePort = (zone: EndpointZone, port: number): number =>
   zone.portMap?.[String(port)] ?? port
 
-function reachFix(code: string, port: number): string {
+function reachFix(code: string, port: number, cleared = false): string {
+  // The security group and this zone's ACL were read and admit the port: never send the user back
+  // there for a timeout; what is left is the client's side or the service behind the endpoint.
+  if (code === 'ETIMEDOUT' && cleared)
+    return `Connects to port ${port} go unanswered although the security groups and this zone's network ACL admit them (above): check the client's own subnet ACL and any firewall on the way, then ask the provider whether the NLB has a healthy target in this zone (cross-zone load balancing is off by default).`
   if (code === 'ECONNREFUSED')
     return `Nothing accepts port ${port} in this zone: check the port is the service's listener port, and ask the provider whether the NLB has a healthy target in this zone (cross-zone load balancing is off by default).`
   if (code === 'ETIMEDOUT')
@@ -35,6 +40,12 @@ export interface ReachResult {
   port: number
   ms?: number
 }
+
+/** Whether the security-group check and this zone's ACL check both passed above. */
+const pathCleared = (log: CheckLog, zone: EndpointZone) =>
+  log.results.some((r) => r.id === 'sg.ingress' && r.status === 'pass') &&
+  !log.results.some((r) => r.id === 'sg.egress' && r.status !== 'pass') &&
+  log.results.some((r) => r.id === 'nacl.rules' && r.zone === zone.azName && r.status === 'pass')
 
 /** `reach <zone>`: a TCP connect to every zone's ENI, in parallel. Returns the zones that answered. */
 export async function checkReach(
@@ -88,7 +99,7 @@ export async function checkReach(
           seen: `${where} ${what}`,
           fix:
             explained === undefined
-              ? reachFix(outcome.code, port)
+              ? reachFix(outcome.code, port, pathCleared(log, zone))
               : `Explained by ${explained.explanation}.`,
           ...(explained === undefined ? {} : { commands: explained.commands }),
         },
@@ -100,7 +111,7 @@ export async function checkReach(
 }
 
 /** What to do about a handshake that failed over a TCP connection that worked. */
-function tlsFix(code: string, starttls: 'postgres' | undefined): string {
+function tlsFix(code: string, starttls: StartTls | undefined): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
     return "Pass --servername with a name on the certificate: the service's own name (for RDS Proxy the proxy endpoint name), never the vpce- name you dial. Clients must verify against that name too."
   if (code === 'ERR_NO_TLS')
@@ -121,7 +132,7 @@ export async function checkTls(
   reached: ReachResult[],
   servername: string,
   ca: string | undefined,
-  starttls: 'postgres' | undefined,
+  starttls: StartTls | undefined,
   timeoutMs: number,
   progress: Progress,
 ): Promise<void> {

@@ -3,6 +3,7 @@ import type { Ec2Client } from '../aws-client.js'
 import type { RawEndpoint } from '../target.js'
 import { type CallerSource, instanceSource, sourceFromFlag, vpcSource } from './caller-source.js'
 import type { CheckLog } from './check.js'
+import { checkClientEgress } from './client-egress-checks.js'
 import { readInstanceNetwork } from './instance-metadata.js'
 import { checkNetworkAcls } from './network-acl-checks.js'
 import type { ZoneExplanation } from './network-checks.js'
@@ -71,11 +72,13 @@ export async function checkNetworkPath(
   }
   const groupIds = (raw.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))
   const groups = await checkSecurityGroups(log, client, groupIds, port, sources)
+  const egress = await checkClientEgress(log, client, sources, endpoint, groupIds, port)
   const acls = await checkNetworkAcls(log, client, endpoint, port, sources)
   return (zone) => {
     const parts: ZoneExplanation[] = []
     if (groups !== undefined && groups.status !== 'pass' && groups.explanation !== undefined)
       parts.push({ explanation: groups.explanation, commands: groups.commands })
+    if (egress !== undefined) parts.push(egress)
     const acl = acls.get(zone.azName)
     if (acl !== undefined) parts.push(acl)
     if (parts.length === 0) return undefined

@@ -4,7 +4,7 @@ import type { CheckLog, CheckResult } from './check.js'
 import { parseIpv4Range, rangeContains, rangesOverlap } from './ipv4-range.js'
 
 /** The parts of DescribeSecurityGroups' answer doctor reads. */
-interface RawRule {
+export interface RawRule {
   IpProtocol?: string
   FromPort?: number
   ToPort?: number
@@ -17,13 +17,15 @@ interface RawGroup {
   IpPermissions?: RawRule[]
 }
 
-const coversPort = (rule: RawRule, port: number) =>
+/** Whether a rule takes TCP on the port (all traffic, or TCP with the port in its range). */
+export const coversPort = (rule: RawRule, port: number) =>
   rule.IpProtocol === '-1' ||
   ((rule.IpProtocol === 'tcp' || rule.IpProtocol === '6') &&
     (rule.FromPort ?? 0) <= port &&
     port <= (rule.ToPort ?? 65535))
 
-const ruleText = (rule: RawRule) => {
+/** `tcp 8443 from 10.0.0.0/16`; `to` for an outbound rule. */
+export const ruleText = (rule: RawRule, direction: 'from' | 'to' = 'from') => {
   const ports =
     rule.IpProtocol === '-1'
       ? 'all traffic'
@@ -34,7 +36,7 @@ const ruleText = (rule: RawRule) => {
     ...(rule.IpRanges ?? []).map((r) => r.CidrIp),
     ...(rule.UserIdGroupPairs ?? []).map((g) => g.GroupId),
   ].join(', ')
-  return `${ports} from ${from || 'nowhere'}`
+  return `${ports} ${direction} ${from || 'nowhere'}`
 }
 
 type Verdict =
