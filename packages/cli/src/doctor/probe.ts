@@ -7,6 +7,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls'
 import { PrivateLinkError } from '@privatelink/core'
+import { mysqlTls, type StartTls } from './mysql-tls.js'
 
 export type TcpOutcome =
   | { ok: true; ms: number; socket: Socket }
@@ -54,7 +55,7 @@ export async function tlsProbe(
   socket: Socket,
   servername: string,
   ca: string | undefined,
-  starttls: 'postgres' | undefined,
+  starttls: StartTls | undefined,
   timeoutMs: number,
 ): Promise<TlsOutcome> {
   // TCP is connected here: a deadline passing now is the handshake's, not the network's, and
@@ -76,7 +77,9 @@ export async function tlsProbe(
     const secure =
       starttls === 'postgres'
         ? await postgresTls(socket, servername, ca, deadline.signal)
-        : await directTls(socket, servername, ca, deadline.signal)
+        : starttls === 'mysql'
+          ? await mysqlTls(socket, servername, ca, deadline.signal)
+          : await directTls(socket, servername, ca, deadline.signal)
     try {
       const certificate = secure.getPeerCertificate()
       const names = namesOf(certificate)

@@ -17,6 +17,7 @@ import {
 import type { IdleSettingGroup } from './idle-settings.js'
 import { checkIdleTimeouts } from './idle-timeout-checks.js'
 import { readInstanceNetwork } from './instance-metadata.js'
+import { defaultStartTls } from './mysql-tls.js'
 import { checkLocality, checkReach, checkTls, type ReachResult } from './network-checks.js'
 import { checkNetworkPath } from './network-path-checks.js'
 import { checkPolicyCall, type PolicyCallRequest } from './policy-call-check.js'
@@ -33,8 +34,8 @@ export interface DoctorOptions {
   dns?: string[]
   /** PEM text of extra trusted CAs. */
   ca?: string
-  /** @default 'postgres' on port 5432, else none */
-  starttls?: 'postgres' | 'none'
+  /** @default 'postgres' on port 5432, 'mysql' on 3306, else none */
+  starttls?: 'postgres' | 'mysql' | 'none'
   /** Per connect and per handshake. */
   timeoutMs: number
   endpointUrl?: string
@@ -176,13 +177,13 @@ export async function runDoctor(
           explain,
         )
         if (options.servername !== undefined) {
-          const starttls = options.starttls ?? (options.port === 5432 ? 'postgres' : 'none')
+          const starttls = options.starttls ?? defaultStartTls(options.port)
           await checkTls(
             log,
             reached,
             options.servername,
             options.ca,
-            starttls === 'postgres' ? 'postgres' : undefined,
+            starttls === 'none' ? undefined : starttls,
             options.timeoutMs,
             progress,
           )
