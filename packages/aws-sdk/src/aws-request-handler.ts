@@ -3,8 +3,11 @@ import { checkOptions } from '@privatelink/dns'
 import { createEndpointDispatcher, type EndpointDispatcher } from '@privatelink/http'
 import { UndiciHttpHandler } from '@smithy/undici-http-handler'
 import { asDnsNotPrivate, missingEndpointError } from './errors.js'
+import { type GatewayLane, gatewayRefusal, openGateway } from './gateway-route.js'
+import { createPrefixListSource, type PrefixListSource } from './prefix-lists.js'
 import {
   findRoute,
+  type GatewayOptions,
   type RouteTable,
   type RouteTarget,
   routeTable,
@@ -14,7 +17,7 @@ import {
 import { markTransient } from './sdk-transient.js'
 import { serviceOfHostname } from './service-hosts.js'
 
-export type { ServiceRoute, SharedDispatcherOptions } from './route-table.js'
+export type { GatewayOptions, ServiceRoute, SharedDispatcherOptions } from './route-table.js'
 
 /** Options of `createAwsRequestHandler`: which endpoint serves which service. Give `endpoint`, `endpoints` or both. */
 export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
@@ -28,7 +31,9 @@ export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
    * Routes by service, keyed as the endpoint's service name ends: `secretsmanager`, `sts`, `kms`,
    * `ecr.api`. An Endpoint (discoverEndpoint / endpointFromConfig): zonal, own zone first, with
    * failover. `'private-dns'`: through the service's name, which must resolve to private
-   * addresses (guarded, not zonal).
+   * addresses (guarded, not zonal). `'gateway'` (`s3`, `dynamodb`): a gateway endpoint serves the
+   * service in this VPC; its public names are dialled, and only addresses in the service's
+   * managed prefix list are allowed (read on the first call, see `gateway`).
    */
   endpoints?: Record<string, ServiceRoute>
   /**
@@ -45,6 +50,8 @@ export interface AwsRequestHandlerOptions extends SharedDispatcherOptions {
    * `'private-dns'` routes: the first endpoint's (consumer) region, else `AWS_REGION`
    */
   region?: string
+  /** How `'gateway'` routes read the service's managed prefix list and resolve its names. @default {} */
+  gateway?: GatewayOptions
 }
 
 /** The key a hostname routes by: lowercase, without a fully-qualified name's trailing dot. */
@@ -52,9 +59,16 @@ function routeName(hostname: string): string {
   return hostname.toLowerCase().replace(/\.$/, '')
 }
 
+/** One route target's dispatcher and SDK handler; a gateway route's are made on its first call. */
+interface Lane {
+  dispatcher: EndpointDispatcher | undefined
+  handler: UndiciHttpHandler | undefined
+  gateway: GatewayLane | undefined
+  open: (() => Promise<void>) | undefined
+}
+
 interface Route {
-  dispatcher: EndpointDispatcher
-  handler: UndiciHttpHandler
+  lane: Lane
   service: string | undefined
   region: string
 }
@@ -76,7 +90,9 @@ function privateDnsEndpoint(hostname: string, region: string): Endpoint {
   }
 }
 
-const dispatcherEndpoint = (route: RouteTarget): Endpoint | Connector =>
+const dispatcherEndpoint = (
+  route: Exclude<RouteTarget, { kind: 'gateway' }>,
+): Endpoint | Connector =>
   route.kind === 'endpoint' ? route.endpoint : privateDnsEndpoint(route.hostname, route.region)
 
 /**
@@ -89,6 +105,7 @@ export class AwsRequestHandler {
   #table: RouteTable | undefined
   readonly #dispatchers: EndpointDispatcher[] = []
   #region: string | undefined
+  #closed = false
 
   constructor(options: AwsRequestHandlerOptions) {
     // A value that throws when read (a revoked Proxy, a throwing getter) is ERR_INVALID_OPTION
@@ -108,8 +125,14 @@ export class AwsRequestHandler {
       else names.push(name)
     }
     const built: EndpointDispatcher[] = []
+    const prefixLists = createPrefixListSource(table.gateway.ec2)
     try {
       for (const [route, names] of groups) {
+        if (route.kind === 'gateway') {
+          const lane = this.#gatewayLane(route, names, table, prefixLists)
+          for (const name of names) this.#routes.set(name, this.#routeFor(table, name, lane))
+          continue
+        }
         const servername = table.servernames.get(route)
         const dispatcher = createEndpointDispatcher({
           ...table.shared,
@@ -119,10 +142,8 @@ export class AwsRequestHandler {
         })
         built.push(dispatcher)
         const handler = new UndiciHttpHandler({ dispatcher })
-        for (const name of names) {
-          const { service, region } = table.routes.get(name) as { service?: string; region: string }
-          this.#routes.set(name, { dispatcher, handler, service, region })
-        }
+        const lane: Lane = { dispatcher, handler, gateway: undefined, open: undefined }
+        for (const name of names) this.#routes.set(name, this.#routeFor(table, name, lane))
       }
     } catch (error) {
       // The dispatcher's own options are checked by the first one made; the ones already made
@@ -131,6 +152,51 @@ export class AwsRequestHandler {
       throw error
     }
     return built
+  }
+
+  #routeFor(table: RouteTable, name: string, lane: Lane): Route {
+    const { service, region } = table.routes.get(name) as { service?: string; region: string }
+    return { lane, service, region }
+  }
+
+  // A gateway route reads its prefix list on its first call (lazily: no EC2 call, nor the
+  // client-ec2 import, before one), then keeps its dispatcher; a failed read is retried next call.
+  #gatewayLane(
+    route: Extract<RouteTarget, { kind: 'gateway' }>,
+    names: string[],
+    table: RouteTable,
+    prefixLists: PrefixListSource,
+  ): Lane {
+    let opening: Promise<void> | undefined
+    const lane: Lane = { dispatcher: undefined, handler: undefined, gateway: undefined, open }
+    function open(this: void): Promise<void> {
+      opening ??= openGateway(route, names, table.shared, table.gateway, prefixLists).then(
+        (gateway) => {
+          lane.gateway = gateway
+          lane.dispatcher = gateway.dispatcher
+          lane.handler = new UndiciHttpHandler({ dispatcher: gateway.dispatcher })
+        },
+        (error: unknown) => {
+          opening = undefined
+          throw error
+        },
+      )
+      return opening
+    }
+    return lane
+  }
+
+  async #ready(lane: Lane): Promise<UndiciHttpHandler> {
+    if (lane.handler === undefined) {
+      await lane.open!()
+      const dispatcher = lane.dispatcher!
+      if (!this.#dispatchers.includes(dispatcher)) {
+        this.#dispatchers.push(dispatcher)
+        // Opened after destroy(): its calls fail as every other route's do.
+        if (this.#closed) dispatcher.destroy().catch(() => {})
+      }
+    }
+    return lane.handler!
   }
 
   // `*.suffix` for each family served, for the refusal's list of what is served.
@@ -148,7 +214,7 @@ export class AwsRequestHandler {
    * name served, or one of a served family (an S3 bucket's, a DynamoDB account endpoint).
    */
   dispatcherFor(hostname: string): EndpointDispatcher | undefined {
-    return this.#routeOf(routeName(hostname))?.route.dispatcher
+    return this.#routeOf(routeName(hostname))?.route.lane.dispatcher
   }
 
   // Its own entry, else its family's: sent through the family's origin, a name the dispatcher pins.
@@ -170,6 +236,8 @@ export class AwsRequestHandler {
     if (found === undefined)
       throw missingEndpointError(hostname, this.#region, this.hostnames, this.#families())
     const { route, origin } = found
+    // A gateway route's first call reads its prefix list (ERR_PREFIX_LIST_UNAVAILABLE if not).
+    const sdkHandler = await this.#ready(route.lane)
     try {
       // Sent to the name as routed (no trailing dot; a family's member through its route's name),
       // so the dispatcher's pinning sees a name it serves; the signed Host header stays as the
@@ -181,8 +249,14 @@ export class AwsRequestHandler {
               hostname: origin,
               headers: { host: request.headers['host'] ?? hostname, ...request.headers },
             }) as typeof request)
-      return await route.handler.handle(routed, options)
+      return await sdkHandler.handle(routed, options)
     } catch (error) {
+      const gateway = route.lane.gateway
+      const refused =
+        gateway === undefined
+          ? undefined
+          : await gatewayRefusal(error, hostname, route.service ?? '', gateway)
+      if (refused !== undefined) throw refused
       markTransient(error)
       const service = route.service ?? serviceOfHostname(hostname)?.service
       if (service === undefined) throw error
@@ -204,11 +278,13 @@ export class AwsRequestHandler {
    * (`UND_ERR_DESTROYED`) rather than fall back to a public path.
    */
   destroy(): void {
+    this.#closed = true
     for (const dispatcher of this.#dispatchers) dispatcher.destroy().catch(() => {})
   }
 
   /** Lets running calls finish, then closes every connection. */
   async close(): Promise<void> {
+    this.#closed = true
     await Promise.all(this.#dispatchers.map((dispatcher) => dispatcher.close()))
   }
 }

@@ -1,5 +1,6 @@
 export type {
   AwsRequestHandlerOptions,
+  GatewayOptions,
   ServiceRoute,
   SharedDispatcherOptions,
 } from './aws-request-handler.js'

@@ -11,8 +11,28 @@ import {
   serviceNameFamilies,
 } from './service-names.js'
 
-/** What reaches a service: an interface endpoint, a connector to share, or its private DNS name. */
-export type ServiceRoute = Endpoint | Connector | 'private-dns'
+/**
+ * What reaches a service: an interface endpoint, a connector to share, its private DNS name, or
+ * (S3 and DynamoDB) a gateway endpoint in this VPC's route tables.
+ */
+export type ServiceRoute = Endpoint | Connector | 'private-dns' | 'gateway'
+
+/** How `'gateway'` routes find their addresses and check them. */
+export interface GatewayOptions {
+  /**
+   * Settings of the EC2 client that reads the service's managed prefix list
+   * (`@aws-sdk/client-ec2`, loaded on the first gateway call): `region`, `credentials`,
+   * `endpoint`... @default {} (the SDK's defaults, in the service's region)
+   */
+  ec2?: Record<string, unknown>
+  /**
+   * DNS servers that answer the service's public names (`host` or `host:port`).
+   * @default the system's resolvers
+   */
+  servers?: string[]
+}
+
+const GATEWAY_SERVICES = new Set(['s3', 'dynamodb'])
 
 /** Dispatcher settings shared by every endpoint (see @privatelink/http for each default). */
 export type SharedDispatcherOptions = Omit<
@@ -30,6 +50,8 @@ export interface RouteOptions {
   hostnames?: Record<string, string[]>
   /** The region of routes that do not carry one. */
   region?: string
+  /** How `'gateway'` routes read their prefix lists and resolve. */
+  gateway?: GatewayOptions
 }
 
 /**
@@ -40,6 +62,12 @@ export interface RouteOptions {
 export type RouteTarget =
   | { readonly kind: 'endpoint'; readonly endpoint: Endpoint | Connector }
   | { readonly kind: 'private-dns'; readonly hostname: string; readonly region: string }
+  | {
+      readonly kind: 'gateway'
+      readonly service: string
+      readonly hostname: string
+      readonly region: string
+    }
 
 /** One hostname's route: where it goes, the service it belongs to, the region calls are signed for. */
 export interface HostRoute {
@@ -67,6 +95,8 @@ export interface RouteTable {
   readonly shared: SharedDispatcherOptions
   /** The consumer's region ('private-dns' routes, error hints), when known. */
   readonly region: string | undefined
+  /** `gateway`, checked. */
+  readonly gateway: GatewayOptions
 }
 
 export const isConnector = (value: unknown): value is Connector =>
@@ -90,7 +120,17 @@ const PINNED_BY_HANDLER = ['origins', 'servername', 'passthrough']
 function checkShape(options: RouteOptions & Record<string, unknown>) {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
-  const { endpoint, endpoints = {}, hostnames = {}, region, ...shared } = options
+  const { endpoint, endpoints = {}, hostnames = {}, region, gateway = {}, ...shared } = options
+  if (typeof gateway !== 'object' || gateway === null || Array.isArray(gateway))
+    throw invalidOption('gateway', 'an object { ec2?, servers? }', gateway)
+  const { ec2, servers } = gateway as GatewayOptions
+  if (ec2 !== undefined && (typeof ec2 !== 'object' || ec2 === null))
+    throw invalidOption('gateway.ec2', 'an EC2 client config object', ec2)
+  if (
+    servers !== undefined &&
+    (!Array.isArray(servers) || servers.some((x) => typeof x !== 'string'))
+  )
+    throw invalidOption('gateway.servers', 'an array of DNS server addresses', servers)
   if (region !== undefined && !isRegion(region))
     throw invalidOption('region', 'an AWS region such as us-west-2', region)
   if (typeof endpoints !== 'object' || endpoints === null || Array.isArray(endpoints))
@@ -112,7 +152,14 @@ function checkShape(options: RouteOptions & Record<string, unknown>) {
       'at least one service, e.g. { secretsmanager: endpoint }',
       endpoints,
     )
-  return { endpoint, endpoints, hostnames, region, shared: shared as SharedDispatcherOptions }
+  return {
+    endpoint,
+    endpoints,
+    hostnames,
+    region,
+    gateway: gateway as GatewayOptions,
+    shared: shared as SharedDispatcherOptions,
+  }
 }
 
 /**
@@ -167,8 +214,8 @@ class TableBuilder {
 
   /** A service's name families and TLS name, routed to `route` through its name `origin`. */
   addService(route: RouteTarget, service: string | undefined, region: string, origin: string) {
-    if (route.kind !== 'endpoint') return
-    const endpoint = endpointOf(route.endpoint)
+    if (route.kind === 'private-dns') return
+    const endpoint = route.kind === 'endpoint' ? endpointOf(route.endpoint) : undefined
     for (const family of serviceNameFamilies(service, region, endpoint)) {
       const owner = this.families.find((f) => f.family.suffix === family.suffix)
       if (owner !== undefined && owner.route !== route)
@@ -179,7 +226,7 @@ class TableBuilder {
         )
       this.families.push({ family, route, service, region, origin: origin.toLowerCase() })
     }
-    const servername = endpointServername(service, endpoint)
+    const servername = endpoint === undefined ? undefined : endpointServername(service, endpoint)
     if (servername !== undefined) this.servernames.set(route, servername)
   }
 
@@ -205,7 +252,7 @@ class TableBuilder {
  * one target, conflicts refused. Throws ERR_INVALID_OPTION naming the option.
  */
 export function routeTable(options: RouteOptions): RouteTable {
-  const { endpoint, endpoints, hostnames, region, shared } = checkShape(
+  const { endpoint, endpoints, hostnames, region, gateway, shared } = checkShape(
     options as RouteOptions & Record<string, unknown>,
   )
   const table = new TableBuilder()
@@ -219,7 +266,8 @@ export function routeTable(options: RouteOptions): RouteTable {
     return target
   }
   // 'private-dns' names resolve in the consumer's VPC: the consumer's region, not a service's.
-  const first = endpoint ?? Object.values(endpoints).find((r) => r !== 'private-dns')
+  const first =
+    endpoint ?? Object.values(endpoints).find((r) => r !== 'private-dns' && r !== 'gateway')
   const consumerRegion =
     region ??
     (isEndpoint(first) || isConnector(first) ? endpointOf(first).region : undefined) ??
@@ -259,10 +307,29 @@ export function routeTable(options: RouteOptions): RouteTable {
       table.add(target, service, consumerRegion, [hostname, ...extraNames(hostnames, service)])
       continue
     }
+    if (route === 'gateway') {
+      if (!GATEWAY_SERVICES.has(service))
+        throw invalidOption(
+          `endpoints.${service}`,
+          "an Endpoint, a Connector or 'private-dns' ('gateway' is for s3 and dynamodb only)",
+          route,
+        )
+      if (consumerRegion === undefined)
+        throw invalidOption('region', "a region for 'gateway' services (or AWS_REGION)", region)
+      const hostname = serviceHostname(service, consumerRegion)
+      const target: RouteTarget = { kind: 'gateway', service, hostname, region: consumerRegion }
+      table.add(target, service, consumerRegion, [
+        hostname,
+        ...serviceExtraNames(service, consumerRegion),
+        ...extraNames(hostnames, service),
+      ])
+      table.addService(target, service, consumerRegion, hostname)
+      continue
+    }
     if (!isEndpoint(route) && !isConnector(route))
       throw invalidOption(
         `endpoints.${service}`,
-        "an Endpoint, a Connector or 'private-dns'",
+        "an Endpoint, a Connector, 'private-dns' or (s3, dynamodb) 'gateway'",
         route,
       )
     const serviceRegion = serviceRegionOf(route, region, `endpoints.${service}`)
@@ -289,6 +356,7 @@ export function routeTable(options: RouteOptions): RouteTable {
     servernames: table.servernames,
     shared,
     region: consumerRegion,
+    gateway,
   }
 }
 

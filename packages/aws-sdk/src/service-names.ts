@@ -32,17 +32,22 @@ export const vpceName = (endpoint: Endpoint): string =>
 export function serviceNameFamilies(
   service: string | undefined,
   region: string,
-  endpoint: Endpoint,
+  endpoint: Endpoint | undefined,
 ): NameFamily[] {
   const domain = dnsSuffix(region)
   if (service === 'dynamodb')
     return [{ suffix: `ddb.${region}.${domain}`, label: ACCOUNT, kind: 'account' }]
   if (service !== 's3') return []
-  const vpce = vpceName(endpoint)
-  return [
+  const own: NameFamily[] = [
     { suffix: `s3.${region}.${domain}`, label: BUCKET, kind: 'bucket' },
     { suffix: `s3-accesspoint.${region}.${domain}`, label: ACCESS_POINT, kind: 'accesspoint' },
     { suffix: `s3-control.${region}.${domain}`, label: ACCOUNT, kind: 'control' },
+  ]
+  // A gateway endpoint has no names of its own.
+  if (endpoint === undefined) return own
+  const vpce = vpceName(endpoint)
+  return [
+    ...own,
     { suffix: `bucket.${vpce}`, label: BUCKET, kind: 'bucket' },
     { suffix: `accesspoint.${vpce}`, label: ACCESS_POINT, kind: 'accesspoint' },
     { suffix: `control.${vpce}`, label: ACCOUNT, kind: 'control' },
