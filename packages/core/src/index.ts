@@ -68,14 +68,14 @@ export { HealthRegistry } from './health-registry.js'
 export type { DetectedLocality, DetectLocalityOptions, LocalityFailure } from './locality.js'
 export { detectLocality } from './locality.js'
 export type { Endpoint, EndpointZone, Locality } from './model.js'
-export type { ServiceName } from './service-name.js'
-export { formatServiceName, parseServiceName } from './service-name.js'
 export {
   crossesPathIdle,
   DEFAULT_PATH_IDLE_TIMEOUT_MS,
   defaultKeepAliveDelayMs,
   pathIdleChannel,
 } from './path-idle.js'
+export type { ServiceName } from './service-name.js'
+export { formatServiceName, parseServiceName } from './service-name.js'
 export type {
   RetireEvent,
   Retirement,
@@ -105,7 +105,7 @@ export type {
   TokenLife,
 } from './token-cache.js'
 export { createTokenCache } from './token-cache.js'
-export type { TokenProviderOptions } from './token-cache-provider.js'
+export type { TokenProviderOptions, TokenSigningOptions } from './token-cache-provider.js'
 export { createTokenProvider } from './token-cache-provider.js'
 export type { EjectionOptions, ZoneHealthSnapshot } from './zone-health.js'
 export type { ZoneKey } from './zone-key.js'

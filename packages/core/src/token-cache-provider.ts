@@ -16,6 +16,28 @@ import {
   type TokenLife,
 } from './token-cache.js'
 
+/**
+ * The options every IAM token provider (pg's, redis's, mysql's) takes besides what its tokens are
+ * for; an adapter's options interface extends this one.
+ */
+export interface TokenSigningOptions {
+  /**
+   * Signs the tokens: fixed credentials, or a provider (called for each signing; asked to
+   * force-refresh when its credentials expire within twice `refreshMarginMs`). A token never
+   * outlives the credentials' `expiration`.
+   * @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use
+   */
+  credentials?: AwsCredentials | AwsCredentialsProvider
+  /** Milliseconds since the epoch: the signing date and when a token is stale. @default Date.now */
+  clock?: () => number
+  /**
+   * A token is no longer handed out this long before it expires (clock skew, a slow handshake); a
+   * background refresh starts once it is past half its life. An integer from 0 to 599999.
+   * @default 60000
+   */
+  refreshMarginMs?: number
+}
+
 /** Tokens live 15 minutes: a margin must leave some of it. */
 const MAX_MARGIN_MS = 599_999
 

@@ -97,11 +97,15 @@ export interface TokenCacheDiagnostics {
 export interface TokenCacheStats {
   /** Tokens signed, background refreshes included. */
   signed: number
-  /** getToken() calls answered from the cache. */
+  /** getToken() calls answered with the cached token, without waiting. */
   cached: number
-  /** getToken() calls that waited for signing. */
+  /** getToken() calls that waited for signing (no valid token at hand). */
   waited: number
-  /** Background refreshes that failed while a valid token was kept. */
+  /**
+   * Background refreshes that failed while the cached token was still served (each published on
+   * the adapter's `token-refresh-failed` channel; the next try waits 5 s). A failure a caller
+   * waited for rejects its getToken() instead and is not counted here.
+   */
   refreshFailures: number
 }
 
@@ -113,7 +117,7 @@ export interface TokenCache {
   refresh(): Promise<void>
   /** When the cached token stops being served (ms since the epoch), if there is one. */
   expiresAt(): number | undefined
-  /** A copy of the counters. */
+  /** A copy of the signing and cache counters, for metrics and tests: a snapshot. */
   stats(): TokenCacheStats
 }
 

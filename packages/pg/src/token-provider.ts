@@ -1,14 +1,23 @@
-import type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
+import type { AwsCredentialsProvider } from '@privatelink/base'
 import { invalidOption, PrivateLinkError, requiredStringOption } from '@privatelink/base'
-import { createTokenProvider, type TokenLife } from '@privatelink/core'
+import {
+  createTokenProvider,
+  type TokenCache,
+  type TokenCacheStats,
+  type TokenLife,
+  type TokenSigningOptions,
+} from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 import { readOptions } from './read-options.js'
 
 // One credential type for every package (the SDK's AwsCredentialIdentity), under pg's names.
 export type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
 
-/** Options of `createIamTokenProvider`: what the token is for, and how to sign and refresh it. */
-export interface IamTokenProviderOptions {
+/**
+ * Options of `createIamTokenProvider`: what the token is for; `credentials`, `clock` and
+ * `refreshMarginMs` (core's TokenSigningOptions) say how to sign and refresh it.
+ */
+export interface IamTokenProviderOptions extends TokenSigningOptions {
   /** The RDS Proxy endpoint name the token is signed for (never the vpce name you dial). */
   hostname: string
   /** The proxy's port, part of what is signed. @default 5432 */
@@ -17,35 +26,17 @@ export interface IamTokenProviderOptions {
   username: string
   /** The proxy's region (a vpce name does not tell it reliably). */
   region: string
-  /** Credentials that sign the tokens. @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use */
-  credentials?: AwsCredentials | AwsCredentialsProvider
-  /** Milliseconds since the epoch; decides when a token is stale. @default Date.now */
-  clock?: () => number
-  /**
-   * A token counts as expired this long before it really does (clock skew, a slow handshake).
-   * A background refresh starts once a token is past half its life.
-   * @default 60000
-   */
-  refreshMarginMs?: number
 }
 
-/** Counters since the provider was created, for metrics and tests. */
-export interface IamTokenProviderStats {
-  /** Tokens signed. */
-  signed: number
-  /** getToken() calls answered from the cache. */
-  cached: number
-  /** getToken() calls that had to wait for signing (no valid token at hand). */
-  waited: number
-  /** Background refreshes that failed while a valid token was kept. */
-  refreshFailures: number
-}
+/** Counters since the provider was created, for metrics and tests (core's TokenCacheStats). */
+export type IamTokenProviderStats = TokenCacheStats
 
 /**
  * Caches and refreshes the RDS IAM token for one proxy, user and region; share one between pools
- * with the `tokenProvider` option.
+ * with the `tokenProvider` option. `getToken`, `refresh`, `expiresAt` and `stats` are core's
+ * TokenCache.
  */
-export interface IamTokenProvider {
+export interface IamTokenProvider extends TokenCache {
   /** The RDS Proxy endpoint name the tokens are signed for. */
   readonly hostname: string
   /** The port the tokens are signed for. */
@@ -54,14 +45,6 @@ export interface IamTokenProvider {
   readonly username: string
   /** The region the tokens are signed in. */
   readonly region: string
-  /** A token valid for at least `refreshMarginMs`; waits for signing only when none is. */
-  getToken(): Promise<string>
-  /** Drops the cached token and signs a new one (after an authentication failure). */
-  refresh(): Promise<void>
-  /** When the cached token stops being served (ms since the epoch), if there is one. */
-  expiresAt(): number | undefined
-  /** A snapshot of the counters. */
-  stats(): IamTokenProviderStats
 }
 
 /** RDS IAM tokens live 15 minutes (X-Amz-Expires=900). */
@@ -72,7 +55,8 @@ type SignerModule = typeof import('@aws-sdk/rds-signer')
 /**
  * IAM authentication tokens for RDS Proxy, shaped like smithy's memoize: one cached token per
  * provider, refreshed ahead of expiry in the background, concurrent refreshes collapsed. The
- * caching is core's `createTokenCache`; this file signs and names the errors.
+ * caching, credentials and diagnostics are core's `createTokenProvider`; this file signs and
+ * names the errors.
  */
 export function createIamTokenProvider(given: IamTokenProviderOptions): IamTokenProvider {
   const options = readOptions(

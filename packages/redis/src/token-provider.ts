@@ -5,7 +5,13 @@ import {
   PrivateLinkError,
   requiredStringOption,
 } from '@privatelink/base'
-import { createTokenProvider, type TokenLife } from '@privatelink/core'
+import {
+  createTokenProvider,
+  type TokenCache,
+  type TokenCacheStats,
+  type TokenLife,
+  type TokenSigningOptions,
+} from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { withCheckedOptions } from './checked-options.js'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
@@ -20,7 +26,7 @@ export type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
  * Options of createElastiCacheTokenProvider. Checked at construction: a bad value throws
  * `ERR_INVALID_OPTION` naming the option.
  */
-export interface ElastiCacheTokenProviderOptions {
+export interface ElastiCacheTokenProviderOptions extends TokenSigningOptions {
   /** The IAM-enabled user's ID; ElastiCache requires its user name to be the same. */
   userId: string
   /**
@@ -34,44 +40,18 @@ export interface ElastiCacheTokenProviderOptions {
   serverless?: boolean
   /** The signing service: `'memorydb'` for MemoryDB (with its cluster name as `cacheName`). @default 'elasticache' */
   service?: 'elasticache' | 'memorydb'
-  /**
-   * Signs the tokens: fixed credentials, or a provider (called for each signing; asked to
-   * force-refresh when its credentials expire within twice `refreshMarginMs`).
-   * @default the SDK's default chain (`fromNodeProviderChain()`), loaded on first use
-   */
-  credentials?: AwsCredentials | AwsCredentialsProvider
-  /** Milliseconds since the epoch: signing date and staleness. @default Date.now */
-  clock?: () => number
-  /**
-   * A token is no longer handed out this long before it expires (clock skew, a slow handshake); a
-   * background refresh starts once it is past half its life. An integer from 0 to 599999.
-   * @default 60000
-   */
-  refreshMarginMs?: number
 }
 
-/** Counters since the provider was created, from `stats()`: a snapshot, not updated afterwards. */
-export interface ElastiCacheTokenProviderStats {
-  /** Tokens signed, background refreshes included. */
-  signed: number
-  /** getToken() calls answered with the cached token, without waiting. */
-  cached: number
-  /** getToken() calls that waited for signing. */
-  waited: number
-  /**
-   * Background refreshes that failed while the cached token was still handed out (each published
-   * on `tokenRefreshFailedChannel`; the next try waits 5 s). A failure a caller waited for
-   * rejects its getToken() instead and is not counted here.
-   */
-  refreshFailures: number
-}
+/** Counters since the provider was created, from `stats()` (core's TokenCacheStats). */
+export type ElastiCacheTokenProviderStats = TokenCacheStats
 
 /**
  * IAM auth tokens for one user of one cache, from createElastiCacheTokenProvider: one cached token,
  * refreshed ahead of expiry. createRedis and createRedisCluster make one from `auth: { iam }`; use
  * it yourself to authenticate a client they do not create. The token never shows in `inspect`.
+ * `getToken`, `refresh` (after a refused AUTH), `expiresAt` and `stats` are core's TokenCache.
  */
-export interface ElastiCacheTokenProvider {
+export interface ElastiCacheTokenProvider extends TokenCache {
   /** The IAM user ID tokens are signed for, also the AUTH user name. */
   readonly userId: string
   /** The replication group ID or serverless cache name (MemoryDB: cluster name) tokens are for. */
@@ -82,14 +62,6 @@ export interface ElastiCacheTokenProvider {
   readonly service: 'elasticache' | 'memorydb'
   /** Whether tokens carry `ResourceType=ServerlessCache`. */
   readonly serverless: boolean
-  /** A token valid for at least `refreshMarginMs`; waits for signing only when none is cached. */
-  getToken(): Promise<string>
-  /** Drops the cached token and signs a new one (after a refused AUTH). */
-  refresh(): Promise<void>
-  /** When the cached token stops being handed out (ms since the epoch), if there is one. */
-  expiresAt(): number | undefined
-  /** A copy of the signing and cache counters, for metrics and tests. */
-  stats(): ElastiCacheTokenProviderStats
 }
 
 /** ElastiCache and MemoryDB tokens live 15 minutes. */
