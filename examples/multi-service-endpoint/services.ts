@@ -1,5 +1,6 @@
 import type { Endpoint, Locality } from '@privatelink/core'
 import { createEndpointDispatcher } from '@privatelink/http'
+import { createPool as createMysqlPool } from '@privatelink/mysql'
 import { type AwsCredentials, createPool } from '@privatelink/pg'
 import { createRedis } from '@privatelink/redis'
 
@@ -14,6 +15,8 @@ export interface ServicesOptions {
   credentials: AwsCredentials | (() => Promise<AwsCredentials>)
   /** Port 5432: RDS Proxy with IAM authentication. */
   postgres: { proxyHost: string; user: string; database: string }
+  /** Port 3306: RDS Proxy for MySQL with IAM authentication. Leave out when there is none. */
+  mysql?: { proxyHost: string; user: string; database: string }
   /** Port 6379: ElastiCache with IAM authentication. Leave out when there is none. */
   redis?: { servername: string; cacheName: string; userId: string }
   /** Extra CA certificates (PEM). @default Node's roots, which hold AWS's (Amazon Trust Services) */
@@ -21,8 +24,8 @@ export interface ServicesOptions {
 }
 
 /**
- * Three clients on one endpoint, one per NLB listener: PostgreSQL on 5432 (pg Pool), Redis on
- * 6379 (ioredis), HTTPS on 443 (undici dispatcher). Each client has its own connector for its
+ * Up to four clients on one endpoint, one per NLB listener: PostgreSQL on 5432 (pg Pool), MySQL on
+ * 3306 (mysql2 pool), Redis on 6379 (ioredis), HTTPS on 443 (undici dispatcher). Each client has its own connector for its
  * port, with its own zone health: the NLB has a target group per listener, and one can lose its
  * targets in a zone while the others keep theirs.
  */
@@ -44,6 +47,21 @@ export function openServices(options: ServicesOptions) {
     ...(locality === undefined ? {} : { locality }),
     ...(ca === undefined ? {} : { ca }),
   })
+  // RDS Proxy for MySQL on 3306: a mysql2 pool (promise API), IAM token sent with the cleartext
+  // plugin over TLS verified against the proxy's name.
+  const mysql =
+    options.mysql === undefined
+      ? undefined
+      : createMysqlPool({
+          endpoint,
+          proxyHost: options.mysql.proxyHost,
+          user: options.mysql.user,
+          database: options.mysql.database,
+          region,
+          credentials,
+          ...(ca === undefined ? {} : { ssl: { ca } }),
+          ...(locality === undefined ? {} : { connectorOptions: { locality } }),
+        }).promise()
   const cache =
     options.redis === undefined
       ? undefined
@@ -66,11 +84,12 @@ export function openServices(options: ServicesOptions) {
   cache?.on('error', () => {})
   return {
     db,
+    mysql,
     api,
     cache,
     async close(): Promise<void> {
       cache?.disconnect()
-      await Promise.allSettled([db.end(), api.close()])
+      await Promise.allSettled([db.end(), api.close(), mysql?.end()])
     },
   }
 }
