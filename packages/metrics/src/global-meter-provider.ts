@@ -6,12 +6,15 @@ import { PrivateLinkError } from '@privatelink/base'
  * The global MeterProvider (`metrics.getMeterProvider()`), with @opentelemetry/api loaded only
  * now: it is an optional peer (the EMF writer needs none of it, and a Lambda cold start should
  * not pay ~40 ms for it). The API keeps its global on `globalThis`, so this copy sees the
- * provider the app registered through its own.
+ * provider the app registered through its own. `load`: a seam for the test of a missing API.
  */
-export function globalMeterProvider(): MeterProvider {
+export function globalMeterProvider(
+  load: () => typeof import('@opentelemetry/api') = () =>
+    createRequire(import.meta.url)('@opentelemetry/api'),
+): MeterProvider {
   let api: typeof import('@opentelemetry/api')
   try {
-    api = createRequire(import.meta.url)('@opentelemetry/api')
+    api = load()
   } catch (cause) {
     throw new PrivateLinkError(
       'ERR_METRICS_NO_OPENTELEMETRY',
