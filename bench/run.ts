@@ -10,6 +10,7 @@ import { type HttpBench, httpBench } from './http.js'
 import { type IdleCostBench, idleCostBench } from './idle-cost.js'
 import { type LambdaBundle, lambdaBundle } from './lambda-bundle.js'
 import { machine, machineInfo, table } from './measure.js'
+import { type MysqlBench, mysqlBench } from './mysql.js'
 import { type PgBench, pgBench } from './pg.js'
 import { type RedisBench, redisBench } from './redis.js'
 import { type TopologyBench, topologyBench } from './topology.js'
@@ -43,6 +44,7 @@ const failures: string[] = []
 const results: {
   http?: HttpBench
   pg?: PgBench
+  mysql?: MysqlBench
   redis?: RedisBench
   coldImport?: ColdImportBench
   lambda?: LambdaBundle
@@ -103,6 +105,15 @@ await section('pg', async () => {
   json['pg'] = { steady: pg.steady, newConnection: pg.newConnection }
   sections.push(
     `## PostgreSQL: createPool vs pg.Pool vs aws-advanced-nodejs-wrapper\n\nSELECT 1 on the same PostgreSQL, plain TCP without TLS (the test server has none; \`ssl: { insecure: 'plaintext' }\` on our side), static password auth, the endpoint's zones pointing at the server. Pools against pg.Pool, single clients (8 queries queued on one connection) against pg.Client.\n\n${pg.markdown}\n\n![pg](pg.svg)`,
+  )
+})
+
+await section('mysql', async () => {
+  const mysql = await mysqlBench({ quick })
+  results.mysql = mysql
+  json['mysql'] = { steady: mysql.steady, newConnection: mysql.newConnection }
+  sections.push(
+    `## MySQL: createPool vs mysql2 createPool\n\nSELECT 1 on the same MariaDB, plain TCP without TLS (the local server has none; \`ssl: { insecure: 'plaintext' }\` on our side), password auth, the endpoint's zones pointing at the server; then new connections through the lab's RDS Proxy for MySQL emulator.\n\n${mysql.markdown}`,
   )
 })
 
