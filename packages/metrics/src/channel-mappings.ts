@@ -38,6 +38,9 @@ const one = (instrument: InstrumentName, attributes: AttributeValues): Measureme
 const targetFields = { endpointId: A.endpointId, from: A.fromTarget, to: A.toTarget }
 const dnsFields = { hostname: A.dnsQuestionName, family: A.dnsFamily, source: A.dnsSource }
 
+/** Failover causes that are not errors: overtaken by a faster zone, or cancelled by the connector. */
+const NEUTRAL_CAUSES = new Set(['slow', 'cancelled', 'ABORT_ERR'])
+
 const zoneFields = {
   endpointId: A.endpointId,
   zone: A.zone,
@@ -83,8 +86,9 @@ export const CHANNEL_MAPPINGS: readonly ChannelMapping[] = [
         cause: A.errorType,
       })
       const measurements = [one('privatelink.connector.failovers', attributes)]
-      // The preferred zone's attempt failed with this code ('slow' is not an error: it lost a race).
-      if (typeof m['cause'] === 'string' && m['cause'] !== 'slow')
+      // The preferred zone's attempt failed with this code, unless it only lost a race or was
+      // abandoned by the connector (core's neutral causes: they say nothing about the zone).
+      if (typeof m['cause'] === 'string' && !NEUTRAL_CAUSES.has(m['cause']))
         measurements.push(
           one('privatelink.connection.errors', {
             ...pick(m, { endpointId: A.endpointId, from: A.availabilityZone, cause: A.errorType }),
