@@ -1,12 +1,7 @@
 import type { AwsCredentialsProvider } from '@privatelink/base'
 import { invalidOption, PrivateLinkError, requiredStringOption } from '@privatelink/base'
-import {
-  createTokenProvider,
-  type TokenCache,
-  type TokenCacheStats,
-  type TokenLife,
-  type TokenSigningOptions,
-} from '@privatelink/core'
+import type { TokenCache, TokenCacheStats, TokenLife, TokenSigningOptions } from '@privatelink/core'
+import { createTokenProvider } from '@privatelink/core'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
 import { readOptions } from './read-options.js'
 

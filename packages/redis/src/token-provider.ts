@@ -1,17 +1,7 @@
-import {
-  type AwsCredentials,
-  type AwsCredentialsProvider,
-  invalidOption,
-  PrivateLinkError,
-  requiredStringOption,
-} from '@privatelink/base'
-import {
-  createTokenProvider,
-  type TokenCache,
-  type TokenCacheStats,
-  type TokenLife,
-  type TokenSigningOptions,
-} from '@privatelink/core'
+import type { AwsCredentials, AwsCredentialsProvider } from '@privatelink/base'
+import { invalidOption, PrivateLinkError, requiredStringOption } from '@privatelink/base'
+import type { TokenCache, TokenCacheStats, TokenLife, TokenSigningOptions } from '@privatelink/core'
+import { createTokenProvider } from '@privatelink/core'
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { withCheckedOptions } from './checked-options.js'
 import { tokenRefreshedChannel, tokenRefreshFailedChannel } from './diagnostics.js'
