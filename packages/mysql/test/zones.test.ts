@@ -114,6 +114,30 @@ describe('zones', (it_ = it) => {
   })
 
   it_(
+    'a zone that accepts TCP and never greets is left for another zone (the greeting is the upgrade step)',
+    async (context) => {
+      if (db === undefined) return context.skip(unavailable)
+      await lab.zone('us-west-2a').fail('hang')
+      const before = bytesByZone(lab, 'mysql')
+      const hung = createPromisePool({
+        ...plain(),
+        endpoint: lab.endpoint,
+        connectorOptions: { locality: zoneA },
+      })
+      try {
+        const [rows] = await hung.query('SELECT 4 AS four')
+        expect(rows).toEqual([{ four: 4 }])
+      } finally {
+        await hung.end()
+      }
+      const after = bytesByZone(lab, 'mysql')
+      expect(
+        after['us-west-2b']! + after['us-west-2c']! - before['us-west-2b']! - before['us-west-2c']!,
+      ).toBeGreaterThan(0)
+    },
+  )
+
+  it_(
     'ejected zone: idle pooled connections are closed through the pool; a checked-out one leaves when released',
     async (context) => {
       if (db === undefined) return context.skip(unavailable)
