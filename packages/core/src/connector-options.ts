@@ -15,6 +15,7 @@ import {
   DEFAULT_PATH_IDLE_TIMEOUT_MS,
   defaultKeepAliveDelayMs,
   keepAliveDial,
+  pathIdleLimitMs,
 } from './path-idle.js'
 import type { Dial } from './tcp-connect.js'
 import { type ConnectorTlsOptions, validateTls } from './tls-upgrade.js'
@@ -139,12 +140,12 @@ function pathIdleOptions(
     defaultKeepAliveDelayMs(pathIdleTimeoutMs),
     1_000,
   )
-  if (delay >= pathIdleTimeoutMs)
+  if (delay >= pathIdleLimitMs(pathIdleTimeoutMs))
     throw crossesPathIdle(
       'keepAliveInitialDelayMs',
       delay,
       pathIdleTimeoutMs,
-      `Leave 'keepAliveInitialDelayMs' out (default ${defaultKeepAliveDelayMs(pathIdleTimeoutMs)} ms) or pass a value well below ${pathIdleTimeoutMs} ms.`,
+      `Leave 'keepAliveInitialDelayMs' out (default ${defaultKeepAliveDelayMs(pathIdleTimeoutMs)} ms) or pass a value well below the path's timeout.`,
     )
   return { pathIdleTimeoutMs, keepAliveDelayMs: options.keepAlive === false ? false : delay }
 }

@@ -190,7 +190,7 @@ export interface ConnectorOptions {
   keepAlive?: boolean
   /**
    * Idle time before the first keep-alive probe (whole seconds; the kernel's TCP_KEEPIDLE). Must
-   * be below `pathIdleTimeoutMs` (ERR_INVALID_OPTION otherwise). @default a fifth of
+   * be below four fifths of `pathIdleTimeoutMs` (ERR_INVALID_OPTION with a hint otherwise). @default a fifth of
    * `pathIdleTimeoutMs`, at most 60000 (60 s against the path's 350 s)
    */
   keepAliveInitialDelayMs?: number

@@ -73,6 +73,7 @@ export {
   DEFAULT_PATH_IDLE_TIMEOUT_MS,
   defaultKeepAliveDelayMs,
   pathIdleChannel,
+  pathIdleLimitMs,
 } from './path-idle.js'
 export type { ServiceName } from './service-name.js'
 export { formatServiceName, parseServiceName } from './service-name.js'

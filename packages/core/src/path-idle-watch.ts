@@ -122,13 +122,16 @@ export class PathIdleWatch {
   }
 
   /**
-   * A tick (or a check standing in for one) more than a second later than due, by the monotonic
-   * clock: the process was frozen (or its event loop blocked, which is treated alike: a socket
-   * replaced for nothing costs one connect). `now` is the wall clock's time, to date the thaw.
+   * A tick (or a check standing in for one) later than due by half the path's timeout or more,
+   * by the monotonic clock: the process was frozen (or its event loop blocked that long, which
+   * is treated alike: a socket replaced for nothing costs one connect). A shorter freeze cannot
+   * lose a flow whose keep-alive probes ran before it (a delay of at most a fifth of the
+   * timeout), and a loaded machine's event-loop stalls never come near it. `now` is the wall
+   * clock's time, to date the thaw.
    */
   #thawCheck(now: number): boolean {
     const at = this.#monotonic()
-    const frozen = at - this.#tickAt > this.#intervalMs + 1_000
+    const frozen = at - this.#tickAt > this.#intervalMs + this.#policy.pathIdleTimeoutMs / 2
     this.#tickAt = at
     if (frozen) this.#thawedAt = now
     return frozen

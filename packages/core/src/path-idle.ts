@@ -19,9 +19,17 @@ export const defaultKeepAliveDelayMs = (pathIdleTimeoutMs: number): number =>
   Math.max(1, Math.min(60, Math.floor(pathIdleTimeoutMs / 5_000))) * 1_000
 
 /**
- * ERR_INVALID_OPTION for an idle or keep-alive setting at or above the path's idle timeout: the
- * path would forget the connection before the setting acts, and the next request on it would
- * get a reset (or hang where the path drops silently).
+ * The longest idle or keep-alive time allowed against a path timeout: four fifths of it (280 s
+ * against 350 s). Nearer than that, a probe or a close that is a little late (a busy event loop,
+ * the lab sampling a tenth of the timeout early) loses the race with the path.
+ */
+export const pathIdleLimitMs = (pathIdleTimeoutMs: number): number =>
+  Math.floor(pathIdleTimeoutMs * 0.8)
+
+/**
+ * ERR_INVALID_OPTION for an idle or keep-alive setting near or above the path's idle timeout
+ * (at or above `pathIdleLimitMs`): the path would forget the connection before the setting acts,
+ * and the next request on it would get a reset (or hang where the path drops silently).
  */
 export function crossesPathIdle(
   option: string,
@@ -29,12 +37,13 @@ export function crossesPathIdle(
   pathIdleTimeoutMs: number,
   fix: string,
 ): PrivateLinkError {
+  const limit = pathIdleLimitMs(pathIdleTimeoutMs)
   return new PrivateLinkError(
     'ERR_INVALID_OPTION',
-    `Invalid option '${option}': ${value} ms is not below the path's idle timeout (${pathIdleTimeoutMs} ms)`,
+    `Invalid option '${option}': ${value} ms is not below ${limit} ms, too near the path's idle timeout (${pathIdleTimeoutMs} ms)`,
     {
       hint: `An interface endpoint (and an NLB, by default) forgets a connection idle for ${pathIdleTimeoutMs / 1000} s; a connection kept idle longer gets a reset on its next use. ${fix}`,
-      details: { option, expected: `below ${pathIdleTimeoutMs}`, received: String(value) },
+      details: { option, expected: `below ${limit}`, received: String(value) },
     },
   )
 }

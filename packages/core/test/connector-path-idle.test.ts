@@ -72,8 +72,8 @@ describe('path idle options', () => {
       details: { option: 'keepAliveInitialDelayMs', received: '350000' },
     })
     expect((thrown as { hint: string }).hint).toMatch(/forgets a connection idle for 350 s/)
-    expect(() => connector({ pathIdleTimeoutMs: 60_000, keepAliveInitialDelayMs: 90_000 })).toThrow(
-      /not below the path's idle timeout \(60000 ms\)/,
+    expect(() => connector({ pathIdleTimeoutMs: 60_000, keepAliveInitialDelayMs: 50_000 })).toThrow(
+      /not below 48000 ms, too near the path's idle timeout \(60000 ms\)/,
     )
     for (const bad of [
       { keepAlive: 'yes' },
