@@ -7,6 +7,12 @@ interface Owner extends RedisConnection {
   manuallyClosing?: boolean
 }
 
+/** Each socket's watch, for the client that writes to it (its staleness before a command). */
+const watches = new WeakMap<Socket, SocketWatch>()
+
+/** The watch of a socket from watchSocket, while it lives. */
+export const watchOf = (socket: Socket): SocketWatch | undefined => watches.get(socket)
+
 /**
  * Hands a socket to core's lifecycle, which reports how it ended (`lost-in-flight` / `idle-close`)
  * and says when it should leave its zone. redis keeps only what it alone knows: a command is
@@ -48,6 +54,7 @@ export function watchSocket(
       socket.on('data', onData)
     },
   })
+  watches.set(socket, watch)
   // QUIT (or any command after which the server closes) is ioredis closing on purpose, as its
   // disconnect() is: not a health signal. Read before core's own 'close' listener.
   socket.prependOnceListener('close', () => {
