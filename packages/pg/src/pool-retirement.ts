@@ -4,6 +4,7 @@ import { zoneRetiredChannel } from './diagnostics.js'
 import { connectionLostError, zoneEjectedError } from './errors.js'
 import { removeIdle } from './pg-pool-internals.js'
 import type { PrivateLinkClient } from './private-link-client.js'
+import { zoneRetiredError } from './zone-retired-error.js'
 
 /**
  * A busy connection in an ejected zone is closed only once its query has gone this long without
@@ -14,14 +15,26 @@ const STALL_MS = 2_000
 /** Every client of the pool is one (it is the pool's `Client`). */
 const ours = (client: pg.PoolClient) => client as unknown as PrivateLinkClient
 const SWEEP_MS = 250
+/** What a held client's error says about why its zone is out. */
+const WHY: Record<RetireEvent['reason'], string> = {
+  eject: 'ejected',
+  target: 'traffic failed over to another target',
+  readmit: 'ejected',
+  idle: "idle past the path's idle timeout across a freeze",
+}
 
 /**
  * How a pool's clients leave zones core retires (core decides which zones and when; this only
  * says how a pooled connection goes):
  * - idle (not checked out, nothing in flight): at once, through pg-pool's own idle-error path
  *   (`ERR_PG_ZONE_EJECTED`, swallowed by the pool), before any checkout can pick it;
- * - checked out: when released; and when its zone is out (ejected, or its target failed over)
- *   and its query has stalled for STALL_MS, failed with ERR_PG_CONNECTION_LOST (a frozen path).
+ * - checked out: when released, when the zone was only outranked (`out: false`, the own zone
+ *   readmitted). When its zone is out (ejected, or its target failed over): a query in flight is
+ *   left to finish unless it stalls for STALL_MS (then ERR_PG_CONNECTION_LOST, a frozen path);
+ *   a client held with nothing in flight (LISTEN, a transaction between statements, a cursor
+ *   between reads) is closed with ERR_PG_ZONE_RETIRED, on the client and on the pool, as soon
+ *   as it is seen so: never left `connected` while its notifications stop.
+ * Without a pool (createClient), the one client is held all its life.
  */
 export class PoolRetirement {
   /** Checked-out clients to close when released. */
@@ -32,7 +45,11 @@ export class PoolRetirement {
   readonly #counts = new Map<RetireEvent, number>()
   #sweep: NodeJS.Timeout | undefined
 
-  constructor(pool: pg.Pool) {
+  readonly #pool: pg.Pool | undefined
+
+  constructor(pool?: pg.Pool) {
+    this.#pool = pool
+    if (pool === undefined) return
     // Always on: ~20 ns per query (see pg-pool-internals.ts), and no private field read.
     pool.on('acquire', (client) => {
       ours(client).checkedOut = true
@@ -50,6 +67,7 @@ export class PoolRetirement {
     }
     // It leaves at its release (private-link-client.ts), or from the idle list if it got there.
     client.leaving = out ? 'out' : 'drain'
+    client.leavingReason = WHY[event.reason]
     this.#leaving.add(client)
     if (!out) return
     this.#suspects.add(client)
@@ -94,6 +112,10 @@ export class PoolRetirement {
         this.#suspects.delete(client)
         continue
       }
+      if (!stream.outstanding) {
+        this.#closeHeld(client)
+        continue
+      }
       if (stream.stalledFor() >= STALL_MS) {
         this.#forget(client)
         const zone = stream.zone ?? 'unknown'
@@ -108,6 +130,19 @@ export class PoolRetirement {
       }
     }
     if (this.#suspects.size === 0) this.stop()
+  }
+
+  /** A held client in a zone that is out: closed with a typed error its holder hears. */
+  #closeHeld(client: PrivateLinkClient): void {
+    this.#forget(client)
+    const { stream } = client
+    const zone = stream.zone ?? 'unknown'
+    const error = zoneRetiredError(stream.servername, zone, client.leavingReason ?? 'ejected')
+    // The client's 'error' (pg emits what its stream fails with), then the pool's, when someone
+    // listens there besides the pool's own listener (a held client is the user's to watch).
+    stream.abandon(error)
+    const pool = this.#pool
+    if (pool !== undefined && pool.listenerCount('error') > 1) pool.emit('error', error, client)
   }
 
   #forget(client: PrivateLinkClient): void {

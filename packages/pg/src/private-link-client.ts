@@ -50,6 +50,8 @@ export class PrivateLinkClient extends pg.Client {
    * pool instead of going back to it (or straight to a waiting checkout).
    */
   leaving: 'drain' | 'out' | undefined
+  /** Why core retired it (for the typed error a held client gets). */
+  leavingReason: string | undefined
   /** pg-pool's release for the current checkout (see `release`). */
   #poolRelease: ((error?: unknown) => void) | undefined
   readonly #context: ClientContext
@@ -69,6 +71,8 @@ export class PrivateLinkClient extends pg.Client {
     this.stream = stream
     this.#context = context
     this.#password = password
+    // A client of no pool is its user's all its life: held, as a checked-out pooled client is.
+    this.checkedOut = context.standalone !== undefined
   }
 
   override connect(): Promise<pg.Client>
