@@ -164,6 +164,38 @@ describe('emfDocuments: the specification limits', () => {
 })
 
 describe('withEmfMetrics', () => {
+  it('a flush that fails neither fails the invocation nor hides its error: a warning', async () => {
+    const w = createEmfWriter({
+      write: () => {
+        throw new Error('stdout closed')
+      },
+    })
+    closers.push(() => {
+      try {
+        w.close()
+      } catch {}
+    })
+    const warnings: string[] = []
+    const onWarning = (warning: Error & { code?: string }) => {
+      if (warning.code === 'PRIVATELINK_METRICS_FLUSH_FAILED') warnings.push(warning.message)
+    }
+    process.on('warning', onWarning)
+    try {
+      const handler = withEmfMetrics(w, async (event: { fail: boolean }) => {
+        publish('privatelink:dns:blocked', { hostname: 'h', address: '52.1.2.3' })
+        if (event.fail) throw new Error('handler failed')
+        return 'ok'
+      })
+      await expect(handler({ fail: false }, {})).resolves.toBe('ok')
+      await expect(handler({ fail: true }, {})).rejects.toThrow('handler failed')
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings).toHaveLength(2)
+    expect(warnings[0]).toContain('stdout closed')
+  })
+
   it('flushes when the invocation returns and when it throws', async () => {
     const { w, lines } = writer()
     const handler = withEmfMetrics(w, async (event: { fail: boolean }) => {
