@@ -15,20 +15,18 @@ import {
 import { missingRegion, regionFrom } from '../aws-client.js'
 import { type CommandContext, printJson, usageError } from '../context.js'
 import {
-  parseAction,
-  parseMilliseconds,
-  parsePrincipalArn,
-  parseResourceArn,
-} from '../doctor/doctor-arguments.js'
-import { type IdleSettingGroup, parseAdapterOptions } from '../doctor/idle-settings.js'
-import { PATH_IDLE_TIMEOUT_MS } from '../doctor/idle-timeout-checks.js'
+  addCallAndIdleOptions,
+  type CallAndIdleFlags,
+  idleSettingsFrom,
+  policyCallFrom,
+} from '../doctor/call-and-idle-flags.js'
 import { renderCheck, renderSummary } from '../doctor/render.js'
 import { renderMarkdown } from '../doctor/render-markdown.js'
 import { runDoctor } from '../doctor/run-doctor.js'
 import { progressLine } from '../io.js'
 import { parseTarget, type Target, targetRegion } from '../target.js'
 
-interface DoctorFlags {
+interface DoctorFlags extends CallAndIdleFlags {
   port?: number
   servername?: string
   region?: string
@@ -41,80 +39,10 @@ interface DoctorFlags {
   source?: string[]
   format?: 'text' | 'markdown' | 'json'
   json?: boolean
-  action?: string
-  resource?: string
-  principal?: string
-  poolIdleTimeoutMs?: number
-  keepAlive?: 'on' | 'off'
-  keepAliveTimeoutMs?: number
-  adapterOptions?: string
-  pathIdleTimeoutMs: number
-}
-
-/** The policy call the flags ask about; usage errors for a half-given one. */
-function policyCallFrom(flags: DoctorFlags) {
-  if (flags.action === undefined) {
-    const stray =
-      flags.resource !== undefined ? '--resource' : flags.principal ? '--principal' : undefined
-    if (stray !== undefined)
-      throw usageError(
-        `${stray} without --action`,
-        'Pass --action with the call to evaluate (e.g. --action s3:GetObject --resource arn:aws:s3:::bucket/key).',
-        stray,
-      )
-    return undefined
-  }
-  if (flags.resource === undefined)
-    throw usageError(
-      '--action without --resource',
-      'Pass --resource with the ARN the call acts on (or * for an action that takes none).',
-      '--resource',
-    )
-  return {
-    action: flags.action,
-    resource: flags.resource,
-    ...(flags.principal !== undefined ? { principal: flags.principal } : {}),
-  }
-}
-
-/** The idle-timeout settings from the flags and the `--adapter-options` file. */
-async function idleSettingsFrom(flags: DoctorFlags): Promise<IdleSettingGroup[]> {
-  const groups: IdleSettingGroup[] = []
-  const own: IdleSettingGroup = { label: 'the flags', settings: [] }
-  if (flags.poolIdleTimeoutMs !== undefined)
-    own.settings.push({
-      kind: 'poolIdle',
-      name: '--pool-idle-timeout-ms',
-      value: flags.poolIdleTimeoutMs,
-    })
-  if (flags.keepAlive !== undefined)
-    own.settings.push({ kind: 'keepAlive', name: '--keep-alive', value: flags.keepAlive === 'on' })
-  if (flags.keepAliveTimeoutMs !== undefined)
-    own.settings.push({
-      kind: 'httpKeepAlive',
-      name: '--keep-alive-timeout-ms',
-      value: flags.keepAliveTimeoutMs,
-    })
-  if (own.settings.length > 0) groups.push(own)
-  if (flags.adapterOptions !== undefined) {
-    const file = redactUrlCredentials(flags.adapterOptions)
-    let text: string
-    try {
-      text = await readFile(flags.adapterOptions, 'utf8')
-    } catch (error) {
-      throw usageError(
-        `--adapter-options ${file}: ${(error as { code?: string }).code ?? 'unreadable'}`,
-        'Pass a readable JSON file of adapter options.',
-        '--adapter-options',
-      )
-    }
-    groups.push(...parseAdapterOptions(text, file))
-  }
-  return groups
 }
 
 export function registerDoctor(program: Command, context: CommandContext): void {
-  program
+  const command = program
     .command('doctor')
     .summary(
       'check why an endpoint does not connect: state, VPC DNS, private DNS, policy, answers, security groups, ACLs, reach, TLS, zone',
@@ -174,45 +102,7 @@ export function registerDoctor(program: Command, context: CommandContext): void 
         .default('text'),
     )
     .option('--json', 'print one JSON report (schema privatelink.doctor/1): --format json')
-    .option(
-      '--action <service:action>',
-      'evaluate the endpoint policy for this call (e.g. s3:GetObject), with --resource; needs the optional @cloud-copilot/iam-simulate',
-      parseAction,
-    )
-    .option('--resource <arn>', 'the ARN the --action call acts on (or *)', parseResourceArn)
-    .option(
-      '--principal <arn>',
-      "who makes the --action call: an IAM user, role or assumed-role ARN (default: the endpoint account's root, any principal of it)",
-      parsePrincipalArn,
-    )
-    .option(
-      '--pool-idle-timeout-ms <ms>',
-      "your pool's idle timeout (0: never), checked against the path's idle timeout",
-      parseMilliseconds,
-    )
-    .addOption(
-      new Option(
-        '--keep-alive <state>',
-        "your client's TCP keep-alive, checked against the path's idle timeout",
-      ).choices(['on', 'off']),
-    )
-    .option(
-      '--keep-alive-timeout-ms <ms>',
-      "your HTTP client's keep-alive idle time (undici keepAliveTimeout), checked against the path's idle timeout",
-      parseMilliseconds,
-    )
-    .option(
-      '--adapter-options <file>',
-      'a JSON file of the options you pass each adapter ({"pg": {...}, "mysql": {...}, "redis": {...}, "http": {...}, "aws-sdk": {...}}): those that act on idle connections are checked',
-    )
-    .addOption(
-      new Option(
-        '--path-idle-timeout-ms <ms>',
-        "the path's idle timeout (an NLB TCP listener's may be 60-6000 s)",
-      )
-        .argParser(parsePositiveInteger(6_000_000))
-        .default(PATH_IDLE_TIMEOUT_MS),
-    )
+  addCallAndIdleOptions(command)
     .addHelpText(
       'after',
       '\nExamples:\n  privatelink doctor vpce-0123456789abcdef0 --port 443\n  privatelink doctor db.example.internal --port 5432 --servername app.proxy-abc.us-west-2.rds.amazonaws.com\n  privatelink doctor vpce-0123456789abcdef0 --action s3:GetObject --resource arn:aws:s3:::my-bucket/key --principal arn:aws:iam::123456789012:role/app\n  privatelink doctor vpce-0123456789abcdef0 --port 5432 --adapter-options pool-options.json',

@@ -206,7 +206,9 @@ export function checkPrivateDns(log: CheckLog, raw: RawEndpoint, target: Target)
       {
         ...base,
         status: 'fail',
-        seen: `disabled: ${target.name} resolves to the service's public addresses, not this endpoint`,
+        // What it resolves to instead (public addresses, nothing, a hosted zone's record) is for
+        // the DNS lines to say: they ask.
+        seen: `disabled: in this VPC ${target.name} is not answered with this endpoint's addresses`,
         fix,
       },
       started,
