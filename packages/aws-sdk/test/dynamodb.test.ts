@@ -156,6 +156,33 @@ describe('DynamoDB through its interface endpoint, with the names the current SD
     )
   })
 
+  it('the front verifies: an unknown key, and an account-based name of another account, are refused', async () => {
+    const handler = track(lab.handler())
+    const unknown = await new DynamoDBClient({
+      region: REGION,
+      requestHandler: handler,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'not-the-lab-key' },
+    })
+      .send(new ListTablesCommand({}))
+      .catch((e: unknown) => e)
+    expect((unknown as Error).name).toBe('UnrecognizedClientException')
+    const other = await new DynamoDBClient({
+      region: REGION,
+      requestHandler: handler,
+      maxAttempts: 1,
+      accountIdEndpointMode: 'required',
+      credentials: { ...lab.lab.aws.credentials, accountId: '333333333333' },
+    })
+      .send(new ListTablesCommand({}))
+      .catch((e: unknown) => e)
+    expect((other as Error).name).toBe('AccessDeniedException')
+    expect(front.requests.at(-1)).toMatchObject({
+      host: '333333333333.ddb.us-west-2.amazonaws.com',
+      status: 400,
+    })
+  })
+
   it('without a dynamodb endpoint the account name fails closed, naming the endpoint and the setting', async () => {
     const handler = track(lab.handler({ endpoints: { sts: lab.stsEndpoint } }))
     const requests = front.requests.length

@@ -149,6 +149,20 @@ describe("S3 through its interface endpoint: each of S3's kinds of names", () =>
     expect(front.object(BUCKET, 'stream/big.bin')?.equals(body)).toBe(true)
   })
 
+  it('the front verifies: an unknown key is refused as S3 refuses it', async () => {
+    const handler = track(lab.handler())
+    const error = await new S3Client({
+      region: REGION,
+      requestHandler: handler,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'not-the-lab-key' },
+    })
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: 'virtual/one.json' }))
+      .catch((e: unknown) => e)
+    expect((error as Error).name).toBe('InvalidAccessKeyId')
+    expect(front.requests.at(-1)).toMatchObject({ status: 403, error: 'InvalidAccessKeyId' })
+  })
+
   it('a bucket name with dots, virtual-hosted, fails closed with the forcePathStyle hint', async () => {
     const handler = track(lab.handler())
     const error = await handler
