@@ -13,6 +13,7 @@ export type { CaSource } from './errors.js'
 export type { Greeting } from './greeting.js'
 export { parseGreeting } from './greeting.js'
 export type {
+  PasswordAuth,
   PrivateLinkMysqlAuth,
   PrivateLinkMysqlOptions,
   PrivateLinkMysqlSslOptions,
@@ -23,5 +24,6 @@ export type {
   AwsCredentialsProvider,
   IamTokenProvider,
   IamTokenProviderOptions,
+  IamTokenProviderStats,
 } from './token-provider.js'
 export { createIamTokenProvider } from './token-provider.js'

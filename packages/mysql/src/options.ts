@@ -27,10 +27,13 @@ export interface PrivateLinkMysqlSslOptions {
  * ahead of expiry) sent with the cleartext plugin over TLS; `{ password }` a fixed password; a
  * `SecretAuth` reads it from Secrets Manager.
  */
-export type PrivateLinkMysqlAuth =
-  | 'iam'
-  | { /** The database password. */ password: string }
-  | SecretAuth
+export type PrivateLinkMysqlAuth = 'iam' | PasswordAuth | SecretAuth
+
+/** `auth` with a fixed database password (sent as mysql2 sends passwords). */
+export interface PasswordAuth {
+  /** The database password; never shown in an error or by util.inspect of the pool. */
+  password: string
+}
 
 /** What createPool and createConnection take on top of mysql2's own options. */
 export interface PrivateLinkMysqlOptions {

@@ -44,6 +44,18 @@ export interface IamTokenProviderOptions {
   refreshMarginMs?: number
 }
 
+/** Counters since a provider was created, for metrics and tests. */
+export interface IamTokenProviderStats {
+  /** Tokens signed. */
+  signed: number
+  /** getToken() calls answered from the cache. */
+  cached: number
+  /** getToken() calls that had to wait for signing. */
+  waited: number
+  /** Background refreshes that failed while a valid token was kept. */
+  refreshFailures: number
+}
+
 /** Caches and refreshes the RDS IAM token for one proxy, port and user. */
 export interface IamTokenProvider {
   /** The RDS Proxy endpoint name the tokens are signed for. */
@@ -60,8 +72,8 @@ export interface IamTokenProvider {
   refresh(): Promise<void>
   /** When the cached token stops being served (ms since the epoch), if there is one. */
   expiresAt(): number | undefined
-  /** Counters: tokens signed, served from cache, waits, failed background refreshes. */
-  stats(): { signed: number; cached: number; waited: number; refreshFailures: number }
+  /** A snapshot of the counters since the provider was created. */
+  stats(): IamTokenProviderStats
 }
 
 /** RDS IAM tokens live 15 minutes. */
