@@ -136,6 +136,10 @@ export class EndpointAgent extends HttpsAgent {
     this.origins = config.origins
   }
 
+  /**
+   * Node's agent asks for a socket: one from the connector (TLS verified against the request's
+   * name), wrapped so a request lost before any response byte can move to another zone.
+   */
   override createConnection(options: ConnectionRequest, created: Created): undefined {
     this.#sockets.create(options, 443, created)
     return undefined
@@ -176,6 +180,7 @@ export class EndpointHttpAgent extends HttpAgent {
     this.origins = config.origins
   }
 
+  /** Node's agent asks for a socket: one from the connector, plain TCP. */
   override createConnection(options: ConnectionRequest, created: Created): undefined {
     this.#sockets.create(options, 80, created)
     return undefined
