@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDataClients } from '../examples/dynamodb-s3/clients.js'
 import { loadOrder, orderIds, saveOrder } from '../examples/dynamodb-s3/orders.js'
 import { awsTlsFront } from '../packages/aws-sdk/test/aws-lab.js'
+import { stsEndpointBeside } from '../packages/aws-sdk/test/service-lab.js'
 import { freePort } from './support/free-port.js'
 
 const REGION = 'us-west-2'
@@ -51,14 +52,7 @@ async function startDataLab(interfaceFor: 'dynamodb' | 's3'): Promise<DataLab> {
     gateway,
   })
   awsPort = Number(new URL(lab.aws.endpoint).port)
-  const { privateDnsName: _own, ...own } = lab.endpoint
-  const sts: Endpoint = {
-    ...own,
-    id: `${lab.endpoint.id}-sts`,
-    serviceName: `com.amazonaws.${REGION}.sts`,
-    dnsName: lab.endpoint.dnsName.replace(`.${interfaceFor}.`, '.sts.'),
-    zones: lab.endpoint.zones.map(({ dnsName: _name, ...zone }) => zone),
-  }
+  const sts = stsEndpointBeside(lab.endpoint, interfaceFor)
   return { lab, dynamodb, s3, sts, stsUrl: `https://${STS_HOST}:${stsPort}` }
 }
 

@@ -38,6 +38,21 @@ export interface ServiceLab {
 }
 
 /**
+ * STS's interface endpoint on the same zones as `endpoint` (as a second interface endpoint would
+ * be), without `endpoint`'s DNS names: its own route, so STS's connections present STS's name.
+ */
+export function stsEndpointBeside(endpoint: Endpoint, awsService: string): Endpoint {
+  const { privateDnsName: _service, ...serviceEndpoint } = endpoint
+  return {
+    ...serviceEndpoint,
+    id: `${endpoint.id}-sts`,
+    serviceName: `com.amazonaws.${REGION}.sts`,
+    dnsName: endpoint.dnsName.replace(`.${awsService}.`, '.sts.'),
+    zones: endpoint.zones.map(({ dnsName: _name, ...zone }) => zone),
+  }
+}
+
+/**
  * Starts a lab with `awsService`'s interface endpoint served by `front` on 443, and the lab's STS
  * on a second port of the same zones, TLS for STS's name (the lab's keys are per lab: the
  * service's front and STS must share one).
@@ -60,16 +75,7 @@ export async function startServiceLab(
     ],
   })
   awsPort = Number(new URL(lab.aws.endpoint).port)
-  // Another endpoint on the same zones (as a second interface endpoint would be), without the
-  // service endpoint's DNS names: its own route, so STS's connections present STS's name.
-  const { privateDnsName: _service, ...serviceEndpoint } = lab.endpoint
-  const stsEndpoint: Endpoint = {
-    ...serviceEndpoint,
-    id: `${lab.endpoint.id}-sts`,
-    serviceName: `com.amazonaws.${REGION}.sts`,
-    dnsName: lab.endpoint.dnsName.replace('.dynamodb.', '.sts.').replace('.s3.', '.sts.'),
-    zones: lab.endpoint.zones.map(({ dnsName: _name, ...zone }) => zone),
-  }
+  const stsEndpoint = stsEndpointBeside(lab.endpoint, awsService)
   const stsUrl = `https://${STS_HOST}:${stsPort}`
   return {
     lab,

@@ -66,21 +66,21 @@ describe("doctor: settings the user passes against the path's 350 s idle timeout
       title: 'idle timeout',
       seen: `--pool-idle-timeout-ms 600000 ms (600 s): the pool keeps an idle connection that long, past the path's 350000 ms (350 s) idle timeout: the path forgets it without a packet to either side, and the next query on it gets a reset (pg: "Connection terminated unexpectedly")`,
     })
-    expect(run.idle[0]!.fix).toMatch(/^Set --pool-idle-timeout-ms to at most 297000 /)
+    expect(run.idle[0]!.fix).toMatch(/^Set --pool-idle-timeout-ms below 280000 /)
     expect(run.idle[1]!.seen).toMatch(/^--keep-alive off: no keep-alive probe refreshes/)
     expect(run.idle[1]!.fix).toContain('--keep-alive on')
     expect(run.idle[2]!.seen).toMatch(
       /^--keep-alive-timeout-ms 400000 ms \(400 s\): an idle socket/,
     )
     expect(run.idle[2]!.fix).toBe(
-      "Set --keep-alive-timeout-ms to at most 297000; the adapters' default, 4000, is safe.",
+      "Set --keep-alive-timeout-ms below 280000; the adapters' default, 4000, is safe.",
     )
     // The idle lines come last: they are about the client, not the endpoint.
     expect(run.report!.checks.at(-1)!.id).toBe('path.idleTimeout')
   })
 
-  it('near the timeout counts as over; a pool that retires idle connections first makes keep-alive off safe', async () => {
-    const near = await doctor('--keep-alive-timeout-ms', '330000')
+  it('four fifths of the timeout (the limit core and the adapters enforce) counts as over; a pool that retires idle connections first makes keep-alive off safe', async () => {
+    const near = await doctor('--keep-alive-timeout-ms', '280000')
     expect(near.idle.map((c) => c.status)).toEqual(['warn'])
     const safe = await doctor('--pool-idle-timeout-ms', '30000', '--keep-alive', 'off')
     expect(safe.idle).toMatchObject([
@@ -92,7 +92,7 @@ describe("doctor: settings the user passes against the path's 350 s idle timeout
     // An NLB TCP listener set to 60 s: the same 30 s pool is still inside; 120 s is not.
     const nlb = await doctor('--pool-idle-timeout-ms', '120000', '--path-idle-timeout-ms', '60000')
     expect(nlb.idle[0]).toMatchObject({ status: 'warn' })
-    expect(nlb.idle[0]!.fix).toContain('at most 51000')
+    expect(nlb.idle[0]!.fix).toContain('below 48000')
   })
 
   it('--adapter-options: each adapter checked by its own option names; keep-alive on with an early probe covers a long pool idle', async () => {

@@ -1,26 +1,29 @@
+import {
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
+  defaultKeepAliveDelayMs,
+  pathIdleLimitMs,
+} from '@privatelink/core'
 import type { CheckLog } from './check.js'
 import type { IdleSetting, IdleSettingGroup, IdleSettingKind } from './idle-settings.js'
 
 /**
  * The path's idle timeout: an interface endpoint forgets a TCP flow idle for 350 s (fixed), as do
  * an NLB's TLS listeners and, by default, its TCP listeners (60-6000 s); the next segment gets a
- * reset. Sources: packages/lab/README.md, "Idle flow timeout".
+ * reset. Sources: packages/lab/README.md, "Idle flow timeout". Core's figure, so doctor and the
+ * adapters agree.
  */
-export const PATH_IDLE_TIMEOUT_MS = 350_000
+export const PATH_IDLE_TIMEOUT_MS = DEFAULT_PATH_IDLE_TIMEOUT_MS
 
 const seconds = (ms: number) => `${ms} ms (${Math.round(ms / 100) / 10} s)`
 
-/** The values doctor tells users to use, from the path's timeout. */
+/**
+ * The values doctor judges by and tells users to use: core's, the ones the adapters enforce. A
+ * setting at or above four fifths of the path's timeout (280 s) races it; the first keep-alive
+ * probe the adapters use by default is a fifth of it, at most 60 s.
+ */
 function limits(pathMs: number) {
-  return {
-    // A setting within 10% of the path's timeout races it (keep-alive timers and the path's
-    // sweep are not in step): "near" counts as over.
-    near: pathMs * 0.9,
-    // An idle timeout to use: 15% under the path's, in whole seconds (297000 for 350 s).
-    safe: Math.floor((pathMs * 0.85) / 1000) * 1000,
-    // A first keep-alive probe well inside the timeout: 60 s, or a quarter of a shorter path's.
-    probe: Math.min(60_000, Math.floor(pathMs / 4000) * 1000),
-  }
+  const limit = pathIdleLimitMs(pathMs)
+  return { near: limit, safe: `below ${limit}`, probe: defaultKeepAliveDelayMs(pathMs) }
 }
 
 const find = (group: IdleSettingGroup, kind: IdleSettingKind): IdleSetting | undefined =>
@@ -62,12 +65,12 @@ function groupFindings(group: IdleSettingGroup, pathMs: number): Finding[] {
   if (idle !== undefined && !poolRetiresFirst && !probesInTime)
     findings.push({
       seen: `${idle.name} ${idleMs === 0 ? '0: the pool never closes an idle connection' : `${seconds(idleMs!)}: the pool keeps an idle connection that long`}, past ${path}: the path forgets it without a packet to either side, and the next query on it gets a reset (pg: "Connection terminated unexpectedly")`,
-      fix: `Set ${idle.name} to at most ${safe} (pg's default is 10000), or keep TCP keep-alive on with a first probe at ${probe} ms (${delayName(group)}) so the flow never sits idle that long.`,
+      fix: `Set ${idle.name} ${safe} (pg's default is 10000), or keep TCP keep-alive on with a first probe at ${probe} ms (${delayName(group)}) so the flow never sits idle that long.`,
     })
   if (keepAlive?.value === false && !poolRetiresFirst)
     findings.push({
       seen: `${keepAlive.name} off: no keep-alive probe refreshes an idle connection's flow, so one idle past ${path} is forgotten by the path and its next use gets a reset`,
-      fix: `Turn it on (${keepAlive.name === '--keep-alive' ? '--keep-alive on' : `${keepAlive.name}: true`}, first probe at ${probe} ms: ${delayName(group)}), or close idle connections first: a pool idle timeout of at most ${safe}.`,
+      fix: `Turn it on (${keepAlive.name === '--keep-alive' ? '--keep-alive on' : `${keepAlive.name}: true`}, first probe at ${probe} ms: ${delayName(group)}), or close idle connections first: a pool idle timeout ${safe}.`,
     })
   if (group.label === 'redis' && delayMs === 0)
     findings.push({
@@ -82,7 +85,7 @@ function groupFindings(group: IdleSettingGroup, pathMs: number): Finding[] {
   if (http !== undefined && (http.value as number) >= near)
     findings.push({
       seen: `${http.name} ${seconds(http.value as number)}: an idle socket kept that long for the next request outlives ${path}; the request that reuses it gets a reset`,
-      fix: `Set ${http.name} to at most ${safe}; the adapters' default, 4000, is safe.`,
+      fix: `Set ${http.name} ${safe}; the adapters' default, 4000, is safe.`,
     })
   return findings
 }
