@@ -62,6 +62,7 @@ export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
     region,
     clock: options.clock,
   }
+  if (options.auth.kind === 'iam') refuseContradictingRegion(options)
   const auth = planAuth(options, region)
   warnInsecure(options.insecure)
   const caSource: CaSource =
@@ -261,4 +262,34 @@ function warnInsecure(insecure: ValidatedOptions['insecure']): void {
 export function describePlan(plan: ConnectionPlan, kind: string): string {
   const { proxyHost, port, user, auth } = plan.options
   return `${kind} { ${user}@${proxyHost}:${port}, auth: ${auth.kind} }`
+}
+
+/**
+ * An explicit `region` that cannot be the proxy's is refused at the call (every token would be
+ * refused at every connect): one other than the region in an RDS Proxy name, or, when the name
+ * carries none, a cross-region endpoint's own (consumer) region. Any other region stands (a
+ * proxy reached through a peered VPC may be in neither).
+ */
+function refuseContradictingRegion(options: ValidatedOptions): void {
+  const { region, proxyHost, endpoint } = options
+  if (region === undefined) return
+  const named = PROXY_NAME.exec(proxyHost)?.[1]
+  const serviceRegion =
+    typeof endpoint === 'object' &&
+    'zones' in endpoint &&
+    endpoint.serviceRegion !== endpoint.region
+      ? endpoint.serviceRegion
+      : undefined
+  const expected =
+    named ??
+    (typeof endpoint === 'object' && region === endpoint.region ? serviceRegion : undefined)
+  if (expected === undefined || expected === region) return
+  throw new PrivateLinkError(
+    'ERR_INVALID_OPTION',
+    `Invalid option 'region': the proxy verifies tokens in ${expected}, not ${region}`,
+    {
+      hint: `The IAM token must be signed for the proxy's region: leave region unset (it defaults to the region in proxyHost, else the endpoint's serviceRegion) or pass '${expected}'.`,
+      details: { option: 'region', expected, received: region },
+    },
+  )
 }
