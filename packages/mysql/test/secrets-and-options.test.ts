@@ -114,7 +114,9 @@ describe('Secrets Manager auth', () => {
       ssl: { insecure: 'plaintext' },
       auth: { password: 'not-the-password' },
     })
-    const error = (await pool.query('SELECT 1').catch((e: unknown) => e)) as Error & { code: string }
+    const error = (await pool.query('SELECT 1').catch((e: unknown) => e)) as Error & {
+      code: string
+    }
     expect(error).toMatchObject({
       code: 'ERR_MYSQL_AUTH_FAILED',
       details: { errno: 1045, user: APP_USER },
