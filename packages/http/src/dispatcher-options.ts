@@ -10,6 +10,7 @@ import {
 } from '@privatelink/core'
 import type { Resolver } from '@privatelink/dns'
 import { type HttpConnectorSettings, resolveWithConnector } from './connector-source.js'
+import { keepAliveTimeouts } from './keep-alive-timeouts.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 import { targetOptions } from './target-options.js'
 
@@ -49,7 +50,13 @@ export interface EndpointDispatcherOptions {
   connections?: number
   /** @default 1 */
   pipelining?: number
-  /** Idle keep-alive sockets close after this long (undici's default; below typical NLB/ALB idle timeouts). @default 4000 */
+  /**
+   * Idle keep-alive sockets close after this long (undici's default). Must stay below four fifths
+   * of the path's idle timeout (the connector's `pathIdleTimeoutMs`, 350 s): a socket idle longer
+   * is forgotten by the endpoint and its next request gets a reset, so a longer value is refused
+   * (ERR_INVALID_OPTION with a hint). A server's `Keep-Alive: timeout` hint is followed up to
+   * that limit, not undici's 10 minutes. @default 4000
+   */
   keepAliveTimeoutMs?: number
   /**
    * Time to wait for response headers (undici's default). A dead zone is found by the
@@ -105,6 +112,7 @@ export interface DispatcherConfig {
   /** undici's Client options, named as undici names them. */
   client: {
     keepAliveTimeout: number
+    keepAliveMaxTimeout: number
     headersTimeout: number
     bodyTimeout: number
     pipelining: number
@@ -116,13 +124,7 @@ export interface DispatcherConfig {
 }
 
 function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
-  for (const name of [
-    'connections',
-    'pipelining',
-    'keepAliveTimeoutMs',
-    'headersTimeoutMs',
-    'bodyTimeoutMs',
-  ] as const) {
+  for (const name of ['connections', 'pipelining', 'headersTimeoutMs', 'bodyTimeoutMs'] as const) {
     integerOption(name, options[name], 0)
   }
   if (options.passthrough !== undefined && typeof options.passthrough !== 'boolean')
@@ -131,7 +133,7 @@ function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
     ...targetOptions(options, connector),
     connections: options.connections,
     client: {
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 4_000,
+      ...keepAliveTimeouts(options.keepAliveTimeoutMs, connector.pathIdleTimeoutMs),
       headersTimeout: options.headersTimeoutMs ?? 300_000,
       bodyTimeout: options.bodyTimeoutMs ?? 300_000,
       pipelining: options.pipelining ?? 1,

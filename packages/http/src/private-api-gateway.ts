@@ -1,6 +1,7 @@
 import { rootCertificates } from 'node:tls'
 import {
   type Connector,
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
   type Endpoint,
   integerOption,
   invalidOption,
@@ -10,6 +11,7 @@ import {
 import { type ConnectRequest, checkOptions, guardedConnect } from '@privatelink/dns'
 import { Agent, type Dispatcher } from 'undici'
 import { createEndpointDispatcher, type EndpointDispatcherOptions } from './endpoint-dispatcher.js'
+import { keepAliveTimeouts } from './keep-alive-timeouts.js'
 
 /** How requests name the API: see {@link PrivateApiGatewayOptions.mode}. */
 export type PrivateApiMode = 'header' | 'alias' | 'private-dns'
@@ -175,7 +177,8 @@ function guardedAgent(options: PrivateApiGatewayOptions): Agent {
   return new Agent({
     ...(settings.connections !== undefined ? { connections: settings.connections } : {}),
     pipelining: settings.pipelining ?? 1,
-    keepAliveTimeout: settings.keepAliveTimeoutMs ?? 4_000,
+    // The path is the same interface endpoint: its 350 s idle timeout bounds undici's.
+    ...keepAliveTimeouts(settings.keepAliveTimeoutMs, DEFAULT_PATH_IDLE_TIMEOUT_MS),
     headersTimeout: settings.headersTimeoutMs ?? 300_000,
     bodyTimeout: settings.bodyTimeoutMs ?? 300_000,
     // undici hands a URL's port over as written: '' for https://name/ (its own connector then

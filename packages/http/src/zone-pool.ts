@@ -49,6 +49,14 @@ export class Connection implements AttemptConnection {
     if (this.#ours) watch.release()
   }
 
+  /**
+   * The path may have forgotten its socket (core's `stale()`: idle past the path's timeout
+   * without keep-alive, or across a freeze such as a thawed Lambda sandbox).
+   */
+  stale(): boolean {
+    return this.#watch?.stale() ?? false
+  }
+
   /** We close it (ejection, upgrade, destroy): its end says nothing about the zone. */
   disown(): void {
     this.#ours = true
@@ -197,7 +205,8 @@ export class ZonePool extends Dispatcher {
         avoided ??= idle
         continue
       }
-      return this.#take(idle.pop() as Connection)
+      const connection = this.#freshIdle(idle)
+      if (connection !== undefined) return this.#take(connection)
     }
     const limit = this.#options.connections
     if (limit == null || this.#open.size < limit) {
@@ -208,6 +217,21 @@ export class ZonePool extends Dispatcher {
     }
     const fallback = avoided?.pop()
     return fallback === undefined ? undefined : this.#take(fallback)
+  }
+
+  /**
+   * The most recently used free connection of a zone that the path has not forgotten; those it
+   * may have forgotten leave unused, so a request never meets their reset (or silence).
+   */
+  #freshIdle(idle: Connection[]): Connection | undefined {
+    for (let connection = idle.pop(); connection !== undefined; connection = idle.pop()) {
+      if (!connection.stale()) return connection
+      connection.free = false
+      this.#retire(connection)
+      connection.disown()
+      connection.client.destroy().catch(noop)
+    }
+    return undefined
   }
 
   #take(connection: Connection): Connection {
