@@ -38,8 +38,9 @@ export interface PrivateLinkPoolStats {
   /** Statements that would pin the RDS Proxy session, by cause (sent in 'warn', refused in 'error'). */
   pinning: Partial<Record<PinCause, number>>
   /**
-   * Idle connections replaced at checkout because the path may have forgotten them (idle past
-   * `pathIdleTimeoutMs` without keep-alive, or across a freeze such as a thawed Lambda sandbox).
+   * Idle connections the path may have forgotten (idle past `pathIdleTimeoutMs` without
+   * keep-alive, or across a freeze such as a thawed Lambda sandbox), closed unused: replaced at
+   * checkout, or closed when the freeze was seen (ERR_PG_IDLE_CLOSED on the pool's 'error').
    */
   pathIdleReplaced: number
 }
@@ -54,7 +55,7 @@ type ConnectCallback = (
 ) => void
 
 /** What a pool is built from: one plan per target (one without failover). */
-interface PoolSetup {
+export interface PoolSetup {
   /** The first target's plan: pg's config, the endpoint source, the options. */
   primary: ConnectionPlan
   stream: EndpointStreamContext
@@ -106,7 +107,8 @@ export function createPool(given: PrivateLinkPoolOptions): PrivateLinkPool {
 const isStale = (client: pg.PoolClient): boolean =>
   (client as unknown as PrivateLinkClient).stream.stale()
 
-class EndpointPool extends pg.Pool implements PrivateLinkPool {
+/** createPool's pool (createPgModule's `Pool` too): a pg.Pool of PrivateLinkClients. */
+export class EndpointPool extends pg.Pool implements PrivateLinkPool {
   readonly #setup: PoolSetup
   readonly #retirement: PoolRetirement
   #pathIdleReplaced = 0
@@ -193,7 +195,7 @@ class EndpointPool extends pg.Pool implements PrivateLinkPool {
   stats(): PrivateLinkPoolStats {
     return {
       pinning: { ...this.#setup.pinning?.counts },
-      pathIdleReplaced: this.#pathIdleReplaced,
+      pathIdleReplaced: this.#pathIdleReplaced + this.#retirement.pathIdleClosed,
     }
   }
 

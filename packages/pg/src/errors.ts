@@ -237,6 +237,21 @@ export function pathIdleLostError(
   )
 }
 
+/**
+ * An idle pooled connection closed after a freeze (a thawed Lambda sandbox) because the path may
+ * have forgotten it: benign, emitted on the pool only to be counted.
+ */
+export function pathIdleClosedError(proxyHost: string, zone: string): PrivateLinkError {
+  return new PrivateLinkError(
+    'ERR_PG_IDLE_CLOSED',
+    `Closed an idle connection to ${proxyHost} in ${zone}: idle past the path's idle timeout across a freeze`,
+    {
+      hint: 'Nothing to do: the endpoint forgets connections idle past its timeout (350 s), and a frozen process sends no keep-alive. The pool opens a new connection when needed.',
+      details: { proxyHost, zone, cause: 'path-idle' },
+    },
+  )
+}
+
 export function idleClosedError(
   proxyHost: string,
   zone: string | undefined,

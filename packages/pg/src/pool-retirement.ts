@@ -1,7 +1,7 @@
 import type { RetireEvent, Retirement } from '@privatelink/core'
 import type pg from 'pg'
 import { zoneRetiredChannel } from './diagnostics.js'
-import { connectionLostError, zoneEjectedError } from './errors.js'
+import { connectionLostError, pathIdleClosedError, zoneEjectedError } from './errors.js'
 import { removeIdle } from './pg-pool-internals.js'
 import type { PrivateLinkClient } from './private-link-client.js'
 import { zoneRetiredError } from './zone-retired-error.js'
@@ -44,6 +44,8 @@ export class PoolRetirement {
   /** Clients retired per retire event, published once the event's retirements are done. */
   readonly #counts = new Map<RetireEvent, number>()
   #sweep: NodeJS.Timeout | undefined
+  /** Idle clients closed after a freeze because the path may have forgotten them. */
+  pathIdleClosed = 0
 
   readonly #pool: pg.Pool | undefined
 
@@ -62,7 +64,8 @@ export class PoolRetirement {
   retire(client: PrivateLinkClient, { out, busy, zone, event }: Retirement): void {
     this.#count(event)
     if (!busy && !client.checkedOut) {
-      this.#closeIdle(client, zone, out)
+      if (event.reason === 'idle') this.pathIdleClosed++
+      this.#closeIdle(client, zone, out, event.reason === 'idle')
       return
     }
     // It leaves at its release (private-link-client.ts), or from the idle list if it got there.
@@ -97,10 +100,14 @@ export class PoolRetirement {
     })
   }
 
-  #closeIdle(client: PrivateLinkClient, zone: string, out: boolean): void {
+  #closeIdle(client: PrivateLinkClient, zone: string, out: boolean, pathIdle = false): void {
     this.#forget(client)
     client.stream.release()
-    removeIdle(client, zoneEjectedError(client.stream.servername, zone))
+    const { servername } = client.stream
+    removeIdle(
+      client,
+      pathIdle ? pathIdleClosedError(servername, zone) : zoneEjectedError(servername, zone),
+    )
     // pg-pool ends it gracefully (Terminate); in a zone that is out, nothing would answer.
     if (out) client.stream.destroy()
   }
