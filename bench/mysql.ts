@@ -35,6 +35,7 @@ const end = (pool: Pool) => new Promise<void>((resolve) => pool.end(() => resolv
 
 export interface MysqlBench {
   steady: Comparison
+  steadyTls: Comparison
   newConnection: TimedComparison
   markdown: string
 }
@@ -130,6 +131,38 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
       connectorOptions: { locality: { source: 'options', azName: 'us-west-2a' } },
       connectionLimit: 1,
     })
+    // SELECT 1 at 8 in flight over TLS through the emulator: mysql2 wraps our stream in TLS (a JS
+    // stream under Node's TLS), raw mysql2 its own net.Socket (native): the difference is that.
+    const rawTls8 = mysql.createPool({
+      host: own.address,
+      port: ownPort,
+      user: 'app_user',
+      database: target.database,
+      password: staticToken,
+      ssl: { ca: lab.ca.certificatePem },
+      enableCleartextPlugin: true,
+      connectionLimit: 8,
+    })
+    const iam8 = createPool({
+      endpoint: lab.endpoint,
+      proxyHost: front.proxyHost,
+      user: 'app_user',
+      database: target.database,
+      credentials: lab.aws.credentials,
+      ssl: { ca: lab.ca.certificatePem },
+      connectorOptions: { locality: { source: 'options', azName: 'us-west-2a' } },
+      connectionLimit: 8,
+    })
+    const steadyTls = await compare(
+      'MySQL SELECT 1 over TLS through the RDS Proxy for MySQL emulator, 8 in flight',
+      'query',
+      {
+        'raw mysql2 createPool, TLS (native)': (n) => load(rawTls8, n, 8),
+        '@privatelink/mysql createPool, TLS over the stream': (n) => load(iam8, n, 8),
+      },
+      { operations: quick ? 300 : 1_500, rounds: quick ? 5 : 7 },
+    )
+    await Promise.all([end(rawTls8), end(iam8)])
     const perRound = quick ? 5 : 15
     // Each round: `perRound` new connections one after another (connect, SELECT 1, destroy).
     const connects = (pool: Pool) => async () => {
@@ -160,6 +193,10 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
     const markdown = [
       comparisonTable(steady),
       '',
+      'Over TLS, through the emulator (both sides cross the same relay and proxy):',
+      '',
+      comparisonTable(steadyTls),
+      '',
       `New connections (${perRound} per round, one at a time; median connect time per round):`,
       '',
       timedTable(newConnection, {
@@ -167,7 +204,7 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
         render: (details) => percentile(details as number[], 50).toFixed(0),
       }),
     ].join('\n')
-    return { steady, newConnection, markdown }
+    return { steady, steadyTls, newConnection, markdown }
   } finally {
     await lab.close()
   }

@@ -111,7 +111,11 @@ await section('pg', async () => {
 await section('mysql', async () => {
   const mysql = await mysqlBench({ quick })
   results.mysql = mysql
-  json['mysql'] = { steady: mysql.steady, newConnection: mysql.newConnection }
+  json['mysql'] = {
+    steady: mysql.steady,
+    steadyTls: mysql.steadyTls,
+    newConnection: mysql.newConnection,
+  }
   sections.push(
     `## MySQL: createPool vs mysql2 createPool\n\nSELECT 1 on the same MariaDB, plain TCP without TLS (the local server has none; \`ssl: { insecure: 'plaintext' }\` on our side), password auth, the endpoint's zones pointing at the server; then new connections through the lab's RDS Proxy for MySQL emulator.\n\n${mysql.markdown}`,
   )
