@@ -148,13 +148,18 @@ describe.skipIf(!hasAwsCli)('the AWS CLI lists the prefix lists', () => {
     return JSON.parse(stdout)
   }
 
-  it('describe-managed-prefix-lists and get-managed-prefix-list-entries', async () => {
-    const lists = await run('describe-managed-prefix-lists')
+  // Each CLI start costs seconds of Python on a loaded machine: both at once, and room to finish.
+  it('describe-managed-prefix-lists and get-managed-prefix-list-entries', {
+    timeout: 60_000,
+  }, async () => {
+    const [lists, entries] = await Promise.all([
+      run('describe-managed-prefix-lists'),
+      run('get-managed-prefix-list-entries', '--prefix-list-id', 'pl-68a54001'),
+    ])
     expect(lists.PrefixLists.map((p: { PrefixListName: string }) => p.PrefixListName)).toEqual([
       'com.amazonaws.us-west-2.s3',
       'com.amazonaws.us-west-2.dynamodb',
     ])
-    const entries = await run('get-managed-prefix-list-entries', '--prefix-list-id', 'pl-68a54001')
     expect(entries.Entries.map((e: { Cidr: string }) => e.Cidr)).toContain(lab.gateway!.cidr)
   })
 })
