@@ -67,3 +67,53 @@ describe('the names current SDKs compute, routed by family', () => {
     ).toThrow(/served by two/)
   })
 })
+
+describe("'gateway' routes", () => {
+  it("serve the service's names and families (no vpce names), in the consumer's region", () => {
+    const table = routeTable({
+      endpoints: { s3: 'gateway', dynamodb: 'gateway' },
+      region: 'us-west-2',
+    })
+    expect([...table.routes.keys()].sort()).toEqual([
+      'dynamodb.us-west-2.amazonaws.com',
+      's3-control.us-west-2.amazonaws.com',
+      's3.us-west-2.amazonaws.com',
+    ])
+    expect(findRoute(table, 'orders-archive.s3.us-west-2.amazonaws.com')?.route).toMatchObject({
+      kind: 'gateway',
+      service: 's3',
+      hostname: 's3.us-west-2.amazonaws.com',
+    })
+    expect(findRoute(table, '111111111111.ddb.us-west-2.amazonaws.com')?.route).toMatchObject({
+      kind: 'gateway',
+      service: 'dynamodb',
+    })
+    expect(table.families.every((f) => !f.family.suffix.includes('vpce'))).toBe(true)
+    expect(table.servernames.size).toBe(0)
+  })
+
+  it('need a region, and checked gateway options', () => {
+    const refused = (options: object) => {
+      try {
+        routeTable(options)
+        return 'accepted'
+      } catch (error) {
+        return (error as { details: { option: string } }).details.option
+      }
+    }
+    const saved = process.env['AWS_REGION']
+    delete process.env['AWS_REGION']
+    try {
+      expect(refused({ endpoints: { s3: 'gateway' } })).toBe('region')
+    } finally {
+      if (saved !== undefined) process.env['AWS_REGION'] = saved
+    }
+    expect(refused({ endpoints: { s3: 'gateway' }, region: 'us-west-2', gateway: [] })).toBe(
+      'gateway',
+    )
+    expect(
+      refused({ endpoints: { s3: 'gateway' }, region: 'us-west-2', gateway: { servers: 'x' } }),
+    ).toBe('gateway.servers')
+    expect(refused({ endpoints: { kms: 'gateway' }, region: 'us-west-2' })).toBe('endpoints.kms')
+  })
+})
