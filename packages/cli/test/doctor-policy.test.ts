@@ -1,5 +1,6 @@
 import { type Lab, labNetwork } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { loadPolicySimulator } from '../src/doctor/policy-simulator.js'
 import { runDoctor } from '../src/doctor/run-doctor.js'
 import type { CheckResult, DoctorReport } from '../src/index.js'
 import { parseTarget } from '../src/target.js'
@@ -194,6 +195,32 @@ describe('doctor --action: the endpoint policy evaluated for a call (@cloud-copi
     expect(check.fix).toContain('Apache-2.0')
     expect(report.ok).toBe(true)
     expect(results).toContain(check)
+  })
+
+  it('a simulator that throws on an input is a warning with the code, and the other checks still run', async () => {
+    const report = await runDoctor(
+      {
+        target: parseTarget(lab.endpoint.id),
+        timeoutMs: 3000,
+        env: labEnv(lab),
+        dns: [lab.dns.address],
+        policyCall: { action: 's3:GetObject', resource: 'arn:aws:s3:::b/k' },
+        loadPolicySimulator: async () => ({
+          ...(await loadPolicySimulator()),
+          runSimulation: () => {
+            throw new TypeError('unexpected input')
+          },
+        }),
+      },
+      () => {},
+      { update() {}, clear() {} },
+    )
+    expect(report.checks.find((c) => c.id === 'endpoint.policyCall')).toMatchObject({
+      status: 'warn',
+      code: 'ERR_POLICY_CALL_INVALID',
+      seen: expect.stringMatching(/: the simulator refused the input \(it threw TypeError\)$/),
+    })
+    expect(report.checks.at(-1)!.id).toBe('zone.locality')
   })
 
   it('usage: --resource without --action, --action without --resource, a bad action exit 2 naming the flag', async () => {

@@ -118,10 +118,19 @@ export async function checkPolicyCall(
     )
     return
   }
-  const outcome = await runPolicyCall(simulator, JSON.parse(target.document), call, {
-    endpointId: target.endpointId,
-    ...(target.vpcId !== undefined ? { vpcId: target.vpcId } : {}),
-  })
+  let outcome: SimulationOutcome
+  try {
+    outcome = await runPolicyCall(simulator, JSON.parse(target.document), call, {
+      endpointId: target.endpointId,
+      ...(target.vpcId !== undefined ? { vpcId: target.vpcId } : {}),
+    })
+  } catch (error) {
+    // A library throwing on an input it does not model is a finding, never a crashed doctor.
+    outcome = {
+      resultType: 'error',
+      errors: { message: `it threw ${(error as { name?: string }).name ?? 'an error'}` },
+    }
+  }
   if (outcome.resultType === 'error') {
     log.add(
       {
