@@ -21,6 +21,12 @@ export type {
   PrivateLinkPgOptions,
   PrivateLinkSslOptions,
 } from './options.js'
+export type {
+  PgConnectionConfig,
+  PrivateLinkPgModule,
+  PrivateLinkPgModuleOptions,
+} from './pg-module.js'
+export { createPgModule } from './pg-module.js'
 export type { PinCause } from './pin-causes.js'
 export type { PinningMode } from './pinning.js'
 export type {
