@@ -125,7 +125,12 @@ export class AwsRequestHandler {
       else names.push(name)
     }
     const built: EndpointDispatcher[] = []
-    const prefixLists = createPrefixListSource(table.gateway.ec2)
+    // A handler that serves EC2 reads the prefix lists through EC2's endpoint too (no NAT needed).
+    const servesEc2 = [...table.routes.values()].some((r) => r.service === 'ec2')
+    const prefixLists = createPrefixListSource({
+      ...(servesEc2 ? { requestHandler: this } : {}),
+      ...table.gateway.ec2,
+    })
     try {
       for (const [route, names] of groups) {
         if (route.kind === 'gateway') {

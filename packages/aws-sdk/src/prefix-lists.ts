@@ -37,6 +37,8 @@ async function fetchRanges(
   region: string,
 ): Promise<{ prefixListId: string; cidrs: string[] }> {
   const client = new sdk.EC2Client({ region, ...config })
+  // destroy() would also destroy a request handler it was given (this handler, or the caller's).
+  const owned = config['requestHandler'] === undefined
   try {
     const { PrefixLists = [] } = await client.send(
       new sdk.DescribeManagedPrefixListsCommand({
@@ -59,7 +61,7 @@ async function fetchRanges(
       throw unavailable(listName, `The managed prefix list ${prefixListId} has no entries`)
     return { prefixListId, cidrs }
   } finally {
-    client.destroy()
+    if (owned) client.destroy()
   }
 }
 

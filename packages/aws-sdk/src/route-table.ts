@@ -22,7 +22,8 @@ export interface GatewayOptions {
   /**
    * Settings of the EC2 client that reads the service's managed prefix list
    * (`@aws-sdk/client-ec2`, loaded on the first gateway call): `region`, `credentials`,
-   * `endpoint`... @default {} (the SDK's defaults, in the service's region)
+   * `endpoint`... @default {} (the SDK's defaults, in the service's region; through this handler
+   * when it serves `ec2`)
    */
   ec2?: Record<string, unknown>
   /**

@@ -8,7 +8,7 @@ import { type AwsRequestHandler, createAwsRequestHandler } from '@privatelink/aw
 import { PrivateLinkError } from '@privatelink/core'
 import { type Lab, type S3Front, s3Front, startLab } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { REGION } from './aws-lab.js'
+import { awsTlsFront, EC2_HOST, REGION } from './aws-lab.js'
 
 let lab: Lab
 let front: S3Front
@@ -16,7 +16,15 @@ const handlers: AwsRequestHandler[] = []
 
 beforeAll(async () => {
   front = s3Front({ buckets: ['orders-archive'] })
-  lab = await startLab({ region: REGION, fronts: [front], gateway: { service: 's3', front: 's3' } })
+  let awsPort = 0
+  // EC2's API behind the lab's interface endpoint too: a VPC without NAT reads the prefix list there.
+  lab = await startLab({
+    region: REGION,
+    fronts: [front, awsTlsFront([EC2_HOST], new Map(), () => awsPort)],
+    services: [{ name: 'ec2', port: 443, target: { front: 'aws-tls' } }],
+    gateway: { service: 's3', front: 's3' },
+  })
+  awsPort = Number(new URL(lab.aws.endpoint).port)
 })
 afterEach(async () => {
   for (const handler of handlers.splice(0)) await handler.close().catch(() => {})
@@ -82,6 +90,37 @@ describe("a gateway endpoint: S3's public addresses, only those of its managed p
         `s3.us-west-2.amazonaws.com${port}`,
       ]),
     )
+  })
+
+  it("reads the prefix list through EC2's interface endpoint when the handler serves ec2", async () => {
+    const before = lab.aws.requests.length
+    const handler = createAwsRequestHandler({
+      endpoints: { s3: 'gateway', ec2: lab.endpoint },
+      region: REGION,
+      gateway: { ec2: { credentials: lab.aws.credentials }, servers: [lab.dns.address] },
+      ca: lab.ca.certificatePem,
+      locality: { source: 'options', azId: 'usw2-az1' },
+    })
+    handlers.push(handler)
+    const got = await s3(handler)
+      .send(new ListObjectsV2Command({ Bucket: 'orders-archive' }))
+      .then((r) => r.$metadata.httpStatusCode)
+    expect(got).toBe(200)
+    expect(lab.aws.requests.slice(before).map((r) => r.action)).toEqual([
+      'DescribeManagedPrefixLists',
+      'GetManagedPrefixListEntries',
+    ])
+    // Through the zones (the EC2 API's interface endpoint), and the handler still works after.
+    const throughZones = Object.values(lab.stats()).reduce(
+      (n, s) => n + (s['ec2']?.accepted ?? 0),
+      0,
+    )
+    expect(throughZones).toBeGreaterThan(0)
+    expect(
+      await s3(handler)
+        .send(new ListObjectsV2Command({ Bucket: 'orders-archive' }))
+        .then((r) => r.$metadata.httpStatusCode),
+    ).toBe(200)
   })
 
   it.each([
