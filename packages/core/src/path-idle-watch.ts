@@ -84,7 +84,7 @@ export class PathIdleWatch {
 
   /** The socket's last traffic by the clock, sampled now. */
   lastActivity(traffic: Traffic): number {
-    this.#thawCheck(this.#policy.clock())
+    this.#thawCheck()
     this.#sample(traffic, this.#policy.clock())
     return traffic.lastActivity
   }
@@ -94,8 +94,11 @@ export class PathIdleWatch {
    * and either it has no keep-alive or a freeze stopped its probes since. Sampled now.
    */
   expired(traffic: Traffic): boolean {
+    this.#thawCheck()
+    // With keep-alive and no freeze since its last traffic, the probes kept it: the common case
+    // costs one monotonic clock read (this runs before every pg query and Redis command).
+    if (this.#policy.keepAlive && this.#thawedAt <= traffic.lastActivity) return false
     const now = this.#policy.clock()
-    this.#thawCheck(now)
     this.#sample(traffic, now)
     return this.#isExpired(traffic, now)
   }
@@ -126,14 +129,14 @@ export class PathIdleWatch {
    * by the monotonic clock: the process was frozen (or its event loop blocked that long, which
    * is treated alike: a socket replaced for nothing costs one connect). A shorter freeze cannot
    * lose a flow whose keep-alive probes ran before it (a delay of at most a fifth of the
-   * timeout), and a loaded machine's event-loop stalls never come near it. `now` is the wall
-   * clock's time, to date the thaw.
+   * timeout), and a loaded machine's event-loop stalls never come near it. The thaw is dated by
+   * the wall clock.
    */
-  #thawCheck(now: number): boolean {
+  #thawCheck(): boolean {
     const at = this.#monotonic()
     const frozen = at - this.#tickAt > this.#intervalMs + this.#policy.pathIdleTimeoutMs / 2
     this.#tickAt = at
-    if (frozen) this.#thawedAt = now
+    if (frozen) this.#thawedAt = this.#policy.clock()
     return frozen
   }
 
@@ -145,8 +148,8 @@ export class PathIdleWatch {
 
   #tick(): void {
     this.#timer = undefined
+    const thawed = this.#thawCheck()
     const now = this.#policy.clock()
-    const thawed = this.#thawCheck(now)
     const expired: Traffic[] = []
     for (const traffic of this.#tracked) {
       this.#sample(traffic, now)
