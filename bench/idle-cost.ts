@@ -163,6 +163,9 @@ export async function idleCostBench(
             ca,
             locality: OWN,
             keepAliveTimeoutMs: 600_000,
+            // The bench lab's path keeps idle flows for an hour (idle-cost-lab.ts): the idle
+            // timeout must stay under the path's, as it must under AWS's 350 s.
+            connectorOptions: { pathIdleTimeoutMs: 3_600_000 },
           }) as Dispatcher,
           origin: `https://${HOST}`,
         }
