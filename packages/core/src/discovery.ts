@@ -1,4 +1,11 @@
-import { invalidOption, PrivateLinkError, parseCidr, parseIpAddress } from '@privatelink/dns'
+import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  credentialsOption,
+  invalidOption,
+  PrivateLinkError,
+} from '@privatelink/base'
+import { parseCidr, parseIpAddress } from '@privatelink/dns'
 import {
   ambiguousError,
   discoveryFailedError,
@@ -47,7 +54,7 @@ export interface DiscoverEndpointOptions {
    */
   region?: string
   /** An AwsCredentialIdentity or provider (e.g. fromTemporaryCredentials for cross-account). @default the SDK's chain */
-  credentials?: unknown
+  credentials?: AwsCredentials | AwsCredentialsProvider
   /** Passed to `new EC2Client(...)`, e.g. `{ endpoint }` for an ec2 interface endpoint or the lab. */
   ec2ClientConfig?: Record<string, unknown>
   /** A ready client; `credentials`, `region` and `ec2ClientConfig` are then ignored. */
@@ -454,12 +461,8 @@ function discoveryQuery(given: unknown): { query: DiscoverEndpointOptions; key: 
     (typeof client !== 'object' || client === null || typeof client.send !== 'function')
   )
     throw invalidOption('client', 'an EC2Client (anything with send(command))', client)
-  const credentials = query.credentials
-  if (
-    credentials !== undefined &&
-    (credentials === null || (typeof credentials !== 'object' && typeof credentials !== 'function'))
-  )
-    throw invalidOption('credentials', 'AWS credentials or a credentials provider', credentials)
+  // A refused value is described by its type only: a string here may be a secret key.
+  const credentials = credentialsOption('credentials', query.credentials)
   // Who asks is part of the question: another account's credentials or client may see
   // another endpoint under the same service name.
   const key = JSON.stringify([

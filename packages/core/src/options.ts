@@ -1,7 +1,7 @@
-import { invalidOption } from '@privatelink/dns'
+import { invalidOption } from '@privatelink/base'
 import type { Locality } from './model.js'
 
-export { checkOptions, integerOption } from '@privatelink/dns'
+export { checkOptions, integerOption } from '@privatelink/base'
 
 export function functionOption<T extends (...args: never[]) => unknown>(
   option: string,
