@@ -153,6 +153,7 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
       connectorOptions: { locality: { source: 'options', azName: 'us-west-2a' } },
       connectionLimit: 8,
     })
+    const authenticatedBefore = front.stats().authenticated
     const steadyTls = await compare(
       'MySQL SELECT 1 over TLS through the RDS Proxy for MySQL emulator, 8 in flight',
       'query',
@@ -163,6 +164,8 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
       { operations: quick ? 300 : 1_500, rounds: quick ? 5 : 7 },
     )
     await Promise.all([end(rawTls8), end(iam8)])
+    // Each pool keeps 8 connections: more logins than 16 mean connections were replaced mid-run.
+    const tlsLogins = front.stats().authenticated - authenticatedBefore
     const perRound = quick ? 5 : 15
     // Each round: `perRound` new connections one after another (connect, SELECT 1, destroy).
     const connects = (pool: Pool) => async () => {
@@ -196,6 +199,8 @@ export async function mysqlBench(options: { quick?: boolean } = {}): Promise<Mys
       'Over TLS, through the emulator (both sides cross the same relay and proxy):',
       '',
       comparisonTable(steadyTls),
+      '',
+      `Logins to the emulator during that run, both pools: ${tlsLogins} (16 = no connection replaced).`,
       '',
       `New connections (${perRound} per round, one at a time; median connect time per round):`,
       '',

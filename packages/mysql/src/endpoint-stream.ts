@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream'
 import type { Connector, Retirement, SocketWatch } from '@privatelink/core'
 import { connectionLostError, idleClosedError } from './errors.js'
 import { awaitGreeting } from './greeting.js'
+import { SequenceShift, type StreamTls, secureHandshake, shiftedUp } from './tls-handshake.js'
 
 /** What every stream of one pool (or connection) shares: where to dial and how. */
 export interface StreamContext {
@@ -15,6 +16,8 @@ export interface StreamContext {
   requireTls: boolean
   /** The greeting's deadline after TCP connects, per attempt. */
   handshakeTimeoutMs: number
+  /** TLS to the proxy, done natively by the stream; undefined: plaintext (ssl.insecure 'plaintext'). */
+  tls: StreamTls | undefined
   /** Runs before dialling (a Secrets Manager password read into the connection's config). */
   prepare?: (config: Record<string, unknown>) => Promise<void>
 }
@@ -26,8 +29,8 @@ export type RetireStream = (stream: EndpointStream, retirement: Retirement) => v
  * What mysql2's `stream` option returns: a socket-like Duplex that dials through core's connector
  * (own zone first, failover, guard) as soon as mysql2 creates it, waits for the server's greeting
  * as the connect's upgrade step, then passes bytes straight between mysql2 and the socket. mysql2
- * does the TLS upgrade itself over this stream (SSLRequest, then `tls.connect({ socket })` with
- * `servername` = its `host`, the proxy name).
+ * is configured without `ssl`: at its first packet the stream does MySQL's SSLRequest and a native
+ * TLS handshake verified against the proxy's name (tls-handshake.ts), then carries on over TLS.
  */
 export class EndpointStream extends Duplex {
   /** The zone key of the connection, once connected. */
@@ -47,11 +50,17 @@ export class EndpointStream extends Duplex {
   #ending = false
   #died = false
   #socketClosed = false
+  /** response: mysql2's first packet starts TLS; tls: handshaking; auth: sequence IDs shifted; open. */
+  #phase: 'response' | 'tls' | 'auth' | 'open'
+  readonly #shift = new SequenceShift()
+  /** Our listeners on the current socket, taken off the TCP socket when TLS takes it over. */
+  #detach: () => void = () => {}
 
   constructor(context: StreamContext, config: Record<string, unknown>, retire?: RetireStream) {
     super({ allowHalfOpen: false })
     this.#context = context
     this.#retire = retire
+    this.#phase = context.tls === undefined ? 'open' : 'response'
     this.#open(config).then(
       (socket) => {
         if (this.destroyed) {
@@ -112,28 +121,64 @@ export class EndpointStream extends Duplex {
     return this.#watch?.leaving
   }
 
+  /** Whether the connection is TLS now (what the cleartext plugin checks before it sends). */
+  get encrypted(): boolean {
+    return (this.#socket as { encrypted?: unknown } | undefined)?.encrypted === true
+  }
+
   #adopt(socket: Socket): void {
     this.#socket = socket
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       this.#outstanding = false
-      // Straight to mysql2's parser (or the TLS wrap over us), as a net.Socket would.
-      this.emit('data', chunk)
-    })
-    socket.on('end', () => {
+      const bytes = this.#phase === 'auth' ? this.#shift.fromServer(chunk) : chunk
+      if (this.#shift.done && this.#phase === 'auth') this.#phase = 'open'
+      // Straight to mysql2's parser, as a net.Socket would.
+      if (bytes.length > 0) this.emit('data', bytes)
+    }
+    const onEnd = () => {
       if (this.#ending) this.push(null)
       else this.#lost(undefined, 'closed by the server')
-    })
-    socket.on('error', (error) => {
+    }
+    const onError = (error: Error) => {
       // After mysql2's COM_QUIT the server hangs up, sometimes with a reset: that is the goodbye.
       if (this.#ending) this.destroy()
       else this.#lost(error, (error as { code?: string }).code ?? error.message)
-    })
-    socket.on('close', () => {
+    }
+    const onClose = () => {
       this.#socketClosed = true
       if (this.#ending) this.destroy()
       else this.#lost(undefined, 'closed')
-    })
+    }
+    socket.on('data', onData)
+    socket.on('end', onEnd)
+    socket.on('error', onError)
+    socket.on('close', onClose)
+    this.#detach = () => {
+      socket.off('data', onData)
+      socket.off('end', onEnd)
+      socket.off('error', onError)
+      socket.off('close', onClose)
+    }
     socket.resume()
+  }
+
+  /** mysql2's HandshakeResponse: SSLRequest and native TLS first, then the response over TLS. */
+  #upgrade(response: Buffer, tls: StreamTls): void {
+    const socket = this.#socket!
+    this.#phase = 'tls'
+    this.#detach()
+    secureHandshake(socket, response, tls).then(
+      (secure) => {
+        if (this.destroyed) {
+          secure.destroy()
+          return
+        }
+        this.#phase = 'auth'
+        this.#adopt(secure)
+      },
+      // A certificate or name that does not match is the configuration's, not the zone's.
+      (error: Error) => this.abandon(error),
+    )
   }
 
   /** The connection died on its own: ends the stream with a typed error (core told the zone). */
@@ -183,6 +228,13 @@ export class EndpointStream extends Duplex {
     if (socket === undefined || this.destroyed || this.writableEnded || !Buffer.isBuffer(chunk))
       return super.write(chunk, encoding as BufferEncoding, callback)
     this.#outstanding = true
+    const done = typeof encoding === 'function' ? encoding : callback
+    if (this.#phase === 'response' && this.#context.tls !== undefined) {
+      this.#upgrade(chunk, this.#context.tls)
+      done?.()
+      return true
+    }
+    if (this.#phase === 'auth') return socket.write(shiftedUp(chunk), done)
     return typeof encoding === 'function'
       ? socket.write(chunk, encoding)
       : socket.write(chunk, callback)
