@@ -1,4 +1,5 @@
 import 'reflect-metadata'
+import { createConnector } from '@privatelink/core'
 import type { Lab, RdsProxyFront } from '@privatelink/lab'
 import { createPgModule, type PrivateLinkPgModule } from '@privatelink/pg'
 import knex from 'knex'
@@ -144,5 +145,83 @@ describe('createPgModule: ORMs that build their own pg clients', () => {
     const client = new pgModule.Client({ host: 'localhost', port: 1, password: 'x', ssl: true })
     expect(client.host).toBe(front.proxyHost)
     return pgModule.end()
+  })
+
+  // A zone lost under an ORM's idle connections: they are closed typed (ERR_PG_ZONE_RETIRED), the
+  // ORM drops them, and its next queries run in another zone. The own zone is blackholed (its
+  // flows freeze) and found by one explicit health-check round: no timer is waited for.
+  describe('the own zone lost under idle ORM connections', () => {
+    const lossFor = async (
+      run: (pgModule: PrivateLinkPgModule) => Promise<() => Promise<void>>,
+    ) => {
+      const connector = createConnector({
+        endpoint: lab.endpoint,
+        port: 5432,
+        locality: zoneA,
+        healthCheck: { intervalMs: 0, timeoutMs: 300 },
+      })
+      const pgModule = createPgModule({
+        connector,
+        proxyHost: front.proxyHost,
+        user: 'app_user',
+        credentials: lab.aws.issueSession(3600),
+        ssl: { ca: lab.ca.certificatePem },
+        pinning: 'ignore',
+      })
+      const query = await run(pgModule) // connections made in the own zone, now idle
+      try {
+        await lab.zone('us-west-2a').fail('blackhole')
+        const own = () => connector.zones().find((zone) => zone.zone === 'usw2-az1')
+        for (let round = 0; round < 5 && !own()?.ejected; round++) await connector.probe()
+        expect(own()?.ejected).toBe(true)
+        // The closed connections' 'error' events are emitted on the next tick: the ORM hears
+        // them (and drops the connections) before its next checkout.
+        await new Promise((resolve) => setImmediate(resolve))
+        const before = bytesByZone(lab, 'postgres')
+        await query()
+        const after = bytesByZone(lab, 'postgres')
+        expect(after['us-west-2a']! - before['us-west-2a']!).toBe(0)
+      } finally {
+        await lab.zone('us-west-2a').restore()
+        await pgModule.end()
+        connector.close()
+      }
+    }
+
+    it('Knex 3.1 over connectionConfig', async () => {
+      let db: ReturnType<typeof knex> | undefined
+      await lossFor(async (pgModule) => {
+        db = knex({
+          client: 'pg',
+          connection: () => pgModule.connectionConfig({ database: target.database }),
+          pool: { min: 0, max: 2 },
+        })
+        await Promise.all([db.raw('SELECT 1'), db.raw('SELECT 1')])
+        return async () => {
+          const rows = await Promise.all([db!.raw('SELECT 2 AS n'), db!.raw('SELECT 2 AS n')])
+          expect(rows.map((result) => result.rows[0].n)).toEqual([2, 2])
+        }
+      })
+      await db?.destroy()
+    })
+
+    it('Sequelize over the module', async () => {
+      let sequelize: Sequelize | undefined
+      await lossFor(async (pgModule) => {
+        sequelize = new Sequelize(target.database, 'app_user', undefined, {
+          dialect: 'postgres',
+          dialectModule: pgModule,
+          pool: { max: 2 },
+          logging: false,
+        })
+        const select = () => sequelize!.query('SELECT 1 AS n', { type: QueryTypes.SELECT })
+        await Promise.all([select(), select()])
+        return async () => {
+          const rows = await Promise.all([select(), select()])
+          expect(rows).toEqual([[{ n: 1 }], [{ n: 1 }]])
+        }
+      })
+      await sequelize?.close()
+    })
   })
 })

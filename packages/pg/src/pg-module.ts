@@ -1,7 +1,7 @@
 import { invalidOption } from '@privatelink/core'
 import pg from 'pg'
 import { type ConnectionPlan, connectionPlan } from './connection-plan.js'
-import { EndpointPool, type PrivateLinkPool } from './create-pool.js'
+import { EndpointPool } from './create-pool.js'
 import { EndpointStream } from './endpoint-stream.js'
 import { type PrivateLinkPgOptions, readPgOptions } from './options.js'
 import { type PinningMode, pinningOf, userLabel } from './pinning.js'
@@ -28,13 +28,12 @@ export interface PrivateLinkPgModule {
    * `stream` in `config` are ignored; a `connectionString` or another `user` is refused); the
    * rest of `config` (database, types, statement_timeout, ...) is pg's.
    */
-  readonly Client: new (
-    config?: pg.ClientConfig,
-  ) => pg.Client
-  /** `new Pool(config)`: createPool's pool over the module's connector and tokens; `config` as `Client`'s. */
-  readonly Pool: new (
-    config?: pg.PoolConfig,
-  ) => PrivateLinkPool
+  readonly Client: typeof pg.Client
+  /**
+   * `new Pool(config)`: createPool's pool (a PrivateLinkPool) over the module's connector and
+   * tokens; `config` as `Client`'s.
+   */
+  readonly Pool: typeof pg.Pool
   /** pg's own type parsers (shared with `require('pg')`). */
   readonly types: typeof pg.types
   /** pg's own defaults. */
