@@ -73,7 +73,11 @@ class AgentSockets {
       maxRetries: this.config.maxRetries,
       maxBufferedBytes: this.config.maxBufferedBytes,
       started: () => {
-        if (!this.#released) this.#stall.start()
+        if (this.#released) return
+        this.#stall.start()
+        // Routing is read per request, as the dispatcher does: an ejection that ran out is seen
+        // now (its readmission retires the sockets of worse zones), not at the next connect.
+        connector.preferredZones()
       },
     }
     context.open(undefined).then(

@@ -1,6 +1,6 @@
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type { ZoneChangeEvent } from '@privatelink/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { API, type HttpLab, startHttpLab } from './http-lab.js'
 
 let env: HttpLab
@@ -180,5 +180,66 @@ describe('createEndpointAgent (https.Agent on the connector)', () => {
     } finally {
       agent.destroy()
     }
+  })
+})
+
+describe('createEndpointAgent and core lifecycle', () => {
+  it('on readmission of the own zone, sockets in other zones leave once idle and traffic returns', async () => {
+    const agent = env.agentFor({
+      connectorOptions: {
+        ejection: { consecutiveFailures: 1, baseMs: 10_000, maxMs: 10_000 },
+        healthCheck: { intervalMs: 0 },
+      },
+      keepAliveTimeoutMs: 60_000,
+    })
+    const events: ZoneChangeEvent[] = []
+    agent.connector.onZoneChange((event) => events.push(event))
+    try {
+      await send(agent, '/warm')
+      agent.connector.report('usw2-az1', 'lost-in-flight', 'test')
+      await Promise.all([send(agent, '/away'), send(agent, '/away')])
+      const away = agent.connectionsPerZone()
+      expect(away['usw2-az1']).toBeUndefined()
+      expect(Object.values(away).reduce((a, b) => a + b, 0)).toBe(2)
+
+      env.clock.now += 10_000
+      expect((await send(agent, '/back')).status).toBe(200)
+      expect(events.map((event) => `${event.type} ${event.zone}`)).toEqual([
+        'eject usw2-az1',
+        'readmit usw2-az1',
+      ])
+      // The socket that carried /back closes after it, the idle one at once: the next goes home.
+      const before = env.accepted('us-west-2a')
+      expect((await send(agent, '/home')).status).toBe(200)
+      expect(env.accepted('us-west-2a') - before).toBe(1)
+      await vi.waitFor(() => expect(agent.connectionsPerZone()).toEqual({ 'usw2-az1': 1 }), {
+        timeout: 2_000,
+        interval: 10,
+      })
+    } finally {
+      agent.destroy()
+    }
+  })
+})
+
+describe('createEndpointAgent options', () => {
+  it.each([
+    ['keepAliveTimeoutMs', { keepAliveTimeoutMs: -1 }],
+    ['maxSockets', { maxSockets: 0 }],
+    ['retry.maxRetries', { retry: { maxRetries: 1.5 } }],
+    ['retry.methods', { retry: { methods: 'GET' } }],
+    ['retry.maxBufferedBytes', { retry: { maxBufferedBytes: -1 } }],
+    ['stallCheckMs', { stallCheckMs: 'soon' }],
+    ['origins', { origins: [] }],
+    ['ca', { ca: 42 }],
+  ])('refuses a bad %s with ERR_INVALID_OPTION naming it', (name, bad) => {
+    let refusal: unknown
+    try {
+      env.agentFor(bad as never).destroy()
+    } catch (error) {
+      refusal = error
+    }
+    expect(refusal).toMatchObject({ code: 'ERR_INVALID_OPTION' })
+    expect(String((refusal as Error).message)).toContain(name)
   })
 })
