@@ -197,6 +197,70 @@ describe('doctor --action: the endpoint policy evaluated for a call (@cloud-copi
     expect(results).toContain(check)
   })
 
+  it('a gateway endpoint: its policy as AWS reads gateway policies (principals only through conditions)', async () => {
+    const gatewayId = network().addGatewayEndpoint('s3')
+    const gatewayCall = async (...extra: string[]) => {
+      const run = await cli(['doctor', gatewayId, '--json', ...extra], { env: labEnv(lab) })
+      return (JSON.parse(run.stdout) as DoctorReport).checks.find(
+        (c) => c.id === 'endpoint.policyCall',
+      )!
+    }
+    const args = ['--action', 's3:GetObject', '--resource', 'arn:aws:s3:::app-bucket/a']
+    // AWS's default gateway policy (full access, Principal "*"): allowed by its only statement.
+    expect(await gatewayCall(...args, '--principal', APP)).toMatchObject({
+      status: 'pass',
+      seen: `s3:GetObject on arn:aws:s3:::app-bucket/a by ${APP}: allowed by statement 1: Allow * on * for anyone`,
+    })
+    // The AWS-advised form: Principal "*", the principal in a condition.
+    network().setPolicy(
+      {
+        Statement: [
+          {
+            Sid: 'AppRoleOnly',
+            Effect: 'Allow',
+            Principal: '*',
+            Action: 's3:*',
+            Resource: '*',
+            Condition: { ArnEquals: { 'aws:PrincipalArn': APP } },
+          },
+        ],
+      },
+      gatewayId,
+    )
+    expect((await gatewayCall(...args, '--principal', APP)).seen).toContain(
+      'allowed by "AppRoleOnly"',
+    )
+    // A session of the role is the role for aws:PrincipalArn.
+    expect(
+      (await gatewayCall(...args, '--principal', 'arn:aws:sts::111111111111:assumed-role/app/s'))
+        .status,
+    ).toBe('pass')
+    const other = await gatewayCall(...args, '--principal', 'arn:aws:iam::111111111111:role/etl')
+    expect(other.status).toBe('fail')
+    const command = other.commands![0]!
+    const policy = JSON.parse(command.slice(command.indexOf("'") + 1, -1))
+    expect(policy.Statement.at(-1)).toEqual({
+      Sid: 'AllowTheCall',
+      Effect: 'Allow',
+      Principal: '*',
+      Condition: { ArnEquals: { 'aws:PrincipalArn': 'arn:aws:iam::111111111111:role/etl' } },
+      Action: 's3:GetObject',
+      Resource: 'arn:aws:s3:::app-bucket/a',
+    })
+    // Named principals on a gateway endpoint: not evaluated as an interface endpoint's would be.
+    network().setPolicy(
+      { Statement: [{ Effect: 'Allow', Principal: { AWS: APP }, Action: '*', Resource: '*' }] },
+      gatewayId,
+    )
+    expect(await gatewayCall(...args, '--principal', APP)).toMatchObject({
+      status: 'warn',
+      code: 'ERR_POLICY_CALL_INVALID',
+      seen: expect.stringContaining(
+        "not evaluated, this gateway endpoint's policy names principals",
+      ),
+    })
+  })
+
   it('a simulator that throws on an input is a warning with the code, and the other checks still run', async () => {
     const report = await runDoctor(
       {

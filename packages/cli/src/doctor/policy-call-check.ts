@@ -2,8 +2,11 @@ import type { CheckLog } from './check.js'
 import { policyStatements, type Statement, statementText } from './policy-checks.js'
 import {
   loadFailure,
+  namesPrincipals,
   type PolicyCall,
+  type PolicySimulator,
   type PolicySimulatorLoader,
+  principalContext,
   runPolicyCall,
   type SimulationOutcome,
 } from './policy-simulator.js'
@@ -29,6 +32,8 @@ export interface PolicyCallRequest {
 export interface PolicyCallTarget {
   endpointId: string
   vpcId?: string
+  /** A gateway endpoint: principals are matched only through conditions. @default false */
+  gateway?: boolean
   /** The endpoint's PolicyDocument; undefined when the service takes none. */
   document: string | undefined
   /** The endpoint owner's account, for the default principal. */
@@ -118,11 +123,28 @@ export async function checkPolicyCall(
     )
     return
   }
+  const gateway = target.gateway === true
+  if (gateway && namesPrincipals(statements)) {
+    log.add(
+      {
+        ...base,
+        status: 'warn',
+        code: POLICY_CALL_CODES.invalid,
+        seen: `${what}: not evaluated, this gateway endpoint's policy names principals; a gateway endpoint matches none of them as an interface endpoint would (an account's root ARN there is the root user alone, not its roles)`,
+        fix: 'Write the statements with Principal "*" and the principals in a condition (aws:PrincipalArn, aws:PrincipalAccount), as AWS advises for gateway endpoints; doctor then evaluates the call.',
+      },
+      started,
+    )
+    return
+  }
+  // Which policy the simulator's answer names the deciding statements of (see runPolicyCall).
+  const policyType = gateway ? 'vpce' : 'resource'
   let outcome: SimulationOutcome
   try {
     outcome = await runPolicyCall(simulator, JSON.parse(target.document), call, {
       endpointId: target.endpointId,
       ...(target.vpcId !== undefined ? { vpcId: target.vpcId } : {}),
+      gateway,
     })
   } catch (error) {
     // A library throwing on an input it does not model is a finding, never a crashed doctor.
@@ -144,11 +166,47 @@ export async function checkPolicyCall(
     )
     return
   }
+  reportDecision(
+    log,
+    started,
+    { ...base, what, target, request, call, statements },
+    {
+      simulator,
+      outcome,
+      policyType,
+    },
+  )
+}
+
+interface DecisionContext {
+  id: string
+  title: string
+  what: string
+  target: PolicyCallTarget
+  request: PolicyCallRequest
+  call: PolicyCall
+  statements: Statement[]
+}
+
+/** The line for a decision: the Allow that grants, the Deny that refuses, or the implicit deny. */
+function reportDecision(
+  log: CheckLog,
+  started: number,
+  context: DecisionContext,
+  decided: {
+    simulator: PolicySimulator
+    outcome: Exclude<SimulationOutcome, { resultType: 'error' }>
+    policyType: string
+  },
+): void {
+  const { what, target, request, call, statements } = context
+  const base = { id: context.id, title: context.title }
+  const { simulator, outcome, policyType } = decided
   const analysis = analysisOf(outcome)
   if (outcome.overallResult === 'Allowed') {
     const grant = simulator
       .getGrantReasons(analysis)
-      .find((reason) => reason.policyType === 'resource')
+      .find((reason) => reason.policyType === policyType)
     log.add(
       {
         ...base,
@@ -162,7 +220,7 @@ export async function checkPolicyCall(
   if (outcome.overallResult === 'ExplicitlyDenied') {
     const deny = simulator
       .getDenialReasons(analysis)
-      .find((reason) => reason.policyType === 'resource' && reason.denialType === 'Explicit')
+      .find((reason) => reason.policyType === policyType && reason.denialType === 'Explicit')
     const name = deny ? statementName(statements, deny) : 'a Deny statement'
     log.add(
       {
@@ -187,7 +245,26 @@ export async function checkPolicyCall(
       {
         Sid: 'AllowTheCall',
         Effect: 'Allow',
-        Principal: { AWS: principal },
+        // A gateway endpoint matches principals only through a condition (see runPolicyCall).
+        ...(target.gateway === true
+          ? {
+              Principal: '*',
+              Condition:
+                request.principal === undefined
+                  ? {
+                      StringEquals: {
+                        'aws:PrincipalAccount': principalContext(call.principal)[
+                          'aws:PrincipalAccount'
+                        ],
+                      },
+                    }
+                  : {
+                      ArnEquals: {
+                        'aws:PrincipalArn': principalContext(call.principal)['aws:PrincipalArn'],
+                      },
+                    },
+            }
+          : { Principal: { AWS: call.principal } }),
         Action: call.action,
         Resource: call.resource,
       },

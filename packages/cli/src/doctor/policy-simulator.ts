@@ -69,7 +69,7 @@ export interface PolicyCall {
 }
 
 /** The caller's account and, for an assumed-role session, the role it is a session of. */
-function principalContext(principal: string): Record<string, string> {
+export function principalContext(principal: string): Record<string, string> {
   const parts = principal.split(':')
   const account = parts[4] ?? ''
   const session = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(principal)
@@ -79,20 +79,30 @@ function principalContext(principal: string): Record<string, string> {
   return { 'aws:PrincipalAccount': account, 'aws:PrincipalArn': principalArn }
 }
 
+/** Principals other than `"*"` in a policy: what a gateway endpoint's policy must not rely on. */
+export function namesPrincipals(statements: { Principal?: unknown }[]): boolean {
+  return statements.some((s) => s.Principal !== undefined && s.Principal !== '*')
+}
+
 /**
- * Runs the endpoint policy against the call. iam-simulate's own endpoint-policy input accepts only
- * `Principal: "*"` (it evaluates endpoint policies like identity policies) while interface
- * endpoints honour named principals, so the document goes in as a resource policy of a resource in
- * another account, with an identity policy that allows everything: cross-account, the call then
- * needs both, and the identity side always agrees, so the endpoint policy alone decides (an
- * explicit Deny over an Allow over the implicit deny), with principals matched as AWS matches them
- * (an account's root ARN stands for every principal of that account).
+ * Runs the endpoint policy against the call, with AWS's principal rules for the endpoint's type.
+ *
+ * Interface endpoints honour named principals as resource policies do (an account's root ARN
+ * stands for every principal of that account), while iam-simulate's own endpoint-policy input
+ * accepts only `Principal: "*"`. So an interface endpoint's document goes in as the resource
+ * policy of a resource in another account, with an identity policy that allows everything:
+ * cross-account, the call needs both, the identity side always agrees, and the endpoint policy
+ * alone decides (an explicit Deny over an Allow over the implicit deny).
+ *
+ * Gateway endpoints match principals only through conditions (`Principal: "*"` with
+ * `aws:PrincipalArn`; a root ARN there means the root user alone), which is exactly iam-simulate's
+ * endpoint-policy input: their document goes in as that, beside the same allow-all identity policy.
  */
 export function runPolicyCall(
   simulator: PolicySimulator,
   document: unknown,
   call: PolicyCall,
-  where: { endpointId: string; vpcId?: string },
+  where: { endpointId: string; vpcId?: string; gateway?: boolean },
 ): Promise<SimulationOutcome> {
   const callerAccount = call.principal.split(':')[4] ?? ''
   const otherAccount = callerAccount === '999999999999' ? '000000000000' : '999999999999'
@@ -101,7 +111,10 @@ export function runPolicyCall(
       request: {
         principal: call.principal,
         action: call.action,
-        resource: { resource: call.resource, accountId: otherAccount },
+        resource: {
+          resource: call.resource,
+          accountId: where.gateway === true ? callerAccount : otherAccount,
+        },
         contextVariables: {
           ...principalContext(call.principal),
           // Present on every request through an endpoint: conditions on them evaluate as in AWS.
@@ -120,7 +133,9 @@ export function runPolicyCall(
       ],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      resourcePolicy: document,
+      ...(where.gateway === true
+        ? { vpcEndpointPolicies: [{ name: where.endpointId, policy: document }] }
+        : { resourcePolicy: document }),
     },
     {},
   )

@@ -61,6 +61,7 @@ async function policyChecks(log: CheckLog, raw: RawEndpoint, options: DoctorOpti
     {
       endpointId: raw.VpcEndpointId!,
       document: raw.PolicyDocument,
+      gateway: raw.VpcEndpointType === 'Gateway',
       ...(raw.VpcId !== undefined ? { vpcId: raw.VpcId } : {}),
       ...(raw.OwnerId !== undefined ? { ownerId: raw.OwnerId } : {}),
     },
