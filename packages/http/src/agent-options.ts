@@ -6,6 +6,7 @@ import {
   invalidOption,
 } from '@privatelink/core'
 import { type HttpConnectorSettings, resolveWithConnector } from './connector-source.js'
+import { keepAliveTimeouts, pathIdleOf } from './keep-alive-timeouts.js'
 import { type TargetConfig, targetOptions } from './target-options.js'
 
 /** Options of {@link createEndpointAgent} and {@link createEndpointHttpAgent}; each is validated at construction. */
@@ -26,7 +27,11 @@ export interface EndpointAgentOptions {
   servername?: string
   /** Extra CA certificates (PEM); Node's roots (Amazon Trust Services included) are kept. */
   ca?: string | string[]
-  /** Idle keep-alive sockets close after this long (Node's agent `timeout`). @default 4000 */
+  /**
+   * Idle keep-alive sockets close after this long (Node's agent `timeout`). Must stay below four
+   * fifths of the path's idle timeout (the connector's `pathIdleTimeoutMs`, 350 s): refused with a
+   * hint otherwise. @default 4000
+   */
   keepAliveTimeoutMs?: number
   /** Sockets per origin, all zones together (Node's agent `maxSockets`). @default unlimited */
   maxSockets?: number
@@ -73,7 +78,9 @@ function checkRest(
   const lambda = options.connectorOptions?.profile === 'lambda'
   return {
     ...targetOptions(options, connector),
-    keepAliveTimeoutMs: integerOption('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 4_000, 0),
+    // Under the path's idle timeout, as the dispatcher's (a longer value is refused with a hint).
+    keepAliveTimeoutMs: keepAliveTimeouts(options.keepAliveTimeoutMs, pathIdleOf(connector))
+      .keepAliveTimeout,
     maxSockets,
     methods: new Set(methods.map((m) => m.toUpperCase())),
     maxRetries: integerOption('retry.maxRetries', retry.maxRetries, 2, 0),

@@ -10,7 +10,7 @@ import {
 } from '@privatelink/core'
 import type { Resolver } from '@privatelink/dns'
 import { type HttpConnectorSettings, resolveWithConnector } from './connector-source.js'
-import { keepAliveTimeouts } from './keep-alive-timeouts.js'
+import { keepAliveTimeouts, pathIdleOf } from './keep-alive-timeouts.js'
 import { type RetryOptions, type RetryPolicy, retryPolicy } from './retry-policy.js'
 import { targetOptions } from './target-options.js'
 
@@ -133,7 +133,7 @@ function checkRest(options: EndpointDispatcherOptions, connector: Connector) {
     ...targetOptions(options, connector),
     connections: options.connections,
     client: {
-      ...keepAliveTimeouts(options.keepAliveTimeoutMs, connector.pathIdleTimeoutMs),
+      ...keepAliveTimeouts(options.keepAliveTimeoutMs, pathIdleOf(connector)),
       headersTimeout: options.headersTimeoutMs ?? 300_000,
       bodyTimeout: options.bodyTimeoutMs ?? 300_000,
       pipelining: options.pipelining ?? 1,

@@ -1,4 +1,10 @@
-import { crossesPathIdle, integerOption, pathIdleLimitMs } from '@privatelink/core'
+import {
+  type Connector,
+  crossesPathIdle,
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
+  integerOption,
+  pathIdleLimitMs,
+} from '@privatelink/core'
 
 /** undici's keep-alive settings, as its Client takes them. */
 export interface KeepAliveTimeouts {
@@ -32,3 +38,7 @@ export function keepAliveTimeouts(
     keepAliveMaxTimeout: Math.max(keepAliveTimeout, Math.min(600_000, limit)),
   }
 }
+
+/** The connector's path timeout; a Connector from an older @privatelink/core has none: AWS's. */
+export const pathIdleOf = (connector: Connector): number =>
+  (connector as Partial<Connector>).pathIdleTimeoutMs ?? DEFAULT_PATH_IDLE_TIMEOUT_MS

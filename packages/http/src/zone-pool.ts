@@ -54,7 +54,8 @@ export class Connection implements AttemptConnection {
    * without keep-alive, or across a freeze such as a thawed Lambda sandbox).
    */
   stale(): boolean {
-    return this.#watch?.stale() ?? false
+    // (A watch from an older @privatelink/core has no stale().)
+    return this.#watch?.stale?.() ?? false
   }
 
   /** We close it (ejection, upgrade, destroy): its end says nothing about the zone. */

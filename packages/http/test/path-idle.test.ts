@@ -38,6 +38,13 @@ describe("the dispatcher and the path's idle timeout", () => {
         connectorOptions: { pathIdleTimeoutMs: 60_000 },
       }),
     ).toThrow(/not below 48000 ms/)
+    // The https.Agent for axios, got and node-fetch keeps the same bound.
+    expect(() => env.agentFor({ keepAliveTimeoutMs: 300_000 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        details: expect.objectContaining({ option: 'keepAliveTimeoutMs' }),
+      }),
+    )
   })
 
   it.each(['reset', 'drop'] as const)(
