@@ -125,7 +125,8 @@ export class EndpointStream extends Duplex {
       ...(this.#retire === undefined ? {} : { retire: this.#retire }),
     })
     this.#watch = watch
-    this.#pathIdleTimeoutMs = connector.pathIdleTimeoutMs
+    // (A Connector from an older @privatelink/core has neither: AWS's timeout, nothing stale.)
+    this.#pathIdleTimeoutMs = connector.pathIdleTimeoutMs ?? this.#pathIdleTimeoutMs
     this.zone = watch.zone
     this.target = watch.target.index
     return socket
@@ -217,7 +218,7 @@ export class EndpointStream extends Duplex {
    * timeout without keep-alive, or across a freeze): a pool replaces it before use.
    */
   stale(): boolean {
-    return this.#watch?.stale() ?? false
+    return this.#watch?.stale?.() ?? false
   }
 
   /** Whether a request is waiting for its answer. */
@@ -241,7 +242,7 @@ export class EndpointStream extends Duplex {
       // A request on a connection the path may have forgotten would get a reset, or hang where
       // the path drops silently: it fails now, typed, and nothing is sent. (A pool never gets
       // here with one: it replaces them at checkout.)
-      if (this.#watch?.stale() === true) {
+      if (this.#watch?.stale?.() === true) {
         this.#watch.release()
         this.destroy(pathIdleLostError(this.servername, this.zone, this.#pathIdleTimeoutMs))
       }
