@@ -3,6 +3,7 @@ import {
   type Connector,
   type ConnectorTlsOptions,
   crossesPathIdle,
+  DEFAULT_PATH_IDLE_TIMEOUT_MS,
   invalidOption,
 } from '@privatelink/core'
 import { type Command, Redis, type RedisOptions } from 'ioredis'
@@ -111,8 +112,12 @@ function buildRedis(options: CreateRedisOptions): Redis {
     // With failover targets the connector applies the TLS name of the target a socket lands in.
     connectTls: options.failover === undefined || resolved.tls === false ? resolved.tls : undefined,
   }
-  return new PrivateLinkRedis(setup, withKeepAlive(redisOptions, connector.pathIdleTimeoutMs))
+  return new PrivateLinkRedis(setup, withKeepAlive(redisOptions, pathIdleOf(connector)))
 }
+
+/** The connector's path timeout; a Connector from an older @privatelink/core has none: AWS's. */
+const pathIdleOf = (connector: Connector): number =>
+  (connector as Partial<Connector>).pathIdleTimeoutMs ?? DEFAULT_PATH_IDLE_TIMEOUT_MS
 
 /** What a client and its duplicates share: one connector, the targets' TLS names and auth. */
 interface RedisSetup {
@@ -128,7 +133,7 @@ interface RedisSetup {
 }
 
 /**
- * ioredis' `keepAlive` (5: off by default; 6: 30 s) set ours: left to the connector, which turns
+ * ioredis' `keepAlive` (5: 0 by default, the kernel's delay of 2 hours; 6: 30 s) set ours: left to the connector, which turns
  * TCP keep-alive on for every socket it dials with a delay well under the path's idle timeout
  * (`connectorOptions.keepAlive: false` turns it off). A delay of the user's own must be below the
  * path's idle timeout: a longer one lets the endpoint forget an idle connection first.
@@ -207,7 +212,7 @@ class PrivateLinkRedis extends Redis {
         )
     return new PrivateLinkRedis(
       this.#setup,
-      withKeepAlive(redisOptions, this.#setup.connector.pathIdleTimeoutMs),
+      withKeepAlive(redisOptions, pathIdleOf(this.#setup.connector)),
     )
   }
 
@@ -217,7 +222,8 @@ class PrivateLinkRedis extends Redis {
     if (stream === undefined && this.status === 'ready') {
       const socket = this.stream as Socket | undefined
       const watch = socket === undefined ? undefined : watchOf(socket)
-      if (watch?.stale() === true) {
+      // (A watch from an older @privatelink/core has no stale().)
+      if (watch?.stale?.() === true) {
         watch.release()
         socket!.destroy()
       }
