@@ -8,7 +8,7 @@ import { type PinningMode, pinningOf, userLabel } from './pinning.js'
 import { PoolRetirement } from './pool-retirement.js'
 import { CLIENT_CONTEXT, type ClientContext, PrivateLinkClient } from './private-link-client.js'
 import type { IamTokenProvider } from './token-provider.js'
-import { zoneRetiredError } from './zone-retired-error.js'
+import { RETIRED_WHY, zoneRetiredError } from './zone-retired-error.js'
 
 /** createPgModule's options: createClient's, for every client the ORM builds. */
 export type PrivateLinkPgModuleOptions = Omit<PrivateLinkPgOptions, 'failover'> & {
@@ -163,8 +163,7 @@ function ormConfig(config: unknown, user: string): Record<string, unknown> {
 function heldStream(plan: ConnectionPlan): EndpointStream {
   const stream: EndpointStream = new EndpointStream(plan.streamContext, ({ out, reason, zone }) => {
     if (!out || stream.outstanding) return
-    const why = reason === 'eject' ? 'ejected' : `retired: ${reason}`
-    stream.abandon(zoneRetiredError(stream.servername, zone, why))
+    stream.abandon(zoneRetiredError(stream.servername, zone, RETIRED_WHY[reason]))
   })
   return stream
 }

@@ -4,7 +4,7 @@ import { zoneRetiredChannel } from './diagnostics.js'
 import { connectionLostError, pathIdleClosedError, zoneEjectedError } from './errors.js'
 import { removeIdle } from './pg-pool-internals.js'
 import type { PrivateLinkClient } from './private-link-client.js'
-import { zoneRetiredError } from './zone-retired-error.js'
+import { RETIRED_WHY, zoneRetiredError } from './zone-retired-error.js'
 
 /**
  * A busy connection in an ejected zone is closed only once its query has gone this long without
@@ -15,13 +15,6 @@ const STALL_MS = 2_000
 /** Every client of the pool is one (it is the pool's `Client`). */
 const ours = (client: pg.PoolClient) => client as unknown as PrivateLinkClient
 const SWEEP_MS = 250
-/** What a held client's error says about why its zone is out. */
-const WHY: Record<RetireEvent['reason'], string> = {
-  eject: 'ejected',
-  target: 'traffic failed over to another target',
-  readmit: 'ejected',
-  idle: "idle past the path's idle timeout across a freeze",
-}
 
 /**
  * How a pool's clients leave zones core retires (core decides which zones and when; this only
@@ -70,7 +63,7 @@ export class PoolRetirement {
     }
     // It leaves at its release (private-link-client.ts), or from the idle list if it got there.
     client.leaving = out ? 'out' : 'drain'
-    client.leavingReason = WHY[event.reason]
+    client.leavingReason = RETIRED_WHY[event.reason]
     this.#leaving.add(client)
     if (!out) return
     this.#suspects.add(client)

@@ -1,4 +1,4 @@
-import { PrivateLinkError } from '@privatelink/core'
+import { PrivateLinkError, type RetireReason } from '@privatelink/core'
 
 /**
  * A client held outside the pool's normal use (LISTEN, a transaction between statements, a
@@ -18,4 +18,12 @@ export function zoneRetiredError(
       details: { proxyHost, zone, reason },
     },
   )
+}
+
+/** What a held client's error says about why its zone is out. */
+export const RETIRED_WHY: Readonly<Record<RetireReason, string>> = {
+  eject: 'ejected',
+  target: 'traffic failed over to another target',
+  readmit: 'ejected',
+  idle: "idle past the path's idle timeout across a freeze",
 }
