@@ -141,6 +141,20 @@ describe('createPgModule: ORMs that build their own pg clients', () => {
     expect(() => new pgModule.Pool({ connectionString: 'postgres://x@y/z' })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
     )
+    // Failover targets need createPool's per-target plans: refused here, with the way out.
+    expect(() =>
+      createPgModule({
+        endpoint: lab.endpoint,
+        proxyHost: front.proxyHost,
+        user: 'app_user',
+        failover: [{ endpoint: lab.endpoint, proxyHost: front.proxyHost }],
+      } as Parameters<typeof createPgModule>[0]),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_OPTION',
+        details: expect.objectContaining({ option: 'failover' }),
+      }),
+    )
     // Where and how to connect is the module's: an ORM's host, port, password and ssl are ignored.
     const client = new pgModule.Client({ host: 'localhost', port: 1, password: 'x', ssl: true })
     expect(client.host).toBe(front.proxyHost)
