@@ -68,6 +68,8 @@ describe('error codes', () => {
   it.each([
     { pkg: 'pg', prefix: 'ERR_PG_', internal: [], atLeast: 15 },
     { pkg: 'redis', prefix: 'ERR_REDIS_', internal: [], atLeast: 8 },
+    { pkg: 'mysql', prefix: 'ERR_MYSQL_', internal: [], atLeast: 8 },
+    { pkg: 'metrics', prefix: 'ERR_METRICS_', internal: [], atLeast: 1 },
     { pkg: 'aws-sdk', prefix: undefined, internal: [], atLeast: 3 },
     // The doctor's TLS probe tags a plain Error with ERR_NO_TLS to pick a check's fix text: the
     // user sees the check, not the code. ERR_PG_TLS_REFUSED is pg's (in pg's table), which the
@@ -97,7 +99,7 @@ describe('error codes', () => {
 
   it('every code in a README errors table is one some package raises', () => {
     const raised = new Set(
-      ['dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'cli'].flatMap((pkg) => [...codesOf(pkg)]),
+      ['base', 'dns', 'core', 'http', 'aws-sdk', 'pg', 'redis', 'mysql', 'metrics', 'cli'].flatMap((pkg) => [...codesOf(pkg)]),
     )
     const stale = ['core', 'aws-sdk', 'pg', 'redis', 'cli'].flatMap((pkg) =>
       [...errorsTable(pkg).keys()].filter((code) => !raised.has(code)).map((c) => `${pkg}: ${c}`),
