@@ -1,6 +1,6 @@
 import { PrivateLinkError } from '@privatelink/core'
 import { authRetryChannel } from './diagnostics.js'
-import { type EndpointSource, endpointSource } from './endpoint-source.js'
+import { type EndpointSource, endpointSource, isConnector } from './endpoint-source.js'
 import { EndpointStream, type RetireStream, type StreamContext } from './endpoint-stream.js'
 import {
   type AuthContext,
@@ -275,15 +275,10 @@ function refuseContradictingRegion(options: ValidatedOptions): void {
   const { region, proxyHost, endpoint } = options
   if (region === undefined) return
   const named = PROXY_NAME.exec(proxyHost)?.[1]
+  const model = typeof endpoint === 'object' && !isConnector(endpoint) ? endpoint : undefined
   const serviceRegion =
-    typeof endpoint === 'object' &&
-    'zones' in endpoint &&
-    endpoint.serviceRegion !== endpoint.region
-      ? endpoint.serviceRegion
-      : undefined
-  const expected =
-    named ??
-    (typeof endpoint === 'object' && region === endpoint.region ? serviceRegion : undefined)
+    model !== undefined && model.serviceRegion !== model.region ? model.serviceRegion : undefined
+  const expected = named ?? (region === model?.region ? serviceRegion : undefined)
   if (expected === undefined || expected === region) return
   throw new PrivateLinkError(
     'ERR_INVALID_OPTION',
