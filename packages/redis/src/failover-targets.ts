@@ -1,19 +1,21 @@
 import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  credentialsOption,
+  invalidOption,
+  invalidOptionDescribed,
+  invalidSecretOption,
+} from '@privatelink/base'
+import {
   type Connector,
   type ConnectorTarget,
   type ConnectorTlsOptions,
   createConnector,
   type Endpoint,
-  invalidOption,
 } from '@privatelink/core'
 import type { Authenticator } from './authenticate.js'
 import type { EndpointAuthOptions, IamAuthOptions, ResolvedAuthOptions } from './options.js'
-import { invalidSecretOption } from './secret-option.js'
-import {
-  type AwsCredentials,
-  type AwsCredentialsProvider,
-  createElastiCacheTokenProvider,
-} from './token-provider.js'
+import { createElastiCacheTokenProvider } from './token-provider.js'
 
 /** A secondary target for createRedis: an endpoint and the cache behind it, in priority order. */
 export interface RedisFailoverTarget {
@@ -50,12 +52,6 @@ const isEndpoint = (value: unknown): value is Endpoint =>
   (value as Endpoint).zones.length > 0 &&
   typeof (value as Endpoint).region === 'string'
 
-const isCredentials = (value: unknown): boolean =>
-  typeof value === 'function' ||
-  (typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AwsCredentials).accessKeyId === 'string')
-
 /**
  * Every target in priority order, the first from the client's own options: each with its TLS name
  * and, with IAM, its own token provider (its cache name, its region: service region first, its
@@ -69,10 +65,10 @@ export function resolveFailoverTargets(
   if (!Array.isArray(failover) || failover.length === 0)
     throw invalidSecretOption('failover', `a non-empty array of ${TARGET_SHAPE}`, failover)
   if (options.connector !== undefined)
-    throw invalidOption(
+    throw invalidOptionDescribed(
       'connector',
       'nothing when failover is set: the client creates one connector over every target (each with its own TLS name); pass its settings in connectorOptions',
-      '[connector]',
+      'a Connector',
     )
   const { auth } = options
   const iam = auth !== undefined && 'iam' in auth ? auth.iam : undefined
@@ -95,10 +91,11 @@ export function resolveFailoverTargets(
       throw invalidSecretOption(name, TARGET_SHAPE, entry)
     for (const key of Object.keys(entry))
       if (!TARGET_KEYS.has(key))
-        throw invalidOption(
+        // An unknown key may be `password`: its value is described by its type only.
+        throw invalidSecretOption(
           `${name}.${key}`,
           `nothing: a target takes ${[...TARGET_KEYS].join(', ')} (auth and tls settings are shared)`,
-          '[not shown]',
+          (entry as Record<string, unknown>)[key],
         )
     const target = entry as RedisFailoverTarget
     if (!isEndpoint(target.endpoint))
@@ -123,13 +120,11 @@ export function resolveFailoverTargets(
     )
       throw invalidOption(`${name}.region`, 'a region name such as us-east-1', target.region)
     if (iam === undefined) {
-      for (const key of ['cacheName', 'credentials'] as const)
-        if (target[key] !== undefined)
-          throw invalidOption(
-            `${name}.${key}`,
-            'nothing without auth: { iam } (only IAM tokens are signed per target)',
-            key === 'credentials' ? '[credentials]' : target[key],
-          )
+      const expected = 'nothing without auth: { iam } (only IAM tokens are signed per target)'
+      if (target.cacheName !== undefined)
+        throw invalidOption(`${name}.cacheName`, expected, target.cacheName)
+      if (target.credentials !== undefined)
+        throw invalidSecretOption(`${name}.credentials`, expected, target.credentials)
     }
     if (
       target.cacheName !== undefined &&
@@ -142,12 +137,7 @@ export function resolveFailoverTargets(
         "this target's replication group ID or serverless cache name, not a DNS name",
         target.cacheName,
       )
-    if (target.credentials !== undefined && !isCredentials(target.credentials))
-      throw invalidOption(
-        `${name}.credentials`,
-        'AWS credentials or a credential provider (e.g. fromTemporaryCredentials(...))',
-        '[credentials]',
-      )
+    credentialsOption(`${name}.credentials`, target.credentials)
     const servername =
       target.servername ??
       target.endpoint.privateDnsName ??
