@@ -1,5 +1,5 @@
+import type { AwsCredentials } from '@privatelink/base'
 import type { SignatureV4 } from '@smithy/signature-v4'
-import type { AwsCredentials } from './sigv4.js'
 
 export interface SignerSettings {
   service: string

@@ -1,5 +1,13 @@
-import { invalidOption } from '@privatelink/core'
-import { checkOptions } from '@privatelink/dns'
+import {
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  checkOptions,
+  credentialSource,
+  credentialsOption,
+  invalidOption,
+  invalidSecretOption,
+  requiredStringOption,
+} from '@privatelink/base'
 import type { Dispatcher } from 'undici'
 import { type PreparedBody, prepareBody } from './sigv4-body.js'
 import {
@@ -19,17 +27,8 @@ import {
 } from './sigv4-query.js'
 import { lazySigner } from './sigv4-signer.js'
 
-/** AWS credentials, shaped like the SDK's `AwsCredentialIdentity`. */
-export interface AwsCredentials {
-  /** `AKIA...` (long-term) or `ASIA...` (temporary). */
-  accessKeyId: string
-  /** Never logged nor put in an error. */
-  secretAccessKey: string
-  /** Required with temporary credentials; sent as `x-amz-security-token`. */
-  sessionToken?: string
-  /** When temporary credentials stop working. */
-  expiration?: Date
-}
+// base's type, the SDK's own AwsCredentialIdentity: what any SDK provider returns fits as it is.
+export type { AwsCredentials } from '@privatelink/base'
 
 /** Options of {@link sigv4}. */
 export interface SigV4Options {
@@ -37,8 +36,12 @@ export interface SigV4Options {
   service?: string
   /** The region requests are signed for, e.g. `us-west-2` (the service's, for cross-region). */
   region: string
-  /** Credentials, or a provider (any AwsCredentialIdentityProvider, e.g. fromNodeProviderChain()). */
-  credentials: AwsCredentials | (() => Promise<AwsCredentials>)
+  /**
+   * Credentials, or a provider (any AwsCredentialIdentityProvider, e.g. fromNodeProviderChain()).
+   * A provider is called for each request; one whose credentials have expired (by `clock`) is
+   * asked again with `{ forceRefresh: true }`.
+   */
+  credentials: AwsCredentials | AwsCredentialsProvider
   /**
    * Largest body the signer buffers to hash it when the body is a stream, an iterable, a Blob or
    * FormData. `fetch()` always hands its body over as a stream, so this bounds every fetch body.
@@ -67,6 +70,7 @@ export interface SigV4Options {
   hosts?: string[]
 }
 
+const CREDENTIALS = 'AWS credentials (with a secretAccessKey) or a credential provider'
 /** @default 10 MiB: a typical API payload is far smaller; buffering more per request risks memory. */
 const DEFAULT_MAX_BUFFERED_BODY_BYTES = 10 * 1024 * 1024
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD'
@@ -152,30 +156,23 @@ function deliverError(handler: Dispatcher.DispatchHandler, error: Error): void {
 function validate(options: SigV4Options): void {
   if (typeof options !== 'object' || options === null)
     throw invalidOption('options', 'an object', options)
-  if (typeof options.region !== 'string' || options.region === '')
-    throw invalidOption('region', 'an AWS region such as us-east-1', options.region)
+  requiredStringOption('region', options.region, 'an AWS region such as us-east-1')
   if (
     options.service !== undefined &&
     (typeof options.service !== 'string' || options.service === '')
   )
     throw invalidOption('service', "a SigV4 signing name such as 'execute-api'", options.service)
-  const { credentials } = options
-  if (
-    typeof credentials !== 'function' &&
-    (typeof credentials !== 'object' ||
-      credentials === null ||
-      typeof credentials.accessKeyId !== 'string' ||
-      typeof credentials.secretAccessKey !== 'string')
-  ) {
-    // typeof only: the value may hold a secret.
-    throw invalidOption('credentials', 'credentials or a credential provider', typeof credentials)
-  }
+  // Refused values are described by type only: they may hold a secret. Required: the signer
+  // has no default chain to fall back on.
+  const credentials = credentialsOption('credentials', options.credentials)
+  if (typeof credentials !== 'function' && typeof credentials?.secretAccessKey !== 'string')
+    throw invalidSecretOption('credentials', CREDENTIALS, credentials)
   if (
     typeof credentials === 'object' &&
     credentials.sessionToken !== undefined &&
     typeof credentials.sessionToken !== 'string'
   )
-    throw invalidOption('credentials.sessionToken', 'a string', typeof credentials.sessionToken)
+    throw invalidSecretOption('credentials.sessionToken', 'a string', credentials.sessionToken)
   const limit = options.maxBufferedBodyBytes
   if (
     limit !== undefined &&
@@ -238,14 +235,17 @@ function buildSigv4(options: SigV4Options): Dispatcher.DispatcherComposeIntercep
       throw unsafeTarget(target, 'other-host', locationOf(origin, path), lockedTo)
   }
 
+  const source = credentialSource({
+    credentials,
+    clock,
+    // Never called: validate() requires credentials.
+    loadDefault: () => Promise.reject(new Error('sigv4() has no default credential chain')),
+  })
   // Tags a provider failure, so the error can say the credentials (not the signing) failed.
-  const provider =
-    typeof credentials === 'function'
-      ? () =>
-          credentials().catch((cause: unknown) => {
-            throw new CredentialsFailure(cause)
-          })
-      : async () => credentials
+  const provider = () =>
+    source().catch((cause: unknown) => {
+      throw new CredentialsFailure(cause)
+    })
   const signer = lazySigner({ service, region, credentials: provider })
 
   async function signAndDispatch(
