@@ -1,6 +1,7 @@
 import { type Lab, labNetwork } from '@privatelink/lab'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadPolicySimulator } from '../src/doctor/policy-simulator.js'
+import { renderMarkdown } from '../src/doctor/render-markdown.js'
 import { runDoctor } from '../src/doctor/run-doctor.js'
 import type { CheckResult, DoctorReport } from '../src/index.js'
 import { parseTarget } from '../src/target.js'
@@ -195,6 +196,10 @@ describe('doctor --action: the endpoint policy evaluated for a call (@cloud-copi
     expect(check.fix).toContain('Apache-2.0')
     expect(report.ok).toBe(true)
     expect(results).toContain(check)
+    // The ticket report carries the code beside the status.
+    expect(renderMarkdown(report, 'privatelink doctor')).toContain(
+      '**policy call** (warn, ERR_POLICY_SIMULATOR_MISSING): s3:GetObject on',
+    )
   })
 
   it('a gateway endpoint: its policy as AWS reads gateway policies (principals only through conditions)', async () => {

@@ -38,7 +38,8 @@ export function renderMarkdown(report: DoctorReport, commandLine: string): strin
   if (problems.length > 0) {
     lines.push('', '### What to do')
     for (const check of problems) {
-      lines.push('', `**${cell(title(check))}** (${check.status}): ${check.seen}`)
+      const status = check.code === undefined ? check.status : `${check.status}, ${check.code}`
+      lines.push('', `**${cell(title(check))}** (${status}): ${check.seen}`)
       if (check.fix !== undefined) lines.push('', check.fix)
       if (check.commands !== undefined) lines.push('', '```sh', ...check.commands, '```')
     }
