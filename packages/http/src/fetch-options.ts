@@ -18,5 +18,9 @@ export function fetchOptions(dispatcher: Dispatcher, init?: RequestInit): Reques
     typeof (dispatcher as { dispatch?: unknown }).dispatch !== 'function'
   )
     throw invalidOption('dispatcher', 'an undici Dispatcher (createEndpointDispatcher)', dispatcher)
-  return { ...init, dispatcher } as RequestInit
+  const options: RequestInit = { ...init }
+  // Set as an unknown key: the two Dispatcher types do not overlap for TypeScript, but Node's
+  // fetch only calls dispatch() on it.
+  ;(options as { dispatcher?: unknown }).dispatcher = dispatcher
+  return options
 }
