@@ -81,6 +81,7 @@ const badValues: Record<string, Record<string, string[]>> = {
   },
   token: {
     '--host': hostnames,
+    '--engine': ['', 'oracle', 'MYSQL'],
     '--port': ports,
     '--user': ['', 'a'.repeat(64), 'app\nuser'],
     '--region': regions,
