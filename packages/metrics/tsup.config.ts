@@ -3,4 +3,5 @@ import { packageConfig } from '../../tsup.base.js'
 
 // shims: `import.meta.url` in the CJS build too, for the lazy require of the optional
 // @opentelemetry/api (global-meter-provider.ts).
-export default { ...(packageConfig() as Options), shims: true }
+const config: Options = { ...(packageConfig() as Options), shims: true }
+export default config
