@@ -122,9 +122,8 @@ export class IdleTracker {
     this.schedule()
   }
 
-  /** A new flow, active now. */
+  /** A new flow, active now. The caller adds it to `flows()`, then calls `schedule()`. */
   start(): Pick<IdleFlow, 'lastActivity' | 'forgotten' | 'keys' | 'baseline' | 'sampledAt'> {
-    this.schedule()
     return {
       lastActivity: this.#clock(),
       forgotten: false,

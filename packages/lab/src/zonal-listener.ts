@@ -271,6 +271,8 @@ export class ZonalListener {
       client.remotePort,
     )
     this.#relays.add(relay)
+    // Armed once the flow is in the set: a zone's first (or only) flow must expire too.
+    this.#idle.schedule()
     this.stats.active++
     // Read in every mode, frozen included: a client's FIN or RST is only seen by reading.
     client.on('data', (chunk: Buffer) => {

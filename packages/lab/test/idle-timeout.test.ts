@@ -262,6 +262,16 @@ describe.skipIf(!ssWorks)(
       socket.destroy()
       other.destroy()
     })
+
+    it('forgets the only flow of a zone on its own timer (the first flow arms it)', async () => {
+      const before = stats().flowsForgotten
+      const only = await open()
+      expect(await roundTrip(only, 'alone', 2000)).toBe('alone')
+      await until(() => stats().flowsForgotten > before)
+      const next = outcome(only, 2000)
+      only.write('late')
+      expect(await next).toBe('ECONNRESET')
+    })
   },
 )
 
