@@ -84,7 +84,7 @@ const variants = {
       region: 'us-west-2',
       auth: { password: target.pg.password },
       ssl: { insecure: 'plaintext' },
-      connector: { locality: LOCALITY },
+      connectorOptions: { locality: LOCALITY },
       max: 8,
     })
     return { concurrency: 8, one: () => pool.query('SELECT 1'), close: () => pool.end() }

@@ -82,7 +82,7 @@ export async function pgBench(options: { quick?: boolean } = {}): Promise<PgBenc
     region: 'us-west-2',
     auth: { password: target.password },
     ssl: { insecure: 'plaintext' as const },
-    connector: { locality: { source: 'options' as const, azName: 'us-west-2a' } },
+    connectorOptions: { locality: { source: 'options' as const, azName: 'us-west-2a' } },
   }
   const wrapperConfig = { ...target, plugins: '' }
   const pool = new pg.Pool(direct)
@@ -178,7 +178,7 @@ export async function pgBench(options: { quick?: boolean } = {}): Promise<PgBenc
       region: lab.region,
       credentials: lab.aws.credentials,
       ssl: { ca: lab.ca.certificatePem },
-      connector: { locality: { source: 'options', azName: 'us-west-2a' } },
+      connectorOptions: { locality: { source: 'options', azName: 'us-west-2a' } },
       max: 1,
     })
     const perRound = quick ? 5 : 15

@@ -29,7 +29,7 @@ export async function labRdsProxy(upstream: Upstream) {
     region: lab.region,
     credentials: lab.aws.credentials, // the lab's key (or lab.aws.issueSession(), or AssumeRole)
     ssl: { ca: lab.ca.certificatePem },
-    connector: { locality: { source: 'options', azId: 'usw2-az1' } }, // "we run in us-west-2a"
+    connectorOptions: { locality: { source: 'options', azId: 'usw2-az1' } }, // "we run in us-west-2a"
   })
   try {
     const { rows } = await pool.query('SELECT current_user AS "user", current_database() AS db')

@@ -37,7 +37,7 @@ describe('bursts on a healthy endpoint (health checks off)', () => {
     addCredentials('STS session', credentials)
     const app = startApp(stack, {
       credentials,
-      connector: { healthCheck: { intervalMs: 0 } },
+      connectorOptions: { healthCheck: { intervalMs: 0 } },
       poolMax: 50,
     })
     const extraRedis: NonNullable<typeof app.redis>[] = []

@@ -75,7 +75,7 @@ function client(timeoutMs = 200) {
     healthCheck: { intervalMs: 0 },
   })
   const dispatcher = createEndpointDispatcher({
-    endpoint: connector,
+    connector,
     ca: stack.lab.ca.certificatePem,
     origins: [API_HOST],
   })

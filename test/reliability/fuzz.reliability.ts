@@ -307,7 +307,7 @@ describe('fuzzing', () => {
           proxyHost: 'p.proxy-abc.us-west-2.rds.amazonaws.com',
           user: 'app_user',
           credentials,
-          connector: { healthCheck: { intervalMs: 0 } },
+          connectorOptions: { healthCheck: { intervalMs: 0 } },
         },
         (o) => {
           const pool = createPool(o)

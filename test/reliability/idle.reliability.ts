@@ -92,7 +92,7 @@ describe("idle phase: the path's idle timeout", () => {
       addCredentials('STS session', credentials)
       const app = startApp(stack, {
         credentials,
-        connector: { pathIdleTimeoutMs: PATH_IDLE_MS, ...connector },
+        connectorOptions: { pathIdleTimeoutMs: PATH_IDLE_MS, ...connector },
       })
       const row = emptyRow(`idle: ${label}, lab mode ${mode}`)
       const forgottenBefore = forgotten()

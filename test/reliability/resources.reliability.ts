@@ -101,7 +101,7 @@ describe('resource hygiene', () => {
       healthCheck: { intervalMs: 0 },
     })
     const dispatcher = createEndpointDispatcher({
-      endpoint: connector,
+      connector,
       ca: stack.lab.ca.certificatePem,
     })
     let done = 0

@@ -37,7 +37,7 @@ export interface AppOptions {
   credentials: AwsCredentials | (() => Promise<AwsCredentials>)
   locality?: Locality
   /** Connector settings for all three (defaults when absent). */
-  connector?: Omit<ConnectorOptions, 'endpoint' | 'port' | 'tls' | 'locality'>
+  connectorOptions?: Omit<ConnectorOptions, 'endpoint' | 'port' | 'tls' | 'locality'>
   poolMax?: number
   tokenProvider?: IamTokenProvider
   clock?: () => number
@@ -53,7 +53,7 @@ export function startApp(stack: Stack, options: AppOptions): App {
   const events: TimedZoneEvent[] = []
   const connector = (kind: Kind, port: number) => {
     const made = createConnector({
-      ...options.connector,
+      ...options.connectorOptions,
       endpoint: lab.endpoint,
       port,
       locality,
@@ -68,12 +68,12 @@ export function startApp(stack: Stack, options: AppOptions): App {
     redis: stack.cache === undefined ? undefined : connector('redis', 6379),
   }
   const http = createEndpointDispatcher({
-    endpoint: connectors.http!,
+    connector: connectors.http!,
     ca: lab.ca.certificatePem,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
   const pool = createPool({
-    endpoint: connectors.pg!,
+    connector: connectors.pg!,
     proxyHost: stack.proxy.proxyHost,
     user: 'app_user',
     database: stack.database,
@@ -113,7 +113,7 @@ export function startApp(stack: Stack, options: AppOptions): App {
 /** A Redis client through the endpoint's ElastiCache front, IAM-authenticated. */
 export function redisClient(
   stack: Stack,
-  options: Omit<AppOptions, 'connector'> & { connector?: Connector },
+  options: Omit<AppOptions, 'connectorOptions'> & { connector?: Connector },
 ): Redis {
   const { lab } = stack
   if (stack.cache === undefined) throw new Error(`no Redis: ${stack.redisUnavailable}`)
