@@ -4,6 +4,7 @@ import {
   checkOptions,
   credentialSource,
   credentialsOption,
+  integerOption,
   invalidOption,
   invalidSecretOption,
   requiredStringOption,
@@ -173,12 +174,7 @@ function validate(options: SigV4Options): void {
     typeof credentials.sessionToken !== 'string'
   )
     throw invalidSecretOption('credentials.sessionToken', 'a string', credentials.sessionToken)
-  const limit = options.maxBufferedBodyBytes
-  if (
-    limit !== undefined &&
-    (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)
-  )
-    throw invalidOption('maxBufferedBodyBytes', 'an integer >= 0', limit)
+  integerOption('maxBufferedBodyBytes', options.maxBufferedBodyBytes, 0, 0)
   if (options.unsignedPayload !== undefined && typeof options.unsignedPayload !== 'boolean')
     throw invalidOption('unsignedPayload', 'a boolean', options.unsignedPayload)
   if (options.clock !== undefined && typeof options.clock !== 'function')
