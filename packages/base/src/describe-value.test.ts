@@ -15,7 +15,7 @@ describe('describeValue', () => {
     expect(describeValue(10n)).toBe('10n')
     expect(describeValue(Symbol('s'))).toBe('a symbol')
     expect(describeValue(revoked())).toBe('an unreadable object (a revoked Proxy?)')
-    expect(describeValue(cyclic)).toBe('a object')
+    expect(describeValue(cyclic)).toBe('an object')
     expect(describeValue([1])).toBe('an array')
     expect(describeValue(null)).toBe('null')
   })

@@ -25,7 +25,8 @@ export function describeValue(value: unknown, maxLength = 80): string {
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'symbol') return 'a symbol'
   try {
-    return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+    if (Array.isArray(value)) return 'an array'
+    return typeof value === 'object' ? 'an object' : `a ${typeof value}`
   } catch {
     return 'an unreadable object (a revoked Proxy?)'
   }
