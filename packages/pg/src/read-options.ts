@@ -1,44 +1,7 @@
-import { PrivateLinkError } from '@privatelink/core'
+import { invalidOptionDescribed, invalidSecretOption } from '@privatelink/base'
 
 // Options are read once, here, so that a throwing getter or a revoked Proxy anywhere we look
 // becomes ERR_INVALID_OPTION naming the option at the call, never a raw TypeError later.
-
-/** ERR_INVALID_OPTION (core's shape) with `received` as we describe it, not as the value reads. */
-export function invalidOptionAs(
-  option: string,
-  expected: string,
-  received: string,
-): PrivateLinkError {
-  return new PrivateLinkError(
-    'ERR_INVALID_OPTION',
-    `Invalid option '${option}': expected ${expected}`,
-    {
-      hint: `Pass '${option}' as ${expected}.`,
-      details: { option, expected, received },
-    },
-  )
-}
-
-/**
- * A value that may be a secret (a password in `auth`, a key in `ssl`), described by its type and
- * a string's length only: the value itself never reaches an error, a log or a snapshot.
- */
-export function describeSecret(value: unknown): string {
-  if (typeof value === 'string') return `a string of ${value.length} characters`
-  if (value === null || value === undefined) return String(value)
-  if (!readable(value)) return 'an unreadable value (a revoked Proxy)'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
-}
-
-/** ERR_INVALID_OPTION for an option that may hold a secret: the value is described, not shown. */
-export function invalidSecretOption(
-  option: string,
-  expected: string,
-  value: unknown,
-): PrivateLinkError {
-  return invalidOptionAs(option, expected, describeSecret(value))
-}
 
 /** False for a revoked Proxy (any operation on it throws), true for anything else. */
 export function readable(value: unknown): boolean {
@@ -59,9 +22,9 @@ export function readField(holder: object, key: string, option: string): unknown 
   try {
     value = (holder as Record<string, unknown>)[key]
   } catch {
-    throw invalidOptionAs(option, UNREADABLE, 'a getter that throws')
+    throw invalidOptionDescribed(option, UNREADABLE, 'a getter that throws')
   }
-  if (!readable(value)) throw invalidOptionAs(option, UNREADABLE, 'a revoked Proxy')
+  if (!readable(value)) throw invalidOptionDescribed(option, UNREADABLE, 'a revoked Proxy')
   return value
 }
 
@@ -82,7 +45,7 @@ export function readOptions(
   try {
     keys = Object.keys(value)
   } catch {
-    throw invalidOptionAs(option, UNREADABLE, 'an object whose keys cannot be read')
+    throw invalidOptionDescribed(option, UNREADABLE, 'an object whose keys cannot be read')
   }
   const copy: Record<string, unknown> = {}
   for (const key of keys) copy[key] = readField(value, key, name === '' ? key : `${name}.${key}`)

@@ -1,3 +1,4 @@
+import { invalidSecretOption } from '@privatelink/base'
 import {
   type Connector,
   type ConnectorTarget,
@@ -14,7 +15,7 @@ import {
 } from './options.js'
 import { streamTlsOf } from './plan-stream-context.js'
 import { checkHandshake } from './probe-handshake.js'
-import { invalidSecretOption, readable, readField, readOptions } from './read-options.js'
+import { readable, readField, readOptions } from './read-options.js'
 
 const isEndpoint = (value: unknown): value is Endpoint =>
   typeof value === 'object' &&

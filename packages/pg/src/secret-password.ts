@@ -1,5 +1,5 @@
+import { invalidSecretOption } from '@privatelink/base'
 import { awsErrorFacts, invalidOption, PrivateLinkError, sanitizedCause } from '@privatelink/core'
-import { invalidSecretOption } from './read-options.js'
 
 /** The part of SecretsManagerClient we use (inject one in tests, or to share a client). */
 export interface SecretsManagerClientLike {

@@ -1,6 +1,7 @@
+import { invalidSecretOption } from '@privatelink/base'
 import type { Connector, Endpoint } from '@privatelink/core'
 import { invalidOption } from '@privatelink/core'
-import { invalidSecretOption, readable, readField } from './read-options.js'
+import { readable, readField } from './read-options.js'
 
 // One vocabulary across adapters: `endpoint` is what to reach, `connector` a Connector to share,
 // `connectorOptions` the settings of the connector the adapter makes itself. pg's older spellings
