@@ -19,12 +19,20 @@ export type PrivateLinkConnectionOptions = PrivateLinkMysqlOptions &
  */
 export function createConnection(options: PrivateLinkConnectionOptions): Connection {
   const plan = connectionPlan(options)
+  let opened: EndpointStream | undefined
   const connection = mysql.createConnection(
     plan.mysqlConfig(
       {},
-      { opened: (stream) => stream.once('close', () => plan.close()) },
+      {
+        opened: (stream) => {
+          opened = stream
+          stream.once('close', () => plan.close())
+        },
+      },
     ) as ConnectionOptions,
   )
+  // Without it COM_QUIT's hang-up would read as a lost connection (an 'error' after end's callback).
+  sayGoodbye(connection, () => opened)
   Object.defineProperty(connection, inspect.custom, {
     configurable: true,
     value: () => describePlan(plan, 'PrivateLinkMysqlConnection'),
