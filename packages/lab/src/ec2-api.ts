@@ -1,3 +1,4 @@
+import { dhcpOptionsHandlers } from './ec2-dhcp-options.js'
 import { Ec2Error, matches } from './ec2-error.js'
 import type { Ec2Inventory, LabNetworkInterface, LabVpcEndpoint } from './ec2-inventory.js'
 import { ensureNetwork } from './ec2-network.js'
@@ -215,6 +216,7 @@ const actions: Record<string, (inventory: Ec2Inventory, params: QueryParams) => 
   DescribeAvailabilityZones: describeAvailabilityZones,
   ...networkHandlers,
   ...prefixListHandlers,
+  ...dhcpOptionsHandlers,
 }
 
 export function handleEc2(

@@ -243,6 +243,20 @@ export interface LabVpc {
   cidrBlock: string
   /** The account that owns it. */
   ownerId: string
+  /** Its DHCP options set (`dopt-...`). @default the lab's AmazonProvidedDNS set */
+  dhcpOptionsId?: string
+}
+
+/** A DHCP options set as DescribeDhcpOptions reports it: where the VPC's instances get their DNS. */
+export interface LabDhcpOptions {
+  /** `dopt-...` ID. */
+  dhcpOptionsId: string
+  /** The account that owns it. */
+  ownerId: string
+  /** `domain-name-servers`: `AmazonProvidedDNS` (the VPC resolver) or addresses. */
+  domainNameServers: string[]
+  /** `domain-name`, e.g. `us-west-2.compute.internal`. */
+  domainName: string
 }
 
 /** A Route 53 private hosted zone associated with VPCs (ListHostedZonesByVPC). */
@@ -274,6 +288,8 @@ export interface LabNetworkState {
   routeTables: LabRouteTable[]
   /** Route 53 private hosted zones. */
   hostedZones: LabHostedZone[]
+  /** DHCP options sets, AWS's AmazonProvidedDNS one first; made on first use. */
+  dhcpOptions?: LabDhcpOptions[]
   /** The security group of "this machine" (the lab's instance in IMDS): no rule of its own. */
   clientGroupId?: string
   /** What `LabNetwork.reset()` undoes besides the network itself (DNS answers, flags), in order. */

@@ -1,3 +1,4 @@
+import { vpcDhcpOptions } from './ec2-dhcp-options.js'
 import { checkFilters, Ec2Error, matches, matchesAny } from './ec2-error.js'
 import type { Ec2Inventory, LabSecurityGroupRule } from './ec2-inventory.js'
 import { ensureNetwork } from './ec2-network.js'
@@ -186,7 +187,7 @@ function describeVpcs(inventory: Ec2Inventory, params: QueryParams): XmlNode {
       ownerId: vpc.ownerId,
       state: 'available',
       cidrBlock: vpc.cidrBlock,
-      dhcpOptionsId: 'default',
+      dhcpOptionsId: vpcDhcpOptions(inventory, vpc.vpcId).dhcpOptionsId,
       instanceTenancy: 'default',
       isDefault: false,
     })),

@@ -1,5 +1,6 @@
 import type { CredentialsStore } from './credentials-store.js'
 import type { DnsBehaviour, LabDnsServer } from './dns-server.js'
+import { associateDnsServers } from './ec2-dhcp-options.js'
 import type {
   Ec2Inventory,
   LabInstance,
@@ -217,6 +218,15 @@ export class LabNetwork {
     const instance = labInstance(this.inventory, azName)
     if (instance === undefined) throw new Error(`lab has no subnet in ${azName}`)
     return instance
+  }
+
+  /**
+   * "Custom DNS servers": the endpoint's VPC gets a DHCP options set whose domain-name-servers are
+   * `servers` (e.g. `['10.0.0.2']`, data only, never dialled) instead of AmazonProvidedDNS.
+   * Returns the set's `dopt-` ID; `reset()` brings back the AmazonProvidedDNS set.
+   */
+  setDhcpDnsServers(servers: string[], endpointId?: string): string {
+    return associateDnsServers(this.inventory, this.endpoint(endpointId).vpcId, servers)
   }
 
   /** Replaces the inbound rules of the endpoint's (first) security group. */

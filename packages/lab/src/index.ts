@@ -18,6 +18,7 @@ export type {
 export { dynamoDbCertificateNames, dynamoDbFront } from './dynamodb-front.js'
 export type {
   Ec2Inventory,
+  LabDhcpOptions,
   LabHostedZone,
   LabInstance,
   LabNetworkAcl,
