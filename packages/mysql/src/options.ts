@@ -133,6 +133,8 @@ const REFUSED = [
   'authPlugins',
   'authSwitchHandler',
   'enableCleartextPlugin',
+  // mysql2 hex-dumps every packet to stdout, the auth packet's token or password included.
+  'debug',
 ] as const
 
 /** A value that may be a secret, described by its type (and a string's length) only. */
@@ -173,7 +175,9 @@ function validate(options: PrivateLinkMysqlOptions & Record<string, unknown>): V
     const expected =
       key === 'host' || key === 'uri' || key === 'socketPath' || key === 'stream'
         ? 'nothing: the endpoint and proxyHost decide where and how mysql2 connects'
-        : "nothing: use auth: { password }, auth: { secretId } or auth: 'iam' (the default)"
+        : key === 'debug'
+          ? "nothing: mysql2's debug prints every packet, the password or IAM token included; subscribe to the privatelink:mysql diagnostics channels instead"
+          : "nothing: use auth: { password }, auth: { secretId } or auth: 'iam' (the default)"
     throw invalidSecretOption(key, expected, options[key])
   }
   const endpoint = readEndpoint(options)
@@ -286,13 +290,28 @@ function readSsl(value: unknown): Pick<ValidatedOptions, 'ca' | 'insecure'> {
       "{ ca?, insecure? } (TLS is always on unless insecure: 'plaintext')",
       value,
     )
+  for (const key of Object.keys(value)) {
+    const given = (value as Record<string, unknown>)[key]
+    if (key === 'ca' || key === 'insecure' || given === undefined) continue
+    if (key === 'rejectUnauthorized' && given === true) continue
+    // mysql2's and Node's TLS keys are not passed on: accepting them would ignore them silently.
+    throw invalidSecretOption(
+      `ssl.${key}`,
+      key === 'rejectUnauthorized'
+        ? 'nothing: verification is on; to turn it off (loudly) use ssl: { insecure: true }'
+        : key === 'servername'
+          ? 'nothing: the certificate is always checked against proxyHost'
+          : 'nothing: ssl takes only { ca?, insecure? }',
+      given,
+    )
+  }
   const { ca, insecure = false } = value as PrivateLinkMysqlSslOptions
   if (insecure !== true && insecure !== false && insecure !== 'plaintext')
     throw invalidSecretOption('ssl.insecure', "false, true or 'plaintext'", insecure)
   if (
     ca !== undefined &&
-    typeof ca !== 'string' &&
-    !(Array.isArray(ca) && ca.every((c) => typeof c === 'string'))
+    !(typeof ca === 'string' && (ca === 'rds' || isPem(ca))) &&
+    !(Array.isArray(ca) && ca.length > 0 && ca.every(isPem))
   )
     throw invalidSecretOption('ssl.ca', "PEM text, an array of PEM texts, or 'rds'", ca)
   return { ca, insecure }
@@ -320,4 +339,9 @@ function readAuth(input: PrivateLinkMysqlAuth | undefined): ValidatedOptions['au
     return { kind: 'secret', secret: { ...input } }
   }
   throw invalidSecretOption('auth', expected, input)
+}
+
+/** PEM text holding at least one certificate (not a file path, not empty). */
+function isPem(value: unknown): boolean {
+  return typeof value === 'string' && value.includes('-----BEGIN CERTIFICATE-----')
 }

@@ -141,6 +141,12 @@ describe('options', () => {
     ['port', { port: 70_000 }],
     ['region', { region: 'mars-1' }],
     ['ssl.insecure', { ssl: { insecure: 'yes' } }],
+    ['debug', { debug: true, auth: { password: 'hunter2' } }],
+    ['ssl.ca', { ssl: { ca: 'not a pem' } }],
+    ['ssl.ca', { ssl: { ca: '' } }],
+    ['ssl.ca', { ssl: { ca: [] } }],
+    ['ssl.rejectUnauthorized', { ssl: { rejectUnauthorized: false } }],
+    ['ssl.servername', { ssl: { servername: 'evil.example.com' } }],
     ['auth', { auth: 'hunter2' }],
     ['proxyHost', { proxyHost: 'not a host' }],
     ['endpoint', { endpoint: 'mysql://root:hunter2@db.example.com/x' }],
@@ -153,6 +159,12 @@ describe('options', () => {
     }
     expect(thrown).toMatchObject({ code: 'ERR_INVALID_OPTION', details: { option } })
     expect(JSON.stringify(thrown) + String(thrown)).not.toContain('hunter2')
+  })
+
+  it('points rejectUnauthorized: false to the loud opt-out, ssl.insecure', () => {
+    expect(() => createPool({ ...base, ssl: { rejectUnauthorized: false } } as never)).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('insecure: true') }),
+    )
   })
 
   it('a Lambda profile pool keeps one connection and closes it when idle', () => {
