@@ -26,7 +26,12 @@ export interface EmfWriterOptions {
    * @default a line on process.stdout
    */
   write?: (line: string) => void
-  /** The clock of `_aws.Timestamp`, in ms since the epoch. @default Date.now */
+  /**
+   * The clock of `_aws.Timestamp`, in ms since the epoch. A reading that is not a non-negative
+   * integer (NaN, -1, 1.5, a string) is replaced by Date.now(), with one warning
+   * (`PRIVATELINK_METRICS_BAD_CLOCK`): CloudWatch would drop the document, and its metrics with it.
+   * @default Date.now
+   */
   clock?: () => number
 }
 
@@ -82,6 +87,19 @@ export function createEmfWriter(options: EmfWriterOptions = {}): EmfWriter {
     else if (values.length < MAX_VALUES_KEPT) values.push(value)
   }
   const unsubscribe = subscribeChannels(config.groups, record)
+  let warned = false
+  const timestamp = (): number => {
+    const now: unknown = config.clock()
+    if (typeof now === 'number' && Number.isSafeInteger(now) && now >= 0) return now
+    if (!warned) {
+      warned = true
+      process.emitWarning(
+        `privatelink/metrics: the EMF writer's clock returned ${typeof now === 'number' ? now : typeof now}, not ms since the epoch; Date.now() is written instead (later bad readings are not reported)`,
+        { code: 'PRIVATELINK_METRICS_BAD_CLOCK' },
+      )
+    }
+    return Date.now()
+  }
   const flush = (): number => {
     if (groups.size === 0) return 0
     const documents: EmfGroup[] = [...groups.values()].map((group) => ({
@@ -93,7 +111,7 @@ export function createEmfWriter(options: EmfWriterOptions = {}): EmfWriter {
       })),
     }))
     groups.clear()
-    const lines = emfDocuments(config.namespace, config.clock(), documents)
+    const lines = emfDocuments(config.namespace, timestamp(), documents)
     for (const line of lines) config.write(line)
     return lines.length
   }
