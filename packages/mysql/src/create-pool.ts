@@ -2,6 +2,7 @@ import { inspect } from 'node:util'
 import mysql, { type Pool, type PoolConnection, type PoolOptions } from 'mysql2'
 import type { Pool as PromisePool } from 'mysql2/promise'
 import { type ConnectionPlan, connectionPlan, describePlan } from './connection-plan.js'
+import type { EndpointStream } from './endpoint-stream.js'
 import type { PrivateLinkMysqlOptions } from './options.js'
 import { PoolRetirement } from './pool-retirement.js'
 
@@ -70,7 +71,16 @@ function wrapPool(pool: Pool, plan: ConnectionPlan, retirement: PoolRetirement):
     getConnection: {
       configurable: true,
       value(callback: GetConnectionCallback) {
-        getConnection((error, connection) => {
+        const checkout = (error: NodeJS.ErrnoException | null, connection: PoolConnection) => {
+          // An idle connection the path may have forgotten (a thawed Lambda sandbox, keep-alive
+          // off) leaves the pool unused and the checkout takes another: no query meets a reset.
+          const stream = (connection as { stream?: { stale?: () => boolean } } | undefined)?.stream
+          if (!error && stream?.stale?.() === true) {
+            ;(stream as unknown as EndpointStream).release()
+            connection.destroy()
+            getConnection(checkout)
+            return
+          }
           if (!error) {
             callback(null, connection)
             return
@@ -80,7 +90,8 @@ function wrapPool(pool: Pool, plan: ConnectionPlan, retirement: PoolRetirement):
             (final: NodeJS.ErrnoException) =>
               callback(final, undefined as unknown as PoolConnection),
           )
-        })
+        }
+        getConnection(checkout)
       },
     },
     end: {

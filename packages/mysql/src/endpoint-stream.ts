@@ -111,6 +111,14 @@ export class EndpointStream extends Duplex {
     return this.#outstanding || this.checkedOut
   }
 
+  /**
+   * The path may have forgotten this idle connection (core's `stale()`: idle past the path's
+   * timeout without keep-alive, or across a freeze): a pool replaces it before use.
+   */
+  stale(): boolean {
+    return this.#watch?.stale?.() ?? false
+  }
+
   /** A request is waiting for its first answer bytes. */
   get outstanding(): boolean {
     return this.#outstanding
@@ -227,6 +235,21 @@ export class EndpointStream extends Duplex {
     const socket = this.#socket
     if (socket === undefined || this.destroyed || this.writableEnded || !Buffer.isBuffer(chunk))
       return super.write(chunk, encoding as BufferEncoding, callback)
+    // A request on a connection the path may have forgotten would meet a reset, or hang where the
+    // path drops silently: it fails now, typed, and nothing is sent. (A pool replaces them at
+    // checkout; this is the held connection's case.)
+    if (!this.#outstanding && !this.#ending && this.stale()) {
+      this.release()
+      this.destroy(
+        connectionLostError(
+          this.#context.proxyHost,
+          this.zone,
+          undefined,
+          "idle past the network path's idle timeout (connectorOptions.pathIdleTimeoutMs) without keep-alive: the path has forgotten it, nothing was sent",
+        ),
+      )
+      return false
+    }
     this.#outstanding = true
     const done = typeof encoding === 'function' ? encoding : callback
     if (this.#phase === 'response' && this.#context.tls !== undefined) {
