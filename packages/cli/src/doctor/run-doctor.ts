@@ -4,6 +4,7 @@ import type { Progress } from '../io.js'
 import type { RawEndpoint } from '../target.js'
 import { type Target, targetRegion } from '../target.js'
 import { CheckLog, type CheckResult, type CheckStatus, type DoctorReport } from './check.js'
+import { checkDhcpOptions } from './dhcp-options-checks.js'
 import { dnsResolver, logNames, namesToCheck, resolveNames } from './dns-checks.js'
 import { checkFound, checkPrivateDns, checkState, checkVpcAttributes } from './endpoint-checks.js'
 import { checkGatewayEndpoints, checkGatewayTarget } from './gateway-checks.js'
@@ -123,6 +124,7 @@ export async function runDoctor(
       }
     }
     if (endpoint !== undefined && raw !== undefined) {
+      await checkDhcpOptions(log, client, raw.VpcId, region)
       const servers = options.dns
       progress.update('resolving names')
       const resolver = dnsResolver(servers)
