@@ -32,7 +32,9 @@ process.on('warning', (warning: Error & { code?: string }) =>
 const started = performance.now()
 
 log(
-  s.bold('PrivateLink SDK demo: one interface endpoint, three services, and a zone that goes dark'),
+  s.bold(
+    'PrivateLink SDK demo: one interface endpoint, four services (PostgreSQL, MySQL, HTTPS, Redis), and a zone that goes dark',
+  ),
 )
 try {
   const summary = await runDemo(log, s, progress)

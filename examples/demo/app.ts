@@ -1,6 +1,7 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import { detectLocality, discoverEndpoint, type Endpoint, type Locality } from '@privatelink/core'
 import type { createEndpointDispatcher } from '@privatelink/http'
+import type { createPool as createMysqlPool } from '@privatelink/mysql'
 import type { createPool } from '@privatelink/pg'
 import type { createRedis } from '@privatelink/redis'
 import { request } from 'undici'
@@ -9,21 +10,23 @@ import { API_HOST, type Stack } from './stack.js'
 
 export type Pool = ReturnType<typeof createPool>
 export type Redis = ReturnType<typeof createRedis>
+export type MysqlPool = ReturnType<ReturnType<typeof createMysqlPool>['promise']>
 
-/** The application in zone b: three clients on one endpoint, every option at its default. */
+/** The application in zone b: four clients on one endpoint, every option at its default. */
 export interface App {
   locality: Locality
   endpoint: Endpoint
   pool: Pool
   http: ReturnType<typeof createEndpointDispatcher>
   redis?: Redis
+  mysql?: MysqlPool
   close(): Promise<void>
 }
 
 /**
  * Step 2, as an application on an EC2 instance in us-west-2b would do it: where am I (IMDSv2),
  * which endpoint (EC2 API), whose credentials (STS AssumeRole into the provider's account with
- * its ExternalId), then a pg pool, an HTTP dispatcher and a Redis client over the endpoint.
+ * its ExternalId), then a pg pool, a mysql2 pool, an HTTP dispatcher and a Redis client over the endpoint.
  */
 export async function startApp(stack: Stack, log: (line: string) => void): Promise<App> {
   const { lab } = stack
@@ -78,6 +81,15 @@ export async function startApp(stack: Stack, log: (line: string) => void): Promi
       user: 'app_user',
       database: stack.postgres.database,
     },
+    ...(stack.mysqlProxy === undefined
+      ? {}
+      : {
+          mysql: {
+            proxyHost: stack.mysqlProxy.proxyHost,
+            user: 'app_user',
+            database: stack.mariadb!.database,
+          },
+        }),
     ...(stack.cache === undefined
       ? {}
       : {
@@ -89,13 +101,14 @@ export async function startApp(stack: Stack, log: (line: string) => void): Promi
         }),
     ca: lab.ca.certificatePem, // the lab's CA stands in for Amazon Trust Services
   })
-  const { db: pool, api: http, cache: redis } = services
+  const { db: pool, api: http, cache: redis, mysql } = services
   const app: App = {
     locality,
     endpoint,
     pool,
     http,
     ...(redis === undefined ? {} : { redis }),
+    ...(mysql === undefined ? {} : { mysql }),
     close: () => services.close(),
   }
   try {
@@ -105,6 +118,13 @@ export async function startApp(stack: Stack, log: (line: string) => void): Promi
     log(
       `   pg: IAM token for app_user, TLS verify-full against ${stack.proxy.proxyHost}: PostgreSQL ${rows[0]!.version}`,
     )
+    if (mysql !== undefined) {
+      const [rows] = await mysql.query('SELECT VERSION() AS version')
+      const version = (rows as { version: string }[])[0]!.version
+      log(
+        `   mysql: IAM token (cleartext plugin over TLS) for app_user, verified against ${stack.mysqlProxy!.proxyHost}: ${version}`,
+      )
+    } else log(`   mysql: skipped (${stack.mysqlSkipped})`)
     const response = await request(`https://${API_HOST}/v1/orders/42`, { dispatcher: http })
     const body = (await response.body.json()) as { path: string }
     log(`   https://${API_HOST}${body.path}: ${response.statusCode}`)

@@ -159,7 +159,7 @@ export async function runFailover(
         const notes = describeEvents(taken, short)
         if (window.retried > 0)
           notes.push(
-            `${window.retried} pg reads lost in flight with zone ${short(own)}: retried by the app`,
+            `${window.retried} reads (pg, mysql) lost in flight with zone ${short(own)}: retried by the app`,
           )
         for (const note of notes) log(s.dim(`          -> ${note}`))
         if (process.env['DEMO_DEBUG']) debugLine(lab, zones, window.maxByKind, log)

@@ -48,7 +48,7 @@ export async function runDemo(
   progress: Progress = { step: '', took: {} },
 ): Promise<DemoSummary> {
   enter(progress, '1. start the lab')
-  log(s.bold('1. The lab: one PrivateLink endpoint in three zones, three services behind it'))
+  log(s.bold('1. The lab: one PrivateLink endpoint in three zones, up to four services behind it'))
   const stack = await startStack()
   let app: App | undefined
   // The app's OpenTelemetry metrics, from its first connection on (printed after step 3).
@@ -65,7 +65,7 @@ export async function runDemo(
     const loops = 4
     log(
       s.bold(
-        `3. Zone ${OWN_ZONE.slice(-1)} goes dark under a steady stream (${loops} loops each: pg SELECT, HTTPS GET${app.redis ? ', Redis SET+GET' : ''})`,
+        `3. Zone ${OWN_ZONE.slice(-1)} goes dark under a steady stream (${loops} loops each: pg SELECT, ${app.mysql ? 'MySQL SELECT 1, ' : ''}HTTPS GET${app.redis ? ', Redis SET+GET' : ''})`,
       ),
     )
     log('   Columns a b c: share of the bytes each zone served that second.')
@@ -119,6 +119,7 @@ export async function runDemo(
     if (stack.postgres.source === 'embedded')
       log('   embedded PostgreSQL stopped, its data folder removed')
     if (stack.redis?.source === 'started') log('   redis-server stopped')
+    if (stack.mariadb?.source === 'started') log('   mariadbd stopped, its data folder removed')
     enter(progress, '')
   }
 }
@@ -137,6 +138,12 @@ function describeStack(stack: Stack, log: (line: string) => void): void {
   log(
     `   postgres ${port(5432)} -> RDS Proxy emulator (IAM, TLS) -> PostgreSQL ${pg.host}:${pg.port} (${pg.source})`,
   )
+  const mariadb = stack.mariadb
+  if (stack.mysqlProxy !== undefined && mariadb !== undefined)
+    log(
+      `   mysql    ${port(3306)} -> RDS Proxy for MySQL emulator (IAM, TLS) -> MariaDB ${mariadb.host}:${mariadb.port} (${mariadb.source})`,
+    )
+  else log(`   mysql    skipped: ${stack.mysqlSkipped}`)
   log(
     `   api      ${port(443)} -> the provider's HTTPS API (private DNS ${lab.endpoint.privateDnsName})`,
   )

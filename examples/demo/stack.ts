@@ -8,9 +8,12 @@ import {
   type LabFront,
   type LabServiceOptions,
   type RdsProxyFront,
+  type RdsProxyMysqlFront,
   rdsProxyFront,
+  rdsProxyMysqlFront,
   startLab,
 } from '@privatelink/lab'
+import { findMariadb, type MariadbHandle } from '../../test/support/mariadb.js'
 import { findPostgres, type PostgresServer } from '../support/postgres.js'
 import { findRedis, type RedisServer } from '../support/redis.js'
 
@@ -24,15 +27,19 @@ export interface Stack {
   /** Absent when no Redis could be had (`redisSkipped` says why). */
   cache?: ElastiCacheFront
   redisSkipped?: string
+  /** RDS Proxy for MySQL on 3306; absent when no MariaDB could be had (`mysqlSkipped` says why). */
+  mysqlProxy?: RdsProxyMysqlFront
+  mysqlSkipped?: string
+  mariadb?: MariadbHandle
   postgres: PostgresServer
   redis?: RedisServer
   close(): Promise<void>
 }
 
 /**
- * Step 1: a lab endpoint in three zones with three services behind it: PostgreSQL 5432 behind the
- * RDS Proxy emulator (IAM + TLS), the private HTTPS API on 443, Redis 6379 behind the ElastiCache
- * IAM front. Everything it started is stopped by close(), also when starting fails half way.
+ * Step 1: a lab endpoint in three zones with four services behind it: PostgreSQL 5432 behind the
+ * RDS Proxy emulator (IAM + TLS), MySQL 3306 (MariaDB) behind the RDS Proxy for MySQL emulator, the
+ * private HTTPS API on 443, Redis 6379 behind the ElastiCache IAM front. Everything it started is stopped by close(), also when starting fails half way.
  */
 export async function startStack(
   options: { env?: Record<string, string | undefined> } = {},
@@ -42,9 +49,14 @@ export async function startStack(
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => {})
   }
   try {
-    const [postgres, redis] = await Promise.all([findPostgres(options.env), findRedis(options.env)])
+    const [postgres, redis, mariadb] = await Promise.all([
+      findPostgres(options.env),
+      findRedis(options.env),
+      findMariadb(options.env),
+    ])
     closers.push(() => postgres.stop())
     if ('stop' in redis) closers.push(() => redis.stop())
+    if ('stop' in mariadb) closers.push(() => mariadb.stop())
 
     const proxy = rdsProxyFront({
       upstream: {
@@ -70,6 +82,22 @@ export async function startStack(
       fronts.push(cache)
       services.push({ name: 'redis', port: 6379, target: { front: 'elasticache' } })
     }
+    const mysqlProxy =
+      'unavailable' in mariadb
+        ? undefined
+        : rdsProxyMysqlFront({
+            upstream: {
+              host: mariadb.host,
+              port: mariadb.port,
+              user: mariadb.user,
+              password: mariadb.password,
+              database: mariadb.database,
+            },
+          })
+    if (mysqlProxy !== undefined) {
+      fronts.push(mysqlProxy)
+      services.push({ name: 'mysql', port: 3306, target: { front: 'rds-proxy-mysql' } })
+    }
     const api = await startApi()
     closers.push(api.close)
     services.push({ name: 'api', port: 443, target: { host: '127.0.0.1', port: api.port } })
@@ -85,6 +113,8 @@ export async function startStack(
       proxy,
       ...(cache === undefined ? {} : { cache }),
       ...('unavailable' in redis ? { redisSkipped: redis.unavailable } : { redis }),
+      ...(mysqlProxy === undefined ? {} : { mysqlProxy }),
+      ...('unavailable' in mariadb ? { mysqlSkipped: mariadb.unavailable } : { mariadb }),
       postgres,
       close,
     }

@@ -3,7 +3,7 @@ import { request } from 'undici'
 import type { App } from './app.js'
 import { API_HOST } from './stack.js'
 
-export type Kind = 'pg' | 'http' | 'redis'
+export type Kind = 'pg' | 'mysql' | 'http' | 'redis'
 
 /** The first failure of a kind: what the diagnosis prints. */
 export interface FirstError {
@@ -39,6 +39,7 @@ export function startWorkload(app: App, options: { loopsPerKind?: number; pauseM
   let window: Window = { durations: [], completed: 0, failed: 0, retried: 0, maxByKind: {} }
   const totals: Record<Kind, { completed: number; failed: number; maxMs: number }> = {
     pg: { completed: 0, failed: 0, maxMs: 0 },
+    mysql: { completed: 0, failed: 0, maxMs: 0 },
     http: { completed: 0, failed: 0, maxMs: 0 },
     redis: { completed: 0, failed: 0, maxMs: 0 },
   }
@@ -76,6 +77,24 @@ export function startWorkload(app: App, options: { loopsPerKind?: number; pauseM
       },
     },
   ]
+  const mysql = app.mysql
+  if (mysql !== undefined)
+    operations.push({
+      kind: 'mysql',
+      run: async () => {
+        const sql = 'SELECT 1 AS one'
+        try {
+          await mysql.query(sql)
+        } catch (error) {
+          // As for pg: a read in flight in the zone that went dark fails typed; run it again once.
+          if (!PrivateLinkError.isInstance(error) || error.code !== 'ERR_MYSQL_CONNECTION_LOST')
+            throw error
+          window.retried++
+          retriedTotal++
+          await mysql.query(sql)
+        }
+      },
+    })
   const redis = app.redis
   if (redis !== undefined)
     operations.push({
