@@ -39,7 +39,7 @@ export function openServices(options: ServicesOptions) {
     region,
     credentials,
     ...(ca === undefined ? {} : { ssl: { ca } }),
-    ...(locality === undefined ? {} : { connector: { locality } }),
+    ...(locality === undefined ? {} : { connectorOptions: { locality } }),
   })
   // The provider's API on 443 under its private DNS name (the dispatcher's default origin).
   const api = createEndpointDispatcher({
