@@ -1,4 +1,5 @@
-import { PrivateLinkError } from '@privatelink/core'
+import type { Socket } from 'node:net'
+import { type HealthCheckOptions, PrivateLinkError } from '@privatelink/core'
 import { authRetryChannel } from './diagnostics.js'
 import { type EndpointSource, endpointSource, isConnector } from './endpoint-source.js'
 import { EndpointStream, type RetireStream, type StreamContext } from './endpoint-stream.js'
@@ -10,6 +11,7 @@ import {
   isAuthFailure,
   tlsError,
 } from './errors.js'
+import { awaitGreeting } from './greeting.js'
 import { type PrivateLinkMysqlOptions, type ValidatedOptions, validateOptions } from './options.js'
 import { secretPassword } from './secret-password.js'
 import type { StreamTls } from './tls-handshake.js'
@@ -44,15 +46,28 @@ const PROXY_NAME = /\.proxy-[a-z0-9]+\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaw
 
 let warnedInsecure = false
 
+/**
+ * The connector's health check past TCP: the server's greeting within the check's time. One
+ * function for every plan: core shares zone health among connectors whose checks are the same.
+ */
+const checkGreeting: NonNullable<HealthCheckOptions['handshake']> = async (socket, { signal }) => {
+  await awaitGreeting(socket as Socket, {
+    servername: 'health check',
+    requireTls: false,
+    timeoutMs: 60_000,
+    signal,
+  })
+}
+
 /** The plan for one proxy: options checked, connector, auth, and mysql2's config wired to them. */
 export function connectionPlan(given: PrivateLinkMysqlOptions): ConnectionPlan {
   const options = validateOptions(given)
-  const source = endpointSource(
-    options.endpoint,
-    options.port,
-    options.profile,
-    options.connectorOptions,
-  )
+  const source = endpointSource(options.endpoint, options.port, options.profile, {
+    ...options.connectorOptions,
+    // TCP alone passes a zone that accepts and never answers (a hung proxy): the check reads the
+    // server's greeting, as a connect does.
+    healthCheck: { ...options.connectorOptions.healthCheck, handshake: checkGreeting },
+  })
   // The proxy verifies tokens in its own region: its name says which, else the endpoint's.
   const region = options.region ?? PROXY_NAME.exec(options.proxyHost)?.[1] ?? source.region
   const context: AuthContext = {

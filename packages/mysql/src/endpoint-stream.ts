@@ -22,6 +22,9 @@ export interface StreamContext {
   prepare?: (config: Record<string, unknown>) => Promise<void>
 }
 
+/** How long a request waits without a byte back before its zone is checked. */
+const STALL_MS = 2_000
+
 /** How the stream's connection leaves a zone core retires; none: it is only reported. */
 export type RetireStream = (stream: EndpointStream, retirement: Retirement) => void
 
@@ -42,6 +45,9 @@ export class EndpointStream extends Duplex {
   readonly #context: StreamContext
   readonly #retire: RetireStream | undefined
   #watch: SocketWatch | undefined
+  #connector: Connector | undefined
+  /** Fires when a request has waited STALL_MS without a byte back. */
+  #stallTimer: NodeJS.Timeout | undefined
   #socket: Socket | undefined
   readonly #abort = new AbortController()
   /** Bytes were written and nothing came back since: a death now loses a request. */
@@ -81,6 +87,7 @@ export class EndpointStream extends Duplex {
     const context = this.#context
     await context.prepare?.(config)
     const connector = await context.connector()
+    this.#connector = connector
     const socket = await connector.connect({
       port: context.port,
       tls: false,
@@ -138,6 +145,7 @@ export class EndpointStream extends Duplex {
     this.#socket = socket
     const onData = (chunk: Buffer) => {
       this.#outstanding = false
+      clearTimeout(this.#stallTimer)
       const bytes = this.#phase === 'auth' ? this.#shift.fromServer(chunk) : chunk
       if (this.#shift.done && this.#phase === 'auth') this.#phase = 'open'
       // Straight to mysql2's parser, as a net.Socket would.
@@ -187,6 +195,36 @@ export class EndpointStream extends Duplex {
       // A certificate or name that does not match is the configuration's, not the zone's.
       (error: Error) => this.abandon(error),
     )
+  }
+
+  /**
+   * A request waiting STALL_MS without a byte back may be a slow query, or a zone gone silent
+   * (a hung proxy accepts TCP, so only traffic finds it): core checks every zone now, past TCP
+   * (the greeting; TLS where used). Its zone ejected: the request fails typed instead of hanging
+   * forever; otherwise it waits on, checked again each STALL_MS.
+   */
+  #armStall(): void {
+    clearTimeout(this.#stallTimer)
+    this.#stallTimer = setTimeout(() => {
+      const connector = this.#connector
+      if (!this.#outstanding || this.destroyed || connector === undefined) return
+      connector.probe().then(
+        () => {
+          if (!this.#outstanding || this.destroyed) return
+          const zone = connector.zones().find((z) => z.zone === this.zone)
+          if (zone?.ejected !== true) {
+            this.#armStall()
+            return
+          }
+          const cause = new Error(
+            `no answer for ${STALL_MS} ms and zone ${this.zone} failed its health check`,
+          )
+          this.#lost(Object.assign(cause, { code: 'ETIMEDOUT' }), 'the zone stopped answering')
+        },
+        () => this.#armStall(),
+      )
+    }, STALL_MS)
+    this.#stallTimer.unref()
   }
 
   /** The connection died on its own: ends the stream with a typed error (core told the zone). */
@@ -250,6 +288,7 @@ export class EndpointStream extends Duplex {
       )
       return false
     }
+    if (!this.#outstanding) this.#armStall()
     this.#outstanding = true
     const done = typeof encoding === 'function' ? encoding : callback
     if (this.#phase === 'response' && this.#context.tls !== undefined) {
@@ -300,6 +339,7 @@ export class EndpointStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#stallTimer)
     // Destroyed by mysql2, the pool or us (not a death of the socket's own): not the zone's doing.
     if (!this.#died) this.release()
     this.#abort.abort(error ?? new Error('stream destroyed'))

@@ -85,7 +85,9 @@ export class PoolRetirement {
         connectionLostError(
           this.#proxyHost,
           stream.zone,
-          undefined,
+          Object.assign(new Error(`zone ${retirement.zone} left rotation (${retirement.reason})`), {
+            code: 'ERR_ZONE_OUT',
+          }),
           `zone ${retirement.zone} is out`,
         ),
       )
