@@ -113,7 +113,9 @@ describe('privatelink doctor against the lab', { timeout: 60_000 }, () => {
       const run = await doctor(NAME)
       expect(run.code).toBe(1)
       expect(line(run.stdout, 'private dns')).toMatch(
-        new RegExp(`^fail .*disabled: in this VPC ${NAME} is not answered with this endpoint's addresses$`),
+        new RegExp(
+          `^fail .*disabled: in this VPC ${NAME} is not answered with this endpoint's addresses$`,
+        ),
       )
       expect(run.stdout).toContain(`--vpc-endpoint-id ${lab.endpoint.id} --private-dns-enabled`)
     } finally {
