@@ -37,6 +37,20 @@ export function parseUpstream(value: string): UpstreamSpec {
   return { user, ...splitHostPort(value.slice(at + 1), 5432) }
 }
 
+/**
+ * `--rds-proxy-mysql user@host:port`: the MySQL or MariaDB the lab's RDS Proxy for MySQL logs in
+ * to. The user is required (MySQL has no one default login); the port defaults to 3306.
+ */
+export function parseMysqlUpstream(value: string): UpstreamSpec {
+  const at = value.lastIndexOf('@')
+  const user = value.slice(0, Math.max(at, 0))
+  if (at < 0 || user === '' || /[\s:]/.test(user))
+    throw new InvalidArgumentError(
+      `Expected user@host:port (e.g. root@127.0.0.1:3306), got ${shown(value)}.`,
+    )
+  return { user, ...splitHostPort(value.slice(at + 1), 3306) }
+}
+
 /** Zone names and IDs like AWS's: us-west-2a / usw2-az1. */
 export function labZones(region: string, count: number): { name: string; id: string }[] {
   const short = region.replace(/^(\w\w)-(\w)\w*-(\d+)$/, '$1$2$3')

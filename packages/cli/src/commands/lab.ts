@@ -9,6 +9,7 @@ import {
   type CacheSpec,
   labZones,
   parseElastiCache,
+  parseMysqlUpstream,
   parseService,
   parseUpstream,
   type ServiceSpec,
@@ -19,6 +20,7 @@ import {
 interface LabFlags {
   service?: ServiceSpec[]
   rdsProxy?: UpstreamSpec
+  rdsProxyMysql?: UpstreamSpec
   elasticache?: CacheSpec
   zones: number
   region: string
@@ -110,6 +112,40 @@ function signalWaiter(): { signal: Promise<string>; release(): void } {
 
 /** The lab service the ElastiCache front is reached on, and the user ID the lab suggests. */
 const CACHE_SERVICE = { name: 'elasticache', port: 6379, user: 'app-user' } as const
+/** The lab service the RDS Proxy for MySQL is reached on. */
+const MYSQL_SERVICE = { name: 'rds-proxy-mysql', port: 3306 } as const
+
+/** A --service on a front's port or name would be served in its place (or it in the service's). */
+function checkClashes(services: ServiceSpec[], flags: LabFlags): void {
+  // The proxy is the lab service 'rds-proxy' on 5432: a --service there would be served in its
+  // place (or the proxy in the service's), without a word.
+  const clash = services.find((s) => s.port === 5432 || s.name === 'rds-proxy')
+  if (flags.rdsProxy !== undefined && clash !== undefined)
+    throw usageError(
+      `--service ${clash.name}:${clash.port} clashes with --rds-proxy, which is the service rds-proxy on port 5432`,
+      'Give the --service another name and port.',
+      '--service',
+    )
+  // The same for the ElastiCache front, the service elasticache on 6379.
+  const cacheClash = services.find(
+    (s) => s.port === CACHE_SERVICE.port || s.name === CACHE_SERVICE.name,
+  )
+  if (flags.elasticache !== undefined && cacheClash !== undefined)
+    throw usageError(
+      `--service ${cacheClash.name}:${cacheClash.port} clashes with --elasticache, which is the service ${CACHE_SERVICE.name} on port ${CACHE_SERVICE.port}`,
+      'Give the --service another name and port.',
+      '--service',
+    )
+  const mysqlClash = services.find(
+    (s) => s.port === MYSQL_SERVICE.port || s.name === MYSQL_SERVICE.name,
+  )
+  if (flags.rdsProxyMysql !== undefined && mysqlClash !== undefined)
+    throw usageError(
+      `--service ${mysqlClash.name}:${mysqlClash.port} clashes with --rds-proxy-mysql, which is the service ${MYSQL_SERVICE.name} on port ${MYSQL_SERVICE.port}`,
+      'Give the --service another name and port.',
+      '--service',
+    )
+}
 
 export function registerLab(program: Command, context: CommandContext): void {
   program
@@ -129,6 +165,11 @@ export function registerLab(program: Command, context: CommandContext): void {
       parseUpstream,
     )
     .option(
+      '--rds-proxy-mysql <user@host:port>',
+      'front this MySQL or MariaDB with an RDS Proxy for MySQL (IAM auth with the cleartext plugin, TLS) on port 3306; the upstream password comes from PRIVATELINK_LAB_MYSQL_PASSWORD',
+      parseMysqlUpstream,
+    )
+    .option(
       '--elasticache <[name@]host:port>',
       'front this Redis with an ElastiCache endpoint (IAM auth, TLS) on port 6379, for the cache name (default: lab-cache)',
       parseElastiCache,
@@ -145,30 +186,14 @@ export function registerLab(program: Command, context: CommandContext): void {
     .option('--json', 'print the lab description as one JSON document, then keep running')
     .addHelpText(
       'after',
-      '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2\n  privatelink lab --elasticache lab-cache@127.0.0.1:6379',
+      '\nExamples:\n  privatelink lab --service web:8443=127.0.0.1:8443\n  privatelink lab --rds-proxy postgres@127.0.0.1:5432 --zones 2\n  privatelink lab --rds-proxy-mysql root@127.0.0.1:3306\n  privatelink lab --elasticache lab-cache@127.0.0.1:6379',
     )
     .action(async (flags: LabFlags) => {
       const services = flags.service ?? []
-      // The proxy is the lab service 'rds-proxy' on 5432: a --service there would be served in its
-      // place (or the proxy in the service's), without a word.
-      const clash = services.find((s) => s.port === 5432 || s.name === 'rds-proxy')
-      if (flags.rdsProxy !== undefined && clash !== undefined)
-        throw usageError(
-          `--service ${clash.name}:${clash.port} clashes with --rds-proxy, which is the service rds-proxy on port 5432`,
-          'Give the --service another name and port.',
-          '--service',
-        )
-      // The same for the ElastiCache front, the service elasticache on 6379.
-      const cacheClash = services.find(
-        (s) => s.port === CACHE_SERVICE.port || s.name === CACHE_SERVICE.name,
+      checkClashes(services, flags)
+      const { elastiCacheFront, rdsProxyFront, rdsProxyMysqlFront, startLab } = await import(
+        '@privatelink/lab'
       )
-      if (flags.elasticache !== undefined && cacheClash !== undefined)
-        throw usageError(
-          `--service ${cacheClash.name}:${cacheClash.port} clashes with --elasticache, which is the service ${CACHE_SERVICE.name} on port ${CACHE_SERVICE.port}`,
-          'Give the --service another name and port.',
-          '--service',
-        )
-      const { elastiCacheFront, rdsProxyFront, startLab } = await import('@privatelink/lab')
       const fronts = []
       let proxy: ReturnType<typeof rdsProxyFront> | undefined
       if (flags.rdsProxy !== undefined) {
@@ -182,6 +207,15 @@ export function registerLab(program: Command, context: CommandContext): void {
           },
         })
         fronts.push(proxy)
+      }
+      let mysqlProxy: ReturnType<typeof rdsProxyMysqlFront> | undefined
+      if (flags.rdsProxyMysql !== undefined) {
+        const { host, port, user } = flags.rdsProxyMysql
+        const password = context.io.env['PRIVATELINK_LAB_MYSQL_PASSWORD']
+        mysqlProxy = rdsProxyMysqlFront({
+          upstream: { host, port, user, ...(password ? { password } : {}) },
+        })
+        fronts.push(mysqlProxy)
       }
       let cache: ReturnType<typeof elastiCacheFront> | undefined
       if (flags.elasticache !== undefined) {
@@ -200,6 +234,15 @@ export function registerLab(program: Command, context: CommandContext): void {
           ...services.map((s) => ({ name: s.name, port: s.port, target: s.target })),
           ...(proxy
             ? [{ name: 'rds-proxy', port: proxy.port, target: { front: proxy.name } }]
+            : []),
+          ...(mysqlProxy
+            ? [
+                {
+                  name: MYSQL_SERVICE.name,
+                  port: mysqlProxy.port,
+                  target: { front: mysqlProxy.name },
+                },
+              ]
             : []),
           ...(cache
             ? [
@@ -221,7 +264,7 @@ export function registerLab(program: Command, context: CommandContext): void {
         await writeFile(caFile, lab.ca.certificatePem)
         const report = describeLab(lab, caFile, proxy, cache, flags)
         if (flags.json) printJson(context, report)
-        else printLab(context, lab, report)
+        else printLab(context, lab, report, mysqlProxy)
         context.err('lab running; Ctrl-C stops it')
         const signal = await (waiter?.signal ?? context.io.stopSignal!())
         context.err(`${signal}: stopping the lab`)
@@ -328,7 +371,12 @@ export function redisSnippet(report: LabReport): string[] {
   ]
 }
 
-function printLab(context: CommandContext, lab: StartedLab, report: LabReport): void {
+function printLab(
+  context: CommandContext,
+  lab: StartedLab,
+  report: LabReport,
+  mysqlProxy: { proxyHost: string; port: number } | undefined,
+): void {
   const c = context.outColours
   const section = (title: string) => {
     context.out()
@@ -343,6 +391,10 @@ function printLab(context: CommandContext, lab: StartedLab, report: LabReport): 
   if (report.rdsProxy)
     context.out(
       `  rds proxy     ${report.rdsProxy.host}:${report.rdsProxy.port} (IAM auth, TLS with the lab CA)`,
+    )
+  if (mysqlProxy)
+    context.out(
+      `  rds proxy mysql ${mysqlProxy.proxyHost}:${mysqlProxy.port} (IAM auth with the cleartext plugin, TLS with the lab CA)`,
     )
   if (report.elastiCache) {
     const cache = report.elastiCache
