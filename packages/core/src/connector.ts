@@ -114,10 +114,31 @@ export function createConnector(options: ConnectorOptions): Connector {
       router.setLocality(config.locality)
     else if (config.locality === undefined)
       router.setLocality(
-        backgroundLocality((locality) => router.setLocality(locality), stopping.signal),
+        backgroundLocality((locality) => {
+          router.setLocality(locality)
+          ownZoneLearnt(parts)
+        }, stopping.signal),
       )
     return connectorOf(parts)
   })
+}
+
+/**
+ * The own zone became known after sockets were opened by measured connect time: those in zones
+ * now ranked after it leave, as on a readmission of the own zone (else a pool keeps reusing them
+ * and sends its bytes across zones for as long as they live).
+ */
+function ownZoneLearnt(parts: Parts): void {
+  const { router, table, lifecycle, health, config } = parts
+  const own = router.ownZone()
+  const entry = own === undefined ? undefined : table.lookup(own)
+  if (entry === undefined || !lifecycle.listening) return
+  const ranking = router.route().zones.map((zone) => zone.key)
+  const zones = retiredByReadmission(entry.key, ranking, table.keys)
+  if (zones.length > 0)
+    lifecycle.retire({ reason: 'readmit', zone: entry.key, zones }, (key) =>
+      health.isEjected(key, config.clock()),
+    )
 }
 
 /** Builds the parts and wires what each tells the others. */

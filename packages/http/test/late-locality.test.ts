@@ -12,11 +12,10 @@ import { API, type HttpLab, startHttpLab } from './http-lab.js'
 // readmission of the own zone), else the pool keeps reusing them: fetch() kept 4 of 7 sockets
 // in zone b and sent 24% of its bytes across zones for the whole run.
 //
-// The cause is in core, not here: the connector's background locality (connector.ts,
-// `backgroundLocality(... router.setLocality(locality))`) reorders the zones but retires nothing,
-// where a readmission of the own zone retires the zones ranked after it. The http pool follows
-// core's retirements and has no other way to learn the order changed. `it.fails` until core
-// retires on a late-learnt own zone (the patch is in the http helper's report); then make it `it`.
+// The cause was in core: the connector's background locality reordered the zones but retired
+// nothing, where a readmission of the own zone retires the zones ranked after it. core now
+// retires them when the own zone is learnt late (connector.ts, ownZoneLearnt); the http pool
+// follows core's retirements.
 
 let env: HttpLab
 beforeAll(async () => {
@@ -67,7 +66,7 @@ const burst = async (dispatcher: ReturnType<typeof createEndpointDispatcher>, n:
   )
 
 describe('the own zone learnt after the first connections', () => {
-  it.fails('connections opened elsewhere before the own zone was known leave, and traffic returns to it', async () => {
+  it('connections opened elsewhere before the own zone was known leave, and traffic returns to it', async () => {
     const imds = await heldImds('us-west-2a', 'usw2-az1')
     vi.stubEnv('AWS_EC2_METADATA_SERVICE_ENDPOINT', imds.url)
     vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'false')
