@@ -7,6 +7,7 @@ import { type GatewayLane, gatewayRefusal, openGateway } from './gateway-route.j
 import { createPrefixListSource, type PrefixListSource } from './prefix-lists.js'
 import {
   findRoute,
+  isConnector,
   type GatewayOptions,
   type RouteTable,
   type RouteTarget,
@@ -139,9 +140,11 @@ export class AwsRequestHandler {
           continue
         }
         const servername = table.servernames.get(route)
+        const target = dispatcherEndpoint(route)
         const dispatcher = createEndpointDispatcher({
           ...table.shared,
-          endpoint: dispatcherEndpoint(route),
+          // A Connector the user shares is the dispatcher's `connector` (http's vocabulary).
+          ...(isConnector(target) ? { connector: target } : { endpoint: target }),
           origins: names,
           ...(servername === undefined ? {} : { servername }),
         })
