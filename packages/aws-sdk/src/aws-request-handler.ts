@@ -7,8 +7,8 @@ import { type GatewayLane, gatewayRefusal, openGateway } from './gateway-route.j
 import { createPrefixListSource, type PrefixListSource } from './prefix-lists.js'
 import {
   findRoute,
-  isConnector,
   type GatewayOptions,
+  isConnector,
   type RouteTable,
   type RouteTarget,
   routeTable,
