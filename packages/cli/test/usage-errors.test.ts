@@ -92,6 +92,7 @@ const badValues: Record<string, Record<string, string[]>> = {
   lab: {
     '--service': ['', 'db', 'db:0=127.0.0.1:1', 'db:5432=300.1.1.1:5432', 'db:5432=127.0.0.1'],
     '--rds-proxy': ['', '@127.0.0.1:5432', 'postgres@', 'postgres@127.0.0.1:0'],
+    '--rds-proxy-mysql': ['', '127.0.0.1:3306', '@127.0.0.1:3306', 'root@', 'root@127.0.0.1:0'],
     '--elasticache': [
       '',
       'Lab_Cache@127.0.0.1:6379',
