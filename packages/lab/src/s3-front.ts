@@ -191,7 +191,9 @@ export function s3Front(options: S3FrontOptions = {}): S3Front {
         ]
         return fail(status, code, payload.verdict.message)
       }
-      const addressed = addressOf(host, path, context, accessPoints)
+      // A Host with a port (a lab service on an unprivileged port) names the same bucket: S3
+      // reads the name, not the port.
+      const addressed = addressOf(host.replace(/:\d+$/, ''), path, context, accessPoints)
       if ('refusal' in addressed)
         return fail(400, addressed.refusal, `The lab's S3 does not serve ${host}.`)
       Object.assign(entry, { addressing: addressed.addressing, bucket: addressed.bucket })
