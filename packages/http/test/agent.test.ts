@@ -30,7 +30,7 @@ function send(
         agent,
         // The naive agent below dials the lab's own-zone address; TLS still checks API.
         ...(agent instanceof HttpsAgent && !('connector' in agent)
-          ? { servername: API, ca: env.caPem, lookup: naiveLookup }
+          ? { servername: API, ca: env.caPem, lookup: naiveLookup, port: naivePort() }
           : {}),
       },
       (res) => {
@@ -54,6 +54,10 @@ const naiveLookup = ((_host: string, _options: unknown, callback: (...args: unkn
   const address = zone.addresses[0]!
   callback(null, [{ address, family: 4 }])
 }) as never
+
+// The service's port on that address: 443, or the lab's mapped port where 443 cannot be bound
+// (a non-root user).
+const naivePort = () => env.lab.endpoint.zones[0]!.portMap?.['443'] ?? 443
 
 const errorCode = (promise: Promise<unknown>) =>
   promise.then(
