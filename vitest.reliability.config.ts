@@ -11,12 +11,15 @@ const source = (dir: string) =>
 export default defineConfig({
   resolve: {
     alias: {
+      '@privatelink/base': source('base'),
       '@privatelink/dns': source('dns'),
       '@privatelink/core': source('core'),
       '@privatelink/http': source('http'),
       '@privatelink/aws-sdk': source('aws-sdk'),
       '@privatelink/pg': source('pg'),
       '@privatelink/redis': source('redis'),
+      '@privatelink/mysql': source('mysql'),
+      '@privatelink/metrics': source('metrics'),
       '@privatelink/lab': source('lab'),
     },
   },
